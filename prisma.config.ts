@@ -1,0 +1,18 @@
+import path from "node:path";
+import { PGlite } from "@electric-sql/pglite";
+import { PrismaPGlite } from "pglite-prisma-adapter";
+import type { PrismaConfig } from "prisma";
+
+/**
+ * Prisma's CLI on these machines cannot download its native engines (see ../shared/PRISMA.md), so the CLI
+ * runs on the JS engine with an embedded PGlite. It is only used to *write* migrations
+ * (`npm run migration:diff`); the service applies them itself at start (src/db/migrate.ts).
+ */
+export default {
+  experimental: { adapter: true },
+  engine: "js",
+  schema: path.join("prisma", "schema.prisma"),
+  async adapter() {
+    return new PrismaPGlite(new PGlite(process.env.PRISMA_CLI_PGLITE_DIR ?? "memory://"));
+  },
+} satisfies PrismaConfig;

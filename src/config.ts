@@ -1,0 +1,103 @@
+import { randomBytes } from "node:crypto";
+import { z } from "zod";
+
+/** Parses the environment once. Nothing else in the service reads `process.env` (STYLE.md §2). */
+const ZEnv = z.object({
+  DATABASE_URL: z
+    .string()
+    .trim()
+    .regex(/^postgres(ql)?:\/\//, "must be a postgresql:// URL")
+    .optional()
+    .or(z.literal("").transform(() => undefined)),
+  DATA_DIR: z.string().trim().min(1).default("./data"),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  ADMIN_TOKEN: z.string().trim().min(16, "must be at least 16 characters").optional(),
+  DINGTALK_CLIENT_ID: z.string().trim().min(1).optional(),
+  DINGTALK_CLIENT_SECRET: z.string().trim().min(1).optional(),
+  DINGTALK_ROBOT_CODE: z.string().trim().min(1).optional(),
+  DINGTALK_API_BASE: z.url().default("https://api.dingtalk.com"),
+  DINGTALK_OAPI_BASE: z.url().default("https://oapi.dingtalk.com"),
+  DINGTALK_QPS: z.coerce.number().positive().max(1000).default(20),
+  BOT_TIMEZONE: z
+    .string()
+    .default("Asia/Shanghai")
+    .refine((tz) => isValidTimeZone(tz), "must be an IANA time zone such as Asia/Shanghai"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  BODY_LIMIT_MB: z.coerce.number().positive().max(200).default(20),
+});
+
+export interface Config {
+  databaseUrl: string | undefined;
+  dataDir: string;
+  port: number;
+  adminToken: string;
+  /** True when the token was generated at start (sandbox mode only); main.ts prints it. */
+  adminTokenGenerated: boolean;
+  /** No DingTalk credentials: the service runs against its in-process emulator. */
+  sandbox: boolean;
+  dingtalk: {
+    clientId: string | undefined;
+    clientSecret: string | undefined;
+    robotCode: string | undefined;
+    apiBase: string;
+    oapiBase: string;
+    qps: number;
+  };
+  timezone: string;
+  logLevel: z.infer<typeof ZEnv>["LOG_LEVEL"];
+  bodyLimitBytes: number;
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+function isValidTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Reads the configuration; throws a ConfigError naming each bad variable and what is wrong with it. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = ZEnv.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
+  }
+  const e = parsed.data;
+  if (Boolean(e.DINGTALK_CLIENT_ID) !== Boolean(e.DINGTALK_CLIENT_SECRET)) {
+    throw new ConfigError(
+      "invalid configuration:\n  DINGTALK_CLIENT_ID and DINGTALK_CLIENT_SECRET must be set together (or neither, for sandbox mode)",
+    );
+  }
+  const sandbox = !e.DINGTALK_CLIENT_ID;
+  if (!sandbox && !e.ADMIN_TOKEN) {
+    throw new ConfigError(
+      "invalid configuration:\n  ADMIN_TOKEN: required when DingTalk credentials are set (it protects /api/*); generate one with `openssl rand -hex 24`",
+    );
+  }
+  const adminToken = e.ADMIN_TOKEN ?? randomBytes(24).toString("hex");
+  return {
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.DATA_DIR,
+    port: e.PORT,
+    adminToken,
+    adminTokenGenerated: !e.ADMIN_TOKEN,
+    sandbox,
+    dingtalk: {
+      clientId: e.DINGTALK_CLIENT_ID,
+      clientSecret: e.DINGTALK_CLIENT_SECRET,
+      robotCode: e.DINGTALK_ROBOT_CODE ?? e.DINGTALK_CLIENT_ID,
+      apiBase: e.DINGTALK_API_BASE.replace(/\/+$/, ""),
+      oapiBase: e.DINGTALK_OAPI_BASE.replace(/\/+$/, ""),
+      qps: e.DINGTALK_QPS,
+    },
+    timezone: e.BOT_TIMEZONE,
+    logLevel: e.LOG_LEVEL,
+    bodyLimitBytes: Math.round(e.BODY_LIMIT_MB * 1024 * 1024),
+  };
+}

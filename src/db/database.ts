@@ -1,0 +1,73 @@
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
+import { PrismaPg } from "@prisma/adapter-pg";
+import { PrismaPGlite } from "pglite-prisma-adapter";
+import { PrismaClient } from "../generated/prisma/client.ts";
+import type { Logger } from "../lib/logger.ts";
+import { applyMigrations } from "./migrate.ts";
+import { openPglite, openPostgres, type SqlDatabase } from "./sql.ts";
+
+export type { PrismaClient };
+/** The Prisma client inside an interactive transaction. */
+export type Tx = Omit<PrismaClient, "$connect" | "$disconnect" | "$on" | "$transaction" | "$extends">;
+
+export interface Database {
+  readonly kind: "pglite" | "postgres";
+  readonly prisma: PrismaClient;
+  /** Raw SQL on the same database (same PGlite instance, or the same server). */
+  readonly sql: SqlDatabase;
+  /** `SELECT 1` round trip, for /healthz. */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export interface OpenDatabaseOptions {
+  /** postgresql:// URL; unset → embedded PGlite. */
+  url: string | undefined;
+  /** Folder of the embedded database, or "memory://" for a throw-away one (tests). */
+  pgliteDir: string;
+  log: Logger;
+  migrate?: boolean;
+}
+
+/** Opens the database the configuration names and brings its schema up to date. */
+export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database> {
+  let sql: SqlDatabase;
+  let prisma: PrismaClient;
+  if (opts.url) {
+    const { db, pool } = openPostgres(opts.url);
+    sql = db;
+    prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  } else {
+    if (!opts.pgliteDir.startsWith("memory://")) await mkdir(path.resolve(opts.pgliteDir), { recursive: true });
+    const { db, pglite } = await openPglite(opts.pgliteDir);
+    sql = db;
+    prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
+  }
+  try {
+    if (opts.migrate !== false) await applyMigrations(sql, opts.log);
+  } catch (err) {
+    await sql.close();
+    throw err;
+  }
+  let closed = false;
+  return {
+    kind: sql.kind,
+    prisma,
+    sql,
+    async ping() {
+      try {
+        await sql.query("SELECT 1");
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await prisma.$disconnect();
+      await sql.close();
+    },
+  };
+}

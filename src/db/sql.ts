@@ -1,0 +1,84 @@
+import { PGlite } from "@electric-sql/pglite";
+import pg from "pg";
+
+/**
+ * The smallest raw-SQL surface the service needs beside Prisma: migrations, bulk upserts and set-based checks.
+ * One implementation per engine; both speak PostgreSQL, so the SQL is the same.
+ */
+export interface SqlRunner {
+  query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
+  /** Runs a script of several statements (no parameters). */
+  exec(text: string): Promise<void>;
+  transaction<T>(fn: (tx: SqlRunner) => Promise<T>): Promise<T>;
+}
+
+export interface SqlDatabase extends SqlRunner {
+  readonly kind: "pglite" | "postgres";
+  close(): Promise<void>;
+}
+
+// int8 and numeric come back as strings from node-postgres; parse int8 to bigint so both engines agree.
+const INT8_OID = 20;
+
+export function openPostgres(url: string, poolSize = 10): { db: SqlDatabase; pool: pg.Pool } {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    types: {
+      getTypeParser: ((oid: number, format?: string) =>
+        oid === INT8_OID ? (v: string) => BigInt(v) : pg.types.getTypeParser(oid, format as "text")) as never,
+    },
+  });
+  const runner = (client: pg.Pool | pg.PoolClient): SqlRunner => ({
+    async query<T>(text: string, params?: unknown[]) {
+      return (await client.query(text, params as unknown[])).rows as T[];
+    },
+    async exec(text: string) {
+      await client.query(text);
+    },
+    async transaction<T>(fn: (tx: SqlRunner) => Promise<T>): Promise<T> {
+      if (!(client instanceof pg.Pool)) return fn(runner(client));
+      const conn = await client.connect();
+      try {
+        await conn.query("BEGIN");
+        const result = await fn(runner(conn));
+        await conn.query("COMMIT");
+        return result;
+      } catch (err) {
+        await conn.query("ROLLBACK").catch(() => undefined);
+        throw err;
+      } finally {
+        conn.release();
+      }
+    },
+  });
+  return { db: { kind: "postgres", ...runner(pool), close: () => pool.end() }, pool };
+}
+
+export async function openPglite(dataDir: string): Promise<{ db: SqlDatabase; pglite: PGlite }> {
+  // Same int8 → bigint parsing as openPostgres; Prisma's adapter passes its own parsers per query.
+  const pglite = await PGlite.create(dataDir, { parsers: { [INT8_OID]: (v: string) => BigInt(v) } });
+  type Queryable = Pick<PGlite, "query" | "exec">;
+  const runner = (q: Queryable, inTx: boolean): SqlRunner => ({
+    async query<T>(text: string, params?: unknown[]) {
+      return (await q.query<T>(text, params)).rows;
+    },
+    async exec(text: string) {
+      await q.exec(text);
+    },
+    async transaction<T>(fn: (tx: SqlRunner) => Promise<T>): Promise<T> {
+      if (inTx) return fn(runner(q, true));
+      return pglite.transaction((tx) => fn(runner(tx as unknown as Queryable, true)));
+    },
+  });
+  return {
+    db: {
+      kind: "pglite",
+      ...runner(pglite, false),
+      close: async () => {
+        if (!pglite.closed) await pglite.close();
+      },
+    },
+    pglite,
+  };
+}
