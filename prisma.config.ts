@@ -8,6 +8,10 @@ import type { PrismaConfig } from "prisma";
  * runs on the JS engine with an embedded PGlite. It is only used to *write* migrations
  * (`npm run migration:diff`); the service applies them itself at start (src/db/migrate.ts).
  */
+// `prisma generate` needs the datasource url to resolve to *some* value, or it tries to download an engine
+// (PRISMA.md). The CLI talks through the adapter below, so this url is never connected to.
+process.env.PRISMA_CLI_DATABASE_URL ??= "postgresql://prisma-cli-uses-the-adapter/unused";
+
 export default {
   experimental: { adapter: true },
   engine: "js",

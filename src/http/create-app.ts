@@ -1,0 +1,29 @@
+import Router from "@koa/router";
+import Koa from "koa";
+import type { AppDeps } from "../app-deps.ts";
+import { AppError } from "../lib/errors.ts";
+import { registerOrgRoutes } from "../org/org-routes.ts";
+import { registerHealthRoutes } from "./health-routes.ts";
+import { bearerAuth, errorMiddleware, requestLogger } from "./middleware.ts";
+
+/** The koa app: error middleware first, then request logging, auth for /api/*, and each feature's routes. */
+export function createApp(deps: AppDeps): Koa {
+  const app = new Koa({ proxy: true });
+  app.silent = true; // errors are logged by the error middleware, not printed by koa
+  app.use(requestLogger(deps.log));
+  app.use(errorMiddleware());
+
+  const router = new Router();
+  router.use("/api", bearerAuth(deps.config.adminToken));
+  registerHealthRoutes(router, deps);
+  registerOrgRoutes(router, deps);
+  app.use(router.routes());
+  app.use(
+    router.allowedMethods({
+      throw: true,
+      methodNotAllowed: () => new AppError("METHOD_NOT_ALLOWED", "该接口不支持这个请求方法"),
+      notImplemented: () => new AppError("METHOD_NOT_ALLOWED", "不支持这个请求方法"),
+    }),
+  );
+  return app;
+}

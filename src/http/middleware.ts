@@ -1,0 +1,72 @@
+import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
+import type { Context, Next } from "koa";
+import { AppError } from "../lib/errors.ts";
+import type { Logger } from "../lib/logger.ts";
+
+/**
+ * Mounted first: every error becomes `{"error":{"code","message","details?"}}`. Expected errors (AppError)
+ * keep their status and message; anything else is logged with its stack and answered as a bare 500.
+ */
+export function errorMiddleware() {
+  return async (ctx: Context, next: Next) => {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) {
+        throw new AppError("NOT_FOUND", `没有这个接口：${ctx.method} ${ctx.path}`);
+      }
+    } catch (err) {
+      const log = ctx.state.log as Logger | undefined;
+      if (err instanceof AppError) {
+        ctx.status = err.status;
+        ctx.body = { error: { code: err.code, message: err.userMessage, ...detailsOf(err) } };
+        if (err.status >= 500) log?.error({ err }, "request failed");
+      } else {
+        log?.error({ err }, "unhandled error while serving request; this is a bug");
+        ctx.status = 500;
+        ctx.body = {
+          error: { code: "INTERNAL", message: "服务器内部错误，请稍后重试", requestId: ctx.state.requestId },
+        };
+      }
+    }
+  };
+}
+
+function detailsOf(err: AppError) {
+  return err.details === undefined ? {} : { details: err.details };
+}
+
+/** Tags each request with an id (incoming `x-request-id` or a new one) and logs one line when it ends. */
+export function requestLogger(log: Logger) {
+  return async (ctx: Context, next: Next) => {
+    const requestId = ctx.get("x-request-id") || randomUUID();
+    const started = performance.now();
+    ctx.state.requestId = requestId;
+    ctx.state.log = log.child({ requestId });
+    ctx.set("x-request-id", requestId);
+    try {
+      await next();
+    } finally {
+      ctx.state.log.info(
+        { method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - started) },
+        "request",
+      );
+    }
+  };
+}
+
+/** Bearer-token check for /api/*, compared in constant time (digests, so lengths never leak either). */
+export function bearerAuth(token: string) {
+  const expected = createHash("sha256").update(token).digest();
+  return async (ctx: Context, next: Next) => {
+    const header = ctx.get("authorization");
+    const match = /^Bearer\s+(.+)$/i.exec(header);
+    const given = createHash("sha256")
+      .update(match?.[1]?.trim() ?? "")
+      .digest();
+    if (!match || !timingSafeEqual(given, expected)) {
+      ctx.set("www-authenticate", 'Bearer realm="api"');
+      throw new AppError("UNAUTHORIZED", "缺少或错误的访问令牌：请在请求头加 Authorization: Bearer <ADMIN_TOKEN>");
+    }
+    await next();
+  };
+}

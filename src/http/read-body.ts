@@ -1,0 +1,31 @@
+import type { Context } from "koa";
+import { AppError } from "../lib/errors.ts";
+
+/** Reads the whole request body into memory, refusing more than `limit` bytes (413) before reading it all. */
+export async function readBody(ctx: Context, limit: number): Promise<Buffer> {
+  const declared = Number(ctx.get("content-length") || "0");
+  if (declared > limit) throw tooLarge(limit);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of ctx.req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw tooLarge(limit);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Parses a JSON body; a malformed one is a 400 that says where it broke. */
+export async function readJson(ctx: Context, limit: number): Promise<unknown> {
+  const raw = await readBody(ctx, limit);
+  if (raw.length === 0) throw new AppError("VALIDATION", "请求体为空，应为 JSON");
+  try {
+    return JSON.parse(raw.toString("utf8"));
+  } catch (err) {
+    throw new AppError("VALIDATION", `请求体不是有效的 JSON：${(err as Error).message}`);
+  }
+}
+
+function tooLarge(limit: number): AppError {
+  return new AppError("PAYLOAD_TOO_LARGE", `请求体超过上限 ${Math.round(limit / 1024 / 1024)} MB`);
+}

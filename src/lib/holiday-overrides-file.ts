@@ -1,0 +1,81 @@
+import { readFile } from "node:fs/promises";
+import { z } from "zod";
+import type { HolidayOverrides } from "../domain/holiday-overrides.ts";
+import { findHolidayOverrideProblems } from "../domain/holiday-overrides.ts";
+import type { InputProblem } from "./errors.ts";
+import { validationError } from "./errors.ts";
+
+/**
+ * Shape of config/holidays-override.json. Strict objects, so a typo such as "holiday" is reported instead of
+ * silently ignored; `_comment` keys are allowed because JSON has no comments.
+ */
+export const ZHolidayOverridesFile = z.strictObject({
+  _comment: z.string().optional(),
+  years: z.record(
+    z.string().regex(/^[1-9]\d{3}$/, "年份应为四位数字，如 2027"),
+    z.strictObject({
+      _comment: z.string().optional(),
+      holidays: z.array(z.string()),
+      workdays: z.array(z.string()),
+    }),
+  ),
+});
+export type THolidayOverridesFile = z.input<typeof ZHolidayOverridesFile>;
+
+/**
+ * Validates the parsed JSON of an overrides file (shape with zod, then dates: real, in their year, not both off
+ * and worked) and returns it without the comments. Pure; `source` only names the file in messages.
+ *
+ * @throws AppError VALIDATION naming every bad entry.
+ */
+export function parseHolidayOverrides(json: unknown, source = "节假日覆盖配置"): HolidayOverrides {
+  const parsed = ZHolidayOverridesFile.safeParse(json);
+  if (!parsed.success) {
+    const problems: InputProblem[] = parsed.error.issues.map((issue) => ({
+      field: issue.path.map(String).join("."),
+      message: issue.message,
+    }));
+    throw overridesError(source, problems);
+  }
+  const years = Object.fromEntries(
+    Object.entries(parsed.data.years).map(([year, days]) => [
+      year,
+      { holidays: days.holidays, workdays: days.workdays },
+    ]),
+  );
+  const overrides: HolidayOverrides = { years };
+  const problems = findHolidayOverrideProblems(overrides);
+  if (problems.length > 0) throw overridesError(source, problems);
+  return overrides;
+}
+
+/**
+ * Reads and validates an overrides file. A missing file means "no overrides" (chinese-days' data alone), so a
+ * deployment without the config folder still starts; a file that exists but is broken stops start-up.
+ */
+export async function loadHolidayOverrides(path: string): Promise<HolidayOverrides | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw validationError(`节假日覆盖文件 ${path} 不是有效的 JSON：${(error as Error).message}`, [
+      { field: path, message: "JSON 语法错误" },
+    ]);
+  }
+  return parseHolidayOverrides(json, `节假日覆盖文件 ${path}`);
+}
+
+function overridesError(source: string, problems: InputProblem[]) {
+  // Domain problems already name their field in the message; zod's do not.
+  const list = problems
+    .map((p) => (p.field && !p.message.includes(p.field) ? `${p.field}：${p.message}` : p.message))
+    .join("；");
+  return validationError(`${source}有误：${list}`, problems);
+}

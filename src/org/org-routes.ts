@@ -1,0 +1,60 @@
+import type Router from "@koa/router";
+import type { Context } from "koa";
+import { z } from "zod";
+import type { AppDeps } from "../app-deps.ts";
+import { readBody, readJson } from "../http/read-body.ts";
+import { readMultipart } from "../http/read-multipart.ts";
+import { parseOrThrow } from "../http/validate.ts";
+import { AppError, validationError } from "../lib/errors.ts";
+import { getStaff } from "./get-staff.ts";
+import { importOrg } from "./import-org.ts";
+import { type OrgRecords, recordsFromJson, ZOrgImportRequest } from "./org-input.ts";
+import { looksLikeXlsx, type ParseResult, parseOrgCsv, parseOrgXlsx } from "./parse-org-files.ts";
+
+const ZImportQuery = z.object({ mode: z.enum(["full", "merge"]).default("full") });
+
+/** Org endpoints: import (JSON, CSV pair or Excel template) and a person with their manager chain. */
+export function registerOrgRoutes(router: Router, deps: AppDeps): void {
+  router.put("/api/org", async (ctx) => {
+    const { mode } = parseOrThrow(ZImportQuery, ctx.query, "查询参数");
+    const records = await readOrgUpload(ctx, deps.config.bodyLimitBytes);
+    ctx.body = await importOrg({ db: deps.db, records, mode });
+  });
+
+  router.get("/api/org/staff/:userId", async (ctx) => {
+    ctx.body = await getStaff(deps.db, ctx.params.userId ?? "");
+  });
+}
+
+/**
+ * Accepts the three documented forms: a JSON body; multipart/form-data with either an Excel workbook (any
+ * field name) or two CSV files named `departments` and `staff`; or a raw .xlsx body.
+ */
+async function readOrgUpload(ctx: Context, limit: number): Promise<OrgRecords> {
+  const type = ctx.request.type;
+  if (type === "application/json") return recordsFromJson(parseOrThrow(ZOrgImportRequest, await readJson(ctx, limit)));
+  if (type === "multipart/form-data") {
+    const { files } = await readMultipart(ctx, limit);
+    const workbook = Object.values(files).find((f) => looksLikeXlsx(f.data));
+    if (workbook) return unwrap(await parseOrgXlsx(workbook.data));
+    const { departments, staff } = files;
+    if (!departments || !staff) {
+      throw new AppError(
+        "VALIDATION",
+        "请上传 Excel 模板（任意字段名），或两个 CSV 文件，字段名分别为 departments 和 staff",
+      );
+    }
+    return unwrap(parseOrgCsv({ departments: departments.data, staff: staff.data }));
+  }
+  const raw = await readBody(ctx, limit);
+  if (looksLikeXlsx(raw)) return unwrap(await parseOrgXlsx(raw));
+  throw new AppError(
+    "UNSUPPORTED_MEDIA_TYPE",
+    "不支持的格式：请发送 JSON、Excel 模板（.xlsx），或以 multipart 上传 departments/staff 两个 CSV 文件",
+  );
+}
+
+function unwrap(result: ParseResult): OrgRecords {
+  if (!result.ok) throw validationError(`文件有 ${result.problems.length} 处错误，未写入任何数据`, result.problems);
+  return result.records;
+}

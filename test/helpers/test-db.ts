@@ -1,0 +1,65 @@
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import { type Database, openDatabase } from "../../src/db/database.ts";
+import { createLogger } from "../../src/lib/logger.ts";
+
+/**
+ * The suite runs twice in CI: without DATABASE_URL every test gets a throw-away in-memory PGlite; with it, every
+ * test gets a fresh database on that PostgreSQL server (created here, dropped on close), so files can run in
+ * parallel without seeing each other's rows.
+ */
+export const serverUrl = process.env.DATABASE_URL || undefined;
+export const engine = serverUrl ? "postgres" : "pglite";
+
+/** The local server, for the tests that are about several processes sharing one PostgreSQL database. */
+export const localServerUrl = serverUrl ?? "postgresql://postgres@127.0.0.1:5432/postgres";
+
+export const silentLog = createLogger("silent");
+
+export interface TestDatabase extends Database {
+  /** postgresql:// URL of the fresh database (server mode only). */
+  url?: string;
+}
+
+export async function createTestDatabase(opts: { migrate?: boolean } = {}): Promise<TestDatabase> {
+  if (!serverUrl) return openDatabase({ url: undefined, pgliteDir: "memory://", log: silentLog, ...opts });
+  const { url, drop } = await createServerDatabase(serverUrl);
+  const db = await openDatabase({ url, pgliteDir: "", log: silentLog, ...opts });
+  return {
+    ...db,
+    kind: db.kind,
+    prisma: db.prisma,
+    sql: db.sql,
+    url,
+    async close() {
+      await db.close();
+      await drop();
+    },
+  };
+}
+
+/** CREATE DATABASE next to the one `baseUrl` names; returns its URL and a function that drops it. */
+export async function createServerDatabase(baseUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `tb_test_${randomBytes(6).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: baseUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(baseUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: baseUrl });
+      await c.connect();
+      try {
+        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await c.end();
+      }
+    },
+  };
+}

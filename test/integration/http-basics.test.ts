@@ -1,0 +1,52 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestService, type TestService } from "../helpers/test-service.ts";
+
+let svc: TestService;
+beforeAll(async () => {
+  svc = await startTestService();
+});
+afterAll(() => svc.close());
+
+describe("HTTP edges", () => {
+  it("/healthz needs no token and reports the database", async () => {
+    const res = await fetch(`${svc.url}/healthz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: "ok", db: svc.db.kind, dingtalk: "sandbox" });
+    expect(res.headers.get("x-request-id")).toMatch(/[0-9a-f-]{36}/);
+  });
+
+  it("/api/* refuses a missing or wrong token with 401 and the documented error body", async () => {
+    for (const headers of [{}, { authorization: "Bearer wrong" }, { authorization: "Basic abc" }] as Record<
+      string,
+      string
+    >[]) {
+      const res = await fetch(`${svc.url}/api/org/staff/x`, { headers });
+      expect(res.status).toBe(401);
+      const body = (await res.json()) as { error: { code: string; message: string } };
+      expect(body.error.code).toBe("UNAUTHORIZED");
+      expect(body.error.message).toMatch(/Authorization: Bearer/);
+    }
+  });
+
+  it("unknown routes and wrong methods answer JSON errors", async () => {
+    const missing = await svc.api("/api/nothing-here");
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as { error: { code: string } }).error.code).toBe("NOT_FOUND");
+    const wrong = await svc.api("/api/org", { method: "DELETE" });
+    expect(wrong.status).toBe(405);
+    expect(((await wrong.json()) as { error: { code: string } }).error.code).toBe("METHOD_NOT_ALLOWED");
+  });
+
+  it("keeps the request id a client sends", async () => {
+    const res = await fetch(`${svc.url}/healthz`, { headers: { "x-request-id": "abc-123" } });
+    expect(res.headers.get("x-request-id")).toBe("abc-123");
+  });
+
+  it("stop() lets an in-flight request finish", async () => {
+    const other = await startTestService();
+    const pending = other.api("/api/org/staff/none");
+    await new Promise((r) => setTimeout(r, 5));
+    await other.close();
+    expect((await pending).status).toBe(404);
+  });
+});

@@ -1,0 +1,75 @@
+import { execFile } from "node:child_process";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { applyMigrations, readMigrations } from "../../src/db/migrate.ts";
+import { catalog } from "../helpers/catalog.ts";
+import { createTestDatabase, silentLog } from "../helpers/test-db.ts";
+
+const run = promisify(execFile);
+
+/** What Prisma itself would create from schema.prisma (offline schema-to-SQL diff, PRISMA.md). */
+async function schemaSql(): Promise<string> {
+  const { stdout } = await run(
+    "npx",
+    ["prisma", "migrate", "diff", "--from-empty", "--to-schema-datamodel", "prisma/schema.prisma", "--script"],
+    { cwd: path.resolve(import.meta.dirname, "../.."), maxBuffer: 10 * 1024 * 1024 },
+  );
+  return stdout.replace(/^Loaded Prisma config.*$/m, "");
+}
+
+describe("migrations", () => {
+  it("build exactly the schema in schema.prisma (tables, columns, types, indexes, constraints, enums)", async () => {
+    const fromMigrations = await createTestDatabase();
+    const fromSchema = await createTestDatabase({ migrate: false });
+    try {
+      await fromSchema.sql.exec(await schemaSql());
+      const expected = await catalog(fromSchema.sql);
+      expect(expected.columns.length).toBeGreaterThan(10);
+      expect(await catalog(fromMigrations.sql)).toEqual(expected);
+    } finally {
+      await fromMigrations.close();
+      await fromSchema.close();
+    }
+  });
+
+  it("are recorded once each, with checksums, and a second run applies nothing", async () => {
+    const db = await createTestDatabase();
+    try {
+      const files = await readMigrations();
+      const rows = await db.sql.query<{ migration_name: string; checksum: string }>(
+        `SELECT migration_name, checksum FROM "_prisma_migrations" ORDER BY migration_name`,
+      );
+      expect(rows).toEqual(files.map((f) => ({ migration_name: f.name, checksum: f.checksum })));
+      expect(await applyMigrations(db.sql, silentLog)).toEqual([]);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it("a failing migration rolls back entirely and leaves no record", async () => {
+    const db = await createTestDatabase();
+    const dir = await mkdtemp(path.join(tmpdir(), "tb-mig-"));
+    try {
+      for (const f of await readMigrations()) {
+        await mkdir(path.join(dir, f.name));
+        await writeFile(path.join(dir, f.name, "migration.sql"), f.sql);
+      }
+      await mkdir(path.join(dir, "99990101000000_broken"));
+      await writeFile(
+        path.join(dir, "99990101000000_broken", "migration.sql"),
+        'CREATE TABLE "half_done" (id int);\nSELECT * FROM no_such_table;\n',
+      );
+      await expect(applyMigrations(db.sql, silentLog, dir)).rejects.toThrow(/no_such_table/);
+      const tables = await db.sql.query("SELECT 1 FROM information_schema.tables WHERE table_name = 'half_done'");
+      expect(tables).toEqual([]);
+      const recorded = await db.sql.query(`SELECT 1 FROM "_prisma_migrations" WHERE migration_name LIKE '9999%'`);
+      expect(recorded).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+      await db.close();
+    }
+  });
+});

@@ -1,0 +1,86 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import pg from "pg";
+import { afterEach, describe, expect, it } from "vitest";
+import { type SpawnedService, spawnService } from "../helpers/spawn-service.ts";
+import { createServerDatabase, localServerUrl } from "../helpers/test-db.ts";
+
+const TOKEN = "startup-test-token-0123456789";
+const running: SpawnedService[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((s) => s.stop("SIGKILL")));
+});
+
+const org = {
+  departments: [{ id: "1", name: "星辰科技", parentId: null }],
+  staff: [{ userId: "u1", name: "王建国", deptId: "1", managerUserId: null, role: "DIRECTOR" }],
+};
+
+describe("the service process", () => {
+  it("starts with no configuration on the embedded database, keeps data across a restart, and stops cleanly", async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), "tb-data-"));
+    try {
+      const first = await spawnService({ DATA_DIR: dataDir });
+      running.push(first);
+      const health = await fetch(`${first.url}/healthz`);
+      expect(health.status).toBe(200);
+      expect(await health.json()).toEqual({ status: "ok", db: "pglite", dingtalk: "sandbox" });
+      // Sandbox mode prints the generated admin token; it must work.
+      const token = /Admin API token[^\n]*\n\s*([0-9a-f]{48})/.exec(first.output())?.[1];
+      expect(token).toBeDefined();
+      const put = await fetch(`${first.url}/api/org`, {
+        method: "PUT",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify(org),
+      });
+      expect(put.status).toBe(200);
+      expect(await first.stop()).toBe(0);
+      expect(first.output()).toMatch(/stopped cleanly/);
+
+      const second = await spawnService({ DATA_DIR: dataDir, ADMIN_TOKEN: TOKEN });
+      running.push(second);
+      const res = await fetch(`${second.url}/api/org/staff/u1`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toMatchObject({ userId: "u1", name: "王建国" });
+      expect(await second.stop()).toBe(0);
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses to start with a bad variable and names it", async () => {
+    await expect(spawnService({ PORT: "not-a-port", BOT_TIMEZONE: "Mars/Olympus" }, 15_000)).rejects.toThrow(
+      /PORT[\s\S]*BOT_TIMEZONE: must be an IANA time zone/,
+    );
+    await expect(spawnService({ DINGTALK_CLIENT_ID: "x", DINGTALK_CLIENT_SECRET: "y" }, 15_000)).rejects.toThrow(
+      /ADMIN_TOKEN: required/,
+    );
+  });
+
+  it("two processes started together on one PostgreSQL database both come up; each migration is applied once", async () => {
+    const { url, drop } = await createServerDatabase(localServerUrl);
+    try {
+      const [a, b] = await Promise.all([
+        spawnService({ DATABASE_URL: url, ADMIN_TOKEN: TOKEN }),
+        spawnService({ DATABASE_URL: url, ADMIN_TOKEN: TOKEN }),
+      ]);
+      running.push(a, b);
+      for (const s of [a, b]) {
+        const res = await fetch(`${s.url}/healthz`);
+        expect(await res.json()).toEqual({ status: "ok", db: "postgres", dingtalk: "sandbox" });
+      }
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      const { rows } = await client.query(
+        `SELECT migration_name, count(*)::int AS n FROM "_prisma_migrations" GROUP BY migration_name ORDER BY 1`,
+      );
+      await client.end();
+      expect(rows.length).toBeGreaterThan(0);
+      for (const r of rows) expect(r.n).toBe(1);
+      await Promise.all([a.stop(), b.stop()]);
+    } finally {
+      await drop();
+    }
+  });
+});
