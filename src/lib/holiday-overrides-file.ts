@@ -11,8 +11,9 @@ import { validationError } from "./errors.ts";
  */
 export const ZHolidayOverridesFile = z.strictObject({
   _comment: z.string().optional(),
+  // Year keys are checked by findHolidayOverrideProblems, which words the message for people.
   years: z.record(
-    z.string().regex(/^[1-9]\d{3}$/, "年份应为四位数字，如 2027"),
+    z.string(),
     z.strictObject({
       _comment: z.string().optional(),
       holidays: z.array(z.string()),
@@ -29,10 +30,11 @@ export type THolidayOverridesFile = z.input<typeof ZHolidayOverridesFile>;
  * @throws AppError VALIDATION naming every bad entry.
  */
 export function parseHolidayOverrides(json: unknown, source = "节假日覆盖配置"): HolidayOverrides {
-  const parsed = ZHolidayOverridesFile.safeParse(json);
+  // Chinese messages for this parse only; the service's global zod config stays untouched.
+  const parsed = ZHolidayOverridesFile.safeParse(json, { error: z.locales.zhCN().localeError });
   if (!parsed.success) {
     const problems: InputProblem[] = parsed.error.issues.map((issue) => ({
-      field: issue.path.map(String).join("."),
+      field: issue.path.length > 0 ? issue.path.map(String).join(".") : "(根)",
       message: issue.message,
     }));
     throw overridesError(source, problems);
