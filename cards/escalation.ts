@@ -1,0 +1,156 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: "${name}" is the DingTalk template placeholder syntax, not a JS template.
+import { z } from "zod";
+import type { CardParams } from "./card-definition.ts";
+import { defineCard } from "./card-definition.ts";
+import type { TPeriodResult } from "./card-input.ts";
+import { formatPeriodResult, ZAmount, ZPeriodResult, ZPerson, ZText } from "./card-input.ts";
+import type { PublicValues } from "./card-params.ts";
+import { encodeCardParams } from "./card-params.ts";
+import { fitList, oneLine, truncateUtf8 } from "./fit-text.ts";
+import { DEFAULT_TIME_ZONE, formatAmount, formatDateTime, formatPercent, periodUnit, shortPeriod } from "./format.ts";
+
+const OPEN = "status == 'open' && canAct";
+
+/** Escalation to a manager after consecutive misses (DESIGN §2 Evaluation and escalation). */
+export const escalationCard = defineCard({
+  id: "escalation",
+  title: "未达标预警",
+  templateIdConfigKey: "DINGTALK_CARD_TEMPLATE_ESCALATION",
+  heading: "${headline}",
+  variables: {
+    headline: { type: "string", scope: "public", description: "如「李娜（华东）连续2周未达标」" },
+    reasonText: { type: "string", scope: "public", description: "原因，如「连续2周未达标：W14 62%，W15 未填报」" },
+    periodsText: { type: "markdown", scope: "public", description: "各未达标周期的目标与完成，每行一期" },
+    ytdText: { type: "string", scope: "public", description: "年度累计完成 / 应完成（达成率）" },
+    runRateText: { type: "string", scope: "public", description: "完成全年目标所需的节奏" },
+    levelText: { type: "string", scope: "public", description: "越级上报说明；直属上级收到时为空" },
+    status: {
+      type: "string",
+      scope: "public",
+      description: "状态：open | coaching | adjusting | acknowledged | resolved",
+    },
+    statusText: { type: "string", scope: "public", description: "状态说明，如「已安排辅导 · 张伟 11月23日 10:32」" },
+    canAct: { type: "boolean", scope: "private", description: "仅接收的经理为 true：显示处理按钮" },
+  },
+  layout: [
+    { text: "${reasonText}" },
+    { text: "${periodsText}" },
+    { text: "${ytdText}" },
+    { text: "${runRateText}" },
+    { text: "${levelText}" },
+    { text: "${statusText}" },
+  ],
+  buttons: [
+    { id: "coach", label: "安排辅导", actionParams: { action: "coach" }, visibleWhen: OPEN },
+    { id: "adjust", label: "发起目标调整", actionParams: { action: "adjust" }, visibleWhen: OPEN },
+    { id: "ack", label: "已知悉", actionParams: { action: "ack" }, visibleWhen: OPEN },
+  ],
+  links: [],
+  states: {
+    open: { label: "待处理", description: "等待经理处理；2个工作日无处理或再次未达标将继续上报" },
+    coaching: { label: "已安排辅导", description: "经理选择安排辅导" },
+    adjusting: { label: "调整中", description: "经理发起了目标调整（变更申请）" },
+    acknowledged: { label: "已知悉", description: "经理已知悉" },
+    resolved: { label: "已恢复", description: "此后一期达标，升级关闭" },
+  },
+});
+
+export const ZEscalationCardInput = z.object({
+  /** Who receives the card and may act on it. */
+  manager: ZPerson,
+  owner: ZPerson,
+  /** The owner's department, e.g. "华东". */
+  ownerUnit: ZText.optional(),
+  /** 1 = direct manager; each further level is one step up the manager chain. */
+  level: z.number().int().min(1).max(20),
+  streak: z.number().int().min(1),
+  /** The missed periods of the streak, oldest first (may be only the latest ones). */
+  misses: z.array(ZPeriodResult).min(1),
+  annualTarget: ZAmount,
+  ytdActual: ZAmount,
+  ytdTarget: ZAmount,
+  requiredRunRate: ZAmount,
+});
+export type TEscalationCardInput = z.infer<typeof ZEscalationCardInput>;
+
+export type EscalationAction = "coach" | "adjust" | "ack";
+
+function periodLine(r: TPeriodResult): string {
+  const head = `${shortPeriod(r.period)}：目标 ${formatAmount(r.target)}`;
+  if (r.excused) return `${head}，免考核`;
+  if (r.actual === null) return `${head}，未填报`;
+  return `${head}，完成 ${formatAmount(r.actual)}（${formatPercent(r.actual, r.target)}）`;
+}
+
+function publicValues(e: TEscalationCardInput, status: string, statusText: string) {
+  const owner = truncateUtf8(oneLine(e.owner.name), 90);
+  const unit = e.ownerUnit ? `（${truncateUtf8(oneLine(e.ownerUnit), 60)}）` : "";
+  const cadence = periodUnit(e.misses[0]?.period ?? "");
+  const reason = fitList(e.misses.map(formatPeriodResult), { separator: "，", maxBytes: 700 });
+  const values: PublicValues<typeof escalationCard.variables> = {
+    headline: `${owner}${unit}连续${e.streak}${cadence}未达标`,
+    reasonText: `连续${e.streak}${cadence}未达标：${reason}`,
+    periodsText: fitList(e.misses.map(periodLine), { separator: "\n" }),
+    ytdText: `年度累计 ${formatAmount(e.ytdActual)} / ${formatAmount(e.ytdTarget)}（${formatPercent(e.ytdActual, e.ytdTarget)}）`,
+    runRateText: `每${cadence}需完成 ${formatAmount(e.requiredRunRate)}，才能达成全年 ${formatAmount(e.annualTarget)}`,
+    levelText: e.level > 1 ? `第${e.level}级上报：下级经理未在2个工作日内处理，或再次未达标` : "",
+    status,
+    statusText,
+  };
+  return values;
+}
+
+function build(e: TEscalationCardInput, status: string, statusText: string): CardParams {
+  return encodeCardParams(escalationCard, publicValues(e, status, statusText), {
+    [e.manager.userId]: { canAct: true },
+  });
+}
+
+/** The card to the manager when the miss streak reaches the plan's escalateAfter. */
+export function buildEscalationCard(input: TEscalationCardInput): CardParams {
+  const e = ZEscalationCardInput.parse(input);
+  return build(e, "open", "请选择处理方式");
+}
+
+const HANDLED: Record<EscalationAction, { status: string; text: string }> = {
+  coach: { status: "coaching", text: "已安排辅导" },
+  adjust: { status: "adjusting", text: "已发起目标调整" },
+  ack: { status: "acknowledged", text: "已知悉" },
+};
+
+/** After the manager's choice: "已安排辅导 · 张伟 11月23日 10:32" and the like. */
+export function escalationCardHandled(
+  input: TEscalationCardInput,
+  action: EscalationAction,
+  at: Date,
+  timeZone = DEFAULT_TIME_ZONE,
+): CardParams {
+  const e = ZEscalationCardInput.parse(input);
+  const handled = HANDLED[z.enum(["coach", "adjust", "ack"]).parse(action)];
+  const by = truncateUtf8(oneLine(e.manager.name), 90);
+  return build(e, handled.status, `${handled.text} · ${by} ${formatDateTime(at, timeZone)}`);
+}
+
+/** A later period was not missed: the escalation closes and everyone who was told sees it. */
+export function escalationCardResolved(input: TEscalationCardInput, recovery: TPeriodResult): CardParams {
+  const e = ZEscalationCardInput.parse(input);
+  const r = ZPeriodResult.parse(recovery);
+  return build(e, "resolved", `已恢复：${formatPeriodResult(r)}，升级关闭`);
+}
+
+/** 张伟 (华东 manager) hears that 李娜 missed W14 (62%) and did not report W15. */
+export const escalationCardFixture: TEscalationCardInput = {
+  manager: { userId: "zhangwei10", name: "张伟" },
+  owner: { userId: "lina01", name: "李娜" },
+  ownerUnit: "华东",
+  level: 1,
+  streak: 2,
+  misses: [
+    { period: "2026-W14", target: 70_000n, actual: 43_400n },
+    { period: "2026-W15", target: 90_000n, actual: null },
+  ],
+  annualTarget: 4_200_000n,
+  ytdActual: 803_400n,
+  ytdTarget: 1_050_000n,
+  requiredRunRate: 92_000n,
+};
