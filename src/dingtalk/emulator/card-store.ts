@@ -1,0 +1,107 @@
+/** `cardParamMap`: strings only (PLATFORM.md §3.1). */
+export type ParamMap = Record<string, string>;
+
+/** The space types the emulator delivers to (PLATFORM.md §3.2). */
+export type SpaceType = "IM_ROBOT" | "IM_GROUP";
+
+/** One delivery of a card into a chat. */
+export interface CardDelivery {
+  spaceType: SpaceType;
+  /** As given in openSpaceId (userId/unionId for IM_ROBOT, openConversationId for IM_GROUP). */
+  spaceId: string;
+  conversationId: string;
+  /** `carrierId` of the deliver result (= processQueryKey for IM spaces, PLATFORM.md §3.3). */
+  carrierId: string;
+  robotCode: string | undefined;
+  at: number;
+}
+
+/** A change to a card; without the `…ByKey` options the maps are replaced (PLATFORM.md §3.4). */
+export interface CardUpdate {
+  cardParamMap?: ParamMap;
+  /** Per-user private data, keyed by userId. */
+  privateData?: Record<string, ParamMap>;
+  updateCardDataByKey?: boolean;
+  updatePrivateDataByKey?: boolean;
+}
+
+export interface CardUpdateLog {
+  at: number;
+  source: "api" | "callback";
+  /** The clicking user, for callback updates. */
+  userId?: string;
+  update: CardUpdate;
+}
+
+/** A card instance: template + public data + private data per user (PLATFORM.md §3.1). */
+export interface CardRecord {
+  outTrackId: string;
+  clientId: string;
+  cardTemplateId: string;
+  /** `STREAM` cards call back over the stream; anything else does not (PLATFORM.md §3.1). */
+  callbackType: string | undefined;
+  callbackRouteKey: string | undefined;
+  userIdType: 1 | 2;
+  publicData: ParamMap;
+  /** Keyed by userId (unionIds are translated on the way in). */
+  privateData: Record<string, ParamMap>;
+  deliveries: CardDelivery[];
+  createdAt: number;
+  updatedAt: number;
+  updates: CardUpdateLog[];
+}
+
+/** What one user sees of a card. */
+export interface ResolvedCardData {
+  publicData: ParamMap;
+  privateData: ParamMap;
+  /** Public data overlaid with the user's private data — the values the template renders. */
+  data: ParamMap;
+}
+
+export interface CardStore {
+  add(card: CardRecord): void;
+  get(outTrackId: string): CardRecord | undefined;
+  list(): CardRecord[];
+  clear(): void;
+}
+
+/** Cards by outTrackId, in memory. */
+export function createCardStore(): CardStore {
+  const cards = new Map<string, CardRecord>();
+  return {
+    add(card) {
+      cards.set(card.outTrackId, card);
+    },
+    get: (outTrackId) => cards.get(outTrackId),
+    list: () => [...cards.values()],
+    clear() {
+      cards.clear();
+    },
+  };
+}
+
+/** Applies an update in place: replace, or merge by key when the option says so (PLATFORM.md §3.4, §3.6). */
+export function applyCardUpdate(card: CardRecord, update: CardUpdate, log: Omit<CardUpdateLog, "update">): void {
+  if (update.cardParamMap !== undefined) {
+    card.publicData = update.updateCardDataByKey
+      ? { ...card.publicData, ...update.cardParamMap }
+      : { ...update.cardParamMap };
+  }
+  for (const [userId, map] of Object.entries(update.privateData ?? {})) {
+    card.privateData[userId] = update.updatePrivateDataByKey ? { ...card.privateData[userId], ...map } : { ...map };
+  }
+  card.updatedAt = log.at;
+  card.updates.push({ ...log, update: structuredClone(update) });
+}
+
+/** The card as `userId` sees it: public data with their private data on top. */
+export function resolveCardFor(card: CardRecord, userId: string): ResolvedCardData {
+  const privateData = { ...card.privateData[userId] };
+  return { publicData: { ...card.publicData }, privateData, data: { ...card.publicData, ...privateData } };
+}
+
+/** True when an update would change nothing (an empty callback response leaves the card as it is). */
+export function isEmptyUpdate(update: CardUpdate): boolean {
+  return update.cardParamMap === undefined && Object.keys(update.privateData ?? {}).length === 0;
+}

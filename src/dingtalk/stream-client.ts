@@ -1,0 +1,101 @@
+import { DWClient, type DWClientDownStream } from "dingtalk-stream";
+import { CARD_CALLBACK_TOPIC, ROBOT_MESSAGE_TOPIC } from "./topics.ts";
+
+export interface StreamClientOptions {
+  /** `DINGTALK_API_BASE`: `https://api.dingtalk.com`, or the emulator's URL. */
+  apiBase: string;
+  clientId: string;
+  clientSecret: string;
+  /** SDK debug printing to stdout. */
+  debug?: boolean;
+  /** Sent as `ua` to the gateway (format `name-sdk-lang/version`, PLATFORM.md §1.1). */
+  ua?: string;
+  /** Gateway request timeout (default 10 000 ms); a timed-out attempt is retried by the SDK after 1 s. */
+  gatewayTimeoutMs?: number;
+}
+
+/**
+ * The official `DWClient` with one change: the gateway POST goes to `${apiBase}/v1.0/gateway/connections/open`
+ * instead of the SDK's hard-coded https://api.dingtalk.com (PLATFORM.md §1.8). Everything else — the socket,
+ * frames, ping echo, acks via `socketCallBackResponse` — is the SDK's own code.
+ *
+ * The SDK reconnects by calling `this.connect()` (on socket close, and 1 s after a failed attempt), and
+ * `connect()` calls `this.getEndpoint()`, so every reconnect goes through this override too.
+ */
+export class GatewayDWClient extends DWClient {
+  readonly #gatewayUrl: string;
+  readonly #timeoutMs: number;
+  #stopped = false;
+  #connecting: Promise<void> | undefined;
+
+  constructor(opts: StreamClientOptions) {
+    super({
+      clientId: opts.clientId,
+      clientSecret: opts.clientSecret,
+      ...(opts.debug === undefined ? {} : { debug: opts.debug }),
+      ...(opts.ua === undefined ? {} : { ua: opts.ua }),
+    });
+    this.#gatewayUrl = `${opts.apiBase.replace(/\/+$/, "")}/v1.0/gateway/connections/open`;
+    this.#timeoutMs = opts.gatewayTimeoutMs ?? 10_000;
+  }
+
+  /** Same request as the SDK's (PLATFORM.md §1.1), sent to our gateway URL; sets the URL `_connect()` opens. */
+  override async getEndpoint(): Promise<this> {
+    if (this.#stopped) throw new Error("stream client was disconnected; create a new one");
+    const { clientId, clientSecret, ua, subscriptions } = this.config;
+    const res = await fetch(this.#gatewayUrl, {
+      method: "POST",
+      // Without Accept the real gateway answers XML (SDK comment, PLATFORM.md §1.1).
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify({ clientId, clientSecret, ua, subscriptions }),
+      signal: AbortSignal.timeout(this.#timeoutMs),
+    });
+    const body = (await res.json().catch(() => undefined)) as { endpoint?: unknown; ticket?: unknown } | undefined;
+    if (!res.ok || typeof body?.endpoint !== "string" || typeof body.ticket !== "string" || !body.ticket) {
+      this.printDebug(`gateway answered ${res.status} ${JSON.stringify(body)}`);
+      throw new Error(`stream gateway ${this.#gatewayUrl} answered ${res.status} without endpoint and ticket`);
+    }
+    // `dw_url` is private in the SDK's typings but is exactly what `_connect()` opens; the SDK appends the
+    // ticket raw, so the endpoint must not contain `?` (PLATFORM.md §1.2).
+    (this as unknown as { dw_url: string }).dw_url = `${body.endpoint}?ticket=${body.ticket}`;
+    return this;
+  }
+
+  /**
+   * One connection attempt at a time. The SDK can schedule two reconnects for one failure (its socket
+   * `error` handler rejects into `connect()`'s retry and its `close` handler schedules another); without
+   * this guard the client would end up holding two connections.
+   */
+  override connect(): Promise<void> {
+    if (this.#stopped || this.connected) return Promise.resolve();
+    this.#connecting ??= super.connect().finally(() => {
+      this.#connecting = undefined;
+    });
+    return this.#connecting;
+  }
+
+  /** Final: a pending SDK reconnect timer finds the client stopped and does nothing. */
+  override disconnect(): void {
+    this.#stopped = true;
+    super.disconnect();
+  }
+}
+
+/** Handlers for the two callback topics; each gets the raw downstream frame (`data` is a JSON string). */
+export interface StreamHandlers {
+  onRobotMessage?: (message: DWClientDownStream) => void;
+  onCardCallback?: (message: DWClientDownStream) => void;
+}
+
+/**
+ * A stream client subscribed to robot messages and card callbacks (PLATFORM.md §2, §3.6). Not connected yet:
+ * call `connect()`; close with `disconnect()`. Handlers can be given here or added later with
+ * `client.on(ROBOT_MESSAGE_TOPIC, …)`. The SDK does not ack callbacks: call
+ * `client.socketCallBackResponse(messageId, response)` (PLATFORM.md §1.4).
+ */
+export function createStreamClient(opts: StreamClientOptions & StreamHandlers): GatewayDWClient {
+  const client = new GatewayDWClient(opts);
+  client.registerCallbackListener(ROBOT_MESSAGE_TOPIC, opts.onRobotMessage ?? (() => {}));
+  client.registerCallbackListener(CARD_CALLBACK_TOPIC, opts.onCardCallback ?? (() => {}));
+  return client;
+}
