@@ -10,13 +10,15 @@ import type { PrismaConfig } from "prisma";
  */
 // `prisma generate` needs the datasource url to resolve to *some* value, or it tries to download an engine
 // (PRISMA.md). The CLI talks through the adapter below, so this url is never connected to.
-process.env.PRISMA_CLI_DATABASE_URL ??= "postgresql://prisma-cli-uses-the-adapter/unused";
+process.env.PRISMA_CLI_DATABASE_URL ||= "postgresql://prisma-cli-uses-the-adapter/unused";
 
 export default {
   experimental: { adapter: true },
   engine: "js",
   schema: path.join("prisma", "schema.prisma"),
   async adapter() {
-    return new PrismaPGlite(new PGlite(process.env.PRISMA_CLI_PGLITE_DIR ?? "memory://"));
+    // pglite-prisma-adapter 0.6 is typed against an older driver-adapter-utils; the interface is unchanged.
+    const adapter = new PrismaPGlite(new PGlite(process.env.PRISMA_CLI_PGLITE_DIR ?? "memory://"));
+    return adapter as unknown as import("@prisma/adapter-pg").PrismaPg;
   },
 } satisfies PrismaConfig;

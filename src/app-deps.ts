@@ -1,5 +1,6 @@
 import type { Config } from "./config.ts";
 import type { Database } from "./db/database.ts";
+import type { Calendar } from "./domain/calendar.ts";
 import type { Logger } from "./lib/logger.ts";
 
 /** What every feature gets: passed in, never imported as a global (STYLE.md §2–3). */
@@ -7,6 +8,8 @@ export interface AppDeps {
   config: Config;
   log: Logger;
   db: Database;
+  /** China's business calendar: chinese-days data plus config/holidays-override.json. */
+  calendar: Calendar;
   /** DingTalk link state for /healthz: "sandbox", "connected", "connecting" or "disconnected". */
   dingtalkStatus: () => string;
 }

@@ -1,10 +1,16 @@
 import type { Server } from "node:http";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import type { AppDeps } from "./app-deps.ts";
 import type { Config } from "./config.ts";
 import { type Database, openDatabase } from "./db/database.ts";
+import { createCalendar } from "./domain/calendar.ts";
 import { createApp } from "./http/create-app.ts";
+import { loadHolidayOverrides } from "./lib/holiday-overrides-file.ts";
 import type { Logger } from "./lib/logger.ts";
+
+/** Next year's holidays, once announced, go here (chinese-days ships data up to the year it was released). */
+const HOLIDAY_OVERRIDES_FILE = fileURLToPath(new URL("../config/holidays-override.json", import.meta.url));
 
 export interface RunningService {
   /** http://127.0.0.1:<port> */
@@ -25,7 +31,14 @@ export interface StartServiceOptions {
 export async function startService({ config, log, db: given }: StartServiceOptions): Promise<RunningService> {
   const db =
     given ?? (await openDatabase({ url: config.databaseUrl, pgliteDir: path.join(config.dataDir, "pglite"), log }));
-  const deps: AppDeps = { config, log, db, dingtalkStatus: () => (config.sandbox ? "sandbox" : "not-started") };
+  const calendar = createCalendar(await loadHolidayOverrides(HOLIDAY_OVERRIDES_FILE));
+  const deps: AppDeps = {
+    config,
+    log,
+    db,
+    calendar,
+    dingtalkStatus: () => (config.sandbox ? "sandbox" : "not-started"),
+  };
   const app = createApp(deps);
   const server = await listen(app.callback(), config.port);
   const address = server.address();

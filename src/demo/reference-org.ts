@@ -1,5 +1,3 @@
-import type { TOrgImportRequest } from "../org/org-input.ts";
-
 /**
  * The reference company of DESIGN §1: 150 people — a sales director, five regional managers and their reps,
  * product owners, marketing and sales operations. Deterministic, so samples, tests and the sandbox agree.
@@ -77,7 +75,7 @@ export function personName(n: number): string {
   return s + g;
 }
 
-export function referenceOrg(): TOrgImportRequest & {
+export function referenceOrg(): {
   departments: { id: string; name: string; parentId: string | null }[];
   staff: { userId: string; name: string; deptId: string; managerUserId: string | null; title: string; role: string }[];
 } {

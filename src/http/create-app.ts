@@ -3,8 +3,9 @@ import Koa from "koa";
 import type { AppDeps } from "../app-deps.ts";
 import { AppError } from "../lib/errors.ts";
 import { registerOrgRoutes } from "../org/org-routes.ts";
+import { registerPlanRoutes } from "../plans/plan-routes.ts";
 import { registerHealthRoutes } from "./health-routes.ts";
-import { bearerAuth, errorMiddleware, requestLogger } from "./middleware.ts";
+import { bearerAuth, bigintJson, errorMiddleware, requestLogger } from "./middleware.ts";
 
 /** The koa app: error middleware first, then request logging, auth for /api/*, and each feature's routes. */
 export function createApp(deps: AppDeps): Koa {
@@ -12,11 +13,13 @@ export function createApp(deps: AppDeps): Koa {
   app.silent = true; // errors are logged by the error middleware, not printed by koa
   app.use(requestLogger(deps.log));
   app.use(errorMiddleware());
+  app.use(bigintJson());
 
   const router = new Router();
   router.use("/api", bearerAuth(deps.config.adminToken));
   registerHealthRoutes(router, deps);
   registerOrgRoutes(router, deps);
+  registerPlanRoutes(router, deps);
   app.use(router.routes());
   app.use(
     router.allowedMethods({

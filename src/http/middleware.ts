@@ -70,3 +70,18 @@ export function bearerAuth(token: string) {
     await next();
   };
 }
+
+/**
+ * Serialises object bodies itself so that bigint amounts go out as exact decimal strings ("180000000");
+ * JSON numbers would silently round anything beyond 2^53.
+ */
+export function bigintJson() {
+  return async (ctx: Context, next: Next) => {
+    await next();
+    const body = ctx.body;
+    if (body && typeof body === "object" && !Buffer.isBuffer(body) && !("pipe" in body)) {
+      ctx.type = "application/json";
+      ctx.body = JSON.stringify(body, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
+    }
+  };
+}

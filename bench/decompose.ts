@@ -1,0 +1,136 @@
+/**
+ * bench:decompose — 1.8亿 → 5 regions (history + growth) → 4 product lines → 2 channels → 10,000 reps →
+ * 12 months (120,000 monthly cells), through the same services as the API (each split one transaction with
+ * its conservation check), then one conservation query over the whole plan. Seconds and peak RSS per engine.
+ * Options: --reps N.
+ */
+import { parseArgs } from "node:util";
+import { openDatabase } from "../src/db/database.ts";
+import { REGIONS } from "../src/demo/reference-org.ts";
+import { createLogger } from "../src/lib/logger.ts";
+import { importOrg } from "../src/org/import-org.ts";
+import { recordsFromJson, ZOrgImportRequest } from "../src/org/org-input.ts";
+import { findConservationViolations } from "../src/plans/check-plan-conservation.ts";
+import { createPlan } from "../src/plans/create-plan.ts";
+import { phasePlan } from "../src/plans/phase-plan.ts";
+import type { TSplitRequest } from "../src/plans/plan-input.ts";
+import { splitTarget } from "../src/plans/split-target.ts";
+import { peakRssMb, runPerEngine, timed } from "./bench-util.ts";
+
+const { values } = parseArgs({ options: { child: { type: "boolean" }, reps: { type: "string", default: "10000" } } });
+const LINES = ["智能终端", "云服务", "行业解决方案", "运维服务"];
+
+function org(reps: number) {
+  const departments = [
+    { id: "1", name: "公司", parentId: null as string | null },
+    ...REGIONS.map((r) => ({ id: r.deptId, name: `${r.name}大区`, parentId: "1" })),
+  ];
+  const staff = [{ userId: "dir", name: "总监", deptId: "1", managerUserId: null as string | null, role: "DIRECTOR" }];
+  for (const r of REGIONS)
+    staff.push({
+      userId: `m${r.deptId}`,
+      name: `${r.name}经理`,
+      deptId: r.deptId,
+      managerUserId: "dir",
+      role: "MANAGER",
+    });
+  for (let i = 0; i < reps; i++) {
+    const r = REGIONS[i % REGIONS.length]!;
+    staff.push({ userId: `rep${i}`, name: `代表${i}`, deptId: r.deptId, managerUserId: `m${r.deptId}`, role: "REP" });
+  }
+  return { departments, staff };
+}
+
+async function child(): Promise<void> {
+  const engine = process.env.BENCH_ENGINE ?? "pglite";
+  const reps = Number(values.reps);
+  const db = await openDatabase({ url: process.env.BENCH_DB_URL, pgliteDir: "memory://", log: createLogger("silent") });
+  await importOrg({ db, records: recordsFromJson(ZOrgImportRequest.parse(org(reps))) });
+  const actor = "bench";
+  const split = (planId: string, request: Omit<TSplitRequest, "children"> & { children: Record<string, unknown>[] }) =>
+    splitTarget({
+      db,
+      planId,
+      actor,
+      request: {
+        ...request,
+        children: request.children.map((c) => ({ coOwnerUserIds: [], locked: false, ...c })),
+      } as unknown as TSplitRequest,
+    });
+  let channelCount = 0;
+  let phaseSeconds = 0;
+  const { result: planId, seconds } = await timed(async () => {
+    const plan = await createPlan({
+      db,
+      actor,
+      defaultTimezone: "Asia/Shanghai",
+      input: {
+        name: "bench",
+        fiscalYear: 2026,
+        metric: "REVENUE",
+        total: 180_000_000n,
+        ownerUserId: "dir",
+        cadence: "WEEK",
+        missThreshold: 1,
+        escalateAfter: 2,
+        minOwners: 2,
+      },
+    });
+    const regions = await split(plan.id, {
+      parentTargetId: plan.rootTargetId,
+      dimension: "REGION",
+      method: "HISTORY",
+      children: REGIONS.map((r) => ({ key: r.deptId, lastYear: r.lastYear, growth: r.growth })),
+    });
+    for (const [ri, region] of regions.entries()) {
+      const repsHere = Array.from({ length: reps }, (_, i) => i).filter((i) => i % REGIONS.length === ri);
+      const lines = await split(plan.id, {
+        parentTargetId: region.id,
+        dimension: "PRODUCT_LINE",
+        method: "EQUAL",
+        children: LINES.map((key) => ({ key })),
+      });
+      for (const [li, line] of lines.entries()) {
+        const channels = await split(plan.id, {
+          parentTargetId: line.id,
+          dimension: "CHANNEL",
+          method: "WEIGHTS",
+          children: [
+            { key: "线上", weight: 45 },
+            { key: "线下", weight: 55 },
+          ],
+        });
+        for (const [ci, channel] of channels.entries()) {
+          const mine = repsHere.filter((_, k) => k % 8 === li * 2 + ci);
+          await split(plan.id, {
+            parentTargetId: channel.id,
+            dimension: "OWNER",
+            method: "EQUAL",
+            children: mine.map((i) => ({ key: `rep${i}`, coOwnerUserIds: [`m${region.key}`] })),
+          });
+          channelCount++;
+        }
+      }
+    }
+    const tp = performance.now();
+    await phasePlan({ db, planId: plan.id, profile: "WORKDAYS", actor });
+    phaseSeconds = (performance.now() - tp) / 1000;
+    return plan.id;
+  });
+  const check = await timed(() => db.prisma.$transaction((tx) => findConservationViolations(tx, planId)));
+  const [{ leaves, cells }] = (await db.sql.query<{ leaves: bigint; cells: bigint }>(
+    `SELECT (SELECT count(*) FROM target t WHERE t.plan_id = $1 AND t.dimension = 'OWNER') AS leaves,
+            (SELECT count(*) FROM target_month m JOIN target t ON t.id = m.target_id WHERE t.plan_id = $1) AS cells`,
+    [planId],
+  )) as [{ leaves: bigint; cells: bigint }];
+  await db.close();
+  if (check.result.length > 0) throw new Error("conservation violated");
+  console.log(
+    `${engine.padEnd(8)} ${leaves} rep targets under ${channelCount} channel targets, ${cells} monthly cells: ` +
+      `decompose + phase ${seconds.toFixed(2)} s (of which phasing ${phaseSeconds.toFixed(2)} s), conservation query ${(check.seconds * 1000).toFixed(0)} ms, ` +
+      `peak RSS ${peakRssMb()} MB (target < 5 s on postgres)`,
+  );
+}
+
+if (values.child) await child();
+else await runPerEngine(import.meta.url, ["--reps", values.reps]);

@@ -1,0 +1,43 @@
+import type { Tx } from "../db/database.ts";
+import type { LedgerKind } from "../generated/prisma/enums.ts";
+
+export interface LedgerEntry {
+  planId: string;
+  targetId: string;
+  version: number;
+  kind: LedgerKind;
+  actor: string;
+  reason?: string | null;
+  oldAmount?: bigint | null;
+  newAmount?: bigint | null;
+  /** { field: [old, new] } for everything else that changed. */
+  changes?: Record<string, [unknown, unknown]>;
+}
+
+/**
+ * Appends entries to the target ledger (the table refuses updates and deletes). One set-based INSERT: a plan
+ * operation can write thousands of entries, and Prisma's createMany spends far longer building them.
+ */
+export async function writeLedger(tx: Tx, entries: LedgerEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  await tx.$executeRawUnsafe(
+    `INSERT INTO target_ledger (plan_id, target_id, version, kind, actor, reason, old_amount, new_amount, changes)
+     SELECT p, t, v, k::"LedgerKind", a, r, o, n, c::jsonb
+       FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::int8[], $8::int8[], $9::text[])
+         AS x(p, t, v, k, a, r, o, n, c)`,
+    entries.map((e) => e.planId),
+    entries.map((e) => e.targetId),
+    entries.map((e) => e.version),
+    entries.map((e) => e.kind),
+    entries.map((e) => e.actor),
+    entries.map((e) => e.reason ?? null),
+    entries.map((e) => (e.oldAmount ?? null)?.toString() ?? null),
+    entries.map((e) => (e.newAmount ?? null)?.toString() ?? null),
+    entries.map((e) => (e.changes && Object.keys(e.changes).length > 0 ? JSON.stringify(e.changes, jsonBigint) : null)),
+  );
+}
+
+/** JSON.stringify replacer: bigints as strings (they are exact; JSON numbers would not be). */
+export function jsonBigint(_key: string, value: unknown): unknown {
+  return typeof value === "bigint" ? value.toString() : value;
+}

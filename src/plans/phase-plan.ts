@@ -1,0 +1,115 @@
+import type { Database, Tx } from "../db/database.ts";
+import { type Calendar, defaultCalendar } from "../domain/calendar.ts";
+import { phaseAnnual } from "../domain/phasing.ts";
+import type { Plan } from "../generated/prisma/client.ts";
+import { AppError } from "../lib/errors.ts";
+import { assertPlanConserved } from "./check-plan-conservation.ts";
+import { type LedgerEntry, writeLedger } from "./ledger.ts";
+import { planNotFound } from "./plan-errors.ts";
+import type { TPhasingProfile } from "./plan-input.ts";
+
+export interface PhasePlanOptions {
+  db: Database;
+  planId: string;
+  profile: TPhasingProfile;
+  actor: string;
+  calendar?: Calendar;
+}
+
+/** Sets the plan's phasing profile and phases every leaf target into 12 months (exactly summing to it). */
+export async function phasePlan({ db, planId, profile, actor, calendar = defaultCalendar }: PhasePlanOptions) {
+  return db.prisma.$transaction(
+    async (tx) => {
+      const plan = await tx.plan.findUnique({ where: { id: planId } });
+      if (!plan) throw planNotFound(planId);
+      if (plan.status !== "DRAFT") {
+        throw new AppError("CONFLICT", "计划已发布，不能整体重新分月；个别目标请走目标调整");
+      }
+      const updated = await tx.plan.update({ where: { id: planId }, data: { phasing: profile } });
+      const result = await phaseTargets(tx, { plan: { ...updated, phasing: profile }, actor, calendar });
+      await assertPlanConserved(tx, planId);
+      return { profile, ...result, coverage: calendar.yearCoverage(plan.fiscalYear) };
+    },
+    { timeout: 300_000, maxWait: 30_000 },
+  );
+}
+
+export interface PhaseTargetsArgs {
+  plan: Plan & { phasing: TPhasingProfile };
+  /** Only these targets (if they are leaves); all leaves of the plan when omitted. */
+  targetIds?: string[];
+  actor: string;
+  calendar: Calendar;
+  /**
+   * Whether re-phasing a leaf makes a new version of it (true: a phasing-only change). A caller that has just
+   * made the new version itself (a split or an import changing the amount) passes false.
+   */
+  bumpVersion?: boolean;
+}
+
+/**
+ * Writes the months of leaf targets from the plan's profile. Only leaves whose months actually change are
+ * rewritten and put in the ledger; re-phasing a leaf that had months makes a new version of it.
+ */
+export async function phaseTargets(tx: Tx, { plan, targetIds, actor, calendar, bumpVersion = true }: PhaseTargetsArgs) {
+  const leaves = await tx.$queryRawUnsafe<{ id: string; amount: bigint; version: number; months: string[] | null }[]>(
+    `SELECT t.id, t.amount, t.version,
+            (SELECT array_agg(m.amount::text ORDER BY m.month) FROM target_month m WHERE m.target_id = t.id) AS months
+       FROM target t
+      WHERE t.plan_id = $1 AND t.state <> 'ARCHIVED' AND ($2::text[] IS NULL OR t.id = ANY($2::text[]))
+        AND NOT EXISTS (SELECT 1 FROM target c WHERE c.parent_id = t.id AND c.state <> 'ARCHIVED')`,
+    plan.id,
+    targetIds ?? null,
+  );
+  const cache = new Map<bigint, bigint[]>(); // many leaves share an amount (EQUAL splits): phase each once
+  const changed: { id: string; months: bigint[]; version: number; old: string[] | null; bump: boolean }[] = [];
+  for (const leaf of leaves) {
+    const amount = BigInt(leaf.amount);
+    let months = cache.get(amount);
+    if (!months) {
+      months = phaseAnnual(amount, plan.fiscalYear, plan.phasing, calendar);
+      cache.set(amount, months);
+    }
+    const next = months.map(String);
+    if (leaf.months && leaf.months.join() === next.join()) continue;
+    const bump = bumpVersion && leaf.months !== null;
+    changed.push({ id: leaf.id, months, version: bump ? leaf.version + 1 : leaf.version, old: leaf.months, bump });
+  }
+  if (changed.length === 0) return { leaves: leaves.length, changed: 0 };
+  const rephased = changed.filter((c) => c.old !== null).map((c) => c.id);
+  if (rephased.length > 0)
+    await tx.$executeRawUnsafe("DELETE FROM target_month WHERE target_id = ANY($1::text[])", rephased);
+  // One id per leaf and a flat array of its 12 amounts: the month numbers are generated in SQL, which sends
+  // a twelfth of the parameters a row-by-row unnest would.
+  await tx.$executeRawUnsafe(
+    `INSERT INTO target_month (target_id, month, amount)
+     SELECT ids.id, m, ($2::int8[])[(ids.ord - 1) * 12 + m]
+       FROM unnest($1::text[]) WITH ORDINALITY AS ids(id, ord), generate_series(1, 12) AS m`,
+    changed.map((c) => c.id),
+    changed.flatMap((c) => c.months.map(String)),
+  );
+  const bumped = changed.filter((c) => c.bump);
+  if (bumped.length > 0) {
+    await tx.$executeRawUnsafe(
+      "UPDATE target SET version = version + 1, updated_at = now() WHERE id = ANY($1::text[])",
+      bumped.map((c) => c.id),
+    );
+  }
+  const entries: LedgerEntry[] = changed.map((c) => ({
+    planId: plan.id,
+    targetId: c.id,
+    version: c.version,
+    kind: "PHASING",
+    actor,
+    reason: `分月：${describeProfile(plan.phasing)}`,
+    changes: { months: [c.old, c.months.map(String)] },
+  }));
+  await writeLedger(tx, entries);
+  return { leaves: leaves.length, changed: changed.length };
+}
+
+export function describeProfile(profile: TPhasingProfile): string {
+  if (profile === "WORKDAYS") return "按工作日";
+  if (profile === "EQUAL") return "平均";
+  return "按月度权重";
+}

@@ -1,0 +1,117 @@
+import type Router from "@koa/router";
+import type { Context } from "koa";
+import { z } from "zod";
+import type { AppDeps } from "../app-deps.ts";
+import { readBody } from "../http/read-body.ts";
+import { readMultipart } from "../http/read-multipart.ts";
+import { parseOrThrow, validate } from "../http/validate.ts";
+import { AppError } from "../lib/errors.ts";
+import { createPlan } from "./create-plan.ts";
+import { exportPlanWorkbook } from "./export-plan-workbook.ts";
+import { getTargetTree } from "./get-target-tree.ts";
+import { importPlanWorkbook } from "./import-plan-workbook.ts";
+import { phasePlan } from "./phase-plan.ts";
+import { planNotFound } from "./plan-errors.ts";
+import {
+  type TCreatePlanRequest,
+  type TSplitRequest,
+  ZCreatePlanRequest,
+  ZPhasingRequest,
+  ZSplitRequest,
+} from "./plan-input.ts";
+import { planReadiness } from "./plan-readiness.ts";
+import { splitTarget } from "./split-target.ts";
+
+/** Who the ledger records for an admin-API change: `X-Actor` (a userId or a name) or "admin-api". */
+const actorOf = (ctx: Context) => ctx.get("x-actor").trim().slice(0, 100) || "admin-api";
+const ZLedgerQuery = z.object({
+  targetId: z.string().optional(),
+  limit: z.coerce.number().int().min(1).max(5000).default(500),
+});
+
+/** Plans, decomposition, phasing, the target tree, readiness, the ledger and the Excel round trip. */
+export function registerPlanRoutes(router: Router, deps: AppDeps): void {
+  const { db, config, calendar } = deps;
+  const limit = config.bodyLimitBytes;
+
+  router.post("/api/plans", validate(ZCreatePlanRequest, limit), async (ctx) => {
+    const input = ctx.state.body as TCreatePlanRequest;
+    ctx.status = 201;
+    ctx.body = await createPlan({ db, input, actor: actorOf(ctx), defaultTimezone: config.timezone });
+  });
+
+  router.get("/api/plans", async (ctx) => {
+    ctx.body = { plans: await db.prisma.plan.findMany({ orderBy: { createdAt: "desc" } }) };
+  });
+
+  router.get("/api/plans/:id", async (ctx) => {
+    const plan = await db.prisma.plan.findUnique({ where: { id: ctx.params.id ?? "" } });
+    if (!plan) throw planNotFound(ctx.params.id ?? "");
+    ctx.body = plan;
+  });
+
+  router.post("/api/plans/:id/splits", validate(ZSplitRequest, limit), async (ctx) => {
+    const request = ctx.state.body as TSplitRequest;
+    const children = await splitTarget({ db, planId: ctx.params.id ?? "", request, actor: actorOf(ctx), calendar });
+    const order = new Map(request.children.map((c, i) => [c.key, i]));
+    ctx.status = 201;
+    ctx.body = { children: children.sort((a, b) => (order.get(a.key) ?? 0) - (order.get(b.key) ?? 0)) };
+  });
+
+  router.post("/api/plans/:id/phasing", validate(ZPhasingRequest, limit), async (ctx) => {
+    const { profile } = ctx.state.body as z.output<typeof ZPhasingRequest>;
+    ctx.body = await phasePlan({ db, planId: ctx.params.id ?? "", profile, actor: actorOf(ctx), calendar });
+  });
+
+  router.get("/api/plans/:id/targets", async (ctx) => {
+    ctx.body = await getTargetTree(db, ctx.params.id ?? "");
+  });
+
+  router.get("/api/plans/:id/readiness", async (ctx) => {
+    ctx.body = await planReadiness(db, ctx.params.id ?? "");
+  });
+
+  router.get("/api/plans/:id/ledger", async (ctx) => {
+    const q = parseOrThrow(ZLedgerQuery, ctx.query, "查询参数");
+    const planId = ctx.params.id ?? "";
+    if (!(await db.prisma.plan.findUnique({ where: { id: planId } }))) throw planNotFound(planId);
+    ctx.body = {
+      entries: await db.prisma.targetLedger.findMany({
+        where: { planId, ...(q.targetId ? { targetId: q.targetId } : {}) },
+        orderBy: { id: "asc" },
+        take: q.limit,
+      }),
+    };
+  });
+
+  router.get("/api/plans/:id/export.xlsx", async (ctx) => {
+    const { filename, buffer } = await exportPlanWorkbook(db, ctx.params.id ?? "");
+    ctx.type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+    ctx.attachment(filename);
+    ctx.body = buffer;
+  });
+
+  router.post("/api/plans/:id/import", async (ctx) => {
+    const file = await readWorkbookUpload(ctx, limit);
+    ctx.body = await importPlanWorkbook({
+      db,
+      planId: ctx.params.id ?? "",
+      file,
+      actor: actorOf(ctx),
+      reason: decodeURIComponent(ctx.get("x-reason")) || undefined,
+      calendar,
+    });
+  });
+}
+
+/** The workbook as a raw body or as the only/first file of a multipart upload. */
+async function readWorkbookUpload(ctx: Context, limit: number): Promise<Buffer> {
+  if (ctx.request.type === "multipart/form-data") {
+    const file = Object.values((await readMultipart(ctx, limit)).files)[0];
+    if (!file) throw new AppError("VALIDATION", "请上传导出的 Excel 文件（.xlsx）");
+    return file.data;
+  }
+  const raw = await readBody(ctx, limit);
+  if (raw.length === 0) throw new AppError("VALIDATION", "请上传导出的 Excel 文件（.xlsx）");
+  return raw;
+}

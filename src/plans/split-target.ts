@@ -1,0 +1,206 @@
+import { randomUUID } from "node:crypto";
+import type { Database, Tx } from "../db/database.ts";
+import { type Calendar, defaultCalendar } from "../domain/calendar.ts";
+import { splitAmount } from "../domain/split-amount.ts";
+import type { Target } from "../generated/prisma/client.ts";
+import { AppError } from "../lib/errors.ts";
+import { assertPlanConserved } from "./check-plan-conservation.ts";
+import { insertCoOwners, insertTargets, type NewTarget } from "./insert-targets.ts";
+import { type LedgerEntry, writeLedger } from "./ledger.ts";
+import { phaseTargets } from "./phase-plan.ts";
+import { planNotFound, targetNotFound } from "./plan-errors.ts";
+import type { TPhasingProfile, TSplitRequest } from "./plan-input.ts";
+import { type ResolvedChild, resolveChildren } from "./resolve-children.ts";
+
+const DIMENSION_ZH = {
+  REGION: "区域",
+  PRODUCT_LINE: "产品线",
+  CHANNEL: "渠道",
+  CUSTOMER_SEGMENT: "客户类型",
+  OWNER: "负责人",
+};
+
+/** A child as the split answers it (the whole tree, with months, is GET /api/plans/:id/targets). */
+export interface SplitChildView {
+  id: string;
+  key: string;
+  label: string;
+  dimension: string;
+  amount: bigint;
+  version: number;
+  locked: boolean;
+  ownerUserId: string | null;
+  coOwnerUserIds: string[];
+}
+
+export interface SplitTargetOptions {
+  db: Database;
+  planId: string;
+  request: TSplitRequest;
+  actor: string;
+  calendar?: Calendar;
+}
+
+/**
+ * Splits a target along one dimension (DESIGN §2). Re-running a split of the same dimension updates the
+ * children in place by key — new versions for those that change, archived for keys no longer given — as
+ * long as none of them has been split further. Everything happens in one transaction that ends with the
+ * conservation check, and every change is in the ledger.
+ */
+export async function splitTarget({ db, planId, request, actor, calendar = defaultCalendar }: SplitTargetOptions) {
+  return db.prisma.$transaction(
+    async (tx) => {
+      const plan = await tx.plan.findUnique({ where: { id: planId } });
+      if (!plan) throw planNotFound(planId);
+      if (plan.status === "CLOSED") throw new AppError("CONFLICT", "计划已关闭，不能再拆分");
+      // Lock the parent so two splits of the same target cannot interleave.
+      const locked = await tx.$queryRawUnsafe<{ id: string }[]>(
+        "SELECT id FROM target WHERE id = $1 AND plan_id = $2 AND state <> 'ARCHIVED' FOR UPDATE",
+        request.parentTargetId,
+        planId,
+      );
+      if (locked.length === 0) throw targetNotFound(request.parentTargetId);
+      const parent = await tx.target.findUniqueOrThrow({ where: { id: request.parentTargetId } });
+      const existing = await tx.target.findMany({ where: { parentId: parent.id }, include: { coOwners: true } });
+      await checkSplittable(tx, parent, existing, request);
+      const resolved = await resolveChildren(tx, request);
+      const amounts = splitAmount({ total: parent.amount, method: request.method, children: request.children });
+      const ids = await writeChildren(tx, { parent, existing, request, resolved, amounts, actor });
+      await tx.target.update({
+        where: { id: parent.id },
+        data: { splitDimension: request.dimension, splitMethod: request.method },
+      });
+      await tx.targetMonth.deleteMany({ where: { targetId: parent.id } }); // months live on leaves only
+      if (plan.phasing) {
+        await phaseTargets(tx, {
+          plan: { ...plan, phasing: plan.phasing as TPhasingProfile },
+          targetIds: ids,
+          actor,
+          calendar,
+          bumpVersion: false,
+        });
+      }
+      await assertPlanConserved(tx, planId, [parent.id]);
+      return tx.$queryRawUnsafe<SplitChildView[]>(
+        `SELECT t.id, t.key, t.label, t.dimension::text, t.amount, t.version, t.locked, t.owner_user_id AS "ownerUserId",
+                coalesce((SELECT array_agg(c.user_id ORDER BY c.user_id) FROM target_co_owner c WHERE c.target_id = t.id), '{}') AS "coOwnerUserIds"
+           FROM target t WHERE t.parent_id = $1 AND t.state <> 'ARCHIVED' ORDER BY t.key`,
+        parent.id,
+      );
+    },
+    { timeout: 120_000, maxWait: 30_000 },
+  );
+}
+
+async function checkSplittable(
+  tx: Tx,
+  parent: Target,
+  existing: { id: string; state: string; key: string }[],
+  req: TSplitRequest,
+): Promise<void> {
+  if (parent.state === "PUBLISHED") {
+    throw new AppError("CONFLICT", `目标“${parent.label}”已发布，不能直接拆分或修改，请发起目标调整申请`);
+  }
+  if (parent.splitDimension && parent.splitDimension !== req.dimension) {
+    throw new AppError(
+      "CONFLICT",
+      `目标“${parent.label}”已按${DIMENSION_ZH[parent.splitDimension]}拆分，不能再按${DIMENSION_ZH[req.dimension]}拆分；请在子目标上继续拆分`,
+    );
+  }
+  const active = existing.filter((c) => c.state !== "ARCHIVED").map((c) => c.id);
+  if (
+    active.length > 0 &&
+    (await tx.target.count({ where: { parentId: { in: active }, state: { not: "ARCHIVED" } } })) > 0
+  ) {
+    throw new AppError("CONFLICT", `目标“${parent.label}”的子目标已继续拆分，不能重新拆分；请修改具体的子目标`);
+  }
+}
+
+interface WriteChildrenArgs {
+  parent: Target;
+  existing: (Target & { coOwners: { userId: string }[] })[];
+  request: TSplitRequest;
+  resolved: ResolvedChild[];
+  amounts: bigint[];
+  actor: string;
+}
+
+/** Creates, updates and archives children; returns the ids of the children that are new or changed. */
+async function writeChildren(tx: Tx, a: WriteChildrenArgs): Promise<string[]> {
+  const byKey = new Map(a.existing.map((c) => [c.key, c]));
+  const ledger: LedgerEntry[] = [];
+  const touched: string[] = [];
+  // New children are written in bulk (a split may have thousands, e.g. every rep of a region).
+  const creates: NewTarget[] = [];
+  const coOwners: { targetId: string; userId: string }[] = [];
+  const base = { planId: a.parent.planId, actor: a.actor, reason: a.request.reason ?? null };
+  for (const [i, child] of a.resolved.entries()) {
+    const input = a.request.children[i]!;
+    const amount = a.amounts[i]!;
+    const fields = {
+      label: child.label,
+      ownerUserId: child.ownerUserId,
+      locked: input.locked,
+      weight: input.weight ?? null,
+      lastYear: input.lastYear ?? null,
+      growth: input.growth ?? null,
+    };
+    const old = byKey.get(child.key);
+    if (!old) {
+      const id = randomUUID();
+      creates.push({
+        id,
+        planId: a.parent.planId,
+        parentId: a.parent.id,
+        dimension: a.request.dimension,
+        key: child.key,
+        depth: a.parent.depth + 1,
+        amount,
+        ...fields,
+      });
+      coOwners.push(...child.coOwnerUserIds.map((userId) => ({ targetId: id, userId })));
+      ledger.push({ ...base, targetId: id, version: 1, kind: "SPLIT", newAmount: amount });
+      touched.push(id);
+      continue;
+    }
+    byKey.delete(child.key);
+    const oldCo = old.coOwners.map((c) => c.userId).sort();
+    const changes: Record<string, [unknown, unknown]> = {};
+    if (old.ownerUserId !== child.ownerUserId) changes.ownerUserId = [old.ownerUserId, child.ownerUserId];
+    if (oldCo.join() !== [...child.coOwnerUserIds].sort().join())
+      changes.coOwnerUserIds = [oldCo, child.coOwnerUserIds];
+    if (old.state === "ARCHIVED") changes.state = ["ARCHIVED", "DRAFT"];
+    if (old.amount === amount && Object.keys(changes).length === 0 && old.label === child.label) continue;
+    const version = old.version + 1;
+    await tx.target.update({ where: { id: old.id }, data: { ...fields, amount, version, state: "DRAFT" } });
+    await tx.targetCoOwner.deleteMany({ where: { targetId: old.id } });
+    await tx.targetCoOwner.createMany({ data: child.coOwnerUserIds.map((userId) => ({ targetId: old.id, userId })) });
+    ledger.push({
+      ...base,
+      targetId: old.id,
+      version,
+      kind: "SPLIT",
+      oldAmount: old.amount,
+      newAmount: amount,
+      changes,
+    });
+    touched.push(old.id);
+  }
+  await insertTargets(tx, creates);
+  await insertCoOwners(tx, coOwners);
+  for (const gone of byKey.values()) {
+    if (gone.state === "ARCHIVED") continue;
+    await tx.target.update({ where: { id: gone.id }, data: { state: "ARCHIVED", version: gone.version + 1 } });
+    await tx.targetMonth.deleteMany({ where: { targetId: gone.id } });
+    ledger.push({
+      ...base,
+      targetId: gone.id,
+      version: gone.version + 1,
+      kind: "ARCHIVE",
+      oldAmount: gone.amount,
+      newAmount: 0n,
+    });
+  }
+  await writeLedger(tx, ledger);
+  return touched;
+}
