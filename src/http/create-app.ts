@@ -3,6 +3,7 @@ import Koa from "koa";
 import type { AppDeps } from "../app-deps.ts";
 import { AppError } from "../lib/errors.ts";
 import { registerOrgRoutes } from "../org/org-routes.ts";
+import { registerOrgSyncRoutes } from "../org/org-sync-routes.ts";
 import { registerPlanRoutes } from "../plans/plan-routes.ts";
 import { registerHealthRoutes } from "./health-routes.ts";
 import { bearerAuth, bigintJson, errorMiddleware, requestLogger } from "./middleware.ts";
@@ -19,6 +20,7 @@ export function createApp(deps: AppDeps): Koa {
   router.use("/api", bearerAuth(deps.config.adminToken));
   registerHealthRoutes(router, deps);
   registerOrgRoutes(router, deps);
+  registerOrgSyncRoutes(router, deps);
   registerPlanRoutes(router, deps);
   app.use(router.routes());
   app.use(

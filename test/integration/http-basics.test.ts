@@ -37,6 +37,13 @@ describe("HTTP edges", () => {
     expect(((await wrong.json()) as { error: { code: string } }).error.code).toBe("METHOD_NOT_ALLOWED");
   });
 
+  it("POST /api/org/sync is mounted behind the token and explains that sandbox mode has no directory", async () => {
+    expect((await fetch(`${svc.url}/api/org/sync`, { method: "POST" })).status).toBe(401);
+    const res = await svc.api("/api/org/sync", { method: "POST" });
+    expect(res.status).toBe(409);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/沙盒模式/);
+  });
+
   it("keeps the request id a client sends", async () => {
     const res = await fetch(`${svc.url}/healthz`, { headers: { "x-request-id": "abc-123" } });
     expect(res.headers.get("x-request-id")).toBe("abc-123");
