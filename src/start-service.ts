@@ -1,4 +1,4 @@
-import type { Server } from "node:http";
+import { createServer, type RequestListener, type Server } from "node:http";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { AppDeps } from "./app-deps.ts";
@@ -57,15 +57,12 @@ export async function startService({ config, log, db: given }: StartServiceOptio
   };
 }
 
-function listen(handler: Parameters<typeof import("node:http").createServer>[1], port: number): Promise<Server> {
-  return import("node:http").then(
-    ({ createServer }) =>
-      new Promise((resolve, reject) => {
-        const server = createServer(handler);
-        server.once("error", reject);
-        server.listen(port, () => resolve(server));
-      }),
-  );
+function listen(handler: RequestListener, port: number): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = createServer(handler);
+    server.once("error", reject);
+    server.listen(port, () => resolve(server));
+  });
 }
 
 /**

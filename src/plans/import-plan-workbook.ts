@@ -4,9 +4,9 @@ import { formatAmount } from "../domain/format-amount.ts";
 import { AppError, type InputProblem, validationError } from "../lib/errors.ts";
 import { assertPlanConserved } from "./check-plan-conservation.ts";
 import { type LedgerEntry, writeLedger } from "./ledger.ts";
-import { phaseTargets } from "./phase-plan.ts";
+import { peopleChanges, replaceCoOwners } from "./people-changes.ts";
+import { rephaseIfPhased } from "./phase-plan.ts";
 import { planNotFound } from "./plan-errors.ts";
-import type { TPhasingProfile } from "./plan-input.ts";
 import { TARGET_SHEET } from "./plan-workbook-columns.ts";
 import { readPlanWorkbook, type WorkbookRow } from "./read-plan-workbook.ts";
 
@@ -66,15 +66,7 @@ export async function importPlanWorkbook({
       checkConservation(read.rows, current, changes);
       const result = await applyChanges(tx, { planId, changes, current, actor, reason: reason ?? "Excel 导入" });
       const amountChanged = changes.filter((c) => c.amount !== current.get(c.id)?.amount).map((c) => c.id);
-      if (plan.phasing && amountChanged.length > 0) {
-        await phaseTargets(tx, {
-          plan: { ...plan, phasing: plan.phasing as TPhasingProfile },
-          targetIds: amountChanged,
-          actor,
-          calendar,
-          bumpVersion: false,
-        });
-      }
+      await rephaseIfPhased(tx, { plan, targetIds: amountChanged, actor, calendar });
       await assertPlanConserved(tx, planId);
       return { changed: result.length, targets: result };
     },
@@ -112,7 +104,8 @@ function diffRows(rows: WorkbookRow[], current: Map<string, Current>): WorkbookR
       continue;
     }
     const amountChanged = r.amount !== t.amount;
-    const peopleChanged = r.ownerUserId !== t.ownerUserId || [...r.coOwnerUserIds].sort().join() !== t.coOwners.join();
+    const peopleChanged =
+      Object.keys(peopleChanges({ ownerUserId: t.ownerUserId, coOwnerUserIds: t.coOwners }, r)).length > 0;
     const monthsDiffer = t.months !== null && r.months.some((m, i) => m !== null && m !== t.months?.[i]);
     if (r.version !== t.version && (amountChanged || peopleChanged || monthsDiffer)) {
       at(
@@ -189,12 +182,8 @@ async function applyChanges(
     const t = a.current.get(r.id)!;
     const version = t.version + 1;
     await tx.target.update({ where: { id: r.id }, data: { amount: r.amount, ownerUserId: r.ownerUserId, version } });
-    await tx.targetCoOwner.deleteMany({ where: { targetId: r.id } });
-    await tx.targetCoOwner.createMany({ data: r.coOwnerUserIds.map((userId) => ({ targetId: r.id, userId })) });
-    const changes: Record<string, [unknown, unknown]> = {};
-    if (r.ownerUserId !== t.ownerUserId) changes.ownerUserId = [t.ownerUserId, r.ownerUserId];
-    if ([...r.coOwnerUserIds].sort().join() !== t.coOwners.join())
-      changes.coOwnerUserIds = [t.coOwners, r.coOwnerUserIds];
+    await replaceCoOwners(tx, r.id, r.coOwnerUserIds);
+    const changes = peopleChanges({ ownerUserId: t.ownerUserId, coOwnerUserIds: t.coOwners }, r);
     ledger.push({
       planId: a.planId,
       targetId: r.id,

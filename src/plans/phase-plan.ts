@@ -108,6 +108,19 @@ export async function phaseTargets(tx: Tx, { plan, targetIds, actor, calendar, b
   return { leaves: leaves.length, changed: changed.length };
 }
 
+/**
+ * After a split or an import has made new versions of some leaves: phases them with the plan's profile, if
+ * the plan has been phased at all, without another version bump.
+ */
+export async function rephaseIfPhased(
+  tx: Tx,
+  a: { plan: Plan; targetIds: string[]; actor: string; calendar: Calendar },
+): Promise<void> {
+  if (!a.plan.phasing || a.targetIds.length === 0) return;
+  const plan = { ...a.plan, phasing: a.plan.phasing as TPhasingProfile };
+  await phaseTargets(tx, { plan, targetIds: a.targetIds, actor: a.actor, calendar: a.calendar, bumpVersion: false });
+}
+
 export function describeProfile(profile: TPhasingProfile): string {
   if (profile === "WORKDAYS") return "按工作日";
   if (profile === "EQUAL") return "平均";

@@ -7,9 +7,10 @@ import { AppError } from "../lib/errors.ts";
 import { assertPlanConserved } from "./check-plan-conservation.ts";
 import { insertCoOwners, insertTargets, type NewTarget } from "./insert-targets.ts";
 import { type LedgerEntry, writeLedger } from "./ledger.ts";
-import { phaseTargets } from "./phase-plan.ts";
+import { peopleChanges, replaceCoOwners } from "./people-changes.ts";
+import { rephaseIfPhased } from "./phase-plan.ts";
 import { planNotFound, targetNotFound } from "./plan-errors.ts";
-import type { TPhasingProfile, TSplitRequest } from "./plan-input.ts";
+import type { TSplitRequest } from "./plan-input.ts";
 import { type ResolvedChild, resolveChildren } from "./resolve-children.ts";
 
 const DIMENSION_ZH = {
@@ -71,15 +72,7 @@ export async function splitTarget({ db, planId, request, actor, calendar = defau
         data: { splitDimension: request.dimension, splitMethod: request.method },
       });
       await tx.targetMonth.deleteMany({ where: { targetId: parent.id } }); // months live on leaves only
-      if (plan.phasing) {
-        await phaseTargets(tx, {
-          plan: { ...plan, phasing: plan.phasing as TPhasingProfile },
-          targetIds: ids,
-          actor,
-          calendar,
-          bumpVersion: false,
-        });
-      }
+      await rephaseIfPhased(tx, { plan, targetIds: ids, actor, calendar });
       await assertPlanConserved(tx, planId, [parent.id]);
       return tx.$queryRawUnsafe<SplitChildView[]>(
         `SELECT t.id, t.key, t.label, t.dimension::text, t.amount, t.version, t.locked, t.owner_user_id AS "ownerUserId",
@@ -164,17 +157,15 @@ async function writeChildren(tx: Tx, a: WriteChildrenArgs): Promise<string[]> {
       continue;
     }
     byKey.delete(child.key);
-    const oldCo = old.coOwners.map((c) => c.userId).sort();
-    const changes: Record<string, [unknown, unknown]> = {};
-    if (old.ownerUserId !== child.ownerUserId) changes.ownerUserId = [old.ownerUserId, child.ownerUserId];
-    if (oldCo.join() !== [...child.coOwnerUserIds].sort().join())
-      changes.coOwnerUserIds = [oldCo, child.coOwnerUserIds];
+    const changes = peopleChanges(
+      { ownerUserId: old.ownerUserId, coOwnerUserIds: old.coOwners.map((c) => c.userId) },
+      child,
+    );
     if (old.state === "ARCHIVED") changes.state = ["ARCHIVED", "DRAFT"];
     if (old.amount === amount && Object.keys(changes).length === 0 && old.label === child.label) continue;
     const version = old.version + 1;
     await tx.target.update({ where: { id: old.id }, data: { ...fields, amount, version, state: "DRAFT" } });
-    await tx.targetCoOwner.deleteMany({ where: { targetId: old.id } });
-    await tx.targetCoOwner.createMany({ data: child.coOwnerUserIds.map((userId) => ({ targetId: old.id, userId })) });
+    await replaceCoOwners(tx, old.id, child.coOwnerUserIds);
     ledger.push({
       ...base,
       targetId: old.id,

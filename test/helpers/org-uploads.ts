@@ -1,20 +1,12 @@
 import { readFile } from "node:fs/promises";
+import type { referenceOrg } from "../../src/demo/reference-org.ts";
 import { DEPARTMENT_COLUMNS, STAFF_COLUMNS } from "../../src/org/org-columns.ts";
 import { buildOrgWorkbook, orgCsv } from "../../src/org/org-workbook.ts";
 
 export const SAMPLES = new URL("../../samples/org/", import.meta.url);
 
-export type OrgJson = {
-  departments: { id: string; name: string; parentId: string | null }[];
-  staff: {
-    userId: string;
-    name: string;
-    deptId: string;
-    managerUserId: string | null;
-    title: string | null;
-    role: string;
-  }[];
-};
+/** The reference company's import body (samples/org/reference-company.json has the same shape). */
+export type OrgJson = ReturnType<typeof referenceOrg>;
 
 export async function sampleJson(): Promise<OrgJson> {
   return JSON.parse(await readFile(new URL("reference-company.json", SAMPLES), "utf8")) as OrgJson;

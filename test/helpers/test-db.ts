@@ -27,9 +27,6 @@ export async function createTestDatabase(opts: { migrate?: boolean } = {}): Prom
   const db = await openDatabase({ url, pgliteDir: "", log: silentLog, ...opts });
   return {
     ...db,
-    kind: db.kind,
-    prisma: db.prisma,
-    sql: db.sql,
     url,
     async close() {
       await db.close();
