@@ -21,7 +21,12 @@ export async function resolveChildren(tx: Tx, req: TSplitRequest): Promise<Resol
   }));
   const userIds = [...new Set(children.flatMap((c) => [c.ownerUserId ?? [], ...c.coOwnerUserIds].flat()))];
   const staff = new Map(
-    (await tx.staff.findMany({ where: { userId: { in: userIds } } })).map((s) => [s.userId, s] as const),
+    (
+      await tx.$queryRawUnsafe<{ userId: string; name: string; active: boolean }[]>(
+        `SELECT user_id AS "userId", name, active FROM staff WHERE user_id = ANY($1::text[])`,
+        userIds,
+      )
+    ).map((s) => [s.userId, s] as const),
   );
   const depts =
     req.dimension === "REGION"

@@ -54,24 +54,27 @@ export async function splitTarget({ db, planId, request, actor, calendar = defau
       const plan = await tx.plan.findUnique({ where: { id: planId } });
       if (!plan) throw planNotFound(planId);
       if (plan.status === "CLOSED") throw new AppError("CONFLICT", "计划已关闭，不能再拆分");
-      // Lock the parent so two splits of the same target cannot interleave.
-      const locked = await tx.$queryRawUnsafe<{ id: string }[]>(
-        "SELECT id FROM target WHERE id = $1 AND plan_id = $2 AND state <> 'ARCHIVED' FOR UPDATE",
+      // Read and lock the parent in one go, so two splits of the same target cannot interleave.
+      const [parent] = await tx.$queryRawUnsafe<LockedParent[]>(
+        `SELECT id, plan_id AS "planId", label, depth, amount, state::text AS state, split_dimension::text AS "splitDimension"
+           FROM target WHERE id = $1 AND plan_id = $2 AND state <> 'ARCHIVED' FOR UPDATE`,
         request.parentTargetId,
         planId,
       );
-      if (locked.length === 0) throw targetNotFound(request.parentTargetId);
-      const parent = await tx.target.findUniqueOrThrow({ where: { id: request.parentTargetId } });
+      if (!parent) throw targetNotFound(request.parentTargetId);
       const existing = await tx.target.findMany({ where: { parentId: parent.id }, include: { coOwners: true } });
       await checkSplittable(tx, parent, existing, request);
       const resolved = await resolveChildren(tx, request);
       const amounts = splitAmount({ total: parent.amount, method: request.method, children: request.children });
       const ids = await writeChildren(tx, { parent, existing, request, resolved, amounts, actor });
-      await tx.target.update({
-        where: { id: parent.id },
-        data: { splitDimension: request.dimension, splitMethod: request.method },
-      });
-      await tx.targetMonth.deleteMany({ where: { targetId: parent.id } }); // months live on leaves only
+      // Record how the parent is split, and drop its months: months live on leaves only.
+      await tx.$executeRawUnsafe(
+        `WITH gone AS (DELETE FROM target_month WHERE target_id = $1)
+         UPDATE target SET split_dimension = $2::"Dimension", split_method = $3::"SplitMethod", updated_at = now() WHERE id = $1`,
+        parent.id,
+        request.dimension,
+        request.method,
+      );
       await rephaseIfPhased(tx, { plan, targetIds: ids, actor, calendar });
       await assertPlanConserved(tx, planId, [parent.id]);
       return tx.$queryRawUnsafe<SplitChildView[]>(
@@ -85,9 +88,12 @@ export async function splitTarget({ db, planId, request, actor, calendar = defau
   );
 }
 
+/** The parent fields a split needs, read with its row lock. */
+type LockedParent = Pick<Target, "id" | "planId" | "label" | "depth" | "amount" | "state" | "splitDimension">;
+
 async function checkSplittable(
   tx: Tx,
-  parent: Target,
+  parent: LockedParent,
   existing: { id: string; state: string; key: string }[],
   req: TSplitRequest,
 ): Promise<void> {
@@ -110,7 +116,7 @@ async function checkSplittable(
 }
 
 interface WriteChildrenArgs {
-  parent: Target;
+  parent: LockedParent;
   existing: (Target & { coOwners: { userId: string }[] })[];
   request: TSplitRequest;
   resolved: ResolvedChild[];
