@@ -98,10 +98,19 @@ export function registerPlanRoutes(router: Router, deps: AppDeps): void {
       planId: ctx.params.id ?? "",
       file,
       actor: actorOf(ctx),
-      reason: decodeURIComponent(ctx.get("x-reason")) || undefined,
+      reason: reasonOf(ctx),
       calendar,
     });
   });
+}
+
+/** `X-Reason`, URL-encoded so it can carry Chinese; a malformed encoding is a 400, not a crash. */
+function reasonOf(ctx: Context): string | undefined {
+  try {
+    return decodeURIComponent(ctx.get("x-reason")).trim().slice(0, 500) || undefined;
+  } catch {
+    throw new AppError("VALIDATION", "X-Reason 请求头应为 URL 编码的文字（encodeURIComponent）");
+  }
 }
 
 /** The workbook as a raw body or as the only/first file of a multipart upload. */

@@ -347,6 +347,14 @@ describe("bad plan and split input: a clear 400/404/409 and nothing written", ()
       /目标 no-such-target 不存在/,
     );
   });
+  it("an import with a malformed X-Reason header", async () => {
+    const res = await svc.api(`/api/plans/${plan.id}/import`, {
+      method: "POST",
+      headers: { "x-reason": "%E4%B8" },
+      body: "x",
+    });
+    await expectError(res, 400, /X-Reason/);
+  });
   it("a plan total that is zero, negative, fractional or beyond bigint", async () => {
     const create = (total: unknown) =>
       post("/api/plans", { name: "x", fiscalYear: 2026, total, ownerUserId: "wangjianguo" });
