@@ -1,5 +1,6 @@
 import type { Config } from "./config.ts";
 import type { Database } from "./db/database.ts";
+import type { Emulator } from "./dingtalk/emulator/emulator-types.ts";
 import type { Calendar } from "./domain/calendar.ts";
 import type { Logger } from "./lib/logger.ts";
 
@@ -10,6 +11,8 @@ export interface AppDeps {
   db: Database;
   /** China's business calendar: chinese-days data plus config/holidays-override.json. */
   calendar: Calendar;
+  /** Sandbox mode only: the in-process DingTalk emulator the bot talks to. */
+  emulator?: Emulator;
   /** DingTalk link state for /healthz: "sandbox", "connected", "connecting" or "disconnected". */
   dingtalkStatus: () => string;
 }

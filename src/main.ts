@@ -15,11 +15,14 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = createLogger(config.logLevel);
-  const service = await startService({ config, log });
+  const service = await startService({ config, log, ...(config.sandbox ? { sandbox: { demo: true } } : {}) });
   log.info(
     { url: service.url, db: service.deps.db.kind, mode: config.sandbox ? "sandbox" : "dingtalk" },
     "target-bot is up",
   );
+  if (config.sandbox) {
+    process.stdout.write(`\n  Sandbox: open ${service.url}/sandbox to act as any employee of the demo company.\n`);
+  }
   if (config.adminTokenGenerated) {
     // Printed on purpose: in sandbox mode this is the only way to learn the generated token.
     process.stdout.write(

@@ -4,10 +4,12 @@ import { fileURLToPath } from "node:url";
 import type { AppDeps } from "./app-deps.ts";
 import type { Config } from "./config.ts";
 import { type Database, openDatabase } from "./db/database.ts";
-import { createCalendar } from "./domain/calendar.ts";
+import { seedDemo } from "./demo/seed-demo.ts";
+import { type Calendar, createCalendar } from "./domain/calendar.ts";
 import { createApp } from "./http/create-app.ts";
 import { loadHolidayOverrides } from "./lib/holiday-overrides-file.ts";
 import type { Logger } from "./lib/logger.ts";
+import { startSandboxDingTalk } from "./sandbox/sandbox-dingtalk.ts";
 
 /** Next year's holidays, once announced, go here (chinese-days ships data up to the year it was released). */
 const HOLIDAY_OVERRIDES_FILE = fileURLToPath(new URL("../config/holidays-override.json", import.meta.url));
@@ -25,24 +27,32 @@ export interface StartServiceOptions {
   log: Logger;
   /** A database opened by the caller (tests); by default the service opens the configured one. */
   db?: Database;
+  /**
+   * Sandbox mode (no DingTalk credentials): run the DingTalk emulator in-process, serve /sandbox, and — when
+   * `demo` — load the demo company in the background. main.ts turns it on; tests choose.
+   */
+  sandbox?: { demo: boolean };
 }
 
 /** Opens the database (migrating it), starts HTTP, and returns a handle to stop it all in order. */
-export async function startService({ config, log, db: given }: StartServiceOptions): Promise<RunningService> {
+export async function startService({ config, log, db: given, sandbox }: StartServiceOptions): Promise<RunningService> {
   const db =
     given ?? (await openDatabase({ url: config.databaseUrl, pgliteDir: path.join(config.dataDir, "pglite"), log }));
   const calendar = createCalendar(await loadHolidayOverrides(HOLIDAY_OVERRIDES_FILE));
+  const sandboxDingTalk = sandbox && config.sandbox ? await startSandboxDingTalk(log) : undefined;
   const deps: AppDeps = {
     config,
     log,
     db,
     calendar,
+    ...(sandboxDingTalk ? { emulator: sandboxDingTalk.emulator } : {}),
     dingtalkStatus: () => (config.sandbox ? "sandbox" : "not-started"),
   };
   const app = createApp(deps);
   const server = await listen(app.callback(), config.port);
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : config.port;
+  const seeding = sandbox?.demo && sandboxDingTalk ? seedInBackground(db, calendar, log) : Promise.resolve();
   let stopping: Promise<void> | undefined;
   return {
     url: `http://127.0.0.1:${port}`,
@@ -50,11 +60,23 @@ export async function startService({ config, log, db: given }: StartServiceOptio
     stop: () => {
       stopping ??= (async () => {
         await closeServer(server);
+        await seeding;
+        await sandboxDingTalk?.emulator.close();
         if (!given) await db.close();
       })();
       return stopping;
     },
   };
+}
+
+/** The demo company takes seconds to build: HTTP is up meanwhile, the sandbox page shows it when ready. */
+function seedInBackground(db: Database, calendar: Calendar, log: Logger): Promise<void> {
+  const started = performance.now();
+  return seedDemo(db, calendar).then(
+    ({ planId, created }) =>
+      log.info({ planId, created, ms: Math.round(performance.now() - started) }, "sandbox demo company ready"),
+    (err) => log.error({ err }, "could not load the sandbox demo company; the sandbox works without it"),
+  );
 }
 
 function listen(handler: RequestListener, port: number): Promise<Server> {

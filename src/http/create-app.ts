@@ -5,6 +5,7 @@ import { AppError } from "../lib/errors.ts";
 import { registerOrgRoutes } from "../org/org-routes.ts";
 import { registerOrgSyncRoutes } from "../org/org-sync-routes.ts";
 import { registerPlanRoutes } from "../plans/plan-routes.ts";
+import { registerSandboxRoutes } from "../sandbox/sandbox-routes.ts";
 import { registerHealthRoutes } from "./health-routes.ts";
 import { bearerAuth, bigintJson, errorMiddleware, requestLogger } from "./middleware.ts";
 
@@ -22,6 +23,7 @@ export function createApp(deps: AppDeps): Koa {
   registerOrgRoutes(router, deps);
   registerOrgSyncRoutes(router, deps);
   registerPlanRoutes(router, deps);
+  if (deps.emulator) registerSandboxRoutes(router, deps, deps.emulator);
   app.use(router.routes());
   app.use(
     router.allowedMethods({
