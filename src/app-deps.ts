@@ -11,6 +11,8 @@ export interface AppDeps {
   db: Database;
   /** China's business calendar: chinese-days data plus config/holidays-override.json. */
   calendar: Calendar;
+  /** The DingTalk app the bot is: the configured one, or in sandbox mode the emulator's. */
+  dingtalk: { clientId: string; clientSecret: string; robotCode: string; apiBase: string; oapiBase: string } | null;
   /** Sandbox mode only: the in-process DingTalk emulator the bot talks to. */
   emulator?: Emulator;
   /** DingTalk link state for /healthz: "sandbox", "connected", "connecting" or "disconnected". */

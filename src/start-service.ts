@@ -45,6 +45,7 @@ export async function startService({ config, log, db: given, sandbox }: StartSer
     log,
     db,
     calendar,
+    dingtalk: sandboxDingTalk?.dingtalk ?? configuredApp(config),
     ...(sandboxDingTalk ? { emulator: sandboxDingTalk.emulator } : {}),
     dingtalkStatus: () => (config.sandbox ? "sandbox" : "not-started"),
   };
@@ -67,6 +68,12 @@ export async function startService({ config, log, db: given, sandbox }: StartSer
       return stopping;
     },
   };
+}
+
+function configuredApp(config: Config): AppDeps["dingtalk"] {
+  const { clientId, clientSecret, robotCode, apiBase, oapiBase } = config.dingtalk;
+  if (!clientId || !clientSecret) return null;
+  return { clientId, clientSecret, robotCode: robotCode ?? clientId, apiBase, oapiBase };
 }
 
 /** The demo company takes seconds to build: HTTP is up meanwhile, the sandbox page shows it when ready. */

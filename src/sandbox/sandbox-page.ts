@@ -55,6 +55,8 @@ export const SANDBOX_PAGE = `<!doctype html>
 const $ = (id) => document.getElementById(id);
 let people = [], current = null, lastJson = "";
 const esc = (s) => String(s ?? "").replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
+// Card text is DingTalk markdown; the sandbox draws the bold it uses (after escaping, so nothing else gets in).
+const md = (s) => esc(s).replace(/\\*\\*(.+?)\\*\\*/g, "<b>$1</b>");
 async function api(path, body) {
   const res = await fetch(path, body ? { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) } : {});
   const data = await res.json();
@@ -76,7 +78,7 @@ function drawCard(item) {
         '<button type="submit" class="secondary" data-testid="button-' + esc(b.id) + '">' + esc(b.label) + '</button></form>'
     : '<button data-track="' + esc(item.outTrackId) + '" data-params="' + esc(JSON.stringify(b.params)) + '" data-testid="button-' + esc(b.id) + '">' + esc(b.label) + '</button>').join("");
   return '<div class="card" data-testid="card" data-track="' + esc(item.outTrackId) + '"><h3>' + esc(c.title) + '</h3>' +
-    '<div class="lines">' + c.lines.map(esc).join("\\n") + '</div>' +
+    '<div class="lines">' + c.lines.map(md).join("\\n") + '</div>' +
     (c.status ? '<div class="status" data-testid="card-status">' + esc(c.status.label) + '</div>' : '') +
     (buttons ? '<div class="buttons">' + buttons + '</div>' : '') + '</div>';
 }

@@ -1,5 +1,5 @@
 import { loadConfig } from "../../src/config.ts";
-import { type RunningService, startService } from "../../src/start-service.ts";
+import { type RunningService, type StartServiceOptions, startService } from "../../src/start-service.ts";
 import { createTestDatabase, silentLog, type TestDatabase } from "./test-db.ts";
 
 export const TEST_TOKEN = "test-admin-token-0123456789abcdef";
@@ -12,10 +12,13 @@ export interface TestService extends RunningService {
 }
 
 /** Starts the real service (real HTTP on a random port) on a fresh test database. */
-export async function startTestService(env: Record<string, string> = {}): Promise<TestService> {
+export async function startTestService(
+  env: Record<string, string> = {},
+  opts: Pick<StartServiceOptions, "sandbox"> = {},
+): Promise<TestService> {
   const db = await createTestDatabase();
   const config = loadConfig({ ADMIN_TOKEN: TEST_TOKEN, PORT: "0", LOG_LEVEL: "silent", ...env });
-  const service = await startService({ config, log: silentLog, db });
+  const service = await startService({ config, log: silentLog, db, ...opts });
   return {
     ...service,
     db,
