@@ -1,0 +1,62 @@
+import { addDays, type Calendar, defaultCalendar, isoWeekKey, previousPeriodKey, weekRange } from "./calendar.ts";
+
+/** The latest week before `date`'s week that had workdays (an empty holiday week was never prompted). */
+export function previousWorkingWeek(date: string, calendar: Calendar): string {
+  let key = previousPeriodKey(isoWeekKey(date));
+  for (let i = 0; i < 4 && weeklyPromptDay(key, calendar) === null; i++) key = previousPeriodKey(key);
+  return key;
+}
+
+/**
+ * When each scheduled job is due, as pure rules over China's business calendar (DESIGN §2 Calendar,
+ * issue: accountability loop). Each rule answers for one local calendar date: the period a run on that date
+ * is for, or null when nothing is due that day. The scheduler fires every job daily at its local time and asks.
+ */
+export interface DueRule {
+  /** Local wall-clock time the job fires, "HH:mm" in the plan's time zone. */
+  time: string;
+  /** The period a run on `date` is for, or null when the job is not due that day. */
+  due(date: string, calendar: Calendar): string | null;
+  /** The period `date` falls in, for a run requested through the API ("run it now for that period"). */
+  periodOf(date: string): string;
+}
+
+/** The day a week's prompt goes out: its Friday, or the workday before when Friday is a holiday (null: no workday). */
+export function weeklyPromptDay(weekKey: string, calendar: Calendar): string | null {
+  const { from, to } = weekRange(weekKey);
+  if (calendar.workdaysInRange(from, to) === 0) return null; // a week with no workdays is not evaluated
+  const day = calendar.previousWorkday(addDays(from, 4));
+  return day >= from ? day : null;
+}
+
+/** The first workday of a week (Monday, or later when Monday is a holiday); null for a week with none. */
+export function firstWorkdayOfWeek(weekKey: string, calendar: Calendar): string | null {
+  const { from, to } = weekRange(weekKey);
+  const day = calendar.nextWorkday(from);
+  return day <= to ? day : null;
+}
+
+/** weekly-prompt: Friday 16:00, moved to the previous workday when Friday is a holiday; period = the week. */
+export const weeklyPromptRule: DueRule = {
+  time: "16:00",
+  due: (date, calendar) => (weeklyPromptDay(isoWeekKey(date), calendar) === date ? isoWeekKey(date) : null),
+  periodOf: (date) => isoWeekKey(date),
+};
+
+/**
+ * progress-reminder: Monday 10:00 (the first workday of the week when Monday is a holiday), to those who have
+ * not reported for the last working week; period = that week (the week before an empty holiday week, if any).
+ */
+export const progressReminderRule: DueRule = {
+  time: "10:00",
+  due: (date, calendar) =>
+    firstWorkdayOfWeek(isoWeekKey(date), calendar) === date ? previousWorkingWeek(date, calendar) : null,
+  periodOf: (date) => previousWorkingWeek(date, defaultCalendar),
+};
+
+/** confirm-reminder: every workday at 10:00; period = the day. */
+export const confirmReminderRule: DueRule = {
+  time: "10:00",
+  due: (date, calendar) => (calendar.isWorkday(date) ? date : null),
+  periodOf: (date) => date,
+};

@@ -1,0 +1,86 @@
+import { describe, expect, it } from "vitest";
+import { addDays, defaultCalendar as cal } from "../../src/domain/calendar.ts";
+import {
+  confirmReminderRule,
+  firstWorkdayOfWeek,
+  progressReminderRule,
+  weeklyPromptDay,
+  weeklyPromptRule,
+} from "../../src/domain/job-schedules.ts";
+
+/** Every date of a range on which a rule is due, with the period it is due for. */
+function dueDates(rule: typeof weeklyPromptRule, from: string, to: string): [string, string][] {
+  const out: [string, string][] = [];
+  for (let d = from; d <= to; d = addDays(d, 1)) {
+    const period = rule.due(d, cal);
+    if (period) out.push([d, period]);
+  }
+  return out;
+}
+
+describe("weekly-prompt: Friday, or the workday before when Friday is a holiday", () => {
+  it("an ordinary week prompts on Friday", () => {
+    expect(weeklyPromptDay("2026-W14", cal)).toBe("2026-04-03");
+    expect(dueDates(weeklyPromptRule, "2026-03-30", "2026-04-05")).toEqual([["2026-04-03", "2026-W14"]]);
+  });
+
+  it("2026 National Day: Friday 10-02 is a holiday, so W40 prompts on Wednesday 09-30; W41 on Friday 10-09", () => {
+    expect(dueDates(weeklyPromptRule, "2026-09-28", "2026-10-11")).toEqual([
+      ["2026-09-30", "2026-W40"],
+      ["2026-10-09", "2026-W41"],
+    ]);
+  });
+
+  it("the Spring Festival week 2026-W08 has no workday and gets no prompt", () => {
+    expect(weeklyPromptDay("2026-W08", cal)).toBeNull();
+    expect(dueDates(weeklyPromptRule, "2026-02-16", "2026-02-22")).toEqual([]);
+  });
+
+  it("exactly one prompt day in every other week of 2026", () => {
+    const all = dueDates(weeklyPromptRule, "2025-12-29", "2027-01-03");
+    const weeks = new Set(all.map(([, w]) => w));
+    expect(all.length).toBe(weeks.size);
+    expect(weeks.size).toBe(52); // 53 ISO weeks in 2026, less W08
+    for (const [date] of all) expect(cal.isWorkday(date)).toBe(true);
+  });
+
+  it("a run requested through the API is for the week the date falls in", () => {
+    expect(weeklyPromptRule.periodOf("2026-10-01")).toBe("2026-W40");
+  });
+});
+
+describe("progress-reminder: first workday of the week, for the week before", () => {
+  it("an ordinary Monday reminds about last week", () => {
+    expect(dueDates(progressReminderRule, "2026-03-30", "2026-04-05")).toEqual([["2026-03-30", "2026-W13"]]);
+  });
+
+  it("Qingming: Monday 04-06 is a holiday, so the reminder for W14 goes out on Tuesday 04-07", () => {
+    expect(dueDates(progressReminderRule, "2026-04-06", "2026-04-12")).toEqual([["2026-04-07", "2026-W14"]]);
+  });
+
+  it("after National Day the first workday of W41 is Thursday 10-08", () => {
+    expect(firstWorkdayOfWeek("2026-W41", cal)).toBe("2026-10-08");
+    expect(dueDates(progressReminderRule, "2026-10-05", "2026-10-11")).toEqual([["2026-10-08", "2026-W40"]]);
+  });
+
+  it("Spring Festival: W08 has no workday, so W07's reminder goes out on W09's first workday (02-24), once", () => {
+    expect(firstWorkdayOfWeek("2026-W08", cal)).toBeNull();
+    expect(dueDates(progressReminderRule, "2026-02-16", "2026-03-01")).toEqual([["2026-02-24", "2026-W07"]]);
+  });
+
+  it("over the whole year every working week gets exactly one reminder", () => {
+    const periods = dueDates(progressReminderRule, "2026-01-05", "2027-01-10").map(([, p]) => p);
+    expect(new Set(periods).size).toBe(periods.length);
+    // Whole ISO weeks: W01's prompt is on 2025-12-31 (New Year), W53's reminder on 2027-01-04.
+    const prompted = dueDates(weeklyPromptRule, "2025-12-29", "2027-01-03").map(([, p]) => p);
+    expect(periods).toEqual(prompted);
+    expect(periods).toHaveLength(52);
+  });
+});
+
+describe("confirm-reminder: every workday", () => {
+  it("skips weekends and holidays and keeps make-up Saturdays", () => {
+    const days = dueDates(confirmReminderRule, "2026-10-01", "2026-10-11").map(([d]) => d);
+    expect(days).toEqual(["2026-10-08", "2026-10-09", "2026-10-10"]); // 10-10 is a make-up Saturday
+  });
+});
