@@ -2,6 +2,7 @@ import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildTargetCard, targetCardConfirmed, targetCardFixture } from "../../cards/target.ts";
 import { referenceOrg } from "../../src/demo/reference-org.ts";
+import { createAndDeliverBody } from "../../src/dingtalk/card-delivery-body.ts";
 import { createStreamClient, type GatewayDWClient } from "../../src/dingtalk/stream-client.ts";
 import { sandboxTemplateId } from "../../src/sandbox/card-templates.ts";
 import { launchChromium } from "../helpers/browser.ts";
@@ -60,19 +61,15 @@ async function deliverTargetCard(app: NonNullable<TestService["deps"]["dingtalk"
   const res = await fetch(`${app.apiBase}/v1.0/card/instances/createAndDeliver`, {
     method: "POST",
     headers: { "content-type": "application/json", "x-acs-dingtalk-access-token": accessToken },
-    body: JSON.stringify({
-      cardTemplateId: sandboxTemplateId("target"),
-      outTrackId: "target-test-r11001-v1",
-      callbackType: "STREAM",
-      cardData: { cardParamMap: card.cardParamMap },
-      privateData: Object.fromEntries(
-        Object.entries(card.privateParamMap ?? {}).map(([userId, map]) => [userId, { cardParamMap: map }]),
-      ),
-      openSpaceId: `dtv1.card//IM_ROBOT.${li.userId}`,
-      imRobotOpenSpaceModel: { supportForward: false },
-      imRobotOpenDeliverModel: { spaceType: "IM_ROBOT", robotCode: app.robotCode },
-      userIdType: 1,
-    }),
+    body: JSON.stringify(
+      createAndDeliverBody({
+        templateId: sandboxTemplateId("target"),
+        outTrackId: "target-test-r11001-v1",
+        card,
+        userId: li.userId,
+        robotCode: app.robotCode,
+      }),
+    ),
   });
   expect(res.status, await res.clone().text()).toBe(200);
 }
