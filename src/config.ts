@@ -24,6 +24,13 @@ const ZEnv = z.object({
     .refine((tz) => isValidTimeZone(tz), "must be an IANA time zone such as Asia/Shanghai"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   BODY_LIMIT_MB: z.coerce.number().positive().max(200).default(20),
+  // Production card template ids, one per card in cards/ (each definition's templateIdConfigKey).
+  DINGTALK_CARD_TEMPLATE_TARGET: z.string().trim().min(1).optional(),
+  DINGTALK_CARD_TEMPLATE_PROGRESS: z.string().trim().min(1).optional(),
+  DINGTALK_CARD_TEMPLATE_ESCALATION: z.string().trim().min(1).optional(),
+  DINGTALK_CARD_TEMPLATE_APPROVAL: z.string().trim().min(1).optional(),
+  DINGTALK_CARD_TEMPLATE_DIGEST: z.string().trim().min(1).optional(),
+  DINGTALK_CARD_TEMPLATE_NOTICE: z.string().trim().min(1).optional(),
 });
 
 export interface Config {
@@ -46,6 +53,8 @@ export interface Config {
   timezone: string;
   logLevel: z.infer<typeof ZEnv>["LOG_LEVEL"];
   bodyLimitBytes: number;
+  /** Template id per card template config key (e.g. DINGTALK_CARD_TEMPLATE_TARGET); empty in sandbox mode. */
+  cardTemplates: Partial<Record<string, string>>;
 }
 
 export class ConfigError extends Error {
@@ -99,5 +108,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     timezone: e.BOT_TIMEZONE,
     logLevel: e.LOG_LEVEL,
     bodyLimitBytes: Math.round(e.BODY_LIMIT_MB * 1024 * 1024),
+    cardTemplates: Object.fromEntries(
+      Object.entries(e).filter(([k, v]) => k.startsWith("DINGTALK_CARD_TEMPLATE_") && typeof v === "string"),
+    ) as Partial<Record<string, string>>,
   };
 }

@@ -1,6 +1,7 @@
 import Router from "@koa/router";
 import Koa from "koa";
 import type { AppDeps } from "../app-deps.ts";
+import { registerProgressRoutes } from "../flows/progress/progress-routes.ts";
 import { AppError } from "../lib/errors.ts";
 import { registerOrgRoutes } from "../org/org-routes.ts";
 import { registerOrgSyncRoutes } from "../org/org-sync-routes.ts";
@@ -23,6 +24,7 @@ export function createApp(deps: AppDeps): Koa {
   registerOrgRoutes(router, deps);
   registerOrgSyncRoutes(router, deps);
   registerPlanRoutes(router, deps);
+  registerProgressRoutes(router, deps);
   if (deps.emulator) registerSandboxRoutes(router, deps, deps.emulator);
   app.use(router.routes());
   app.use(

@@ -1,0 +1,23 @@
+import type Router from "@koa/router";
+import { z } from "zod";
+import type { AppDeps } from "../../app-deps.ts";
+import { parseOrThrow, validate } from "../../http/validate.ts";
+import { planProgress } from "./plan-progress.ts";
+import { ZProgressImport } from "./progress-input.ts";
+import { recordProgress } from "./record-progress.ts";
+
+const ZPeriodQuery = z.object({ period: z.string().trim().min(1, "请指定 period，如 2026-W14") });
+
+/** Actuals from CRM/ERP in, and each owner's progress for a period out (DESIGN §4). */
+export function registerProgressRoutes(router: Router, deps: AppDeps): void {
+  router.post("/api/progress", validate(ZProgressImport, deps.config.bodyLimitBytes), async (ctx) => {
+    const { entries } = ctx.state.body as z.output<typeof ZProgressImport>;
+    const origin = `api:${ctx.state.requestId as string}`;
+    ctx.body = await deps.db.prisma.$transaction((tx) => recordProgress(tx, entries, origin), { timeout: 120_000 });
+  });
+
+  router.get("/api/plans/:id/progress", async (ctx) => {
+    const { period } = parseOrThrow(ZPeriodQuery, ctx.query, "查询参数");
+    ctx.body = await planProgress(deps.db, ctx.params.id ?? "", period, deps.calendar);
+  });
+}
