@@ -37,6 +37,7 @@ export const approvalCard = defineCard({
     },
     statusText: { type: "string", scope: "public", description: "状态说明，如「已同意 · 张伟 11月23日 10:32」" },
     canAct: { type: "boolean", scope: "private", description: "仅当前步骤的审批人为 true：显示 同意 / 驳回" },
+    noticeText: { type: "string", scope: "private", description: "仅点击者可见的一行提示：操作为何未生效，或已处理过" },
   },
   layout: [
     { text: "目标：${targetText}" },
@@ -50,6 +51,7 @@ export const approvalCard = defineCard({
     { text: "${stepText}" },
     { text: "${historyText}" },
     { text: "${statusText}" },
+    { text: "${noticeText}" },
   ],
   buttons: [
     { id: "approve", label: "同意", actionParams: { action: "approve" }, form: commentForm, visibleWhen: PENDING },
@@ -135,7 +137,7 @@ function publicValues(a: TApprovalCardInput, status: string, statusText: string,
 
 function build(a: TApprovalCardInput, status: string, statusText: string, timeZone: string): CardParams {
   return encodeCardParams(approvalCard, publicValues(a, status, statusText, timeZone), {
-    [a.approver.userId]: { canAct: true },
+    [a.approver.userId]: { canAct: true, noticeText: "" },
   });
 }
 

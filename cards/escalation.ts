@@ -31,6 +31,7 @@ export const escalationCard = defineCard({
     },
     statusText: { type: "string", scope: "public", description: "状态说明，如「已安排辅导 · 张伟 11月23日 10:32」" },
     canAct: { type: "boolean", scope: "private", description: "仅接收的经理为 true：显示处理按钮" },
+    noticeText: { type: "string", scope: "private", description: "仅点击者可见的一行提示：操作为何未生效，或已处理过" },
   },
   layout: [
     { text: "${reasonText}" },
@@ -39,6 +40,7 @@ export const escalationCard = defineCard({
     { text: "${runRateText}" },
     { text: "${levelText}" },
     { text: "${statusText}" },
+    { text: "${noticeText}" },
   ],
   buttons: [
     { id: "coach", label: "安排辅导", actionParams: { action: "coach" }, visibleWhen: OPEN },
@@ -102,7 +104,7 @@ function publicValues(e: TEscalationCardInput, status: string, statusText: strin
 
 function build(e: TEscalationCardInput, status: string, statusText: string): CardParams {
   return encodeCardParams(escalationCard, publicValues(e, status, statusText), {
-    [e.manager.userId]: { canAct: true },
+    [e.manager.userId]: { canAct: true, noticeText: "" },
   });
 }
 

@@ -34,6 +34,7 @@ export const progressCard = defineCard({
     status: { type: "string", scope: "public", description: "状态：pending | reported | closed" },
     statusText: { type: "string", scope: "public", description: "状态说明，如「已提交：35万元（11月23日 16:05）」" },
     canAct: { type: "boolean", scope: "private", description: "仅负责人为 true：显示填报表单" },
+    noticeText: { type: "string", scope: "private", description: "仅点击者可见的一行提示：操作为何未生效，或已处理过" },
   },
   layout: [
     { text: "${ownerName} · ${metricLabel}" },
@@ -42,6 +43,7 @@ export const progressCard = defineCard({
     { text: "${runRateText}" },
     { text: "${dueText}", visibleWhen: "status == 'pending'" },
     { text: "${statusText}" },
+    { text: "${noticeText}" },
   ],
   buttons: [
     {
@@ -119,7 +121,7 @@ function publicValues(
 
 function build(p: TProgressCardInput, status: string, statusText: string, timeZone: string): CardParams {
   return encodeCardParams(progressCard, publicValues(p, status, statusText, timeZone), {
-    [p.owner.userId]: { canAct: true },
+    [p.owner.userId]: { canAct: true, noticeText: "" },
   });
 }
 

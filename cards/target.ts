@@ -35,6 +35,7 @@ export const targetCard = defineCard({
     statusText: { type: "string", scope: "public", description: "状态说明，如「已确认 · 11月23日 10:32」" },
     roleText: { type: "string", scope: "private", description: "查看者的角色说明（负责人 / 协同负责人）" },
     canAct: { type: "boolean", scope: "private", description: "仅负责人为 true：显示 确认 / 有异议" },
+    noticeText: { type: "string", scope: "private", description: "仅点击者可见的一行提示：操作为何未生效，或已处理过" },
   },
   layout: [
     { text: "${metricLabel}目标：**${amountText}**" },
@@ -46,6 +47,7 @@ export const targetCard = defineCard({
     { text: "版本：${versionText}" },
     { text: "${roleText}" },
     { text: "${statusText}" },
+    { text: "${noticeText}" },
   ],
   buttons: [
     { id: "confirm", label: "确认", actionParams: { action: "confirm" }, visibleWhen: "status == 'pending' && canAct" },
@@ -145,10 +147,10 @@ function build(t: TTargetCardInput, status: string, statusText: string, withOwne
   const owner = truncateUtf8(oneLine(t.owner.name), 90);
   const entries: [string, TargetPrivate][] = t.coOwners.map((c) => [
     c.userId,
-    { canAct: false, roleText: `你是协同负责人，目标由 ${owner} 确认` },
+    { canAct: false, roleText: `你是协同负责人，目标由 ${owner} 确认`, noticeText: "" },
   ]);
   // The owner goes last so that, should the owner also be listed as a co-owner, the owner's entry wins.
-  if (withOwner) entries.push([t.owner.userId, { canAct: true, roleText: "你是本目标的负责人" }]);
+  if (withOwner) entries.push([t.owner.userId, { canAct: true, roleText: "你是本目标的负责人", noticeText: "" }]);
   return encodeCardParams(targetCard, publicValues(t, status, statusText), Object.fromEntries(entries));
 }
 
