@@ -1,0 +1,124 @@
+/**
+ * A failed call to the new OpenAPI (api.dingtalk.com) or a session webhook. `status` is the HTTP status (0 when
+ * no answer came back), `code` DingTalk's error code (`Forbidden.AccessDenied.QpsLimitForAppkeyAndApi`,
+ * `param.cardAlreadyExist`, an errcode as a string, or `network`). `retryable` says whether the same request may
+ * succeed later (PLATFORM.md §8: throttling, 5xx, timeouts, network) or never will (other 4xx).
+ *
+ * Not an AppError: it never reaches a person or an HTTP client; the outbox worker is its edge and turns it
+ * into a retry or a dead row.
+ */
+export class DingTalkApiError extends Error {
+  override name = "DingTalkApiError";
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly retryable: boolean,
+    options: { cause?: unknown } = {},
+  ) {
+    super(message, options);
+  }
+}
+
+/** PLATFORM.md §8: 403 QPS codes, any 5xx (504 = DingTalk's 3 s timeout) may succeed on a later try. */
+export function isRetryableAnswer(status: number, code: string): boolean {
+  return status >= 500 || (status === 403 && code.startsWith("Forbidden.AccessDenied.QpsLimit"));
+}
+
+/** A new-API access token, cached and shared by every caller of one client (PLATFORM.md §5). */
+export interface AccessTokenSource {
+  /** A valid token: the cached one, or a fresh one (concurrent callers share one request). */
+  get(): Promise<string>;
+  /** Drops `rejected` after a 400 InvalidAuthentication / 401; a token fetched since is kept. */
+  invalidate(rejected: string): void;
+}
+
+export interface AccessTokenOptions {
+  apiBase: string;
+  clientId: string;
+  clientSecret: string;
+  fetch?: typeof fetch;
+  /** Clock in ms (tests move it). */
+  now?: () => number;
+}
+
+/** Refresh this long before DingTalk says the token expires (same margin as legacy-token.ts). */
+export const REFRESH_MARGIN_MS = 5 * 60_000;
+
+/** Caches `POST ${apiBase}/v1.0/oauth2/accessToken` until {@link REFRESH_MARGIN_MS} before `expireIn`. */
+export function createAccessTokenSource(opts: AccessTokenOptions): AccessTokenSource {
+  const now = opts.now ?? Date.now;
+  let cached: { token: string; refreshAt: number } | undefined;
+  let inflight: Promise<string> | undefined;
+  // Bumped by invalidate(): a fetch started before it must not put back what may be the rejected token.
+  let generation = 0;
+
+  const refresh = (): Promise<string> => {
+    const started = generation;
+    const request: Promise<string> = fetchAccessToken(opts)
+      .then(({ token, expiresInSec }) => {
+        const lifetimeMs = expiresInSec * 1000;
+        // Short-lived tokens (emulators, tests) are kept for half their life instead of lifetime − margin.
+        const margin = Math.min(REFRESH_MARGIN_MS, lifetimeMs / 2);
+        if (started === generation) cached = { token, refreshAt: now() + lifetimeMs - margin };
+        return token;
+      })
+      .finally(() => {
+        if (inflight === request) inflight = undefined;
+      });
+    inflight = request;
+    return request;
+  };
+
+  return {
+    get() {
+      if (cached && now() < cached.refreshAt) return Promise.resolve(cached.token);
+      return inflight ?? refresh();
+    },
+    invalidate(rejected) {
+      // Several calls fail with the same old token: only the first drops it (the cache is empty or replaced since).
+      if (cached?.token !== rejected) return;
+      cached = undefined;
+      inflight = undefined;
+      generation++;
+    },
+  };
+}
+
+async function fetchAccessToken(opts: AccessTokenOptions): Promise<{ token: string; expiresInSec: number }> {
+  const url = `${opts.apiBase}/v1.0/oauth2/accessToken`;
+  let res: Response;
+  let body: Record<string, unknown>;
+  try {
+    res = await (opts.fetch ?? fetch)(url, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify({ appKey: opts.clientId, appSecret: opts.clientSecret }),
+    });
+    body = (await res.json()) as Record<string, unknown>;
+  } catch (err) {
+    throw new DingTalkApiError(0, "network", `获取钉钉 accessToken 失败：无法访问 ${url}（${errText(err)}）`, true, {
+      cause: err,
+    });
+  }
+  if (!res.ok) {
+    const code = typeof body.code === "string" ? body.code : `HTTP ${res.status}`;
+    throw new DingTalkApiError(
+      res.status,
+      code,
+      `获取钉钉 accessToken 失败：${code}（${String(body.message ?? "")}）；请检查 DINGTALK_CLIENT_ID / DINGTALK_CLIENT_SECRET`,
+      isRetryableAnswer(res.status, code),
+    );
+  }
+  const token = body.accessToken;
+  const expiresInSec = typeof body.expireIn === "number" && body.expireIn > 0 ? body.expireIn : 7200;
+  if (typeof token !== "string" || token === "") {
+    throw new DingTalkApiError(res.status, "noAccessToken", "获取钉钉 accessToken 失败：应答里没有 accessToken", true);
+  }
+  return { token, expiresInSec };
+}
+
+/** The message of anything thrown. */
+export function errText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

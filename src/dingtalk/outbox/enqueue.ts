@@ -1,0 +1,49 @@
+import type { Database, PrismaClient, Tx } from "../../db/database.ts";
+import { API, type BatchSendInput, type CardCreateBody, type CardUpdateBody } from "../openapi-client.ts";
+
+/** What an outbox row asks DingTalk to do, with the payload each kind carries. */
+export interface OutboxPayloads {
+  "card.createAndDeliver": CardCreateBody;
+  "card.update": CardUpdateBody;
+  "robot.batchSend": BatchSendInput;
+  "session.reply": { url: string; body: Record<string, unknown> };
+}
+export type OutboxKind = keyof OutboxPayloads;
+
+/** The rate-limit bucket of each kind (DingTalk limits per app per API). */
+export const KIND_API: Record<OutboxKind, string> = {
+  "card.createAndDeliver": API.createAndDeliver,
+  "card.update": API.updateCard,
+  "robot.batchSend": API.batchSend,
+  "session.reply": API.sessionReply,
+};
+
+export interface EnqueueInput<K extends OutboxKind = OutboxKind> {
+  /**
+   * Makes the send exactly-once: enqueueing the same key again does nothing. For a card, use its outTrackId
+   * (derived from what it shows, e.g. target id + version + owner, DESIGN.md §3).
+   */
+  idempotencyKey: string;
+  kind: K;
+  payload: OutboxPayloads[K];
+  /** Rate-limit bucket; default the kind's API. */
+  api?: string;
+}
+
+/**
+ * Queues one DingTalk send. Pass the caller's transaction (`Tx`) so the state change that calls for the message
+ * and the message itself commit or roll back together; a `Database` works outside transactions.
+ * Returns false when a row with this idempotency key already exists (the duplicate is a no-op).
+ */
+export async function enqueue<K extends OutboxKind>(
+  target: Tx | PrismaClient | Database,
+  input: EnqueueInput<K>,
+): Promise<boolean> {
+  const prisma: Tx = "prisma" in target ? target.prisma : target;
+  const api = input.api ?? KIND_API[input.kind];
+  const inserted = await prisma.$executeRaw`
+    INSERT INTO outbox_message (idempotency_key, kind, api, payload)
+    VALUES (${input.idempotencyKey}, ${input.kind}, ${api}, ${JSON.stringify(input.payload)}::jsonb)
+    ON CONFLICT (idempotency_key) DO NOTHING`;
+  return inserted === 1;
+}
