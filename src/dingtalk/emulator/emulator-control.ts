@@ -5,6 +5,7 @@ import { resolveCardFor } from "./card-store.ts";
 import type { StoredEntry } from "./conversation-store.ts";
 import type { EmulatorCore } from "./emulator-core.ts";
 import type { ConversationEntry, Emulator, InboxItem } from "./emulator-types.ts";
+import { pushRaw } from "./push-raw.ts";
 import type { PushRecord } from "./push-tracker.ts";
 import { maxInWindow } from "./request-log.ts";
 import { resolveApp, sendText } from "./send-text.ts";
@@ -22,6 +23,7 @@ export function createEmulatorControl(core: EmulatorCore, close: () => Promise<v
     sendText: (userId, text, opts) => sendText(core, userId, text, opts),
     clickCard: (outTrackId, userId, params, actionId) =>
       clickCard(core, { outTrackId, userId, params, ...(actionId === undefined ? {} : { actionId }) }),
+    pushRaw: (topic, data, clientId) => pushRaw(core, topic, data, clientId),
     getInbox: (userId) =>
       core.conversations
         .inbox(userId)

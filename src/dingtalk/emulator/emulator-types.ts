@@ -137,6 +137,8 @@ export interface Emulator {
     params: Record<string, unknown>,
     actionId?: string,
   ): Promise<CardClickResult>;
+  /** A CALLBACK push with arbitrary `data` (malformed-payload tests); returns its messageId (push-raw.ts). */
+  pushRaw(topic: string, data: Record<string, unknown>, clientId?: string): string;
   /** Everything the person received, in order. */
   getInbox(userId: string): InboxItem[];
   /** A whole chat, both directions. */

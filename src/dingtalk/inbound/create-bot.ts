@@ -1,0 +1,76 @@
+import type { Database } from "../../db/database.ts";
+import type { Logger } from "../../lib/logger.ts";
+import type { CardHandler, CardMatcher, CardUpdater, ReplyTransport, TextHandler } from "./inbound-types.ts";
+import type { CardActionEvent, RobotTextEvent } from "./parse-push.ts";
+import { type CardResponder, runCardAction } from "./run-card-action.ts";
+import { runText, type TextOutcome } from "./run-text.ts";
+
+export interface CreateBotOptions {
+  db: Database;
+  log: Logger;
+  /** Chat replies, sent after commit (see {@link ReplyTransport}). */
+  replyTransport: ReplyTransport;
+  /** Card updates that missed the callback deadline or were queued with `updateCardLater`. */
+  cardUpdater?: CardUpdater;
+  /** Prisma interactive-transaction limits for a handler (defaults 10 s wait, 30 s run). */
+  transaction?: { maxWait?: number; timeout?: number };
+}
+
+/** Everything the runners need: the options plus the registered handlers. */
+export interface BotCore extends Required<Pick<CreateBotOptions, "db" | "log" | "replyTransport">> {
+  cardUpdater: CardUpdater | undefined;
+  transaction: { maxWait: number; timeout: number };
+  textHandlers: TextHandler[];
+  cardRoutes: { match: (outTrackId: string) => boolean; handler: CardHandler }[];
+}
+
+/**
+ * The small core every flow hooks into (STYLE.md §1), like grammY's Composer: flows register handlers; the
+ * stream side (start-inbound.ts) feeds parsed events to `handleText` / `handleCardAction`. Each event runs in
+ * one transaction that first records its dedupe key, so a duplicate never runs a handler twice.
+ */
+export interface Bot {
+  /** Every chat message goes to every text handler, in registration order, in one transaction. */
+  onText(handler: TextHandler): Bot;
+  /** A click goes to the first handler whose matcher accepts its outTrackId. */
+  onCardAction(match: CardMatcher, handler: CardHandler): Bot;
+  /**
+   * Runs the text handlers; never throws (errors become a chat reply and a log line). Calls `committed` once
+   * the outcome is durable (the caller acks there), then sends the replies.
+   */
+  handleText(event: RobotTextEvent, committed: () => void, log?: Logger): Promise<TextOutcome>;
+  /**
+   * Runs the card handler; never throws. Calls `respond` exactly once, after commit, with the callback
+   * response; when `respond` returns false (the deadline already passed) the response goes to the card updater.
+   */
+  handleCardAction(event: CardActionEvent, respond: CardResponder, log?: Logger): Promise<void>;
+}
+
+/** Creates a bot with no handlers yet. */
+export function createBot(opts: CreateBotOptions): Bot {
+  const core: BotCore = {
+    db: opts.db,
+    log: opts.log,
+    replyTransport: opts.replyTransport,
+    cardUpdater: opts.cardUpdater,
+    transaction: { maxWait: opts.transaction?.maxWait ?? 10_000, timeout: opts.transaction?.timeout ?? 30_000 },
+    textHandlers: [],
+    cardRoutes: [],
+  };
+  const bot: Bot = {
+    onText(handler) {
+      core.textHandlers.push(handler);
+      return bot;
+    },
+    onCardAction(match, handler) {
+      const test = typeof match === "string" ? (id: string) => id.startsWith(match) : match;
+      core.cardRoutes.push({ match: test, handler });
+      return bot;
+    },
+    handleText: (event, committed, log) =>
+      runText(core, event, log ?? core.log.child({ messageId: event.messageId }), committed),
+    handleCardAction: (event, respond, log) =>
+      runCardAction(core, event, respond, log ?? core.log.child({ messageId: event.messageId })),
+  };
+  return bot;
+}

@@ -1,0 +1,135 @@
+import type { DWClientDownStream } from "dingtalk-stream";
+import type { Logger } from "../../lib/logger.ts";
+import { createStreamClient, type GatewayDWClient, type StreamClientOptions } from "../stream-client.ts";
+import type { Bot } from "./create-bot.ts";
+import type { CardUpdate } from "./inbound-types.ts";
+import { parseCardCallback, parseRobotMessage } from "./parse-push.ts";
+
+export interface StartInboundOptions {
+  bot: Bot;
+  /** apiBase (`DINGTALK_API_BASE` or the emulator), clientId, clientSecret. */
+  client: StreamClientOptions;
+  log: Logger;
+  /**
+   * A card callback not answered within this gets an empty answer and its update goes through the card
+   * updater. DingTalk allows 2 s (PLATFORM.md §1.6); 1.5 s leaves room for the network. Default 1500.
+   */
+  cardDeadlineMs?: number;
+}
+
+export type InboundStatus = "connecting" | "connected" | "disconnected";
+
+/** The running stream side. */
+export interface Inbound {
+  /** Disconnects and waits for the handlers already running (their acks may then be lost: they are redelivered). */
+  stop(): Promise<void>;
+  status(): InboundStatus;
+  /** The SDK client, for tests and health checks. */
+  readonly client: GatewayDWClient;
+}
+
+/**
+ * Connects the dingtalk-stream client and feeds each push to the bot: parse → (dedupe + handler in one
+ * transaction, in the bot) → ack. Reconnecting after a rotation or a network loss is the SDK's job; a push
+ * whose ack was lost with the socket is redelivered by DingTalk and dropped as a duplicate by the bot.
+ */
+export async function startInbound(opts: StartInboundOptions): Promise<Inbound> {
+  const deadlineMs = opts.cardDeadlineMs ?? 1500;
+  const running = new Set<Promise<void>>();
+  let stopped = false;
+  const track = (work: Promise<void>) => {
+    running.add(work);
+    void work.finally(() => running.delete(work));
+  };
+  const client: GatewayDWClient = createStreamClient({
+    ...opts.client,
+    onRobotMessage: (frame) => track(onRobotMessage(client, opts, frame)),
+    onCardCallback: (frame) => track(onCardCallback(client, opts, frame, deadlineMs)),
+  });
+  // connect() resolves after the first attempt; when it failed the SDK keeps retrying every second.
+  await client.connect();
+  return {
+    client,
+    status: () => (stopped ? "disconnected" : client.connected ? "connected" : "connecting"),
+    async stop() {
+      stopped = true;
+      client.disconnect();
+      await Promise.allSettled([...running]);
+    },
+  };
+}
+
+/**
+ * The ack tells DingTalk to stop redelivering (PLATFORM.md §1.6). Robot callbacks carry no answer, so the
+ * doc's `{"response": null}` is sent. The SDK writes to its current socket; if that socket is gone the ack
+ * is lost and the push comes again, which the dedupe keys absorb.
+ */
+function ack(client: GatewayDWClient, messageId: string, response: CardUpdate | null, log: Logger): void {
+  try {
+    client.socketCallBackResponse(messageId, response);
+  } catch (err) {
+    log.warn({ err, messageId }, "ack could not be written; DingTalk will redeliver and the duplicate is dropped");
+  }
+}
+
+async function onRobotMessage(client: GatewayDWClient, opts: StartInboundOptions, frame: DWClientDownStream) {
+  const messageId = frame.headers.messageId;
+  const log = opts.log.child({ messageId });
+  const parsed = parseRobotMessage(messageId, frame.data);
+  if (!parsed.ok) {
+    // Acked anyway: a payload we cannot read will not become readable on redelivery, and an unacked push
+    // would come back again and again.
+    log.warn({ error: parsed.error, data: frame.data.slice(0, 500) }, "malformed robot message acked and dropped");
+    ack(client, messageId, null, log);
+    return;
+  }
+  let acked = false;
+  // Persist, then ack: `committed` runs once the handler's transaction has committed (or the failure was
+  // recorded), so a crash before the ack means DingTalk redelivers and the dedupe key makes that a no-op.
+  const committed = () => {
+    if (acked) return;
+    acked = true;
+    ack(client, messageId, null, log);
+  };
+  try {
+    await opts.bot.handleText(parsed.event, committed, log);
+  } catch (err) {
+    log.error({ err }, "bot.handleText threw (it should not); acking so the push does not loop");
+  }
+  committed();
+}
+
+async function onCardCallback(
+  client: GatewayDWClient,
+  opts: StartInboundOptions,
+  frame: DWClientDownStream,
+  deadlineMs: number,
+) {
+  const messageId = frame.headers.messageId;
+  const log = opts.log.child({ messageId });
+  const parsed = parseCardCallback(messageId, frame.data);
+  if (!parsed.ok) {
+    log.warn({ error: parsed.error, data: frame.data.slice(0, 500) }, "malformed card callback acked and dropped");
+    ack(client, messageId, null, log);
+    return;
+  }
+  // One answer per callback: whichever comes first, the handler's response or the deadline's empty one.
+  let answered = false;
+  const timer = setTimeout(() => {
+    answered = true;
+    ack(client, messageId, null, log);
+  }, deadlineMs);
+  const respond = (update: CardUpdate): boolean => {
+    if (answered) return false;
+    answered = true;
+    clearTimeout(timer);
+    ack(client, messageId, update, log);
+    return true;
+  };
+  try {
+    await opts.bot.handleCardAction(parsed.event, respond, log);
+  } catch (err) {
+    log.error({ err }, "bot.handleCardAction threw (it should not)");
+    respond({});
+  }
+}

@@ -1,0 +1,144 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type { Bot } from "../../src/dingtalk/inbound/create-bot.ts";
+import { ALREADY_HANDLED, CARD_NOTICE_VARIABLE } from "../../src/dingtalk/inbound/run-card-action.ts";
+import { type InboundHarness, recordEffect, startInboundHarness } from "./inbound-harness.ts";
+
+let h: InboundHarness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+/** Redeliver unacked robot messages quickly and often, so lost acks and rotations resolve within a test. */
+const fastRedelivery = { redeliverAfterMs: 100, maxRedeliveries: 50 };
+
+describe("exactly once under redelivery (STYLE.md §9)", () => {
+  it("the same messageId pushed twice (first ack dropped) has one effect and one reply", async () => {
+    h = await startInboundHarness({ emulator: fastRedelivery });
+    let runs = 0;
+    h.bot.onText(async (ctx) => {
+      runs++;
+      await recordEffect(ctx.tx, ctx.event.msgId);
+      await ctx.reply("已记录");
+    });
+    h.emulator.dropAcks(1);
+    const messageId = h.emulator.sendText("rep1101", "本周完成35万")!;
+    const push = await h.emulator.waitForAck(messageId, 10_000);
+    expect(push.droppedAcks).toBe(1);
+    // At least one redelivery; more if the first handling outlasted redeliverAfterMs (no timing assumed).
+    expect(push.deliveries.length).toBeGreaterThanOrEqual(2);
+    expect(runs).toBe(1);
+    expect(await h.effects()).toBe(1);
+    const sessionReplies = () =>
+      h?.emulator.getConversation(h.emulator.directConversationId("rep1101")).filter((e) => e.kind === "sessionReply");
+    await vi.waitFor(() => expect(sessionReplies()).toHaveLength(1), { timeout: 10_000 });
+    expect(h.logs.some((l) => /duplicate chat message/.test(l.msg) && l.messageId === messageId)).toBe(true);
+  });
+
+  it("the same click twice has one effect; the second is answered as already handled", async () => {
+    h = await startInboundHarness();
+    await h.createCard("target:7:v1:rep1101");
+    let runs = 0;
+    h.bot.onCardAction("target:", async (ctx) => {
+      runs++;
+      await recordEffect(ctx.tx, "confirm");
+      return { cardData: { cardParamMap: { status: "confirmed" } }, cardUpdateOptions: { updateCardDataByKey: true } };
+    });
+    const first = await h.emulator.clickCard("target:7:v1:rep1101", "rep1101", { action: "confirm" });
+    const second = await h.emulator.clickCard("target:7:v1:rep1101", "rep1101", { action: "confirm" });
+    expect(first.status).toBe("applied");
+    expect(second.status).toBe("applied");
+    if (second.status !== "applied" || first.status !== "applied") return;
+    expect(second.messageId).not.toBe(first.messageId);
+    expect(second.response).toMatchObject({
+      userPrivateData: { cardParamMap: { [CARD_NOTICE_VARIABLE]: ALREADY_HANDLED } },
+    });
+    expect(second.card.publicData.status).toBe("confirmed");
+    expect(runs).toBe(1);
+    expect(await h.effects()).toBe(1);
+  });
+
+  it("a different choice on the same card is a different action", async () => {
+    h = await startInboundHarness();
+    await h.createCard("target:8:v1:rep1101");
+    h.bot.onCardAction("target:", async (ctx) => void (await recordEffect(ctx.tx, "any")));
+    await h.emulator.clickCard("target:8:v1:rep1101", "rep1101", { action: "dispute", reason: "a", amount: "380万" });
+    await h.emulator.clickCard("target:8:v1:rep1101", "rep1101", { amount: "380万", reason: "a", action: "dispute" });
+    await h.emulator.clickCard("target:8:v1:rep1101", "rep1101", { action: "dispute", reason: "a", amount: "390万" });
+    expect(await h.effects()).toBe(2);
+  });
+
+  it("a rotation in the middle of 50 messages loses none and handles each exactly once", async () => {
+    h = await startInboundHarness({ emulator: fastRedelivery });
+    const handled = new Map<string, number>();
+    h.bot.onText(async (ctx) => {
+      handled.set(ctx.event.text, (handled.get(ctx.event.text) ?? 0) + 1);
+      await recordEffect(ctx.tx, ctx.event.text);
+    });
+    const ids: string[] = [];
+    for (let i = 0; i < 25; i++) ids.push(h.emulator.sendText("rep1101", `m${i}`)!);
+    const rotated = h.emulator.rotate();
+    for (let i = 25; i < 50; i++) ids.push(h.emulator.sendText("rep1101", `m${i}`)!);
+    await rotated;
+    const pushes = await Promise.all(ids.map((id) => h!.emulator.waitForAck(id, 30_000)));
+    expect(pushes.every((p) => p.status === "acked")).toBe(true);
+    expect(handled.size).toBe(50);
+    expect([...handled.values()].every((n) => n === 1)).toBe(true);
+    expect(await h.effects()).toBe(50);
+    // The rotation really happened: the client is on a new connection.
+    const connections = new Set(pushes.flatMap((p) => p.deliveries.map((d) => d.connectionId)));
+    expect(connections.size).toBeGreaterThanOrEqual(2);
+    expect(h.inbound.status()).toBe("connected");
+  });
+});
+
+describe("two replicas on one database (DESIGN §3)", () => {
+  it("lost acks redelivered to either replica still give one effect per message", async () => {
+    h = await startInboundHarness({ emulator: fastRedelivery });
+    const runs: string[] = [];
+    const register = (bot: Bot, name: string) =>
+      bot.onText(async (ctx) => {
+        runs.push(`${name}:${ctx.event.text}`);
+        await recordEffect(ctx.tx, ctx.event.text);
+      });
+    register(h.bot, "a");
+    await h.startReplica((bot) => register(bot, "b"));
+    expect(h.emulator.listConnections()).toHaveLength(2);
+    h.emulator.dropAcks(10);
+    const ids = Array.from({ length: 20 }, (_, i) => h!.emulator.sendText("rep1101", `r${i}`)!);
+    const pushes = await Promise.all(ids.map((id) => h!.emulator.waitForAck(id, 30_000)));
+    expect(pushes.reduce((n, p) => n + p.droppedAcks, 0)).toBe(10);
+    expect(runs).toHaveLength(20);
+    expect(new Set(runs.map((r) => r.split(":")[1])).size).toBe(20);
+    expect(await h.effects()).toBe(20);
+  });
+});
+
+describe("the 2 s card deadline (PLATFORM.md §1.6)", () => {
+  it("a slow handler is acked in time with an empty answer; its update then goes through the card updater", async () => {
+    h = await startInboundHarness({ cardDeadlineMs: 200 });
+    await h.createCard("target:9:v1:rep1101");
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    h.bot.onCardAction("target:", async (ctx) => {
+      await gate; // held until the click has been answered: slower than any deadline
+      await recordEffect(ctx.tx, "slow");
+      await ctx.updateCardLater({ userPrivateData: { cardParamMap: { extra: "later" } } });
+      return { cardData: { cardParamMap: { status: "confirmed" } }, cardUpdateOptions: { updateCardDataByKey: true } };
+    });
+    const result = await h.emulator.clickCard("target:9:v1:rep1101", "rep1101", { action: "confirm" });
+    expect(result).toMatchObject({ status: "applied", response: null });
+    const push = h.emulator.listPushes().find((p) => p.messageId === (result as { messageId: string }).messageId);
+    expect(push?.status).toBe("acked"); // within the emulator's 2 s deadline, not "timeout"
+    expect(push?.lateAcks).toEqual([]);
+    release();
+    await vi.waitFor(() => expect(h?.cardUpdates).toHaveLength(2), { timeout: 10_000 });
+    const card = h.emulator.getCard("target:9:v1:rep1101");
+    expect(card?.publicData.status).toBe("confirmed");
+    expect(card?.privateData.rep1101?.extra).toBe("later");
+    expect(card?.updates.map((u) => u.source)).toEqual(["api", "api"]);
+    expect(await h.effects()).toBe(1);
+  });
+});

@@ -1,0 +1,61 @@
+import { afterEach, expect, it, vi } from "vitest";
+import type { Emulator } from "../../src/dingtalk/emulator/emulator-types.ts";
+import { createApiCardUpdater } from "../../src/dingtalk/inbound/api-card-updater.ts";
+import { createBatchSendReplyTransport } from "../../src/dingtalk/inbound/batch-send-reply.ts";
+import { createBot } from "../../src/dingtalk/inbound/create-bot.ts";
+import { createSessionWebhookTransport } from "../../src/dingtalk/inbound/session-webhook-transport.ts";
+import type { Inbound } from "../../src/dingtalk/inbound/start-inbound.ts";
+import { startInbound } from "../../src/dingtalk/inbound/start-inbound.ts";
+import { createOpenApiClient } from "../../src/dingtalk/openapi-client.ts";
+import { APP, accessToken, call, startTestEmulator, targetCardBody } from "../fixtures/dingtalk/emulator-app.ts";
+import { silentLog } from "../helpers/test-db.ts";
+import { openHarnessDatabase } from "./inbound-harness.ts";
+
+let parts:
+  | { database: Awaited<ReturnType<typeof openHarnessDatabase>>; emulator: Emulator; inbound: Inbound }
+  | undefined;
+afterEach(async () => {
+  await parts?.inbound.stop();
+  await parts?.emulator.close();
+  await parts?.database.close();
+  parts = undefined;
+});
+
+it("with the OpenAPI client transports, the bot replies in chat and sends a late card answer through the OpenAPI client", async () => {
+  const database = await openHarnessDatabase();
+  const { db } = database;
+  const emulator = await startTestEmulator();
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  // As src/dingtalk/start-dingtalk.ts wires it: both transports on the real OpenAPI client.
+  const api = createOpenApiClient({ ...APP, robotCode: APP.clientId, apiBase: emulator.url });
+  const bot = createBot({
+    db,
+    log: silentLog,
+    replyTransport: createSessionWebhookTransport({ fallback: createBatchSendReplyTransport(api) }),
+    cardUpdater: createApiCardUpdater(api),
+  });
+  bot.onText((ctx) => ctx.reply({ title: "进度", markdown: `**${ctx.event.text}**` }));
+  bot.onCardAction("target:", async () => {
+    await gate;
+    return { cardData: { cardParamMap: { status: "confirmed" } }, cardUpdateOptions: { updateCardDataByKey: true } };
+  });
+  const client = { apiBase: emulator.url, ...APP };
+  const inbound = await startInbound({ bot, client, log: silentLog, cardDeadlineMs: 100 });
+  parts = { database, emulator, inbound };
+  await emulator.waitForAck(emulator.sendText("rep1101", "本周完成35万")!);
+  await vi.waitFor(() => expect(emulator.getInbox("rep1101")).toHaveLength(1), { timeout: 10_000 });
+  expect(emulator.getInbox("rep1101")[0]).toMatchObject({ kind: "sessionReply", msgtype: "markdown" });
+
+  const token = await accessToken(emulator);
+  await call(emulator, "POST", "/v1.0/card/instances/createAndDeliver", { token, body: targetCardBody("target:1") });
+  const click = await emulator.clickCard("target:1", "rep1101", { action: "confirm" });
+  expect(click).toMatchObject({ status: "applied", response: null });
+  release();
+  await vi.waitFor(() => expect(emulator.getCard("target:1")?.publicData.status).toBe("confirmed"), {
+    timeout: 10_000,
+  });
+  expect(emulator.listRequests("PUT /v1.0/card/instances")).toHaveLength(1);
+});
