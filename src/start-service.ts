@@ -5,6 +5,7 @@ import type { AppDeps } from "./app-deps.ts";
 import type { Config } from "./config.ts";
 import { type Database, openDatabase } from "./db/database.ts";
 import { seedDemo } from "./demo/seed-demo.ts";
+import { type DingTalkRuntime, startDingTalk } from "./dingtalk/start-dingtalk.ts";
 import { type Calendar, createCalendar } from "./domain/calendar.ts";
 import { createApp } from "./http/create-app.ts";
 import { loadHolidayOverrides } from "./lib/holiday-overrides-file.ts";
@@ -18,6 +19,8 @@ export interface RunningService {
   /** http://127.0.0.1:<port> */
   url: string;
   deps: AppDeps;
+  /** The outbox worker and stream connection, when there is a DingTalk app (real or sandbox). */
+  dingtalk: DingTalkRuntime | undefined;
   /** Stops accepting, lets in-flight requests finish, then closes the database. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -47,8 +50,10 @@ export async function startService({ config, log, db: given, sandbox }: StartSer
     calendar,
     dingtalk: sandboxDingTalk?.dingtalk ?? configuredApp(config),
     ...(sandboxDingTalk ? { emulator: sandboxDingTalk.emulator } : {}),
-    dingtalkStatus: () => (config.sandbox ? "sandbox" : "not-started"),
+    dingtalkStatus: () => (config.sandbox ? "sandbox" : (dingtalk?.status() ?? "not-started")),
   };
+  // Read by dingtalkStatus above, which /healthz calls only once the service is up.
+  const dingtalk = await startDingTalk(deps);
   const app = createApp(deps);
   const server = await listen(app.callback(), config.port);
   const address = server.address();
@@ -58,9 +63,11 @@ export async function startService({ config, log, db: given, sandbox }: StartSer
   return {
     url: `http://127.0.0.1:${port}`,
     deps,
+    dingtalk,
     stop: () => {
       stopping ??= (async () => {
         await closeServer(server);
+        await dingtalk?.stop();
         await seeding;
         await sandboxDingTalk?.emulator.close();
         if (!given) await db.close();

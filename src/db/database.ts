@@ -35,7 +35,9 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database>
   let sql: SqlDatabase;
   let prisma: PrismaClient;
   if (opts.url) {
-    const { db, pool } = openPostgres(opts.url);
+    const { db, pool } = openPostgres(opts.url, 10, (err) =>
+      opts.log.warn({ err }, "an idle database connection was closed by the server; the pool will reconnect"),
+    );
     sql = db;
     prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   } else {

@@ -20,7 +20,11 @@ export interface SqlDatabase extends SqlRunner {
 // int8 and numeric come back as strings from node-postgres; parse int8 to bigint so both engines agree.
 const INT8_OID = 20;
 
-export function openPostgres(url: string, poolSize = 10): { db: SqlDatabase; pool: pg.Pool } {
+export function openPostgres(
+  url: string,
+  poolSize = 10,
+  onIdleError: (err: Error) => void = () => undefined,
+): { db: SqlDatabase; pool: pg.Pool } {
   const pool = new pg.Pool({
     connectionString: url,
     max: poolSize,
@@ -29,6 +33,10 @@ export function openPostgres(url: string, poolSize = 10): { db: SqlDatabase; poo
         oid === INT8_OID ? (v: string) => BigInt(v) : pg.types.getTypeParser(oid, format as "text")) as never,
     },
   });
+  // An idle connection can be closed by the server (restart, failover, a dropped test database). Without a
+  // listener node-postgres re-throws that as an unhandled error and the process dies; the pool simply
+  // replaces the connection, so log it and carry on.
+  pool.on("error", onIdleError);
   const runner = (client: pg.Pool | pg.PoolClient): SqlRunner => ({
     async query<T>(text: string, params?: unknown[]) {
       return (await client.query(text, params as unknown[])).rows as T[];

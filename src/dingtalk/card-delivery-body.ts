@@ -11,7 +11,7 @@ export function createAndDeliverBody(a: {
   card: CardParams;
   userId: string;
   robotCode: string;
-}): Record<string, unknown> {
+}): Record<string, unknown> & { outTrackId: string } {
   return {
     cardTemplateId: a.templateId,
     outTrackId: a.outTrackId,

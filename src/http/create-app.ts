@@ -1,6 +1,8 @@
 import Router from "@koa/router";
 import Koa from "koa";
 import type { AppDeps } from "../app-deps.ts";
+import { registerOutboxRoutes } from "../dingtalk/outbox/outbox-routes.ts";
+import { registerConfirmRoutes } from "../flows/confirm/confirm-routes.ts";
 import { registerProgressRoutes } from "../flows/progress/progress-routes.ts";
 import { AppError } from "../lib/errors.ts";
 import { registerOrgRoutes } from "../org/org-routes.ts";
@@ -25,6 +27,8 @@ export function createApp(deps: AppDeps): Koa {
   registerOrgSyncRoutes(router, deps);
   registerPlanRoutes(router, deps);
   registerProgressRoutes(router, deps);
+  registerConfirmRoutes(router, deps);
+  registerOutboxRoutes(router, deps);
   if (deps.emulator) registerSandboxRoutes(router, deps, deps.emulator);
   app.use(router.routes());
   app.use(

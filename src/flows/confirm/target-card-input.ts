@@ -1,5 +1,5 @@
 import type { TTargetCardInput } from "../../../cards/target.ts";
-import type { Database } from "../../db/database.ts";
+import type { Database, Tx } from "../../db/database.ts";
 import { AppError } from "../../lib/errors.ts";
 
 /**
@@ -8,8 +8,10 @@ import { AppError } from "../../lib/errors.ts";
  * rep recognises; the immediate parent is often a segment such as 大客户). Falls back to the immediate
  * parent when the tree has no region level.
  */
-export async function targetCardInput(db: Database, targetId: string): Promise<TTargetCardInput> {
-  const t = await db.prisma.target.findUnique({
+export async function targetCardInput(on: Database | Tx, targetId: string): Promise<TTargetCardInput> {
+  // Inside a handler's transaction the read must use that transaction: PGlite has one connection.
+  const db: Tx = "prisma" in on ? on.prisma : on;
+  const t = await db.target.findUnique({
     where: { id: targetId },
     include: {
       plan: true,
@@ -21,7 +23,7 @@ export async function targetCardInput(db: Database, targetId: string): Promise<T
   if (!t) throw new AppError("NOT_FOUND", `目标 ${targetId} 不存在`);
   if (!t.owner) throw new AppError("CONFLICT", `目标“${t.label}”没有负责人，不能发送目标卡片`);
   if (t.months.length !== 12) throw new AppError("CONFLICT", `目标“${t.label}”尚未分解到月，不能发送目标卡片`);
-  const [previous] = await db.prisma.targetLedger.findMany({
+  const [previous] = await db.targetLedger.findMany({
     where: { targetId, version: { lt: t.version }, newAmount: { not: null } },
     orderBy: { id: "desc" },
     take: 1,
@@ -41,16 +43,16 @@ export async function targetCardInput(db: Database, targetId: string): Promise<T
 }
 
 /** The nearest REGION ancestor, else the immediate parent (the root of the plan is not a useful comparison). */
-async function shareOf(db: Database, parentId: string | null): Promise<{ name: string; amount: bigint } | undefined> {
+async function shareOf(db: Tx, parentId: string | null): Promise<{ name: string; amount: bigint } | undefined> {
   if (!parentId) return undefined;
-  const chain = await db.sql.query<{ label: string; amount: bigint; dimension: string | null; depth: number }>(
+  const chain = await db.$queryRawUnsafe<{ label: string; amount: bigint; dimension: string | null; depth: number }[]>(
     `WITH RECURSIVE up AS (
        SELECT id, parent_id, label, amount, dimension::text AS dimension, depth FROM target WHERE id = $1
        UNION ALL
        SELECT t.id, t.parent_id, t.label, t.amount, t.dimension::text, t.depth FROM target t JOIN up ON t.id = up.parent_id
      )
      SELECT label, amount, dimension, depth FROM up ORDER BY depth DESC`,
-    [parentId],
+    parentId,
   );
   const region = chain.find((c) => c.dimension === "REGION");
   const immediate = chain.at(-1);

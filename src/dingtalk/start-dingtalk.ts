@@ -1,0 +1,58 @@
+import type { AppDeps } from "../app-deps.ts";
+import { registerTargetCardActions } from "../flows/confirm/target-card-actions.ts";
+import { registerProgressChat } from "../flows/progress/progress-chat.ts";
+import { createApiCardUpdater } from "./inbound/api-card-updater.ts";
+import { createBatchSendReplyTransport } from "./inbound/batch-send-reply.ts";
+import { createBot } from "./inbound/create-bot.ts";
+import { createSessionWebhookTransport } from "./inbound/session-webhook-transport.ts";
+import { type Inbound, startInbound } from "./inbound/start-inbound.ts";
+import { createOpenApiClient } from "./openapi-client.ts";
+import { type OutboxWorker, startOutboxWorker } from "./outbox/outbox-worker.ts";
+
+export interface DingTalkRuntime {
+  outbox: OutboxWorker;
+  inbound: Inbound;
+  /** For /healthz: "connected", "connecting" or "disconnected". */
+  status(): string;
+  /** Stops taking pushes (unacked ones are redelivered to another replica), then finishes in-flight sends. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The bot's two directions against one DingTalk app (or the sandbox emulator): the outbox worker sending
+ * what the flows queued, and the stream connection feeding pushes to the flows' handlers.
+ */
+export async function startDingTalk(deps: AppDeps): Promise<DingTalkRuntime | undefined> {
+  const app = deps.dingtalk;
+  if (!app) return undefined;
+  const log = deps.log.child({ component: "dingtalk" });
+  const client = createOpenApiClient(app);
+  const outbox = startOutboxWorker({
+    db: deps.db,
+    client,
+    qps: deps.config.dingtalk.qps,
+    log: log.child({ part: "outbox" }),
+  });
+  const bot = createBot({
+    db: deps.db,
+    log: log.child({ part: "bot" }),
+    replyTransport: createSessionWebhookTransport({ fallback: createBatchSendReplyTransport(client) }),
+    cardUpdater: createApiCardUpdater(client),
+  });
+  registerTargetCardActions(bot, deps);
+  registerProgressChat(bot, deps);
+  const inbound = await startInbound({
+    bot,
+    client: { apiBase: app.apiBase, clientId: app.clientId, clientSecret: app.clientSecret },
+    log: log.child({ part: "inbound" }),
+  });
+  return {
+    outbox,
+    inbound,
+    status: () => inbound.status(),
+    async stop() {
+      await inbound.stop();
+      await outbox.stop();
+    },
+  };
+}
