@@ -1,5 +1,6 @@
 import type { AppDeps } from "../app-deps.ts";
 import { registerTargetCardActions } from "../flows/confirm/target-card-actions.ts";
+import { registerProgressCardActions } from "../flows/progress/progress-card-actions.ts";
 import { registerProgressChat } from "../flows/progress/progress-chat.ts";
 import { createApiCardUpdater } from "./inbound/api-card-updater.ts";
 import { createBatchSendReplyTransport } from "./inbound/batch-send-reply.ts";
@@ -41,6 +42,7 @@ export async function startDingTalk(deps: AppDeps): Promise<DingTalkRuntime | un
   });
   registerTargetCardActions(bot, deps);
   registerProgressChat(bot, deps);
+  registerProgressCardActions(bot, deps);
   const inbound = await startInbound({
     bot,
     client: { apiBase: app.apiBase, clientId: app.clientId, clientSecret: app.clientSecret },

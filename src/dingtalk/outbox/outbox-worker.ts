@@ -35,6 +35,8 @@ export interface OutboxWorker {
   stop(): Promise<void>;
   /** Resolves once no row is PENDING or SENDING (for tests and benchmarks). */
   drain(): Promise<void>;
+  /** Cuts the idle wait short: call after committing rows that should go out now (chat replies). */
+  wake(): void;
 }
 
 /**
@@ -50,6 +52,7 @@ export function startOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
   const retryBaseMs = opts.retryBaseMs ?? 1000;
   const limiter = createFleetRateLimiter({ sql: db.sql, qps: opts.qps, safetyMs: opts.rateSafetyMs ?? 200 });
   let stopped = false;
+  let idle: AbortController | null = null;
 
   /** False when the lease ran out while waiting: the row is left for whoever claims it next. */
   const waitForSlot = async (row: OutboxRow, leaseEnd: number): Promise<boolean> => {
@@ -101,14 +104,22 @@ export function startOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
       } catch (err) {
         log.error({ err }, "outbox: claiming rows failed; check the database connection");
       }
-      if (claimed === 0 && !stopped) await sleep(pollMs);
+      if (claimed === 0 && !stopped) {
+        idle = new AbortController();
+        await sleep(pollMs, undefined, { signal: idle.signal }).catch(() => undefined);
+        idle = null;
+      }
     }
   })();
 
   return {
     async stop() {
       stopped = true;
+      idle?.abort();
       await loop;
+    },
+    wake() {
+      idle?.abort();
     },
     async drain() {
       while ((await countUnfinished(db.sql)) > 0) await sleep(Math.min(pollMs, 100));
