@@ -16,10 +16,11 @@ export async function timed<T>(fn: () => Promise<T>): Promise<{ result: T; secon
 /**
  * Runs `script` once per engine in a child process (so peak RSS is per engine), passing the engine and, for
  * PostgreSQL, a fresh database that is dropped afterwards. The child prints its own figures.
+ * `BENCH_ENGINES=postgres` (or `pglite`) runs one engine only.
  */
 export async function runPerEngine(scriptUrl: string, args: string[] = []): Promise<void> {
   const serverUrl = process.env.BENCH_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
-  for (const engine of ["pglite", "postgres"] as const) {
+  for (const engine of engines(process.env.BENCH_ENGINES)) {
     let dbName: string | undefined;
     const env: Record<string, string> = { ...(process.env as Record<string, string>), BENCH_ENGINE: engine };
     if (engine === "postgres") {
@@ -51,4 +52,12 @@ async function admin(url: string, sql: string): Promise<void> {
   } finally {
     await c.end();
   }
+}
+
+function engines(list: string | undefined): ("pglite" | "postgres")[] {
+  const all = ["pglite", "postgres"] as const;
+  if (!list) return [...all];
+  const chosen = all.filter((e) => list.split(",").includes(e));
+  if (chosen.length === 0) throw new Error(`BENCH_ENGINES=${list}: expected pglite, postgres or both`);
+  return chosen;
 }

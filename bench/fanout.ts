@@ -3,12 +3,13 @@
  * 1. At the emulator's 20 QPS limit: total time ÷ the physical floor (N ÷ 20 s), throttled (403) answers,
  *    duplicated and lost cards, and the most calls seen in any sliding second.
  * 2. With no limit: sustained cards/s while a producer enqueues, and p50/p99 enqueue → sent latency.
- * Once per engine (PGlite, PostgreSQL) via runPerEngine.
+ * Once per engine (PGlite, PostgreSQL) via runPerEngine. The emulator runs in a process of its own
+ * (src/dingtalk/emulator/main.ts): in the bench's process, the in-process PGlite's event-loop stalls would delay
+ * the emulator's clock stamps, which the network to DingTalk does not do.
  */
 import { parseArgs } from "node:util";
 import { type Database, openDatabase } from "../src/db/database.ts";
-import type { Emulator } from "../src/dingtalk/emulator/emulator-types.ts";
-import { startEmulator } from "../src/dingtalk/emulator/start-emulator.ts";
+import { type EmulatorProcess, spawnEmulatorProcess } from "../src/dingtalk/emulator/spawn-emulator.ts";
 import { API, createOpenApiClient } from "../src/dingtalk/openapi-client.ts";
 import { enqueue } from "../src/dingtalk/outbox/enqueue.ts";
 import { startOutboxWorker } from "../src/dingtalk/outbox/outbox-worker.ts";
@@ -41,32 +42,34 @@ async function enqueueCards(db: Database, prefix: string, n: number): Promise<vo
 }
 
 /** Cards the emulator holds for this run, and how many createAndDeliver calls it answered per status. */
-function tally(em: Emulator, n: number) {
+async function tally(em: EmulatorProcess, n: number) {
   const statuses: Record<string, number> = {};
-  for (const r of em.listRequests(API.createAndDeliver)) statuses[r.status ?? 0] = (statuses[r.status ?? 0] ?? 0) + 1;
-  const cards = em.listCards().length;
+  for (const r of await em.listRequests(API.createAndDeliver)) {
+    statuses[r.status ?? 0] = (statuses[r.status ?? 0] ?? 0) + 1;
+  }
+  const cards = (await em.listCards()).length;
   return { statuses, lost: n - cards, duplicates: (statuses[200] ?? 0) - cards };
 }
 
-async function throttled(db: Database, em: Emulator, n: number): Promise<void> {
-  em.setQpsLimit(QPS);
+async function throttled(db: Database, em: EmulatorProcess, n: number): Promise<void> {
+  await em.setQpsLimit(QPS);
   await enqueueCards(db, "limited", n);
   const client = createOpenApiClient({ apiBase: em.url, ...APP, robotCode: APP.clientId });
   const worker = startOutboxWorker({ db, client, qps: QPS, log, pollMs: 20 });
   const { seconds } = await timed(() => worker.drain());
   await worker.stop();
-  const { statuses, lost, duplicates } = tally(em, n);
+  const { statuses, lost, duplicates } = await tally(em, n);
   const floor = n / QPS;
   console.log(
     `  at ${QPS} QPS: ${n} cards in ${seconds.toFixed(1)} s = ${(seconds / floor).toFixed(2)} × the floor (${floor} s);` +
       ` 403 answers ${statuses[403] ?? 0}, duplicates ${duplicates}, lost ${lost},` +
-      ` max calls in a sliding second ${em.maxRequestsInWindow(API.createAndDeliver, 1000)}`,
+      ` max calls in a sliding second ${await em.maxRequestsInWindow(API.createAndDeliver, 1000)}`,
   );
 }
 
-async function unlimited(db: Database, em: Emulator, n: number): Promise<void> {
-  em.reset();
-  em.setQpsLimit(null);
+async function unlimited(db: Database, em: EmulatorProcess, n: number): Promise<void> {
+  await em.reset();
+  await em.setQpsLimit(null);
   const client = createOpenApiClient({ apiBase: em.url, ...APP, robotCode: APP.clientId });
   const worker = startOutboxWorker({ db, client, qps: 100_000, log, pollMs: 10, batchSize: 50 });
   const { seconds } = await timed(async () => {
@@ -79,7 +82,7 @@ async function unlimited(db: Database, em: Emulator, n: number): Promise<void> {
      FROM (SELECT extract(epoch FROM sent_at - created_at)::float8 * 1000 AS ms
            FROM outbox_message WHERE idempotency_key LIKE 'open-%') t`,
   );
-  const { lost, duplicates } = tally(em, n);
+  const { lost, duplicates } = await tally(em, n);
   console.log(
     `  no limit: ${n} cards in ${seconds.toFixed(1)} s = ${(n / seconds).toFixed(0)} cards/s sustained;` +
       ` enqueue→sent p50 ${lat?.p50.toFixed(0)} ms, p99 ${lat?.p99.toFixed(0)} ms; duplicates ${duplicates}, lost ${lost}`,
@@ -90,14 +93,14 @@ async function child(): Promise<void> {
   const n = Number(values.cards);
   const engine = process.env.BENCH_ENGINE ?? "pglite";
   const db = await openDatabase({ url: process.env.BENCH_DB_URL, pgliteDir: "memory://", log });
-  const em = await startEmulator({ apps: [APP], pingIntervalMs: null, redeliverAfterMs: null });
+  const em = await spawnEmulatorProcess({ apps: [APP], pingIntervalMs: null, redeliverAfterMs: null });
   console.log(`${engine}:`);
   try {
     await throttled(db, em, n);
     await unlimited(db, em, n);
     console.log(`  peak RSS ${peakRssMb()} MB`);
   } finally {
-    await em.close();
+    await em.stop();
     await db.close();
   }
 }

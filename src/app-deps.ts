@@ -3,6 +3,7 @@ import type { Database } from "./db/database.ts";
 import type { Emulator } from "./dingtalk/emulator/emulator-types.ts";
 import type { Calendar } from "./domain/calendar.ts";
 import type { Logger } from "./lib/logger.ts";
+import type { Scheduler } from "./scheduler/scheduler.ts";
 
 /** What every feature gets: passed in, never imported as a global (STYLE.md §2–3). */
 export interface AppDeps {
@@ -17,4 +18,11 @@ export interface AppDeps {
   emulator?: Emulator;
   /** DingTalk link state for /healthz: "sandbox", "connected", "connecting" or "disconnected". */
   dingtalkStatus: () => string;
+  /** Runs scheduled jobs on request (`POST /api/jobs/:job/run`); set by startService once the scheduler exists. */
+  scheduler?: Pick<Scheduler, "runNow">;
+  /**
+   * The clock for business time (which period a report belongs to, when a period closes, when jobs are due).
+   * Real time in production; tests inject one (startService's `now`, or BOT_FAKE_NOW for spawned processes).
+   */
+  now: () => Date;
 }

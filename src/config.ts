@@ -22,6 +22,19 @@ const ZEnv = z.object({
     .string()
     .default("Asia/Shanghai")
     .refine((tz) => isValidTimeZone(tz), "must be an IANA time zone such as Asia/Shanghai"),
+  /** "off" keeps the scheduled jobs from firing (catch-up and triggers); POST /api/jobs/:job/run still works. */
+  BOT_SCHEDULER: z.enum(["on", "off"]).default("on"),
+  /**
+   * Test hook only: the scheduler's clock starts at this instant when the service starts and runs on from there,
+   * so spawned processes can be tested at "Friday 16:00" without waiting. Never set it in production.
+   */
+  BOT_FAKE_NOW: z.iso.datetime({ offset: true, message: "must be an ISO datetime with offset" }).optional(),
+  /** A reported figure above this multiple of the period target is stored only once confirmed (DESIGN §2 Progress). */
+  PROGRESS_CONFIRM_MULTIPLE: z.coerce
+    .number({ error: "must be a number such as 10" })
+    .min(1, "must be at least 1 (a figure at the target itself never needs confirming)")
+    .max(1_000_000)
+    .default(10),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   BODY_LIMIT_MB: z.coerce.number().positive().max(200).default(20),
   // Production card template ids, one per card in cards/ (each definition's templateIdConfigKey).
@@ -51,6 +64,12 @@ export interface Config {
     qps: number;
   };
   timezone: string;
+  /** False when BOT_SCHEDULER=off. */
+  schedulerEnabled: boolean;
+  /** BOT_FAKE_NOW (test hook): where the scheduler's clock starts. */
+  fakeNow: Date | undefined;
+  /** PROGRESS_CONFIRM_MULTIPLE: a report above this × the owner's period target asks for confirmation first. */
+  progressConfirmMultiple: number;
   logLevel: z.infer<typeof ZEnv>["LOG_LEVEL"];
   bodyLimitBytes: number;
   /** Template id per card template config key (e.g. DINGTALK_CARD_TEMPLATE_TARGET); empty in sandbox mode. */
@@ -106,6 +125,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       qps: e.DINGTALK_QPS,
     },
     timezone: e.BOT_TIMEZONE,
+    schedulerEnabled: e.BOT_SCHEDULER === "on",
+    fakeNow: e.BOT_FAKE_NOW ? new Date(e.BOT_FAKE_NOW) : undefined,
+    progressConfirmMultiple: e.PROGRESS_CONFIRM_MULTIPLE,
     logLevel: e.LOG_LEVEL,
     bodyLimitBytes: Math.round(e.BODY_LIMIT_MB * 1024 * 1024),
     cardTemplates: Object.fromEntries(

@@ -7,10 +7,13 @@ import { type Database, openDatabase } from "./db/database.ts";
 import { seedDemo } from "./demo/seed-demo.ts";
 import { type DingTalkRuntime, startDingTalk } from "./dingtalk/start-dingtalk.ts";
 import { type Calendar, createCalendar } from "./domain/calendar.ts";
+import { scheduledJobs } from "./flows/jobs/index.ts";
 import { createApp } from "./http/create-app.ts";
 import { loadHolidayOverrides } from "./lib/holiday-overrides-file.ts";
 import type { Logger } from "./lib/logger.ts";
 import { startSandboxDingTalk } from "./sandbox/sandbox-dingtalk.ts";
+import type { RunOutcome } from "./scheduler/run-once.ts";
+import { createScheduler, type Scheduler } from "./scheduler/scheduler.ts";
 
 /** Next year's holidays, once announced, go here (chinese-days ships data up to the year it was released). */
 const HOLIDAY_OVERRIDES_FILE = fileURLToPath(new URL("../config/holidays-override.json", import.meta.url));
@@ -21,6 +24,13 @@ export interface RunningService {
   deps: AppDeps;
   /** The outbox worker and stream connection, when there is a DingTalk app (real or sandbox). */
   dingtalk: DingTalkRuntime | undefined;
+  /**
+   * The scheduled jobs (src/flows/jobs/). Started — catch-up of the last 7 days, then daily triggers — when
+   * there is a DingTalk app (real or sandbox) and BOT_SCHEDULER is not "off"; `runNow` works either way.
+   */
+  scheduler: Scheduler;
+  /** The runs the start-up catch-up made (empty when the scheduler is off); resolves when it is done. */
+  caughtUp: Promise<RunOutcome[]>;
   /** Stops accepting, lets in-flight requests finish, then closes the database. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -35,10 +45,21 @@ export interface StartServiceOptions {
    * `demo` — load the demo company in the background. main.ts turns it on; tests choose.
    */
   sandbox?: { demo: boolean };
+  /**
+   * The scheduler's clock (tests move time without waiting). Default: BOT_FAKE_NOW when set (a test hook for
+   * spawned processes), else the real clock.
+   */
+  now?: () => Date;
 }
 
 /** Opens the database (migrating it), starts HTTP, and returns a handle to stop it all in order. */
-export async function startService({ config, log, db: given, sandbox }: StartServiceOptions): Promise<RunningService> {
+export async function startService({
+  config,
+  log,
+  db: given,
+  sandbox,
+  now,
+}: StartServiceOptions): Promise<RunningService> {
   const db =
     given ?? (await openDatabase({ url: config.databaseUrl, pgliteDir: path.join(config.dataDir, "pglite"), log }));
   const calendar = createCalendar(await loadHolidayOverrides(HOLIDAY_OVERRIDES_FILE));
@@ -51,22 +72,41 @@ export async function startService({ config, log, db: given, sandbox }: StartSer
     dingtalk: sandboxDingTalk?.dingtalk ?? configuredApp(config),
     ...(sandboxDingTalk ? { emulator: sandboxDingTalk.emulator } : {}),
     dingtalkStatus: () => (config.sandbox ? "sandbox" : (dingtalk?.status() ?? "not-started")),
+    now: now ?? clockFrom(config.fakeNow) ?? (() => new Date()),
   };
   // Read by dingtalkStatus above, which /healthz calls only once the service is up.
   const dingtalk = await startDingTalk(deps);
+  const scheduler = createScheduler({
+    db,
+    jobs: scheduledJobs,
+    deps,
+    calendar,
+    timeZone: config.timezone,
+    log: log.child({ component: "scheduler" }),
+    now: deps.now,
+  });
+  deps.scheduler = scheduler;
   const app = createApp(deps);
   const server = await listen(app.callback(), config.port);
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : config.port;
   const seeding = sandbox?.demo && sandboxDingTalk ? seedInBackground(db, calendar, log) : Promise.resolve();
+  // After migrations (openDatabase), in the background: on PGlite the demo seeding holds the one connection, and
+  // a long catch-up must not hold back readiness. Claims make a trigger firing meanwhile harmless.
+  const caughtUp = config.schedulerEnabled && deps.dingtalk ? startScheduler(scheduler, log) : Promise.resolve([]);
   let stopping: Promise<void> | undefined;
   return {
     url: `http://127.0.0.1:${port}`,
     deps,
     dingtalk,
+    scheduler,
+    caughtUp,
     stop: () => {
       stopping ??= (async () => {
+        await scheduler.stop(); // no new triggers; runs in flight finish and record their outcome
+        await caughtUp;
         await closeServer(server);
+        await scheduler.stop(); // a run requested through the API while the server was closing
         await dingtalk?.stop();
         await seeding;
         await sandboxDingTalk?.emulator.close();
@@ -75,6 +115,28 @@ export async function startService({ config, log, db: given, sandbox }: StartSer
       return stopping;
     },
   };
+}
+
+/** Arms the daily triggers and catches up the last 7 days; a failure is logged, never fatal. */
+async function startScheduler(scheduler: Scheduler, log: Logger): Promise<RunOutcome[]> {
+  try {
+    const caught = await scheduler.start();
+    log.info({ caughtUp: caught.map((r) => `${r.job} ${r.period}`) }, "scheduler started");
+    return caught;
+  } catch (err) {
+    log.error(
+      { err },
+      "scheduler catch-up failed; daily triggers are armed, missed runs can be run with POST /api/jobs/:job/run",
+    );
+    return [];
+  }
+}
+
+/** BOT_FAKE_NOW (test hook): a clock that starts at `start` and runs on in real time; else the real clock. */
+function clockFrom(start: Date | undefined): (() => Date) | undefined {
+  if (!start) return undefined;
+  const offset = start.getTime() - Date.now();
+  return () => new Date(Date.now() + offset);
 }
 
 function configuredApp(config: Config): AppDeps["dingtalk"] {

@@ -3,7 +3,6 @@ import { registerTargetCardActions } from "../flows/confirm/target-card-actions.
 import { registerProgressCardActions } from "../flows/progress/progress-card-actions.ts";
 import { registerProgressChat } from "../flows/progress/progress-chat.ts";
 import { createApiCardUpdater } from "./inbound/api-card-updater.ts";
-import { createBatchSendReplyTransport } from "./inbound/batch-send-reply.ts";
 import { createBot } from "./inbound/create-bot.ts";
 import { createSessionWebhookTransport } from "./inbound/session-webhook-transport.ts";
 import { type Inbound, startInbound } from "./inbound/start-inbound.ts";
@@ -37,12 +36,14 @@ export async function startDingTalk(deps: AppDeps): Promise<DingTalkRuntime | un
   const bot = createBot({
     db: deps.db,
     log: log.child({ part: "bot" }),
-    replyTransport: createSessionWebhookTransport({ fallback: createBatchSendReplyTransport(client) }),
-    cardUpdater: createApiCardUpdater(client),
+    // Replies and late card updates are outbox rows stored in the handler's transaction; waking the worker
+    // after the commit sends them now rather than at its next poll.
+    replyTransport: createSessionWebhookTransport({ wake: () => outbox.wake() }),
+    cardUpdater: createApiCardUpdater({ wake: () => outbox.wake() }),
   });
   registerTargetCardActions(bot, deps);
-  registerProgressChat(bot, deps);
-  registerProgressCardActions(bot, deps);
+  registerProgressChat(bot, deps, deps.now);
+  registerProgressCardActions(bot, deps, deps.now);
   const inbound = await startInbound({
     bot,
     client: { apiBase: app.apiBase, clientId: app.clientId, clientSecret: app.clientSecret },

@@ -1,4 +1,4 @@
-import { addDays, type Calendar, defaultCalendar, isoWeekKey, previousPeriodKey, weekRange } from "./calendar.ts";
+import { addDays, type Calendar, isoWeekKey, periodRange, previousPeriodKey, weekRange } from "./calendar.ts";
 
 /** The latest week before `date`'s week that had workdays (an empty holiday week was never prompted). */
 export function previousWorkingWeek(date: string, calendar: Calendar): string {
@@ -18,7 +18,7 @@ export interface DueRule {
   /** The period a run on `date` is for, or null when the job is not due that day. */
   due(date: string, calendar: Calendar): string | null;
   /** The period `date` falls in, for a run requested through the API ("run it now for that period"). */
-  periodOf(date: string): string;
+  periodOf(date: string, calendar: Calendar): string;
 }
 
 /** The day a week's prompt goes out: its Friday, or the workday before when Friday is a holiday (null: no workday). */
@@ -51,7 +51,7 @@ export const progressReminderRule: DueRule = {
   time: "10:00",
   due: (date, calendar) =>
     firstWorkdayOfWeek(isoWeekKey(date), calendar) === date ? previousWorkingWeek(date, calendar) : null,
-  periodOf: (date) => previousWorkingWeek(date, defaultCalendar),
+  periodOf: (date, calendar) => previousWorkingWeek(date, calendar),
 };
 
 /** confirm-reminder: every workday at 10:00; period = the day. */
@@ -60,3 +60,37 @@ export const confirmReminderRule: DueRule = {
   due: (date, calendar) => (calendar.isWorkday(date) ? date : null),
   periodOf: (date) => date,
 };
+
+/** When a period is evaluated (DESIGN §2 Evaluation): at this local time on {@link evaluationDay}. */
+export const EVALUATION_TIME = "12:00";
+
+/**
+ * The day a period is evaluated and late answers stop being accepted: the first workday after it ends — for a
+ * week its following Monday, or later when that Monday is a holiday (2026-W40 → Thursday 10-08). It is the
+ * day the progress reminder goes out, two hours before the evaluation.
+ */
+export function evaluationDay(periodKey: string, calendar: Calendar): string {
+  return calendar.nextWorkday(addDays(periodRange(periodKey).to, 1));
+}
+
+/**
+ * Whole workdays that passed between the day something was sent and `today`, neither counted: a card queued
+ * on Monday has 1 full workday behind it on Wednesday (Tuesday), 3 on Friday.
+ */
+export function fullWorkdaysBetween(sentDate: string, today: string, calendar: Calendar): number {
+  return calendar.workdaysInRange(addDays(sentDate, 1), addDays(today, -1));
+}
+
+/** DESIGN §2 Confirmation: unconfirmed after 1 workday → reminder to the owner; after 3 → the manager is told. */
+export const CONFIRM_REMIND_AFTER_WORKDAYS = 1;
+export const CONFIRM_MANAGER_AFTER_WORKDAYS = 3;
+
+/** What the daily confirm-reminder owes an unconfirmed target card queued on `sentDate`, on workday `today`. */
+export function confirmReminderStage(
+  sentDate: string,
+  today: string,
+  calendar: Calendar,
+): { remindOwner: boolean; tellManager: boolean } {
+  const full = fullWorkdaysBetween(sentDate, today, calendar);
+  return { remindOwner: full >= CONFIRM_REMIND_AFTER_WORKDAYS, tellManager: full >= CONFIRM_MANAGER_AFTER_WORKDAYS };
+}

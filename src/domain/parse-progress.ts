@@ -14,7 +14,9 @@ import { normalizeText, parseNumeral, toWholeAmount } from "./parse-amount.ts";
  * 4. settle: a correction supersedes the old figure it names, a cumulative figure ("累计120万") gives way to
  *    the period's own one, a year's figure alone ("今年累计120万") and two figures left for one metric are
  *    AMBIGUOUS;
- * 5. what is left that is not a keyword or a filler word becomes the note.
+ * 5. what is left that is not a keyword or a filler word becomes the note;
+ * 6. which period it is about: "上周完成30万" is the previous week (`period: "previous"`), anything else the
+ *    current one; "比上周多5万" is a comparison, not a reference; figures for both weeks at once are AMBIGUOUS.
  *
  * Pure and total: never throws, whatever the input.
  */
@@ -34,7 +36,14 @@ export type InvalidReason = "NEGATIVE" | "FRACTIONAL_YUAN" | "TOO_LARGE" | "AMBI
 
 /** What a progress message says; `invalid` carries the Chinese reply for the rep, and nothing is stored. */
 export type ParsedMessage =
-  | { kind: "report"; figures: Figure[]; correction: boolean; note?: string }
+  | {
+      kind: "report";
+      figures: Figure[];
+      correction: boolean;
+      note?: string;
+      /** Present only for a report about last week ("上周回款12万"); absent means the current period. */
+      period?: "previous";
+    }
   | { kind: "help" }
   | { kind: "invalid"; reason: InvalidReason; message: string }
   | { kind: "unrecognized" };
@@ -260,7 +269,44 @@ export function parseProgressMessage(text: string): ParsedMessage {
   // Periods stay inside the note ("比上周多5万"); figures and correction words cut it into pieces.
   const cut = maskSpans(withoutPeriods, [...markers, ...zeros, ...settled.figures, ...settled.superseded], CUT);
   const note = buildNote(src, cut);
-  return { kind: "report", figures, correction: settled.correction, ...(note ? { note } : {}) };
+  const period = periodReferred(src, settled.figures);
+  if (typeof period === "object") return { kind: "invalid", ...period };
+  return {
+    kind: "report",
+    figures,
+    correction: settled.correction,
+    ...(note ? { note } : {}),
+    ...(period === "previous" ? { period } : {}),
+  };
+}
+
+// "上周", "上个星期", "上一礼拜", "上周五" — but not "比上周多5万" or "较上周", which compare.
+const PREVIOUS_WEEK = /(?<![比较同于])上\s*(?:一\s*)?(?:个\s*)?(?:周|星期|礼拜)/;
+const CURRENT_WEEK = /(?:本|这|这一|当)\s*(?:个\s*)?(?:周|星期|礼拜)/;
+
+/**
+ * Which week the figures are about: the week named in a figure's own clause ("上周回款12万，本周销售35万" names
+ * both, which is refused), else the one named anywhere in the message ("上周的，30万"), else the current one.
+ */
+function periodReferred(src: string, figures: readonly Candidate[]): "current" | "previous" | Problem {
+  const clauseOf = (c: Candidate) => `${clausePrefix(src, c.start)}${src.slice(c.start, clauseEnd(src, c.end))}`;
+  const named = figures.map((c) => {
+    const clause = clauseOf(c);
+    if (PREVIOUS_WEEK.test(clause)) return "previous";
+    return CURRENT_WEEK.test(clause) ? "current" : undefined;
+  });
+  if (named.includes("previous") && named.includes("current")) {
+    return ambiguous("一条消息里既有上周又有本周的数字，请分两条发送，例如先发“上周完成30万”，再发“本周完成35万”。");
+  }
+  const found = named.find((n) => n !== undefined);
+  if (found) return found;
+  return PREVIOUS_WEEK.test(src) && !CURRENT_WEEK.test(src) ? "previous" : "current";
+}
+
+function clauseEnd(text: string, from: number): number {
+  let end = from;
+  while (end < text.length && !(CLAUSE_END.test(text[end] ?? "") && !isThousandsComma(text, end))) end += 1;
+  return end;
 }
 
 function readWithoutFigures(src: string, work: string): ParsedMessage {

@@ -3,6 +3,7 @@ import Koa from "koa";
 import type { AppDeps } from "../app-deps.ts";
 import { registerOutboxRoutes } from "../dingtalk/outbox/outbox-routes.ts";
 import { registerConfirmRoutes } from "../flows/confirm/confirm-routes.ts";
+import { registerJobRoutes } from "../flows/jobs/job-routes.ts";
 import { registerProgressRoutes } from "../flows/progress/progress-routes.ts";
 import { AppError } from "../lib/errors.ts";
 import { registerOrgRoutes } from "../org/org-routes.ts";
@@ -29,6 +30,7 @@ export function createApp(deps: AppDeps): Koa {
   registerProgressRoutes(router, deps);
   registerConfirmRoutes(router, deps);
   registerOutboxRoutes(router, deps);
+  registerJobRoutes(router, deps);
   if (deps.emulator) registerSandboxRoutes(router, deps, deps.emulator);
   app.use(router.routes());
   app.use(

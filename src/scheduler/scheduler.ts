@@ -40,6 +40,8 @@ export function createScheduler<D>(o: SchedulerOptions<D>): Scheduler {
   const now = o.now ?? (() => new Date());
   const armed: schedule.Job[] = [];
   const inFlight = new Set<Promise<unknown>>();
+  /** Set by stop(): a catch-up or tick still looping starts nothing new. */
+  let stopped = false;
   const track = <T>(p: Promise<T>): Promise<T> => {
     inFlight.add(p);
     return p.finally(() => inFlight.delete(p));
@@ -50,6 +52,7 @@ export function createScheduler<D>(o: SchedulerOptions<D>): Scheduler {
   const dueRuns = async (date: string, trigger: RunTrigger, notAfter: Date) => {
     const out: RunOutcome[] = [];
     for (const job of o.jobs) {
+      if (stopped) break;
       if (localDateTime(date, job.rule.time, o.timeZone) > notAfter) continue;
       const period = job.rule.due(date, o.calendar);
       if (period) out.push(await runJob(job, period, trigger));
@@ -59,14 +62,20 @@ export function createScheduler<D>(o: SchedulerOptions<D>): Scheduler {
 
   return {
     async start() {
-      const caught = await this.catchUp();
+      // Armed first, so a failing catch-up still leaves the daily triggers running (claims keep them apart).
       for (const job of o.jobs) {
         const [hour, minute] = job.rule.time.split(":").map(Number);
         const rule = new schedule.RecurrenceRule();
         Object.assign(rule, { hour, minute, second: 0, tz: o.timeZone });
-        armed.push(schedule.scheduleJob(rule, () => void this.tick(now(), "schedule")));
+        armed.push(
+          schedule.scheduleJob(rule, () => {
+            this.tick(now(), "schedule").catch((err) =>
+              o.log.error({ err, job: job.id }, "scheduled trigger failed; check the database connection"),
+            );
+          }),
+        );
       }
-      return caught;
+      return this.catchUp();
     },
     tick: (at = now(), trigger = "schedule") => dueRuns(localDate(at, o.timeZone), trigger, at),
     async catchUp(days = o.catchUpDays ?? 7) {
@@ -80,14 +89,15 @@ export function createScheduler<D>(o: SchedulerOptions<D>): Scheduler {
     async runNow(jobId, at = now()) {
       const job = o.jobs.find((j) => j.id === jobId);
       if (!job) {
-        throw new AppError(
-          "NOT_FOUND",
-          `没有这个任务：${jobId}（可用：${o.jobs.map((j) => j.id).join("、") || "无"}）`,
-        );
+        const jobs = o.jobs.map((j) => j.id);
+        throw new AppError("NOT_FOUND", `没有这个任务：${jobId}（可用：${jobs.join("、") || "无"}）`, {
+          details: { jobs },
+        });
       }
-      return runJob(job, job.rule.periodOf(localDate(at, o.timeZone)), "api");
+      return runJob(job, job.rule.periodOf(localDate(at, o.timeZone), o.calendar), "api");
     },
     async stop() {
+      stopped = true;
       for (const j of armed.splice(0)) j.cancel();
       await Promise.allSettled([...inFlight]);
     },

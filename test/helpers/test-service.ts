@@ -11,14 +11,19 @@ export interface TestService extends RunningService {
   close(): Promise<void>;
 }
 
-/** Starts the real service (real HTTP on a random port) on a fresh test database. */
+/**
+ * Starts the real service (real HTTP on a random port) on a fresh test database, or on `db` when given (it is
+ * closed with the service). Scheduled jobs do not fire unless the test passes `BOT_SCHEDULER: "on"` (with a
+ * `now` clock), so no test sees prompts it did not ask for; `POST /api/jobs/:job/run` works regardless.
+ */
 export async function startTestService(
   env: Record<string, string> = {},
-  opts: Pick<StartServiceOptions, "sandbox"> = {},
+  opts: Pick<StartServiceOptions, "sandbox" | "now"> & { db?: TestDatabase } = {},
 ): Promise<TestService> {
-  const db = await createTestDatabase();
-  const config = loadConfig({ ADMIN_TOKEN: TEST_TOKEN, PORT: "0", LOG_LEVEL: "silent", ...env });
-  const service = await startService({ config, log: silentLog, db, ...opts });
+  const { db: given, ...rest } = opts;
+  const db = given ?? (await createTestDatabase());
+  const config = loadConfig({ ADMIN_TOKEN: TEST_TOKEN, PORT: "0", LOG_LEVEL: "silent", BOT_SCHEDULER: "off", ...env });
+  const service = await startService({ config, log: silentLog, db, ...rest });
   return {
     ...service,
     db,

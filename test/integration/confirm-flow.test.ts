@@ -135,7 +135,7 @@ describe("publish and confirm through the emulator (real outbox, real stream)", 
 
 describe("progress in chat", () => {
   it("a rep reports in chat; the bot echoes what it understood; the progress endpoint shows it", async () => {
-    const messageId = emulator().sendText("r11001", "本周完成35万，新客户2家");
+    const messageId = emulator().sendText("r11001", "本周完成3.5万，新客户2家");
     expect(messageId).toBeTruthy();
     await expect
       .poll(() =>
@@ -147,9 +147,9 @@ describe("progress in chat", () => {
     const reply = emulator()
       .getInbox("r11001")
       .find((i) => i.kind === "sessionReply");
-    expect(JSON.stringify(reply)).toMatch(/已记录：2026-W\d\d 销售额 35万元，新客户 2家/);
+    expect(JSON.stringify(reply)).toMatch(/已记录：2026-W\d\d 销售额 3\.5万元，新客户 2家/);
     const [entry] = await svc.db.prisma.progressEntry.findMany({ where: { userId: "r11001" } });
-    expect(entry).toMatchObject({ amount: 350_000n, newCustomers: 2, source: "SELF_REPORT" });
+    expect(entry).toMatchObject({ amount: 35_000n, newCustomers: 2, source: "SELF_REPORT" });
   });
 
   it("nonsense gets a help reply and stores nothing", async () => {

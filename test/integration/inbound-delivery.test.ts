@@ -115,7 +115,7 @@ describe("two replicas on one database (DESIGN §3)", () => {
 });
 
 describe("the 2 s card deadline (PLATFORM.md §1.6)", () => {
-  it("a slow handler is acked in time with an empty answer; its update then goes through the card updater", async () => {
+  it("a slow handler is acked in time with an empty answer; its update then goes through the outbox", async () => {
     h = await startInboundHarness({ cardDeadlineMs: 200 });
     await h.createCard("target:9:v1:rep1101");
     let release!: () => void;
@@ -134,7 +134,12 @@ describe("the 2 s card deadline (PLATFORM.md §1.6)", () => {
     expect(push?.status).toBe("acked"); // within the emulator's 2 s deadline, not "timeout"
     expect(push?.lateAcks).toEqual([]);
     release();
-    await vi.waitFor(() => expect(h?.cardUpdates).toHaveLength(2), { timeout: 10_000 });
+    // The late answer first, then the updateCardLater one: both outbox rows of the committed click, sent in order.
+    await vi.waitFor(async () => expect(await h?.outbox({ kind: "card.update", status: "SENT" })).toHaveLength(2), {
+      timeout: 10_000,
+    });
+    const rows = await h.outbox({ kind: "card.update" });
+    expect(rows.map((r) => r.idempotencyKey.split(":").at(-1))).toEqual(["answer", "0"]);
     const card = h.emulator.getCard("target:9:v1:rep1101");
     expect(card?.publicData.status).toBe("confirmed");
     expect(card?.privateData.rep1101?.extra).toBe("later");

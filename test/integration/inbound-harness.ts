@@ -5,11 +5,13 @@ import { type Database, openDatabase, type Tx } from "../../src/db/database.ts";
 import type { Emulator, EmulatorOptions } from "../../src/dingtalk/emulator/emulator-types.ts";
 import { createApiCardUpdater } from "../../src/dingtalk/inbound/api-card-updater.ts";
 import { type Bot, createBot } from "../../src/dingtalk/inbound/create-bot.ts";
-import type { CardUpdater, ReplyTransport } from "../../src/dingtalk/inbound/inbound-types.ts";
 import { createSessionWebhookTransport } from "../../src/dingtalk/inbound/session-webhook-transport.ts";
 import { type Inbound, startInbound } from "../../src/dingtalk/inbound/start-inbound.ts";
+import { listOutbox, type OutboxListItem, type OutboxStatus } from "../../src/dingtalk/outbox/outbox-routes.ts";
+import { type OutboxWorker, startOutboxWorker } from "../../src/dingtalk/outbox/outbox-worker.ts";
 import type { Logger } from "../../src/lib/logger.ts";
 import { APP, accessToken, call, startTestEmulator, targetCardBody } from "../fixtures/dingtalk/emulator-app.ts";
+import { testClient } from "../helpers/outbox-fixtures.ts";
 import { createServerDatabase, createTestDatabase, serverUrl, silentLog } from "../helpers/test-db.ts";
 
 /** A log line as pino wrote it. */
@@ -19,15 +21,23 @@ export interface LogLine {
   [key: string]: unknown;
 }
 
-/** Database + emulator + bot + the real stream client, wired like the service does. */
+/**
+ * Database + emulator + bot + the real stream client + the real outbox worker sending the bot's replies and
+ * card updates, wired like the service does (src/dingtalk/start-dingtalk.ts).
+ */
 export interface InboundHarness {
   db: Database;
   emulator: Emulator;
   bot: Bot;
   inbound: Inbound;
   logs: LogLine[];
-  /** Every call the bot made to the card updater (after the API call went through). */
-  cardUpdates: Parameters<CardUpdater["updateCard"]>[0][];
+  /** The running outbox worker; null when started with `worker: false` or after `stopWorker()`. */
+  worker(): OutboxWorker | null;
+  /** Starts a new outbox worker (as a restarted process would), replacing none: stop the old one first. */
+  startWorker(): OutboxWorker;
+  stopWorker(): Promise<void>;
+  /** Outbox rows, oldest first; `kind` / `status` narrow them. */
+  outbox(filter?: { kind?: string; status?: OutboxStatus }): Promise<OutboxListItem[]>;
   /** Creates and delivers a STREAM card to `userId` in the emulator. */
   createCard(outTrackId: string, userId?: string): Promise<void>;
   /** Another service replica: its own bot and stream connection, the same database and emulator. */
@@ -99,8 +109,8 @@ export async function startInboundHarness(
   opts: {
     emulator?: Partial<EmulatorOptions>;
     cardDeadlineMs?: number;
-    /** Default: the session webhook transport with no fallback. */
-    replyTransport?: (emulator: Emulator, token: string) => ReplyTransport;
+    /** false: no outbox worker yet (rows stay PENDING until `startWorker()`). Default true. */
+    worker?: boolean;
   } = {},
 ): Promise<InboundHarness> {
   const database = await openHarnessDatabase();
@@ -110,19 +120,18 @@ export async function startInboundHarness(
   const logs: LogLine[] = [];
   const log = captureLogger(logs);
   const token = await accessToken(emulator);
-  const cardUpdates: InboundHarness["cardUpdates"] = [];
-  const apiUpdater = createApiCardUpdater({
-    async updateCard(body) {
-      const res = await call(emulator, "PUT", "/v1.0/card/instances", { token, body });
-      if (res.status !== 200) throw new Error(`card update answered ${res.status} ${JSON.stringify(res.body)}`);
-    },
-  });
-  const cardUpdater: CardUpdater = {
-    async updateCard(input) {
-      await apiUpdater.updateCard(input);
-      cardUpdates.push(input);
-    },
+  let worker: OutboxWorker | null = null;
+  const startWorker = () => {
+    worker = startOutboxWorker({ db, client: testClient(emulator), qps: 500, log, pollMs: 200 });
+    return worker;
   };
+  const stopWorker = async () => {
+    await worker?.stop();
+    worker = null;
+  };
+  if (opts.worker !== false) startWorker();
+  // As the service does: stored in the handler's transaction, the worker woken after the commit.
+  const wake = () => worker?.wake();
   const replicas: Inbound[] = [];
   const start = (bot: Bot) =>
     startInbound({
@@ -131,7 +140,8 @@ export async function startInboundHarness(
       log,
       ...(opts.cardDeadlineMs === undefined ? {} : { cardDeadlineMs: opts.cardDeadlineMs }),
     });
-  const replyTransport = opts.replyTransport?.(emulator, token) ?? createSessionWebhookTransport();
+  const replyTransport = createSessionWebhookTransport({ wake });
+  const cardUpdater = createApiCardUpdater({ wake });
   const newBot = () => createBot({ db, log, replyTransport, cardUpdater });
   const bot = newBot();
   const inbound = await start(bot);
@@ -141,7 +151,13 @@ export async function startInboundHarness(
     bot,
     inbound,
     logs,
-    cardUpdates,
+    worker: () => worker,
+    startWorker,
+    stopWorker,
+    async outbox(filter = {}) {
+      const rows = await listOutbox(db, { limit: 1000, ...(filter.status ? { status: filter.status } : {}) });
+      return rows.filter((r) => !filter.kind || r.kind === filter.kind).reverse();
+    },
     async createCard(outTrackId, userId = "rep1101") {
       const res = await call(emulator, "POST", "/v1.0/card/instances/createAndDeliver", {
         token,
@@ -159,6 +175,7 @@ export async function startInboundHarness(
     effects: () => db.prisma.inboundEvent.count({ where: { kind: "effect" } }),
     async close() {
       await Promise.all([inbound, ...replicas].map((i) => i.stop()));
+      await stopWorker();
       await emulator.close();
       await database.close();
     },

@@ -40,9 +40,9 @@ describe("the sandbox page in a real browser", () => {
     await page.getByTestId("button-confirm").first().waitFor();
     expect(await page.getByTestId("button-dispute").count()).toBe(1);
 
-    await page.getByTestId("text").fill("本周完成35万，新客户2家");
+    await page.getByTestId("text").fill("本周完成3.5万，新客户2家");
     await page.getByTestId("text").press("Enter");
-    await page.getByTestId("msg-me").filter({ hasText: "本周完成35万" }).waitFor();
+    await page.getByTestId("msg-me").filter({ hasText: "本周完成3.5万" }).waitFor();
     await page.getByTestId("msg-bot").filter({ hasText: "已记录" }).waitFor();
 
     await page.getByTestId("button-confirm").first().click();

@@ -45,7 +45,7 @@ describe("weekly-prompt: Friday, or the workday before when Friday is a holiday"
   });
 
   it("a run requested through the API is for the week the date falls in", () => {
-    expect(weeklyPromptRule.periodOf("2026-10-01")).toBe("2026-W40");
+    expect(weeklyPromptRule.periodOf("2026-10-01", cal)).toBe("2026-W40");
   });
 });
 

@@ -1,28 +1,146 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { createAccessTokenSource, DingTalkApiError, isRetryableAnswer } from "../../src/dingtalk/access-token.ts";
 import { createOpenApiClient } from "../../src/dingtalk/openapi-client.ts";
-import { bucketPlan } from "../../src/dingtalk/outbox/fleet-rate-limiter.ts";
+import { createClockOffset, createDelayMeter } from "../../src/dingtalk/outbox/delay-meter.ts";
+import { decideGrant, type RateState, spacingMs } from "../../src/dingtalk/outbox/fleet-rate-limiter.ts";
 import { backoffMs } from "../../src/dingtalk/outbox/outbox-rows.ts";
 
-/** Worst-case calls in any sliding second, for slots taken up to `delayMs` before they arrive. */
-function worstWindow(plan: { widthMs: number; perBucket: number }, delayMs: number): number {
-  return (Math.floor((1000 + delayMs) / plan.widthMs) + 1) * plan.perBucket;
+/** The largest number of arrivals inside any half-open window [t, t + 1000). */
+function maxPerSecond(arrivals: number[]): number {
+  const sorted = [...arrivals].sort((a, b) => a - b);
+  let best = 0;
+  for (let i = 0, j = 0; i < sorted.length; i++) {
+    while (sorted[i]! - sorted[j]! >= 1000) j++;
+    best = Math.max(best, i - j + 1);
+  }
+  return best;
 }
 
-describe("bucketPlan", () => {
-  it("keeps every sliding second within qps for delays under the safety margin", () => {
-    for (const qps of [2, 5, 20, 40, 100, 1000]) {
-      for (const safety of [0, 100, 200, 500]) {
-        expect(worstWindow(bucketPlan(qps, safety), safety)).toBeLessThanOrEqual(qps);
-      }
-    }
+/**
+ * Replicas taking slots through decideGrant in lock order, each reading the clock up to 30 ms before its turn
+ * (waiting for the row lock), each call starting at its slot and arriving within the taker's margin of it.
+ */
+function simulate(qps: number, takers: { marginMs: number; delay: (r: number) => number }[], random: () => number) {
+  let state: RateState | null = null;
+  let clock = 0;
+  const arrivals: number[] = [];
+  while (clock < 20_000) {
+    clock += random() * 20;
+    const taker = takers[Math.floor(random() * takers.length)]!;
+    const readAt = clock - random() * 30;
+    const d = decideGrant(state, readAt, { qps, marginMs: taker.marginMs, aheadMs: random() * 1000 });
+    state = d.state;
+    if (d.granted) arrivals.push(d.at + taker.delay(random()));
+  }
+  return arrivals;
+}
+
+describe("decideGrant (fleet rate limiter)", () => {
+  it("keeps every sliding second of arrivals within qps while delays stay within each taker's margin", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 40 }),
+        fc.array(
+          fc.record({
+            marginMs: fc.integer({ min: 0, max: 300 }),
+            skew: fc.double({ min: 0, max: 1, noNaN: true }),
+          }),
+          { minLength: 1, maxLength: 3 },
+        ),
+        fc.integer(),
+        (qps, specs, seed) => {
+          const takers = specs.map(({ marginMs, skew }) => ({ marginMs, delay: (r: number) => marginMs * r ** skew }));
+          const arrivals = simulate(qps, takers, mulberry32(seed));
+          expect(arrivals.length).toBeGreaterThan(0);
+          expect(maxPerSecond(arrivals)).toBeLessThanOrEqual(qps);
+        },
+      ),
+      { numRuns: 100 },
+    );
   });
 
-  it("gives DingTalk's 20 QPS 16 calls/s with the default 200 ms margin", () => {
-    const plan = bucketPlan(20, 200);
-    expect((1000 / plan.widthMs) * plan.perBucket).toBe(16);
+  it("a window can be exceeded when a delay outlives the margin (so the margin must cover the delays)", () => {
+    const arrivals = simulate(20, [{ marginMs: 0, delay: (r) => (r < 0.5 ? 0 : 200) }], mulberry32(7));
+    expect(maxPerSecond(arrivals)).toBeGreaterThan(20);
+  });
+
+  it("hands out qps slots per 1000 + margin ms under full demand, spaced out rather than in bursts", () => {
+    let state: RateState | null = null;
+    const slots: number[] = [];
+    const req = { qps: 20, marginMs: 40, aheadMs: 1000 };
+    for (let now = 0; now < 61_000; now += 7) {
+      const d = decideGrant(state, now, req);
+      state = d.state;
+      if (d.granted) slots.push(d.at);
+    }
+    const perSecond = slots.filter((at) => at < 60_000).length / 60;
+    expect(perSecond).toBeGreaterThan((20 * 1000) / 1040 - 0.05);
+    expect(perSecond).toBeLessThanOrEqual((20 * 1000) / 1040 + 0.05);
+    const gaps = slots.slice(1).map((at, i) => at - slots[i]!);
+    expect(Math.min(...gaps)).toBeCloseTo(spacingMs(req));
+    expect(Math.max(...slots) - 61_000).toBeLessThanOrEqual(1000);
+  });
+
+  it("says when the next slot is, and hands it out only within aheadMs", () => {
+    const req = { qps: 2, marginMs: 0, aheadMs: 0 };
+    expect(decideGrant({ lastAt: 0, live: [1000] }, 100, req)).toMatchObject({ granted: false, at: 450 });
+    expect(decideGrant({ lastAt: 0, live: [1000] }, 100, { ...req, aheadMs: 1000 })).toMatchObject({
+      granted: true,
+      at: 450,
+      state: { lastAt: 450, live: [1000, 1450] },
+    });
+    expect(decideGrant({ lastAt: 500, live: [1200, 1500] }, 1000, req)).toMatchObject({ granted: false, at: 1200.001 });
+    expect(decideGrant({ lastAt: 500, live: [1200, 1500] }, 1300, req)).toMatchObject({
+      granted: true,
+      state: { lastAt: 1300, live: [1500, 2300] },
+    });
   });
 });
+
+describe("clock offset", () => {
+  it("bounds the offset by the fastest round trip", () => {
+    const offset = createClockOffset();
+    // True offset 1000 (db = local + 1000); round trips of 10 ms and 2 ms, the db read anywhere in between.
+    offset.observe(1000 + 105, 100, 110);
+    offset.observe(1000 + 201, 200, 202);
+    expect(offset.low()).toBe(999);
+    expect(offset.high()).toBe(1001);
+  });
+});
+
+describe("delay meter", () => {
+  it("starts cautious, then follows the measured delays", () => {
+    const meter = createDelayMeter();
+    expect(meter.budget()).toEqual({ preBudgetMs: 50, marginMs: 150 });
+    for (let i = 0; i < 100; i++) {
+      meter.observePre(i < 95 ? 2 : 40);
+      meter.observeNet(i === 50 ? 12 : 4);
+    }
+    // pre: p90 2 ms → budget 7 ms; net: the longest recent round trip, 12 ms, × 1.5 + 5.
+    expect(meter.budget()).toEqual({ preBudgetMs: 7, marginMs: 30 });
+  });
+
+  it("forgets old samples and honours the bounds", () => {
+    const meter = createDelayMeter({ samples: 10, minMarginMs: 30 });
+    // 3 + 1.5 × 1 + 5 is under the least margin.
+    meter.observeNet(500);
+    for (let i = 0; i < 10; i++) meter.observeNet(1);
+    for (let i = 0; i < 10; i++) meter.observePre(0);
+    expect(meter.budget()).toEqual({ preBudgetMs: 3, marginMs: 30 });
+  });
+});
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
 
 describe("retry rules (PLATFORM.md §8)", () => {
   it("retries throttling, 5xx and timeouts, not other 4xx", () => {

@@ -25,6 +25,54 @@ describe("parseProgressMessage", () => {
   });
 });
 
+describe("which period a report is about", () => {
+  const periodOf = (text: string) => {
+    const parsed = parseProgressMessage(text);
+    return parsed.kind === "report" ? (parsed.period ?? "current") : parsed.kind;
+  };
+
+  it.each([
+    ["上周完成30万", "previous"],
+    ["上周回款12万", "previous"],
+    ["上个星期业绩20万，新客户1家", "previous"],
+    ["上礼拜完成了8万 主要是老客户", "previous"],
+    ["上一周签了10万", "previous"],
+    ["上周五签了10万", "previous"],
+    ["上周的，30万", "previous"],
+    ["35万 上周的", "previous"],
+    ["上周30万改成28万", "previous"],
+    ["本周完成35万", "current"],
+    ["这周35万", "current"],
+    ["35万", "current"],
+    ["改成30万", "current"],
+    ["35万，比上周多5万", "current"],
+    ["较上周增长5万，本周完成40万", "current"],
+  ])("%s → %s", (text, period) => {
+    expect(periodOf(text)).toBe(period);
+  });
+
+  it("keeps the figures and the note as for the current week", () => {
+    expect(parseProgressMessage("上周回款12万，新客户2家，主要是老客户")).toStrictEqual({
+      kind: "report",
+      figures: [
+        { metric: "COLLECTION", amount: 120_000n, text: "回款12万" },
+        { metric: "NEW_CUSTOMERS", amount: 2n, text: "新客户2家" },
+      ],
+      correction: false,
+      note: "主要是老客户",
+      period: "previous",
+    });
+  });
+
+  it("refuses figures for last week and this week in one message", () => {
+    expect(parseProgressMessage("上周回款12万，本周销售35万")).toMatchObject({
+      kind: "invalid",
+      reason: "AMBIGUOUS",
+      message: expect.stringMatching(/既有上周又有本周.*分两条发送/),
+    });
+  });
+});
+
 const toFullWidth = (text: string) =>
   text.replace(/[0-9.,]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0x20 + 0xff00));
 const chatAlphabet = [

@@ -1,21 +1,13 @@
-import type { CardUpdate, CardUpdater } from "./inbound-types.ts";
-
-/** The one call this needs; `OpenApiClient` (openapi-client.ts) has it. */
-export interface CardUpdateApi {
-  updateCard(body: Record<string, unknown> & { outTrackId: string }): Promise<unknown>;
-}
+import type { CardUpdateBody } from "../openapi-client.ts";
+import { enqueue } from "../outbox/enqueue.ts";
+import type { CardUpdater, QueuedCardUpdate } from "./inbound-types.ts";
 
 /**
  * The `PUT /v1.0/card/instances` body for a callback-style response (PLATFORM.md §3.4 vs §3.6): the update API
  * has no "the clicking user", so `userPrivateData` becomes `privateData[userId]`, and the options are named
  * the same.
  */
-export function cardUpdateBody(input: {
-  outTrackId: string;
-  userId: string;
-  userIdType: number;
-  update: CardUpdate;
-}): Record<string, unknown> & { outTrackId: string } {
+export function cardUpdateBody(input: Omit<QueuedCardUpdate, "key">): CardUpdateBody {
   const { update } = input;
   return {
     outTrackId: input.outTrackId,
@@ -26,11 +18,16 @@ export function cardUpdateBody(input: {
   };
 }
 
-/** A {@link CardUpdater} over the OpenAPI client (later: over the outbox, same interface). */
-export function createApiCardUpdater(api: CardUpdateApi): CardUpdater {
+/**
+ * A {@link CardUpdater} over the update API, by way of the outbox: a `card.update` row in the caller's
+ * transaction, sent by the outbox worker after the card's create and its earlier updates (`claimDue` orders the
+ * rows of one outTrackId).
+ */
+export function createApiCardUpdater(opts: { wake?: () => void } = {}): CardUpdater {
   return {
-    async updateCard(input) {
-      await api.updateCard(cardUpdateBody(input));
+    async enqueue(tx, input) {
+      await enqueue(tx, { idempotencyKey: input.key, kind: "card.update", payload: cardUpdateBody(input) });
     },
+    ...(opts.wake ? { wake: opts.wake } : {}),
   };
 }

@@ -1,28 +1,17 @@
-import type { ReplyTransport } from "./inbound-types.ts";
-
-/** The one call this needs; `OpenApiClient.batchSendOto` (openapi-client.ts) has it. */
-export interface BatchSendApi {
-  batchSendOto(input: { userIds: string[]; msgKey: string; msgParam: Record<string, unknown> }): Promise<unknown>;
-}
+import type { BatchSendInput } from "../openapi-client.ts";
+import type { ReplyBody, ReplyTarget } from "./inbound-types.ts";
 
 /**
- * The fallback reply once a session webhook has expired (DESIGN §4): `oToMessages/batchSend` to the writer's
- * 1:1 chat with the bot (PLATFORM.md §4). Group chats have no fallback here: `groupMessages/send` needs the
- * openConversationId of a group the bot was added to, and a reply to an @ hours later would confuse; those
- * replies fail with a log line instead.
+ * The fallback of a reply once its session webhook has expired (DESIGN §4): `oToMessages/batchSend` to the
+ * writer's 1:1 chat with the bot (PLATFORM.md §4; no @ there). Group chats get none (undefined):
+ * `groupMessages/send` needs the openConversationId of a group the bot was added to, and a reply to an @ hours
+ * later would confuse; such a reply is DEAD with a clear error instead (see send-outbox-row.ts).
  */
-export function createBatchSendReplyTransport(api: BatchSendApi): ReplyTransport {
-  return {
-    async reply(target, body) {
-      if (!target.userId) throw new Error("expired session webhook and no senderStaffId to send to");
-      if (target.conversationType === "2") {
-        throw new Error(`session webhook of group ${target.conversationId} expired; group replies have no fallback`);
-      }
-      const message =
-        typeof body === "string"
-          ? { msgKey: "sampleText", msgParam: { content: body } }
-          : { msgKey: "sampleMarkdown", msgParam: { title: body.title, text: body.markdown } };
-      await api.batchSendOto({ userIds: [target.userId], ...message });
-    },
-  };
+export function batchSendFallback(target: ReplyTarget, body: ReplyBody): BatchSendInput | undefined {
+  if (!target.userId || target.conversationType === "2") return undefined;
+  const message =
+    typeof body === "string"
+      ? { msgKey: "sampleText", msgParam: { content: body } }
+      : { msgKey: "sampleMarkdown", msgParam: { title: body.title, text: body.markdown } };
+  return { userIds: [target.userId], ...message };
 }

@@ -1,24 +1,28 @@
 import type { Database } from "../../db/database.ts";
 import type { Logger } from "../../lib/logger.ts";
+import { createApiCardUpdater } from "./api-card-updater.ts";
 import type { CardHandler, CardMatcher, CardUpdater, ReplyTransport, TextHandler } from "./inbound-types.ts";
 import type { CardActionEvent, RobotTextEvent } from "./parse-push.ts";
 import { type CardResponder, runCardAction } from "./run-card-action.ts";
 import { runText, type TextOutcome } from "./run-text.ts";
+import { createSessionWebhookTransport } from "./session-webhook-transport.ts";
 
 export interface CreateBotOptions {
   db: Database;
   log: Logger;
-  /** Chat replies, sent after commit (see {@link ReplyTransport}). */
-  replyTransport: ReplyTransport;
-  /** Card updates that missed the callback deadline or were queued with `updateCardLater`. */
+  /**
+   * Chat replies, stored in the handler's transaction (see {@link ReplyTransport}). Default: the outbox with no
+   * `wake` (sent at the outbox worker's next poll); the service passes one that wakes its worker.
+   */
+  replyTransport?: ReplyTransport;
+  /** Card updates that missed the callback deadline or were queued with `updateCardLater`; default as above. */
   cardUpdater?: CardUpdater;
   /** Prisma interactive-transaction limits for a handler (defaults 10 s wait, 30 s run). */
   transaction?: { maxWait?: number; timeout?: number };
 }
 
 /** Everything the runners need: the options plus the registered handlers. */
-export interface BotCore extends Required<Pick<CreateBotOptions, "db" | "log" | "replyTransport">> {
-  cardUpdater: CardUpdater | undefined;
+export interface BotCore extends Required<Pick<CreateBotOptions, "db" | "log" | "replyTransport" | "cardUpdater">> {
   transaction: { maxWait: number; timeout: number };
   textHandlers: TextHandler[];
   cardRoutes: { match: (outTrackId: string) => boolean; handler: CardHandler }[];
@@ -36,14 +40,14 @@ export interface Bot {
   onCardAction(match: CardMatcher, handler: CardHandler): Bot;
   /**
    * Runs the text handlers; never throws (errors become a chat reply and a log line). Calls `committed` once
-   * the outcome is durable (the caller acks there), then sends the replies.
+   * the outcome — effects and replies — is durable (the caller acks there), then wakes the reply sender.
    */
   handleText(event: RobotTextEvent, committed: () => void, log?: Logger): Promise<TextOutcome>;
   /**
-   * Runs the card handler; never throws. Calls `respond` exactly once, after commit, with the callback
-   * response; when `respond` returns false (the deadline already passed) the response goes to the card updater.
+   * Runs the card handler; never throws. Answers through `responder` exactly once, after commit, with the
+   * callback response; once the deadline has passed the response goes to the card updater instead.
    */
-  handleCardAction(event: CardActionEvent, respond: CardResponder, log?: Logger): Promise<void>;
+  handleCardAction(event: CardActionEvent, responder: CardResponder, log?: Logger): Promise<void>;
 }
 
 /** Creates a bot with no handlers yet. */
@@ -51,8 +55,8 @@ export function createBot(opts: CreateBotOptions): Bot {
   const core: BotCore = {
     db: opts.db,
     log: opts.log,
-    replyTransport: opts.replyTransport,
-    cardUpdater: opts.cardUpdater,
+    replyTransport: opts.replyTransport ?? createSessionWebhookTransport(),
+    cardUpdater: opts.cardUpdater ?? createApiCardUpdater(),
     transaction: { maxWait: opts.transaction?.maxWait ?? 10_000, timeout: opts.transaction?.timeout ?? 30_000 },
     textHandlers: [],
     cardRoutes: [],
@@ -69,8 +73,8 @@ export function createBot(opts: CreateBotOptions): Bot {
     },
     handleText: (event, committed, log) =>
       runText(core, event, log ?? core.log.child({ messageId: event.messageId }), committed),
-    handleCardAction: (event, respond, log) =>
-      runCardAction(core, event, respond, log ?? core.log.child({ messageId: event.messageId })),
+    handleCardAction: (event, responder, log) =>
+      runCardAction(core, event, responder, log ?? core.log.child({ messageId: event.messageId })),
   };
   return bot;
 }

@@ -22,6 +22,11 @@ export function cardKey(event: CardActionEvent): string {
   return `card:${event.outTrackId}:${event.userId}:${action}:${hash}`;
 }
 
+/** Key of one card push: a redelivery repeats the frame's messageId (PLATFORM.md §1.6). */
+export function cardPushKey(event: CardActionEvent): string {
+  return `cmid:${event.messageId}`;
+}
+
 /** JSON with object keys sorted, so `{a,b}` and `{b,a}` hash the same. */
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;

@@ -17,12 +17,22 @@ export interface ReplyTarget {
 /** A chat reply: plain text, or markdown with the title shown in the chat list (PLATFORM.md §2.1). */
 export type ReplyBody = string | { markdown: string; title: string };
 
+/** A chat reply on its way out. `key` makes storing it idempotent (the message's msgId + the reply's index). */
+export interface QueuedReply {
+  key: string;
+  target: ReplyTarget;
+  body: ReplyBody;
+}
+
 /**
- * Sends chat replies. Called after the handler's transaction committed and before the push is acked. The
- * HTTP implementation posts to the session webhook; the outbox will implement the same interface.
+ * Where chat replies go (DESIGN §3 "Outbound": every DingTalk call goes through the durable outbox).
+ * `enqueue` runs inside the transaction that decided the reply — the handler's own, or the one recording a
+ * failure — so the reply exists iff those effects committed, and a crash after the commit cannot lose it.
+ * `wake` is called after such a commit so the sender goes now instead of at its next poll.
  */
 export interface ReplyTransport {
-  reply(target: ReplyTarget, body: ReplyBody): Promise<void>;
+  enqueue(tx: Tx, reply: QueuedReply): Promise<void>;
+  wake?(): void;
 }
 
 /** `cardParamMap` values are strings only (PLATFORM.md §3.1). */
@@ -36,12 +46,23 @@ export interface CardUpdate {
   cardUpdateOptions?: { updateCardDataByKey?: boolean; updatePrivateDataByKey?: boolean };
 }
 
+/** A card update on its way out; `userId` is whom `userPrivateData` is for, `key` makes storing it idempotent. */
+export interface QueuedCardUpdate {
+  key: string;
+  outTrackId: string;
+  userId: string;
+  userIdType: number;
+  update: CardUpdate;
+}
+
 /**
  * Updates a card outside the callback (`PUT /v1.0/card/instances`, PLATFORM.md §3.4): used when a card
- * handler missed the 2 s deadline, and by `ctx.updateCardLater`. `userId` is whom `userPrivateData` is for.
+ * handler missed the 2 s deadline, and by `ctx.updateCardLater`. Same contract as {@link ReplyTransport}:
+ * stored in the transaction that decided it, sent after commit, after the card's create and earlier updates.
  */
 export interface CardUpdater {
-  updateCard(input: { outTrackId: string; userId: string; userIdType: number; update: CardUpdate }): Promise<void>;
+  enqueue(tx: Tx, update: QueuedCardUpdate): Promise<void>;
+  wake?(): void;
 }
 
 interface BaseContext {
@@ -56,14 +77,17 @@ interface BaseContext {
 /** What a chat handler gets (STYLE.md §3). */
 export interface TextContext extends BaseContext {
   event: RobotTextEvent;
-  /** Queues a reply into the chat; sent only if the transaction commits. */
+  /** Stores a reply in the outbox, in this transaction: sent only if it commits, in the order of the calls. */
   reply(body: ReplyBody): Promise<void>;
 }
 
 /** What a card handler gets (STYLE.md §3). */
 export interface CardContext extends BaseContext {
   event: CardActionEvent;
-  /** Queues a card update sent through the `CardUpdater` once the transaction commits. */
+  /**
+   * Queues a card update: stored in this transaction (after the callback's answer when that is late) and sent
+   * through the `CardUpdater` once it commits.
+   */
   updateCardLater(update: CardUpdate): Promise<void>;
 }
 

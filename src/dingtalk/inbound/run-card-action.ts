@@ -1,15 +1,18 @@
+import type { Tx } from "../../db/database.ts";
 import type { Logger } from "../../lib/logger.ts";
 import { DuplicateEvent, userMessageFor } from "./bot-errors.ts";
 import type { BotCore } from "./create-bot.ts";
-import { cardKey, claimEvent } from "./dedupe-keys.ts";
-import type { CardContext, CardUpdate } from "./inbound-types.ts";
+import { cardKey, cardPushKey, claimEvent } from "./dedupe-keys.ts";
+import type { CardContext, CardHandler, CardUpdate } from "./inbound-types.ts";
 import type { CardActionEvent } from "./parse-push.ts";
 
-/**
- * Answers the callback. Returns false when the deadline already passed (an empty answer was sent), in which
- * case the bot sends the update through the `CardUpdater` instead.
- */
-export type CardResponder = (update: CardUpdate) => boolean;
+/** The callback's one answer (start-inbound.ts): the handler's response, or the deadline's empty one. */
+export interface CardResponder {
+  /** Answers the callback; false when it was already answered (the deadline passed): nothing was sent. */
+  respond(update: CardUpdate): boolean;
+  /** Whether the callback has been answered already (by the deadline). */
+  answered(): boolean;
+}
 
 /**
  * The private card variable that shows the clicking user a one-line notice: why the click was refused
@@ -29,75 +32,132 @@ export function noticeUpdate(text: string): CardUpdate {
   };
 }
 
+const isEmpty = (u: CardUpdate) => !u.cardData && !u.userPrivateData;
+
 /**
  * Dedupe key + handler in one transaction, then the answer. A refused or failed click records nothing, so the
  * person can correct the form and click again; only a committed click counts as "already handled".
+ *
+ * Card updates are outbox rows stored in the handler's transaction, in this order: the callback response when
+ * the deadline has already passed (it can no longer go in the ack), then the handler's `updateCardLater`
+ * updates. Keys: the click's dedupe key (outTrackId + user + action) + "answer" or the update's index.
  */
 export async function runCardAction(
   core: BotCore,
   event: CardActionEvent,
-  respond: CardResponder,
+  responder: CardResponder,
   log: Logger,
 ): Promise<void> {
   const route = core.cardRoutes.find((r) => r.match(event.outTrackId));
   if (!route) {
     log.warn({ outTrackId: event.outTrackId }, "card click for a card no handler serves; check the outTrackId prefix");
-    await answer(core, event, respond, noticeUpdate("这张卡片已失效，请在最新的卡片上操作"), log);
+    await answer(core, event, responder, noticeUpdate("这张卡片已失效，请在最新的卡片上操作"), log);
     return;
   }
-  const later: CardUpdate[] = [];
-  let update: CardUpdate;
+  const base = `card.update:${cardKey(event)}`;
+  let result: Handled;
   try {
-    update = await core.db.prisma.$transaction(async (tx) => {
-      // userIdType 2 means the callback carries a unionId, which the staff table does not hold.
-      const userId = event.userIdType === 1 ? event.userId : null;
-      const claim = await claimEvent(tx, { keys: [cardKey(event)], kind: "card", messageId: event.messageId, userId });
-      if (!claim.claimed) throw new DuplicateEvent();
-      const staff = claim.staff;
-      const ctx: CardContext = {
-        event,
-        staff,
-        tx,
-        log,
-        updateCardLater: async (u) => {
-          later.push(u);
-        },
-      };
-      return (await route.handler(ctx)) ?? {};
-    }, core.transaction);
+    result = await core.db.prisma.$transaction(
+      (tx) => handleInTransaction(core, tx, route.handler, event, responder, log),
+      core.transaction,
+    );
   } catch (err) {
-    later.length = 0; // rolled back: the queued updates describe something that did not happen
     if (err instanceof DuplicateEvent) {
       log.info({ outTrackId: event.outTrackId }, "duplicate card click answered as already handled");
-      update = noticeUpdate(ALREADY_HANDLED);
+      await answer(core, event, responder, noticeUpdate(ALREADY_HANDLED), log);
     } else {
-      update = noticeUpdate(userMessageFor(err, log));
+      await answer(core, event, responder, noticeUpdate(userMessageFor(err, log)), log);
     }
-  }
-  await answer(core, event, respond, update, log);
-  for (const u of later) await sendUpdate(core, event, u, log);
-}
-
-async function answer(core: BotCore, event: CardActionEvent, respond: CardResponder, u: CardUpdate, log: Logger) {
-  if (respond(u)) return;
-  log.warn({ outTrackId: event.outTrackId }, "card handler missed the callback deadline; updating through the API");
-  await sendUpdate(core, event, u, log);
-}
-
-async function sendUpdate(core: BotCore, event: CardActionEvent, update: CardUpdate, log: Logger): Promise<void> {
-  if (!update.cardData && !update.userPrivateData) return;
-  if (!core.cardUpdater) {
-    log.error({ outTrackId: event.outTrackId }, "a card update was dropped: createBot got no cardUpdater");
     return;
   }
+  if (!result.answered) await answer(core, event, responder, result.update, log, `${base}:answer`);
+  if (result.queued > 0) core.cardUpdater.wake?.();
+}
+
+interface Handled {
+  /** The callback response. */
+  update: CardUpdate;
+  /** The deadline had passed before commit: the response is stored as an update. */
+  answered: boolean;
+  /** Update rows stored. */
+  queued: number;
+}
+
+async function handleInTransaction(
+  core: BotCore,
+  tx: Tx,
+  handler: CardHandler,
+  event: CardActionEvent,
+  responder: CardResponder,
+  log: Logger,
+): Promise<Handled> {
+  // userIdType 2 means the callback carries a unionId, which the staff table does not hold.
+  const userId = event.userIdType === 1 ? event.userId : null;
+  // Two keys: the choice (a double tap is one effect) and the push itself. A handler may release the choice's key
+  // to accept the same choice again later (a confirmation); the push's key still makes a redelivery a duplicate.
+  const keys = [cardKey(event), cardPushKey(event)];
+  const claim = await claimEvent(tx, { keys, kind: "card", messageId: event.messageId, userId });
+  if (!claim.claimed) throw new DuplicateEvent();
+  const later: CardUpdate[] = [];
+  const ctx: CardContext = {
+    event,
+    staff: claim.staff,
+    tx,
+    log,
+    updateCardLater: async (u) => {
+      later.push(u);
+    },
+  };
+  const update = (await handler(ctx)) ?? {};
+  // Missed the deadline: the response becomes an update, committed with the effects it describes.
+  const answered = responder.answered();
+  if (answered) logLate(event, log);
+  const base = `card.update:${cardKey(event)}`;
+  const rows = [
+    ...(answered ? [{ key: `${base}:answer`, u: update }] : []),
+    ...later.map((u, i) => ({ key: `${base}:${i}`, u })),
+  ];
+  let queued = 0;
+  for (const { key, u } of rows) queued += (await store(core, tx, event, key, u)) ? 1 : 0;
+  return { update, answered, queued };
+}
+
+function logLate(event: CardActionEvent, log: Logger): void {
+  log.warn(
+    { outTrackId: event.outTrackId },
+    "card handler missed the callback deadline; its answer goes out as a card update (outbox)",
+  );
+}
+
+/** Stores one update in `tx`; an empty one is not worth a call. */
+async function store(core: BotCore, tx: Tx, event: CardActionEvent, key: string, update: CardUpdate) {
+  if (isEmpty(update)) return false;
+  const { outTrackId, userId, userIdType } = event;
+  await core.cardUpdater.enqueue(tx, { key, outTrackId, userId, userIdType, update });
+  return true;
+}
+
+/**
+ * Answers in the ack; when the deadline won the race, stores the answer as an update in a transaction of its
+ * own (a crash right before that loses it: the one window left, between the in-transaction deadline check and
+ * this answer). `key` defaults to one per push: notices are not effects of a committed click.
+ */
+async function answer(
+  core: BotCore,
+  event: CardActionEvent,
+  responder: CardResponder,
+  u: CardUpdate,
+  log: Logger,
+  key = `card.notice:${event.messageId}`,
+): Promise<void> {
+  if (responder.respond(u)) return;
+  logLate(event, log);
   try {
-    await core.cardUpdater.updateCard({
-      outTrackId: event.outTrackId,
-      userId: event.userId,
-      userIdType: event.userIdType,
-      update,
-    });
+    if (await core.db.prisma.$transaction((tx) => store(core, tx, event, key, u))) core.cardUpdater.wake?.();
   } catch (err) {
-    log.error({ err, outTrackId: event.outTrackId }, "card update could not be sent");
+    log.error(
+      { err, outTrackId: event.outTrackId },
+      "a late card answer could not be stored; the card keeps its state",
+    );
   }
 }

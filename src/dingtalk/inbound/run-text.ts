@@ -1,8 +1,9 @@
+import type { Tx } from "../../db/database.ts";
 import type { Logger } from "../../lib/logger.ts";
 import { DuplicateEvent, userMessageFor } from "./bot-errors.ts";
 import type { BotCore } from "./create-bot.ts";
 import { claimEvent, textKeys } from "./dedupe-keys.ts";
-import type { ReplyBody, ReplyTarget, TextContext } from "./inbound-types.ts";
+import type { ReplyTarget, TextContext } from "./inbound-types.ts";
 import type { RobotTextEvent } from "./parse-push.ts";
 
 /** What became of a chat message: handled, dropped as a duplicate, or failed (the user got a reply). */
@@ -19,10 +20,18 @@ function replyTarget(event: RobotTextEvent): ReplyTarget {
 }
 
 /**
- * Dedupe key + handlers in one transaction. Once it has committed (or the event is known to be a duplicate or
- * a recorded failure) `committed` is called — the caller acks there — and only then are the replies sent, so
- * a rolled-back handler never told the user something that did not happen, and a slow chat endpoint never
- * delays the ack into a redelivery.
+ * Idempotency keys of a message's replies: its msgId (a redelivery repeats it) and the reply's place, or
+ * "error" for the one reply of a failed message.
+ */
+export function replyKey(event: RobotTextEvent, index: number | "error"): string {
+  return `reply:${event.msgId}:${index}`;
+}
+
+/**
+ * Dedupe key + handlers + their replies in one transaction: the replies are outbox rows, so they exist iff the
+ * handler's effects committed, and the outbox worker sends them even if this process dies right after the
+ * commit. Once committed (or the event is known to be a duplicate or a recorded failure) `committed` is called
+ * — the caller acks there — and the reply sender is woken. Nothing here waits for DingTalk.
  */
 export async function runText(
   core: BotCore,
@@ -30,24 +39,27 @@ export async function runText(
   log: Logger,
   committed: () => void,
 ): Promise<TextOutcome> {
-  const replies: ReplyBody[] = [];
   let outcome: TextOutcome = "handled";
+  let queued = 0;
   try {
     await core.db.prisma.$transaction(async (tx) => {
       const keys = textKeys(event);
       const userId = event.senderStaffId;
       const claim = await claimEvent(tx, { keys, kind: "text", messageId: event.messageId, userId });
       if (!claim.claimed) throw new DuplicateEvent();
+      const target = replyTarget(event);
+      let index = 0;
       const ctx: TextContext = {
         event,
         staff: claim.staff,
         tx,
         log,
         reply: async (body) => {
-          replies.push(body);
+          await core.replyTransport.enqueue(tx, { key: replyKey(event, index++), target, body });
         },
       };
       for (const handler of core.textHandlers) await handler(ctx);
+      queued = index;
     }, core.transaction);
   } catch (err) {
     if (err instanceof DuplicateEvent) {
@@ -56,40 +68,33 @@ export async function runText(
       return "duplicate";
     }
     outcome = "failed";
-    replies.length = 0;
-    const message = userMessageFor(err, log);
-    if (await recordFailure(core, event, log)) replies.push(message);
+    queued = (await recordFailure(core, event, userMessageFor(err, log), log)) ? 1 : 0;
   }
   committed();
-  await sendReplies(core, event, replies, log);
+  if (queued > 0) core.replyTransport.wake?.();
   return outcome;
 }
 
 /**
- * The handler's effects were rolled back. The keys are still recorded (outside the failed transaction), so a
- * redelivery of this message does not send the apology twice: returns whether this is the first time.
+ * The handler's effects and replies were rolled back. Records the keys (outside the failed transaction) and the
+ * error reply together, so a redelivery of this message does not answer twice and a crash cannot lose the
+ * answer. Returns whether a reply was stored.
  */
-async function recordFailure(core: BotCore, event: RobotTextEvent, log: Logger): Promise<boolean> {
+async function recordFailure(core: BotCore, event: RobotTextEvent, message: string, log: Logger): Promise<boolean> {
   try {
-    const keys = textKeys(event);
-    const claim = await core.db.prisma.$transaction((tx) =>
-      claimEvent(tx, { keys, kind: "text", messageId: event.messageId, userId: null }),
-    );
-    return claim.claimed;
+    return await core.db.prisma.$transaction(async (tx: Tx) => {
+      const keys = textKeys(event);
+      const claim = await claimEvent(tx, { keys, kind: "text", messageId: event.messageId, userId: null });
+      if (!claim.claimed) return false; // a replica recorded it meanwhile, with its own answer
+      await core.replyTransport.enqueue(tx, {
+        key: replyKey(event, "error"),
+        target: replyTarget(event),
+        body: message,
+      });
+      return true;
+    });
   } catch (err) {
-    log.warn({ err }, "could not record a failed chat message; a redelivery would reply again");
-    return true;
-  }
-}
-
-async function sendReplies(core: BotCore, event: RobotTextEvent, replies: ReplyBody[], log: Logger): Promise<void> {
-  const target = replyTarget(event);
-  for (const body of replies) {
-    try {
-      await core.replyTransport.reply(target, body);
-    } catch (err) {
-      // The effect is committed; a lost reply is logged, not retried here (the outbox will own retries).
-      log.error({ err, conversationId: event.conversationId }, "chat reply could not be sent");
-    }
+    log.error({ err, conversationId: event.conversationId }, "could not record a failed chat message or its reply");
+    return false;
   }
 }

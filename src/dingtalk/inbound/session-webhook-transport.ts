@@ -1,15 +1,10 @@
+import { enqueue } from "../outbox/enqueue.ts";
+import { batchSendFallback } from "./batch-send-reply.ts";
 import type { ReplyBody, ReplyTarget, ReplyTransport } from "./inbound-types.ts";
 
 export interface SessionWebhookTransportOptions {
-  /**
-   * Used once the session webhook has expired (`/v1.0/robot/oToMessages/batchSend`, DESIGN §4); without it an
-   * expired session is an error.
-   */
-  fallback?: ReplyTransport;
-  now?: () => number;
-  timeoutMs?: number;
-  /** Replies expiring within this are sent through the fallback instead, to not race the expiry. */
-  expiryMarginMs?: number;
+  /** Called after a commit that stored replies: the outbox worker's `wake`, so they go out now. */
+  wake?: () => void;
 }
 
 /** The webhook body for a reply (PLATFORM.md §2.1); group replies @ the person who wrote. */
@@ -21,27 +16,28 @@ export function webhookBody(target: ReplyTarget, body: ReplyBody): Record<string
 }
 
 /**
- * Replies through the message's `sessionWebhook` (PLATFORM.md §2.1): a JSON POST, no token; success is HTTP 200
- * with errcode 0.
+ * Chat replies through the message's `sessionWebhook` (PLATFORM.md §2.1), by way of the outbox: each reply is a
+ * `session.reply` row stored in the caller's transaction and sent by the outbox worker. The row carries the
+ * webhook's expiry and, for a 1:1 chat, its `oToMessages/batchSend` fallback (DESIGN §4): a reply that would
+ * reach DingTalk after the webhook expired goes through batchSend instead (see `claimDue`). Replies of one
+ * chat go out in the order they were stored.
  */
 export function createSessionWebhookTransport(opts: SessionWebhookTransportOptions = {}): ReplyTransport {
-  const now = opts.now ?? Date.now;
   return {
-    async reply(target, body) {
-      if (target.expiresAt - (opts.expiryMarginMs ?? 5000) <= now()) {
-        if (opts.fallback) return opts.fallback.reply(target, body);
-        throw new Error(`sessionWebhook of ${target.conversationId} expired and no fallback transport is set`);
-      }
-      const res = await fetch(target.sessionWebhook, {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify(webhookBody(target, body)),
-        signal: AbortSignal.timeout(opts.timeoutMs ?? 5000),
+    async enqueue(tx, { key, target, body }) {
+      const fallback = batchSendFallback(target, body);
+      await enqueue(tx, {
+        idempotencyKey: key,
+        kind: "session.reply",
+        payload: {
+          url: target.sessionWebhook,
+          body: webhookBody(target, body),
+          expiresAt: target.expiresAt,
+          conversationId: target.conversationId,
+          ...(fallback ? { fallback } : {}),
+        },
       });
-      const answer = (await res.json().catch(() => undefined)) as { errcode?: unknown; errmsg?: unknown } | undefined;
-      if (!res.ok || answer?.errcode !== 0) {
-        throw new Error(`sessionWebhook answered ${res.status} ${JSON.stringify(answer)}`);
-      }
     },
+    ...(opts.wake ? { wake: opts.wake } : {}),
   };
 }

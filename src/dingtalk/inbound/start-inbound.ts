@@ -4,6 +4,7 @@ import { createStreamClient, type GatewayDWClient, type StreamClientOptions } fr
 import type { Bot } from "./create-bot.ts";
 import type { CardUpdate } from "./inbound-types.ts";
 import { parseCardCallback, parseRobotMessage } from "./parse-push.ts";
+import type { CardResponder } from "./run-card-action.ts";
 
 export interface StartInboundOptions {
   bot: Bot;
@@ -12,7 +13,7 @@ export interface StartInboundOptions {
   log: Logger;
   /**
    * A card callback not answered within this gets an empty answer and its update goes through the card
-   * updater. DingTalk allows 2 s (PLATFORM.md §1.6); 1.5 s leaves room for the network. Default 1500.
+   * updater (the outbox). DingTalk allows 2 s (PLATFORM.md §1.6); 1.5 s leaves room for the network. Default 1500.
    */
   cardDeadlineMs?: number;
 }
@@ -119,17 +120,20 @@ async function onCardCallback(
     answered = true;
     ack(client, messageId, null, log);
   }, deadlineMs);
-  const respond = (update: CardUpdate): boolean => {
-    if (answered) return false;
-    answered = true;
-    clearTimeout(timer);
-    ack(client, messageId, update, log);
-    return true;
+  const responder: CardResponder = {
+    respond(update) {
+      if (answered) return false;
+      answered = true;
+      clearTimeout(timer);
+      ack(client, messageId, update, log);
+      return true;
+    },
+    answered: () => answered,
   };
   try {
-    await opts.bot.handleCardAction(parsed.event, respond, log);
+    await opts.bot.handleCardAction(parsed.event, responder, log);
   } catch (err) {
     log.error({ err }, "bot.handleCardAction threw (it should not)");
-    respond({});
+    responder.respond({});
   }
 }

@@ -6,7 +6,23 @@ export interface OutboxPayloads {
   "card.createAndDeliver": CardCreateBody;
   "card.update": CardUpdateBody;
   "robot.batchSend": BatchSendInput;
-  "session.reply": { url: string; body: Record<string, unknown> };
+  "session.reply": SessionReplyPayload;
+}
+
+/** A chat reply through a message's session webhook (PLATFORM.md §2.1). */
+export interface SessionReplyPayload {
+  url: string;
+  /** The webhook body (text / markdown …). */
+  body: Record<string, unknown>;
+  /** `sessionWebhookExpiredTime` (ms); absent = never checked. */
+  expiresAt?: number;
+  /** Replies of one chat go out in the order they were stored (see `claimDue`). */
+  conversationId?: string;
+  /**
+   * What to send instead once the webhook would have expired by the time the call lands: a claim turns the row
+   * into this `robot.batchSend` (DESIGN §4). Without it (group chats) an expired reply is DEAD.
+   */
+  fallback?: BatchSendInput;
 }
 export type OutboxKind = keyof OutboxPayloads;
 

@@ -1,109 +1,176 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { SqlRunner } from "../../db/sql.ts";
+import { type ClockOffset, createClockOffset, createDelayMeter, type DelayMeter, localNow } from "./delay-meter.ts";
 
 /**
- * How the limiter cuts time: buckets of `widthMs`, at most `perBucket` calls in each.
+ * The fleet's shared state for one API (the `rate_slots` row): the time of the latest slot handed out and, for
+ * each call still counting against the limit, when it stops counting. Times are database-clock ms.
  *
- * Why not "≤ qps per epoch second": DingTalk (and the emulator) count calls in a *sliding* one-second window, and
- * qps calls at the end of second k plus qps at the start of k+1 make 2 × qps in one window. Besides, a call
- * arrives some time after its slot was taken (event-loop stalls, GC, the network); calls delayed by a stall
- * arrive together. If that delay stays under `safetyMs`, the calls in any one-second window of arrivals took
- * their slots within 1000 + safetyMs ms, which overlaps at most ⌊(1000 + safetyMs) / widthMs⌋ + 1 buckets; so
- * `perBucket × that ≤ qps` keeps every sliding window within the limit. The price is throughput: at qps 20 and
- * safetyMs 200, 16 calls/s. The worker enforces the delay bound by not using a slot older than safetyMs / 4
- * (see {@link Slot}); the rest covers the trip to DingTalk and stalls on the way.
+ * Why this keeps every sliding second of *arrivals* within qps: a slot at g is used by a call that arrives at
+ * DingTalk at some a with g ≤ a ≤ g + m, where m is the margin its taker declared (the longest delay it expects
+ * from g to DingTalk's clock stamp; the worker starts the call no earlier than g and gives the slot back if it
+ * could not start in time). The slot counts until g + 1000 + m. Take qps + 1 calls arriving within one window
+ * [t, t + 1000), and let X be the one whose slot was handed out last. For every other call i,
+ * g_X ≤ a_X < t + 1000 ≤ a_i + 1000 ≤ g_i + m_i + 1000, so all qps of them still counted at g_X, and X got no
+ * slot at g_X. Each slot carries its own margin, so replicas with different measured delays combine correctly,
+ * and the clock reading a taker made before waiting for the row lock can only make the check stricter.
+ * Throughput is qps per 1000 + m ms, so the margin is measured ({@link DelayMeter}) rather than assumed.
+ *
+ * Slots are handed out ahead of time (up to `aheadMs`): the schedule, not the moment a taker happened to ask,
+ * sets the next slot, so timer and query latency do not add up into lost throughput.
  */
-export interface BucketPlan {
-  widthMs: number;
-  perBucket: number;
+export interface RateState {
+  lastAt: number;
+  live: number[];
 }
 
-/** The plan with the most calls per second that keeps sliding windows ≤ qps for delays under `safetyMs`. */
-export function bucketPlan(qps: number, safetyMs: number): BucketPlan {
-  let best = { widthMs: 1000, perBucket: 1, perSecond: 0 };
-  for (let k = 1; k <= 50; k++) {
-    const widthMs = 1000 / k;
-    const perBucket = Math.floor(qps / (Math.floor((1000 + safetyMs) / widthMs) + 1));
-    if (perBucket >= 1 && perBucket * k > best.perSecond) best = { widthMs, perBucket, perSecond: perBucket * k };
-  }
-  // Too low a qps for the margin: one call per second, which a sliding window may see twice.
-  return { widthMs: best.widthMs, perBucket: best.perBucket };
+export interface GrantRequest {
+  qps: number;
+  /** The taker's margin, ms (see {@link RateState}). */
+  marginMs: number;
+  /** How far ahead of the database clock a slot may be handed out, ms. */
+  aheadMs: number;
 }
-
-/** A slot to call an API once; using it after `usableUntil` (local ms) could break the limit. */
-export interface Slot {
-  usableUntil: number;
-}
-
-/** A rate limit shared by every replica through the `rate_window` table. */
-export interface FleetRateLimiter {
-  readonly plan: BucketPlan;
-  /** Resolves when this process may make one call to `api`; waits for a free bucket if needed. */
-  take(api: string): Promise<Slot>;
-}
-
-const CLEANUP_EVERY_MS = 10_000;
-const KEEP_MS = 60_000;
 
 /**
- * Takes slots with `INSERT … ON CONFLICT DO UPDATE … WHERE count < perBucket`: the row lock makes the count exact
- * across replicas, and the database clock (`clock_timestamp()`) is the one clock they all share. Inside one
- * process, callers for one API queue up so that only one of them polls the database while the bucket is full.
+ * Gaps between slots: a little under the average the window allows, so calls go out evenly rather than in
+ * bursts, while a slot given back (see {@link FleetRateLimiter.release}) can still be used by the next taker.
  */
-export function createFleetRateLimiter(opts: { sql: SqlRunner; qps: number; safetyMs: number }): FleetRateLimiter {
-  const plan = bucketPlan(opts.qps, opts.safetyMs);
-  const queues = new Map<string, Promise<unknown>>();
-  let lastCleanup = 0;
+export function spacingMs(req: Pick<GrantRequest, "qps" | "marginMs">): number {
+  return (0.9 * (1000 + req.marginMs)) / req.qps;
+}
 
-  const acquire = async (api: string): Promise<Slot> => {
+/**
+ * The rule TAKE_SQL applies under the row lock, in plain TypeScript (the SQL is the one that counts; this twin
+ * tells a refused taker how long to wait, and is what the unit tests exercise). The slot is the earliest time
+ * that is not before `now`, a spacing after the latest slot, and when fewer than qps slots still count; it is
+ * handed out if it is at most `aheadMs` away.
+ */
+export function decideGrant(
+  state: RateState | null,
+  now: number,
+  req: GrantRequest,
+): { granted: boolean; at: number; state: RateState } {
+  if (state === null) return { granted: true, at: now, state: { lastAt: now, live: [now + 1000 + req.marginMs] } };
+  const live = state.live.filter((u) => u > now).sort((x, y) => x - y);
+  // A microsecond past the qps-th latest end, so that float rounding cannot put both in one window.
+  const free = live.length >= req.qps ? live[live.length - req.qps]! + 0.001 : now;
+  const at = Math.max(now, state.lastAt + spacingMs(req), free);
+  const granted = at <= now + req.aheadMs;
+  return granted
+    ? { granted, at, state: { lastAt: at, live: [...live, at + 1000 + req.marginMs] } }
+    : { granted, at, state };
+}
+
+/** A slot for one call. Start it between `startAt` and `usableUntil` (local ms, {@link localNow}), or release it. */
+export interface Slot {
+  api: string;
+  /** Surely not before the slot on the database clock (a call must not arrive before its slot). */
+  startAt: number;
+  /** Surely not after the slot: the delays the margin covers are measured from here. */
+  from: number;
+  usableUntil: number;
+  /** When the slot stops counting (database ms); identifies it for {@link FleetRateLimiter.release}. */
+  until: number;
+}
+
+/** A rate limit shared by every replica through the `rate_slots` table. */
+export interface FleetRateLimiter {
+  /** Resolves at the start of a slot for one call to `api`, after waiting for the fleet-wide window if needed. */
+  take(api: string): Promise<Slot>;
+  /** The call for `slot` will not be made (held up too long, or the lease ran out): it stops counting. */
+  release(slot: Slot): Promise<void>;
+  /** Reports when the call for `slot` started and when its answer (or failure) came back ({@link localNow}). */
+  record(slot: Slot, startedAt: number, answeredAt: number): void;
+}
+
+/** How far ahead slots are handed out: enough to queue a batch, short enough that a crash wastes little. */
+const AHEAD_MS = 1000;
+
+/**
+ * Takes slots with one `INSERT … ON CONFLICT DO UPDATE` on the API's row: the row lock serialises replicas, the
+ * update sees the latest committed state, and `clock_timestamp()` is the one clock they share (the local clock
+ * is related to it by {@link ClockOffset}). Expired slots are pruned by every take, so the table holds one short
+ * row per API. Inside one process, takers for an API queue up, so one query at a time asks for the next slot.
+ */
+export function createFleetRateLimiter(opts: { sql: SqlRunner; qps: number; meter?: DelayMeter }): FleetRateLimiter {
+  const meter = opts.meter ?? createDelayMeter();
+  const offset = createClockOffset();
+  // A count per window: DINGTALK_QPS may be fractional, a window holds whole calls (at least one).
+  const qps = Math.max(1, Math.floor(opts.qps));
+  const queues = new Map<string, Promise<unknown>>();
+
+  const reserve = async (api: string): Promise<Slot> => {
     for (;;) {
-      const rows = await opts.sql.query<{ ms: number; bucket: bigint; count: number | null }>(TAKE_SQL, [
-        api,
-        plan.widthMs,
-        plan.perBucket,
-      ]);
+      const { preBudgetMs, marginMs } = meter.budget();
+      const req = { qps, marginMs, aheadMs: AHEAD_MS };
+      const sentAt = localNow();
+      const rows = await opts.sql.query<TakeRow>(TAKE_SQL, [api, qps, marginMs, spacingMs(req), AHEAD_MS]);
       const row = rows[0]!;
-      maybeCleanup(row.bucket);
-      if (row.count !== null) {
-        // Database clock → local clock; the answer's trip back only makes the bound stricter.
-        const bucketStartLocal = Number(row.bucket) * plan.widthMs - row.ms + Date.now();
-        return { usableUntil: bucketStartLocal + opts.safetyMs / 4 };
+      const now = Number(row.now);
+      offset.observe(now, sentAt, localNow());
+      if (row.at !== null && row.until !== null) {
+        const at = Number(row.at);
+        const from = at - offset.high();
+        return { api, startAt: at - offset.low(), from, usableUntil: from + preBudgetMs, until: Number(row.until) };
       }
-      // Full: wait for the next bucket (a little after its start, so the clocks need not agree to the ms).
-      await sleep(Math.max(1, (Number(row.bucket) + 1) * plan.widthMs - row.ms + 1));
+      const state = row.last_at === null ? null : { lastAt: Number(row.last_at), live: (row.live ?? []).map(Number) };
+      const { at } = decideGrant(state, now, req);
+      await sleep(Math.max(1, Math.min(1000, at - now - AHEAD_MS + 1)));
     }
   };
 
-  const maybeCleanup = (bucket: bigint): void => {
-    if (Date.now() - lastCleanup < CLEANUP_EVERY_MS) return;
-    lastCleanup = Date.now();
-    const before = bucket - BigInt(Math.ceil(KEEP_MS / plan.widthMs));
-    // Fire and forget: a failed cleanup only leaves old rows for the next one.
-    opts.sql.query("DELETE FROM rate_window WHERE second < $1", [before]).catch(() => undefined);
-  };
-
   return {
-    plan,
-    take(api) {
-      const turn = (queues.get(api) ?? Promise.resolve()).then(() => acquire(api));
+    async take(api) {
+      const turn = (queues.get(api) ?? Promise.resolve()).then(() => reserve(api));
       queues.set(
         api,
         turn.catch(() => undefined),
       );
-      return turn;
+      const slot = await turn;
+      const wait = slot.startAt - localNow();
+      if (wait > 0) await sleep(Math.ceil(wait));
+      return slot;
+    },
+    async release(slot) {
+      // Counted as just over its budget, however late: the budget rises when more than a tenth of the slots are
+      // given back, not because of one long stall.
+      meter.observePre(slot.usableUntil - slot.from + 1);
+      await opts.sql.query(RELEASE_SQL, [slot.api, slot.until]);
+    },
+    record(slot, startedAt, answeredAt) {
+      meter.observePre(startedAt - slot.from);
+      meter.observeNet(answeredAt - startedAt);
     },
   };
 }
 
-// The data-modifying CTE returns nothing when the bucket is full; the outer SELECT still reports the clock.
+interface TakeRow {
+  now: number;
+  at: number | null;
+  until: number | null;
+  last_at: number | null;
+  live: number[] | null;
+}
+
+// $1 api, $2 qps, $3 margin ms, $4 spacing ms, $5 ahead ms; mirrors decideGrant. Refused (no update) when the
+// slot is too far ahead: then the outer SELECT reports the state as of the statement's start, for the wait.
+const LIVE = "ARRAY(SELECT u FROM unnest(s.live) u WHERE u > EXCLUDED.last_at ORDER BY u)";
+const AT = `greatest(EXCLUDED.last_at, s.last_at + $4::float8,
+  (SELECT u + 0.001 FROM unnest(s.live) u WHERE u > EXCLUDED.last_at ORDER BY u DESC OFFSET $2::int - 1 LIMIT 1))`;
 const TAKE_SQL = `
-WITH b AS (
-  SELECT ms, floor(ms / $2::float8)::bigint AS bucket
-  FROM (SELECT (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS ms) t
-), ins AS (
-  INSERT INTO rate_window (api, second, count)
-  SELECT $1, bucket, 1 FROM b
-  ON CONFLICT (api, second) DO UPDATE SET count = rate_window.count + 1 WHERE rate_window.count < $3
-  RETURNING count
+WITH c AS (SELECT (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS ms),
+t AS (
+  INSERT INTO rate_slots AS s (api, last_at, live)
+  SELECT $1, c.ms, ARRAY[c.ms + 1000 + $3::float8] FROM c
+  ON CONFLICT (api) DO UPDATE SET last_at = ${AT}, live = ${LIVE} || ARRAY[${AT} + 1000 + $3::float8]
+  WHERE ${AT} <= EXCLUDED.last_at + $5::float8
+  RETURNING s.last_at AS at, s.live[cardinality(s.live)] AS until
 )
-SELECT b.ms, b.bucket, (SELECT count FROM ins) AS count FROM b`;
+SELECT c.ms AS now, t.at, t.until, r.last_at, r.live
+FROM c LEFT JOIN t ON true LEFT JOIN rate_slots r ON r.api = $1`;
+
+// Removes one slot with that end (two equal ends are interchangeable).
+const RELEASE_SQL = `
+UPDATE rate_slots SET live = live[:array_position(live, $2::float8) - 1] || live[array_position(live, $2::float8) + 1:]
+WHERE api = $1 AND array_position(live, $2::float8) IS NOT NULL`;

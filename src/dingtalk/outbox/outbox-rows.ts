@@ -1,4 +1,5 @@
 import type { SqlRunner } from "../../db/sql.ts";
+import { API } from "../openapi-client.ts";
 
 /** An outbox row as the worker sees it (raw SQL: Prisma has no `FOR UPDATE SKIP LOCKED`). */
 export interface OutboxRow {
@@ -12,31 +13,56 @@ export interface OutboxRow {
 }
 
 /**
+ * The key rows are ordered by: a card's outTrackId (card bodies carry it), or a chat reply's conversationId.
+ * The partial index `outbox_message_order_key_idx` (migration 20261123060000_outbox_order) is on exactly this
+ * expression, for unfinished rows; keep the two identical or the claim scans the table.
+ */
+export const ORDER_KEY = (alias: string) =>
+  `COALESCE(${alias}.payload->>'outTrackId', ${alias}.payload->>'conversationId')`;
+
+/**
+ * A session reply whose webhook would have expired before the end of the lease (the worker never calls after
+ * it) + 5 s for the clocks, and that has a 1:1 fallback.
+ */
+const WEBHOOK_EXPIRED = `kind = 'session.reply' AND payload->'fallback' IS NOT NULL
+  AND (payload->>'expiresAt')::float8 <= extract(epoch FROM now()) * 1000 + $2::float8 + 5000`;
+
+/**
  * Claims up to `limit` rows that are due, or whose sender's lease ran out (it crashed or hung). SKIP LOCKED lets
  * several replicas claim side by side without waiting for or double-claiming each other's rows; `attempts` is
  * bumped here, so it also fences a sender whose lease was taken over (see the `mark*` functions).
  *
- * Card updates go out one at a time per outTrackId, in enqueue order: an update waits while an earlier row for
- * the same card is unfinished, so it never overtakes its card's creation or an earlier update. Only updates are
- * checked: a create is a card's first row, and checking every row made a 2000-card fan-out 7× slower on PGlite.
- * (An index on `payload->>'outTrackId'` would make the check cheap for bulk updates too; it needs a migration.)
+ * Order: a card update waits while an earlier row of the same card is unfinished, so it never overtakes its
+ * card's create or an earlier update; a chat reply likewise waits for the earlier replies of its chat. Creates
+ * and other messages are not checked (a create is a card's first row). The check is an index probe per
+ * candidate (see {@link ORDER_KEY}).
+ *
+ * Fallback: a session reply claimed too late for its webhook becomes the `robot.batchSend` stored in its
+ * payload (DESIGN §4), here rather than in the sender so that the row is rate-limited as what it is. The
+ * original webhook stays in the payload as `expiredSessionWebhook`.
  */
 export function claimDue(sql: SqlRunner, limit: number, leaseMs: number): Promise<OutboxRow[]> {
-  return sql.query<OutboxRow>(
-    `UPDATE outbox_message SET status = 'SENDING', lease_until = now() + $2 * interval '1 millisecond',
-       attempts = attempts + 1
-     WHERE id IN (
-       SELECT m.id FROM outbox_message m
-       WHERE ((m.status = 'PENDING' AND m.next_attempt_at <= now()) OR (m.status = 'SENDING' AND m.lease_until < now()))
-         AND NOT (m.kind = 'card.update' AND EXISTS (
-           SELECT 1 FROM outbox_message e
-           WHERE e.id < m.id AND e.status IN ('PENDING', 'SENDING') AND e.kind LIKE 'card.%'
-             AND e.payload->>'outTrackId' = m.payload->>'outTrackId'))
-       ORDER BY m.id LIMIT $1 FOR UPDATE OF m SKIP LOCKED)
-     RETURNING id, idempotency_key, kind, api, payload, status, attempts`,
-    [limit, leaseMs],
-  );
+  return sql.query<OutboxRow>(CLAIM_SQL, [limit, leaseMs]);
 }
+
+/** The claim statement ($1 limit, $2 lease ms); exported for the EXPLAIN test. */
+export const CLAIM_SQL = `
+UPDATE outbox_message SET status = 'SENDING', lease_until = now() + $2::float8 * interval '1 millisecond',
+  attempts = attempts + 1,
+  kind = CASE WHEN ${WEBHOOK_EXPIRED} THEN 'robot.batchSend' ELSE kind END,
+  api = CASE WHEN ${WEBHOOK_EXPIRED} THEN '${API.batchSend}' ELSE api END,
+  payload = CASE WHEN ${WEBHOOK_EXPIRED}
+    THEN (payload->'fallback') || jsonb_build_object('conversationId', payload->'conversationId',
+      'expiredSessionWebhook', payload->'url')
+    ELSE payload END
+WHERE id IN (
+  SELECT m.id FROM outbox_message m
+  WHERE ((m.status = 'PENDING' AND m.next_attempt_at <= now()) OR (m.status = 'SENDING' AND m.lease_until < now()))
+    AND NOT (m.kind IN ('card.update', 'session.reply') AND EXISTS (
+      SELECT 1 FROM outbox_message e
+      WHERE e.status IN ('PENDING', 'SENDING') AND ${ORDER_KEY("e")} = ${ORDER_KEY("m")} AND e.id < m.id))
+  ORDER BY m.id LIMIT $1 FOR UPDATE OF m SKIP LOCKED)
+RETURNING id, idempotency_key, kind, api, payload, status, attempts`;
 
 // Each mark applies only while the row is still this claim's (same attempts, still SENDING).
 const MINE = "WHERE id = $1 AND attempts = $2 AND status = 'SENDING'";

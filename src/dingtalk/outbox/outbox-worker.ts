@@ -3,7 +3,8 @@ import type { Database } from "../../db/database.ts";
 import type { Logger } from "../../lib/logger.ts";
 import { errText } from "../access-token.ts";
 import type { OpenApiClient } from "../openapi-client.ts";
-import { createFleetRateLimiter } from "./fleet-rate-limiter.ts";
+import { createDelayMeter, localNow } from "./delay-meter.ts";
+import { createFleetRateLimiter, type Slot } from "./fleet-rate-limiter.ts";
 import { backoffMs, claimDue, countUnfinished, markDead, markRetry, markSent, type OutboxRow } from "./outbox-rows.ts";
 import { type SendOutcome, sendOutboxRow } from "./send-outbox-row.ts";
 
@@ -22,10 +23,11 @@ export interface OutboxWorkerOptions {
   /** How long a claim is exclusive; a crashed sender's rows are claimed again after it (default 60 s). */
   leaseMs?: number;
   /**
-   * The longest delay between taking a rate-limit slot and the call reaching DingTalk that still keeps every
-   * sliding second within `qps` (default 200 ms; see fleet-rate-limiter.ts). Larger = safer and slower.
+   * The least margin a rate-limit slot declares, ms (default 10). The margin is otherwise measured: the delay
+   * from taking a slot to DingTalk's answer (see fleet-rate-limiter.ts). Raise it where the network has
+   * jitter that recent calls do not show.
    */
-  rateSafetyMs?: number;
+  minRateMarginMs?: number;
   /** First retry delay, doubled per attempt (default 1000 ms: PLATFORM.md §8 says wait 1 s after throttling). */
   retryBaseMs?: number;
 }
@@ -50,30 +52,46 @@ export function startOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
   const pollMs = opts.pollMs ?? 500;
   const leaseMs = opts.leaseMs ?? 60_000;
   const retryBaseMs = opts.retryBaseMs ?? 1000;
-  const limiter = createFleetRateLimiter({ sql: db.sql, qps: opts.qps, safetyMs: opts.rateSafetyMs ?? 200 });
+  const limiter = createFleetRateLimiter({
+    sql: db.sql,
+    qps: opts.qps,
+    meter: createDelayMeter({ minMarginMs: opts.minRateMarginMs ?? 10 }),
+  });
   let stopped = false;
   let idle: AbortController | null = null;
 
-  /** False when the lease ran out while waiting: the row is left for whoever claims it next. */
-  const waitForSlot = async (row: OutboxRow, leaseEnd: number): Promise<boolean> => {
+  /** Null when the lease ran out while waiting: the row is left for whoever claims it next. */
+  const waitForSlot = async (row: OutboxRow, leaseEnd: number): Promise<Slot | null> => {
     if (row.kind !== "session.reply") await opts.client.ready(); // see OpenApiClient.ready
     let slot = await limiter.take(row.api);
-    // Held up since (a stall, a slow query): a late call could land in a later second with others; take anew.
-    while (Date.now() > slot.usableUntil) slot = await limiter.take(row.api);
+    // Held up since (a stall, a slow query): the call could arrive later than the slot's margin allows, so
+    // give the slot back and take anew. Nothing may be awaited between this check and the call.
+    while (localNow() > slot.usableUntil) {
+      limiter.release(slot).catch(() => undefined); // a failed release only wastes the slot
+      slot = await limiter.take(row.api);
+    }
     // Waited past the lease: another replica may own the row now; sending could duplicate a message.
-    return Date.now() < leaseEnd;
+    if (Date.now() < leaseEnd) return slot;
+    limiter.release(slot).catch(() => undefined);
+    return null;
   };
 
   const processRow = async (row: OutboxRow, leaseEnd: number): Promise<void> => {
     let outcome: SendOutcome;
     try {
-      if (!(await waitForSlot(row, leaseEnd))) return;
+      const slot = await waitForSlot(row, leaseEnd);
+      if (!slot) return;
+      const startedAt = localNow();
       outcome = await sendOutboxRow(opts.client, row);
+      limiter.record(slot, startedAt, localNow());
     } catch (err) {
       // The token fetch or the rate limiter failed: nothing was sent, so trying again is safe.
       outcome = { kind: "retry", error: `before sending: ${errText(err)}` };
     }
-    if (outcome.kind === "sent") return markSent(db.sql, row, outcome.result);
+    if (outcome.kind === "sent") {
+      log.debug({ id: String(row.id), key: row.idempotency_key }, "outbox: sent");
+      return markSent(db.sql, row, outcome.result);
+    }
     const rowLog = { id: String(row.id), key: row.idempotency_key, attempts: row.attempts, error: outcome.error };
     if (outcome.kind === "retry" && row.attempts < maxAttempts) {
       log.warn(rowLog, "DingTalk send failed; will retry");

@@ -41,7 +41,12 @@ function callFor(client: OpenApiClient, row: OutboxRow): Promise<unknown> {
     case "robot.batchSend":
       return client.batchSendOto(row.payload as OutboxPayloads["robot.batchSend"]);
     case "session.reply": {
-      const { url, body } = row.payload as OutboxPayloads["session.reply"];
+      const { url, body, expiresAt } = row.payload as OutboxPayloads["session.reply"];
+      // claimDue turned every expired reply that has a fallback into a batchSend; this one has none (a group).
+      if (expiresAt !== undefined && expiresAt <= Date.now()) {
+        const message = "sessionWebhook expired before the reply could be sent; group replies have no fallback";
+        throw new DingTalkApiError(0, "session.expired", message, false);
+      }
       return client.replyBySessionWebhook(url, body);
     }
     default:

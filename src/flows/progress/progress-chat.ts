@@ -1,69 +1,161 @@
 import type { AppDeps } from "../../app-deps.ts";
 import type { Bot } from "../../dingtalk/inbound/create-bot.ts";
 import type { TextContext } from "../../dingtalk/inbound/inbound-types.ts";
-import { localDate, periodKey } from "../../domain/calendar.ts";
 import { formatFigureEcho } from "../../domain/format-amount.ts";
 import { type Figure, parseProgressMessage } from "../../domain/parse-progress.ts";
+import { periodRefWord, reportPeriod } from "../../domain/period-open.ts";
 import { AppError } from "../../lib/errors.ts";
-import { recordProgress } from "./record-progress.ts";
+import { CONFIRM_WORDS, confirmPendingInChat, storeChatReport } from "./progress-chat-confirm.ts";
+import {
+  closedText,
+  holdReport,
+  periodTargetOf,
+  type ReportFigures,
+  type ReportPlan,
+  reportablePlans,
+  timesTarget,
+  timesTargetText,
+} from "./progress-report.ts";
 
 export const PROGRESS_HELP = [
   "直接回复本期完成情况即可，例如：",
   "· 本周完成35万",
   "· 本周回款12万，新客户2家",
   "· 改成30万（更正本期数字）",
+  "· 上周完成30万（补报上周，评估前有效）",
   "金额可写 35万 / 35w / 三十五万 / 350,000。",
 ].join("\n");
 
+export type ProgressChatDeps = Pick<AppDeps, "db" | "config" | "calendar">;
+
 /** Progress reported in chat (DESIGN §2 Progress): "本周完成35万，新客户2家" → stored for the current period. */
-export function registerProgressChat(bot: Bot, deps: Pick<AppDeps, "db">, now: () => Date = () => new Date()): void {
+export function registerProgressChat(bot: Bot, deps: ProgressChatDeps, now: () => Date = () => new Date()): void {
   bot.onText((ctx) => handleProgressText(ctx, deps, now()));
+}
+
+/** One plan's reading of the message: what would be stored, and what stands in the way. */
+interface PlanReport {
+  figures: ReportFigures;
+  echo: Figure[];
+  ref: "current" | "previous";
+  refWord: string;
+  closedAt?: Date;
+  times?: number;
+  periodTarget: bigint;
 }
 
 /**
  * Reads the message with the domain parser; a report is stored (latest wins, history kept) for every published
- * plan in which the person owns a target and whose metric the message gives, in that plan's current period,
- * and echoed back so the person sees what was understood. Help, nonsense and invalid figures get a reply and
- * store nothing.
+ * plan in which the person owns a target and whose metric the message gives, in the period it names (the
+ * current one, or "上周…" while last week is not evaluated yet), and echoed back so the person sees what was
+ * understood. A figure far above the period target is held until the person replies "确认". Help, nonsense,
+ * invalid figures and closed periods get a reply and store nothing.
  */
-export async function handleProgressText(ctx: TextContext, _deps: Pick<AppDeps, "db">, at: Date): Promise<void> {
+export async function handleProgressText(ctx: TextContext, deps: ProgressChatDeps, at: Date): Promise<void> {
   if (ctx.event.conversationType !== "1") return; // progress is reported in the 1:1 chat with the bot
   if (!ctx.staff?.active)
     throw new AppError("NOT_FOUND", "系统里还没有你的员工信息，请联系管理员导入组织架构后再填报。");
+  const userId = ctx.staff.userId;
+  if (CONFIRM_WORDS.test(ctx.event.text.trim()) && (await confirmPendingInChat(ctx, deps, at))) return;
   const parsed = parseProgressMessage(ctx.event.text);
   if (parsed.kind === "help") return ctx.reply(PROGRESS_HELP);
   if (parsed.kind === "unrecognized") return ctx.reply(`没看懂这条消息。${PROGRESS_HELP}`);
   if (parsed.kind === "invalid") return ctx.reply(parsed.message);
-  const plans = await ctx.tx.plan.findMany({
-    where: { status: "PUBLISHED", targets: { some: { ownerUserId: ctx.staff.userId, state: { not: "ARCHIVED" } } } },
-    orderBy: { createdAt: "asc" },
-  });
+  // Any new figure replaces one still waiting for "确认".
+  await ctx.tx.progressPending.deleteMany({ where: { userId } });
+  const plans = await reportablePlans(ctx.tx, userId);
   if (plans.length === 0) return ctx.reply("你目前没有已发布的目标，暂时不需要填报进度。");
-  const stored: string[] = [];
+  const ref = parsed.period ?? "current";
+  const reports: PlanReport[] = [];
   for (const plan of plans) {
     const main = parsed.figures.find((f) => f.metric === plan.metric);
     if (!main) continue;
     const customers = parsed.figures.find((f) => f.metric === "NEW_CUSTOMERS" && plan.metric !== "NEW_CUSTOMERS");
-    const period = periodKey(plan.cadence, localDate(at, plan.timezone));
-    await recordProgress(
-      ctx.tx,
-      [
-        {
-          userId: ctx.staff.userId,
-          planId: plan.id,
-          period,
-          amount: main.amount,
-          ...(customers ? { newCustomers: Number(customers.amount) } : {}),
-          ...(parsed.note ? { note: parsed.note.slice(0, 500) } : {}),
-          source: "SELF_REPORT",
-        },
-      ],
-      `msg:${ctx.event.msgId}`,
-    );
-    stored.push(`${period} ${formatFigureEcho(customers ? [main, customers] : [main])}`);
+    if (ref === "previous" && plan.cadence !== "WEEK") {
+      return ctx.reply(`计划“${plan.name}”按${plan.cadence === "MONTH" ? "月" : "季度"}跟进，请直接发送本期数字。`);
+    }
+    reports.push(await readForPlan(ctx, deps, { plan, userId, at, ref, main, customers, note: parsed.note }));
   }
-  if (stored.length === 0) return ctx.reply(missingMetricReply(parsed.figures, plans[0]!.metric));
-  const verb = parsed.correction ? "已更正" : "已记录";
+  if (reports.length === 0) return ctx.reply(missingMetricReply(parsed.figures, plans[0]!.metric));
+  return settle(ctx, deps, { reports, at, correction: parsed.correction });
+}
+
+async function readForPlan(
+  ctx: TextContext,
+  deps: ProgressChatDeps,
+  a: {
+    plan: ReportPlan;
+    userId: string;
+    at: Date;
+    ref: "current" | "previous";
+    main: Figure;
+    customers: Figure | undefined;
+    note: string | undefined;
+  },
+): Promise<PlanReport> {
+  const { plan } = a;
+  const p = reportPeriod({
+    cadence: plan.cadence,
+    timezone: plan.timezone,
+    at: a.at,
+    ref: a.ref,
+    calendar: deps.calendar,
+  });
+  const figures: ReportFigures = {
+    plan,
+    userId: a.userId,
+    period: p.period,
+    amount: a.main.amount,
+    ...(a.customers ? { newCustomers: Number(a.customers.amount) } : {}),
+    ...(a.note ? { note: a.note } : {}),
+  };
+  const periodTarget = await periodTargetOf(ctx.tx, {
+    plan,
+    userId: a.userId,
+    period: p.period,
+    calendar: deps.calendar,
+  });
+  const times = timesTarget(a.main.amount, periodTarget, deps.config.progressConfirmMultiple);
+  return {
+    figures,
+    echo: a.customers ? [a.main, a.customers] : [a.main],
+    ref: a.ref,
+    refWord: periodRefWord(plan.cadence, a.ref),
+    periodTarget,
+    ...(p.open ? {} : { closedAt: p.closesAt }),
+    ...(times === undefined ? {} : { times }),
+  };
+}
+
+/** Closed periods are refused; absurd figures hold the whole message until "确认"; otherwise it is stored. */
+async function settle(
+  ctx: TextContext,
+  deps: ProgressChatDeps,
+  a: { reports: PlanReport[]; at: Date; correction: boolean },
+): Promise<void> {
+  const closed = a.reports.find((r) => r.closedAt);
+  if (closed?.closedAt)
+    return ctx.reply(closedText(closed.figures.period, closed.refWord, closed.closedAt, closed.figures.plan.timezone));
+  const absurd = a.reports.filter((r) => r.times !== undefined);
+  if (absurd.length > 0) {
+    const origin = `msg:${ctx.event.msgId}`;
+    for (const r of a.reports) await holdReport(ctx.tx, { ...r.figures, channel: "CHAT", origin, at: a.at });
+    const why = absurd.map((r) =>
+      timesTargetText({
+        amountText: formatFigureEcho([r.echo[0]!]),
+        refWord: r.refWord,
+        periodTarget: r.periodTarget,
+        times: r.times!,
+      }),
+    );
+    return ctx.reply(`${why.join("；")}，确认无误请回复“确认”，否则直接发送正确数字。`);
+  }
+  const stored: string[] = [];
+  for (const r of a.reports) {
+    await storeChatReport(ctx, deps, { figures: r.figures, at: a.at, origin: `msg:${ctx.event.msgId}` });
+    stored.push(`${r.figures.period}${r.ref === "previous" ? `（${r.refWord}）` : ""} ${formatFigureEcho(r.echo)}`);
+  }
+  const verb = a.correction ? "已更正" : "已记录";
   return ctx.reply(`${verb}：${stored.join("；")}。如需更正，直接回复“改成30万”。`);
 }
 

@@ -19,10 +19,12 @@ export async function recordProgress(
   const tx: Tx = "prisma" in db ? db.prisma : db;
   const planIds = [...new Set(entries.map((e) => e.planId))];
   const plans = new Map((await tx.plan.findMany({ where: { id: { in: planIds } } })).map((p) => [p.id, p]));
+  // Only the people in the entries: a small import need not read every owner of a plan of hundreds.
   const owners = await tx.$queryRawUnsafe<{ plan_id: string; user_id: string }[]>(
     `SELECT DISTINCT plan_id, owner_user_id AS user_id FROM target
-      WHERE plan_id = ANY($1::text[]) AND owner_user_id IS NOT NULL AND state <> 'ARCHIVED'`,
+      WHERE plan_id = ANY($1::text[]) AND owner_user_id = ANY($2::text[]) AND state <> 'ARCHIVED'`,
     planIds,
+    [...new Set(entries.map((e) => e.userId))],
   );
   const owns = new Set(owners.map((o) => `${o.plan_id} ${o.user_id}`));
   const problems: InputProblem[] = [];

@@ -1,0 +1,66 @@
+import { type Cadence, type Calendar, localDate, localDateTime, periodKey, previousPeriodKey } from "./calendar.ts";
+import { EVALUATION_TIME, evaluationDay } from "./job-schedules.ts";
+
+/** Which period a report is about, as the person said it: this one, or the one before ("上周完成30万"). */
+export type PeriodRef = "current" | "previous";
+
+/** A period a report may be stored for, and until when. */
+export interface ReportPeriod {
+  /** "2026-W47", "2026-11" or "2026-Q4". */
+  period: string;
+  ref: PeriodRef;
+  /** False once the period has been evaluated: nothing more is stored for it. */
+  open: boolean;
+  /** When the period is (or was) evaluated: the first workday after it ends, at 12:00 local (DESIGN §2 Evaluation). */
+  closesAt: Date;
+}
+
+/**
+ * The moment a period stops taking answers (DESIGN §2 Progress: late answers count until it is evaluated). The
+ * day is the evaluation day of job-schedules.ts — for a week its following Monday, or the first workday after
+ * it when that Monday is a holiday (2026-W40 → Thursday 2026-10-08) — so that the card's 「请在 … 前填报」, the
+ * evaluation job and this rule cannot disagree.
+ */
+export function periodClosesAt(period: string, timezone: string, calendar: Calendar): Date {
+  return localDateTime(evaluationDay(period, calendar), EVALUATION_TIME, timezone);
+}
+
+/** True while answers for `period` are still accepted at instant `at` (closed from 12:00:00 on). */
+export function isPeriodOpen(period: string, at: Date, timezone: string, calendar: Calendar): boolean {
+  return at.getTime() < periodClosesAt(period, timezone, calendar).getTime();
+}
+
+/**
+ * The period a report made at `at` is for: the plan's current period in its time zone, or the one before for
+ * `previous`; with whether it is still open.
+ */
+export function reportPeriod(a: {
+  cadence: Cadence;
+  timezone: string;
+  at: Date;
+  ref: PeriodRef;
+  calendar: Calendar;
+}): ReportPeriod {
+  const current = periodKey(a.cadence, localDate(a.at, a.timezone));
+  const period = a.ref === "previous" ? previousPeriodKey(current) : current;
+  const closesAt = periodClosesAt(period, a.timezone, a.calendar);
+  return { period, ref: a.ref, open: a.at.getTime() < closesAt.getTime(), closesAt };
+}
+
+const REF_WORDS: Record<Cadence, Record<PeriodRef, string>> = {
+  WEEK: { current: "本周", previous: "上周" },
+  MONTH: { current: "本月", previous: "上月" },
+  QUARTER: { current: "本季度", previous: "上季度" },
+};
+
+/** How the bot names a period to the person: 「本周」, 「上周」, 「本月」… */
+export function periodRefWord(cadence: Cadence, ref: PeriodRef): string {
+  return REF_WORDS[cadence][ref];
+}
+
+/** 「本周」 or 「上周」 for the period `at` is in or the one before; "" for any other (it is named by its key). */
+export function periodRefWordAt(period: string, a: { cadence: Cadence; timezone: string; at: Date }): string {
+  const current = periodKey(a.cadence, localDate(a.at, a.timezone));
+  if (period === current) return periodRefWord(a.cadence, "current");
+  return period === previousPeriodKey(current) ? periodRefWord(a.cadence, "previous") : "";
+}

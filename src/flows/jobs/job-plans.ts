@@ -1,0 +1,34 @@
+import type { AppDeps } from "../../app-deps.ts";
+import type { Database } from "../../db/database.ts";
+import { periodRange } from "../../domain/calendar.ts";
+import { AppError } from "../../lib/errors.ts";
+
+/** The robot code the jobs send as; without a DingTalk app (real or sandbox) a run fails and is retried later. */
+export function robotCodeOf(deps: Pick<AppDeps, "dingtalk">): string {
+  if (!deps.dingtalk) {
+    throw new AppError("CONFLICT", "未连接钉钉：请配置 DINGTALK_CLIENT_ID / DINGTALK_CLIENT_SECRET，或以沙盒模式启动");
+  }
+  return deps.dingtalk.robotCode;
+}
+
+/** Published weekly plans whose fiscal year overlaps the week `period` (a W01 that starts in December counts). */
+export async function publishedWeeklyPlans(db: Database, period: string) {
+  const { from, to } = periodRange(period);
+  const plans = await db.prisma.plan.findMany({
+    where: { status: "PUBLISHED", cadence: "WEEK" },
+    orderBy: { createdAt: "asc" },
+  });
+  return plans.filter((p) => from <= `${p.fiscalYear}-12-31` && to >= `${p.fiscalYear}-01-01`);
+}
+
+/** Active people owning at least one live leaf target of a plan. */
+export async function activeLeafOwners(db: Database, planId: string): Promise<string[]> {
+  const rows = await db.sql.query<{ user_id: string }>(
+    `SELECT DISTINCT t.owner_user_id AS user_id FROM target t JOIN staff s ON s.user_id = t.owner_user_id
+      WHERE t.plan_id = $1 AND t.state <> 'ARCHIVED' AND s.active
+        AND NOT EXISTS (SELECT 1 FROM target c WHERE c.parent_id = t.id AND c.state <> 'ARCHIVED')
+      ORDER BY 1`,
+    [planId],
+  );
+  return rows.map((r) => r.user_id);
+}

@@ -1,0 +1,56 @@
+import { metricLabel } from "../../../cards/card-input.ts";
+import { formatDateTime, formatPeriod } from "../../../cards/format.ts";
+import type { AppDeps } from "../../app-deps.ts";
+import { localDateTime } from "../../domain/calendar.ts";
+import { EVALUATION_TIME, evaluationDay, progressReminderRule } from "../../domain/job-schedules.ts";
+import type { ScheduledJob } from "../../scheduler/job.ts";
+import { enqueueBatchText } from "./enqueue-batch-text.ts";
+import { activeLeafOwners, publishedWeeklyPlans, robotCodeOf } from "./job-plans.ts";
+
+/**
+ * Monday 10:00 (the first workday of the week): a 1:1 text to every owner with no figure for the last working
+ * week — from the card, chat or an import — saying how to report late, two hours before the week is
+ * evaluated. Same text for everyone, so it goes out in batchSend calls of up to 20 people.
+ */
+export const progressReminderJob: ScheduledJob<AppDeps> = {
+  id: "progress-reminder",
+  rule: progressReminderRule,
+  async run(deps, period) {
+    robotCodeOf(deps);
+    const plans = await publishedWeeklyPlans(deps.db, period);
+    let recipients = 0;
+    let queued = 0;
+    for (const plan of plans) {
+      const owners = await activeLeafOwners(deps.db, plan.id);
+      const reported = await deps.db.sql.query<{ user_id: string }>(
+        `SELECT DISTINCT user_id FROM progress_entry WHERE plan_id = $1 AND period = $2 AND metric = $3::"Metric"`,
+        [plan.id, period, plan.metric],
+      );
+      const done = new Set(reported.map((r) => r.user_id));
+      const missing = owners.filter((u) => !done.has(u));
+      const dueAt = localDateTime(evaluationDay(period, deps.calendar), EVALUATION_TIME, plan.timezone);
+      const content = progressReminderText({
+        planName: plan.name,
+        period,
+        metric: metricLabel(plan.metric),
+        due: formatDateTime(dueAt, plan.timezone),
+      });
+      const r = await deps.db.prisma.$transaction(
+        (tx) => enqueueBatchText(tx, { keyPrefix: `rmd.prg.${plan.id}.${period}.`, userIds: missing, content }),
+        { timeout: 60_000, maxWait: 30_000 },
+      );
+      recipients += r.recipients;
+      queued += r.queued;
+    }
+    return { plans: plans.length, recipients, queued };
+  },
+};
+
+/** The reminder in plain Chinese: what is missing, how to answer late, and until when it counts. */
+export function progressReminderText(a: { planName: string; period: string; metric: string; due: string }): string {
+  return [
+    `【进度填报提醒】你还没有填报「${a.planName}」${formatPeriod(a.period)} 的${a.metric}。`,
+    `直接回复本消息即可补报，例如：上周完成35万（也可写 35w、三十五万、350,000）；也可以在上周的进度卡片上填写。`,
+    `${a.due} 评估前补报都有效，逾期未报将记为“未填报”。`,
+  ].join("\n");
+}

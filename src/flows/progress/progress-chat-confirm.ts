@@ -1,0 +1,79 @@
+import type { TextContext } from "../../dingtalk/inbound/inbound-types.ts";
+import { formatFigureEcho } from "../../domain/format-amount.ts";
+import type { Figure } from "../../domain/parse-progress.ts";
+import { isPeriodOpen, periodClosesAt, periodRefWordAt } from "../../domain/period-open.ts";
+import type { ProgressChatDeps } from "./progress-chat.ts";
+import { closedText, type ReportFigures, storeReport } from "./progress-report.ts";
+import { updatePromptCard } from "./prompt-card-update.ts";
+
+/** A reply that confirms a held figure: "确认", "是的", "对" (with trailing punctuation). */
+export const CONFIRM_WORDS = /^(?:确认|确定|是的|是|对|对的|没错|无误|确认无误)[!！。.~～]*$/;
+
+/**
+ * "确认" after the bot asked about a figure far above the target: stores what was held (within 30 minutes, while
+ * its period is open) and deletes it. Returns false when nothing was held, so the message is read as usual.
+ */
+export async function confirmPendingInChat(ctx: TextContext, deps: ProgressChatDeps, at: Date): Promise<boolean> {
+  const userId = ctx.staff!.userId;
+  const held = await ctx.tx.progressPending.findMany({ where: { userId, channel: "CHAT" }, orderBy: { id: "asc" } });
+  if (held.length === 0) return false;
+  await ctx.tx.progressPending.deleteMany({ where: { userId, channel: "CHAT" } });
+  const live = held.filter((p) => p.expiresAt.getTime() > at.getTime());
+  if (live.length === 0) {
+    await ctx.reply("待确认的数字已超过30分钟，没有记录。请重新发送本期完成数字。");
+    return true;
+  }
+  const plans = new Map(
+    (await ctx.tx.plan.findMany({ where: { id: { in: live.map((p) => p.planId) } } })).map((p) => [p.id, p]),
+  );
+  const stored: string[] = [];
+  for (const p of live) {
+    const plan = plans.get(p.planId);
+    if (!plan) continue;
+    const refWord = periodRefWordAt(p.period, { cadence: plan.cadence, timezone: plan.timezone, at });
+    if (!isPeriodOpen(p.period, at, plan.timezone, deps.calendar)) {
+      await ctx.reply(
+        closedText(p.period, refWord, periodClosesAt(p.period, plan.timezone, deps.calendar), plan.timezone),
+      );
+      return true;
+    }
+    const figures: ReportFigures = {
+      plan,
+      userId,
+      period: p.period,
+      amount: p.amount,
+      ...(p.newCustomers === null ? {} : { newCustomers: p.newCustomers }),
+      ...(p.note ? { note: p.note } : {}),
+    };
+    await storeChatReport(ctx, deps, { figures, at, origin: p.origin });
+    const echo: Figure[] = [{ metric: plan.metric, amount: p.amount, text: "" }];
+    if (p.newCustomers !== null) echo.push({ metric: "NEW_CUSTOMERS", amount: BigInt(p.newCustomers), text: "" });
+    stored.push(`${p.period}${refWord.startsWith("上") ? `（${refWord}）` : ""} ${formatFigureEcho(echo)}`);
+  }
+  await ctx.reply(`已确认并记录：${stored.join("；")}。如需更正，直接回复“改成30万”。`);
+  return true;
+}
+
+/** Stores a chat report and settles the person's prompt card for that period, if one was sent. */
+export async function storeChatReport(
+  ctx: TextContext,
+  deps: ProgressChatDeps,
+  a: { figures: ReportFigures; at: Date; origin: string },
+): Promise<void> {
+  const { figures: f } = a;
+  await storeReport(ctx.tx, f, a.origin);
+  await updatePromptCard(ctx.tx, {
+    planId: f.plan.id,
+    period: f.period,
+    userId: f.userId,
+    report: {
+      amount: f.amount,
+      ...(f.newCustomers === undefined ? {} : { newCustomers: BigInt(f.newCustomers) }),
+      ...(f.note ? { note: f.note } : {}),
+    },
+    at: a.at,
+    timezone: f.plan.timezone,
+    calendar: deps.calendar,
+    key: `msg:${ctx.event.msgId}`,
+  });
+}

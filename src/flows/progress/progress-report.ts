@@ -1,0 +1,166 @@
+import { formatDateTime } from "../../../cards/format.ts";
+import type { TProgressCardInput } from "../../../cards/progress.ts";
+import type { Tx } from "../../db/database.ts";
+import { type Calendar, parsePeriodKey } from "../../domain/calendar.ts";
+import { formatAmount, groupDigits } from "../../domain/format-amount.ts";
+import { expectedForPeriod } from "../../domain/phasing.ts";
+import type { Plan, ProgressPending } from "../../generated/prisma/client.ts";
+import { AppError } from "../../lib/errors.ts";
+import { progressPromptInputs } from "./progress-prompt.ts";
+
+/**
+ * The parts of reporting progress that chat and the card share (STYLE.md §4: one rule, one place): the owner's
+ * period target, the absurd-figure check, storing a report, and holding one until it is confirmed.
+ */
+
+/** How long an absurd figure waits for its confirmation (issue #5: "确认" within 30 minutes). */
+export const PENDING_TTL_MS = 30 * 60_000;
+
+/** What reporting needs of a plan. */
+export type ReportPlan = Pick<Plan, "id" | "name" | "fiscalYear" | "metric" | "cadence" | "timezone" | "status">;
+
+/**
+ * The published plans in which the person owns a target, oldest first: the plans a chat report is for. One raw
+ * statement, because it runs for every chat message (a Prisma relation filter costs twice as much here).
+ */
+export async function reportablePlans(tx: Tx, userId: string): Promise<ReportPlan[]> {
+  return tx.$queryRawUnsafe<ReportPlan[]>(
+    `SELECT p.id, p.name, p.fiscal_year AS "fiscalYear", p.metric::text AS metric, p.cadence::text AS cadence,
+            p.timezone, p.status::text AS status
+       FROM plan p
+      WHERE p.status = 'PUBLISHED'
+        AND EXISTS (SELECT 1 FROM target t WHERE t.plan_id = p.id AND t.owner_user_id = $1 AND t.state <> 'ARCHIVED')
+      ORDER BY p.created_at`,
+    userId,
+  );
+}
+
+/** One person's figure for one period of one plan. */
+export interface ReportFigures {
+  plan: ReportPlan;
+  userId: string;
+  period: string;
+  /** In the plan's metric: whole yuan, or a count for NEW_CUSTOMERS. */
+  amount: bigint;
+  newCustomers?: number;
+  note?: string;
+}
+
+/**
+ * What the person's prompt card for the period shows (progress-prompt.ts): period target, year to date, run-rate.
+ * Undefined when the person owns no leaf of the plan (or is inactive).
+ */
+export async function promptInputFor(
+  tx: Tx,
+  a: { planId: string; period: string; userId: string; calendar: Calendar },
+): Promise<TProgressCardInput | undefined> {
+  const [prompt] = await progressPromptInputs(tx, a);
+  return prompt?.input;
+}
+
+/**
+ * The owner's target for the period alone (what the absurd-figure check needs): each of their leaves' months,
+ * by working days, as plan-progress.ts and the prompt card compute it — in one query, without the year to date.
+ */
+export async function periodTargetOf(
+  tx: Tx,
+  a: { plan: ReportPlan; userId: string; period: string; calendar: Calendar },
+): Promise<bigint> {
+  const leaves = await tx.$queryRawUnsafe<{ months: string[] }[]>(
+    `SELECT array_agg(m.amount::text ORDER BY m.month) AS months
+       FROM target t JOIN target_month m ON m.target_id = t.id
+      WHERE t.plan_id = $1 AND t.owner_user_id = $2 AND t.state <> 'ARCHIVED'
+        AND NOT EXISTS (SELECT 1 FROM target c WHERE c.parent_id = t.id AND c.state <> 'ARCHIVED')
+      GROUP BY t.id`,
+    a.plan.id,
+    a.userId,
+  );
+  return leaves.reduce(
+    (sum, l) => sum + expectedForPeriod(l.months.map(BigInt), a.plan.fiscalYear, a.period, a.calendar),
+    0n,
+  );
+}
+
+/**
+ * How many times the period target a figure is, when that is above `multiple` (the figure needs confirming);
+ * undefined when it is plausible. A zero target (an empty holiday week, an owner with nothing left) gives no
+ * yardstick, so nothing is asked.
+ */
+export function timesTarget(amount: bigint, periodTarget: bigint, multiple: number): number | undefined {
+  if (periodTarget <= 0n) return undefined;
+  const thousandths = BigInt(Math.round(multiple * 1000));
+  if (amount * 1000n <= periodTarget * thousandths) return undefined;
+  return Number((amount * 10n) / periodTarget) / 10;
+}
+
+/** 「35亿元 是本周目标 7万元 的 50,000 倍」. */
+export function timesTargetText(a: { amountText: string; refWord: string; periodTarget: bigint; times: number }) {
+  // 「14.4 倍」 near the limit, 「5,000 倍」 far above it.
+  const times = a.times >= 100 ? groupDigits(BigInt(Math.floor(a.times))) : String(a.times);
+  return `${a.amountText} 是${a.refWord}目标 ${formatAmount(a.periodTarget)} 的 ${times} 倍`;
+}
+
+/**
+ * Stores a self-report (latest wins, history kept); an unchanged repeat of the figure in force stores nothing,
+ * as in recordProgress. The callers have checked what recordProgress checks for an import — a published plan,
+ * a person who owns a target in it (chat: the plans query; card: the prompt input) and a period of its
+ * cadence — so this is one statement: a report is on the path of every chat message (bench:inbound).
+ * The caller drops what was waiting for confirmation: chat all of the person's held figures on any new one,
+ * the card the one for its period.
+ * @throws AppError VALIDATION when the period is outside the plan's fiscal year ("上周" in the first week).
+ */
+export async function storeReport(tx: Tx, r: ReportFigures, origin: string): Promise<void> {
+  if (parsePeriodKey(r.period).year !== r.plan.fiscalYear) {
+    throw new AppError("VALIDATION", `${r.period} 不在计划“${r.plan.name}”的 ${r.plan.fiscalYear} 年度内，未记录。`);
+  }
+  await tx.$executeRawUnsafe(
+    // created_at is when the row is written (clock_timestamp), not when the handler's transaction began (now()).
+    `INSERT INTO progress_entry
+       (plan_id, user_id, period, metric, amount, new_customers, note, source, origin, created_at)
+     SELECT $1, $2, $3, $4::"Metric", $5, $6, $7, 'SELF_REPORT', $8, clock_timestamp()
+      WHERE NOT EXISTS (
+        SELECT 1 FROM (SELECT amount, new_customers FROM progress_entry
+                        WHERE plan_id = $1 AND user_id = $2 AND period = $3 AND metric = $4::"Metric"
+                          AND source = 'SELF_REPORT' ORDER BY id DESC LIMIT 1) latest
+         WHERE latest.amount = $5 AND latest.new_customers IS NOT DISTINCT FROM $6)`,
+    r.plan.id,
+    r.userId,
+    r.period,
+    r.plan.metric,
+    r.amount,
+    r.newCustomers ?? null,
+    r.note?.slice(0, 500) ?? null,
+    origin,
+  );
+}
+
+/** Holds a figure until it is confirmed; a newer figure for the same person, plan and period replaces it. */
+export async function holdReport(
+  tx: Tx,
+  r: ReportFigures & { channel: "CHAT" | "CARD"; origin: string; at: Date },
+): Promise<void> {
+  const data = {
+    channel: r.channel,
+    amount: r.amount,
+    newCustomers: r.newCustomers ?? null,
+    note: r.note?.slice(0, 500) ?? null,
+    origin: r.origin,
+    expiresAt: new Date(r.at.getTime() + PENDING_TTL_MS),
+    createdAt: r.at,
+  };
+  await tx.progressPending.upsert({
+    where: { userId_planId_period: { userId: r.userId, planId: r.plan.id, period: r.period } },
+    create: { userId: r.userId, planId: r.plan.id, period: r.period, ...data },
+    update: data,
+  });
+}
+
+/** True when a held figure is exactly what was submitted again. */
+export function sameFigures(p: ProgressPending, r: Pick<ReportFigures, "amount" | "newCustomers" | "note">): boolean {
+  return p.amount === r.amount && p.newCustomers === (r.newCustomers ?? null) && (p.note ?? "") === (r.note ?? "");
+}
+
+/** 「2026-W47（上周）已于 11月23日 12:00 评估，不再接受填报，本条未记录。」; `refWord` "" names no 上周. */
+export function closedText(period: string, refWord: string, closedAt: Date, timezone: string): string {
+  return `${period}${refWord ? `（${refWord}）` : ""}已于 ${formatDateTime(closedAt, timezone)} 评估，不再接受填报，本条未记录。如有疑问请联系你的经理。`;
+}

@@ -1,0 +1,42 @@
+import { progressCardReported, type TProgressReport } from "../../../cards/progress.ts";
+import type { Tx } from "../../db/database.ts";
+import { enqueue } from "../../dingtalk/outbox/enqueue.ts";
+import type { Calendar } from "../../domain/calendar.ts";
+import { progressCardId } from "./progress-card-id.ts";
+import { promptInputFor } from "./progress-report.ts";
+
+/**
+ * A report made in chat also settles the person's prompt card for that period, if one was sent: the card then
+ * says 「已提交：35万元（…）」 like after a click. The update goes through the outbox in the report's transaction,
+ * so it is sent iff the report is stored, after the card's create (the outbox orders a card's rows), and a
+ * crash cannot lose it. `key` (the message it came from) makes the update exactly-once.
+ */
+export async function updatePromptCard(
+  tx: Tx,
+  a: {
+    planId: string;
+    period: string;
+    userId: string;
+    report: TProgressReport;
+    at: Date;
+    timezone: string;
+    calendar: Calendar;
+    key: string;
+  },
+): Promise<boolean> {
+  const outTrackId = progressCardId(a.planId, a.period, a.userId);
+  const sent = await tx.outboxMessage.findUnique({ where: { idempotencyKey: outTrackId }, select: { kind: true } });
+  if (sent?.kind !== "card.createAndDeliver") return false;
+  const input = await promptInputFor(tx, a);
+  if (!input) return false;
+  const card = progressCardReported(input, a.report, a.at, a.timezone);
+  // The PUT /v1.0/card/instances body (PLATFORM.md §3.4): public data merged by key, the owner's private data.
+  const payload = {
+    outTrackId,
+    cardData: { cardParamMap: card.cardParamMap },
+    privateData: { [a.userId]: { cardParamMap: card.privateParamMap?.[a.userId] ?? {} } },
+    cardUpdateOptions: { updateCardDataByKey: true, updatePrivateDataByKey: true },
+    userIdType: 1,
+  };
+  return enqueue(tx, { idempotencyKey: `${outTrackId}.report.${a.key}`, kind: "card.update", payload });
+}

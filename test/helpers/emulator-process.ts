@@ -1,0 +1,25 @@
+import {
+  type EmulatorProcess,
+  type EmulatorProcessOptions,
+  spawnEmulatorProcess,
+} from "../../src/dingtalk/emulator/spawn-emulator.ts";
+import { APP } from "../fixtures/dingtalk/emulator-app.ts";
+import { SALES_ORG } from "../fixtures/dingtalk/staff.ts";
+
+export type { EmulatorProcess };
+
+/**
+ * The test emulator (the tests' app, the sales org, no pings or redelivery) in a process of its own, for tests
+ * whose subject is several processes: its clock stamps then do not wait for the event loop of the code under
+ * test. The caller stops it (`stop()` signals its whole process group).
+ */
+export function startEmulatorProcess(opts: Partial<EmulatorProcessOptions> = {}): Promise<EmulatorProcess> {
+  return spawnEmulatorProcess({
+    apps: [APP],
+    staff: SALES_ORG,
+    redeliverAfterMs: null,
+    pingIntervalMs: null,
+    disconnectCloseAfterMs: 20,
+    ...opts,
+  });
+}

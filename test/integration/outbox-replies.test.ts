@@ -1,0 +1,204 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type { SessionReplyInboxItem } from "../../src/dingtalk/emulator/emulator-types.ts";
+import { createApiCardUpdater } from "../../src/dingtalk/inbound/api-card-updater.ts";
+import { GENERIC_APOLOGY } from "../../src/dingtalk/inbound/bot-errors.ts";
+import { API } from "../../src/dingtalk/openapi-client.ts";
+import { enqueue } from "../../src/dingtalk/outbox/enqueue.ts";
+import { CLAIM_SQL, claimDue } from "../../src/dingtalk/outbox/outbox-rows.ts";
+import { targetCardBody } from "../fixtures/dingtalk/emulator-app.ts";
+import { createTestDatabase } from "../helpers/test-db.ts";
+import { type InboundHarness, recordEffect, startInboundHarness } from "./inbound-harness.ts";
+
+let h: InboundHarness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+/** Redeliver unacked robot messages quickly, so a dropped ack is redelivered within the test. */
+const fastRedelivery = { redeliverAfterMs: 100, maxRedeliveries: 50 };
+const SESSION_MS = 90 * 60_000;
+
+/** The session-webhook replies rep1101 got, as text. */
+function sessionReplies(): string[] {
+  const inbox = h?.emulator.getInbox("rep1101") ?? [];
+  return inbox
+    .filter((i): i is SessionReplyInboxItem => i.kind === "sessionReply")
+    .map((i) => String((i.body.text as { content?: unknown } | undefined)?.content));
+}
+
+describe("chat replies are outbox rows of the handler's transaction", () => {
+  it("a reply committed with its effects is sent exactly once after the worker crashed before sending it", async () => {
+    h = await startInboundHarness({ worker: false });
+    let msgId = "";
+    h.bot.onText(async (ctx) => {
+      msgId = ctx.event.msgId;
+      await recordEffect(ctx.tx, "report");
+      await ctx.reply("已记录");
+    });
+    await h.emulator.waitForAck(h.emulator.sendText("rep1101", "本周完成35万")!);
+    // Acked and committed, nothing sent: the reply is a row, together with the effect.
+    expect(await h.effects()).toBe(1);
+    const [row] = await h.outbox();
+    expect(row).toMatchObject({ idempotencyKey: `reply:${msgId}:0`, kind: "session.reply", status: "PENDING" });
+    // A worker claims it and dies before the HTTP call (lease 1 ms, nothing sent).
+    expect(await claimDue(h.db.sql, 10, 1)).toHaveLength(1);
+    expect(sessionReplies()).toEqual([]);
+
+    await h.startWorker().drain(); // the restarted process
+    expect(sessionReplies()).toEqual(["已记录"]);
+    expect(await h.outbox()).toMatchObject([{ status: "SENT", attempts: 2 }]);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // a few more polls: still one
+    expect(sessionReplies()).toEqual(["已记录"]);
+  });
+
+  it("a failing handler leaves no reply of its own, only the apology; its redelivery adds none", async () => {
+    h = await startInboundHarness({ emulator: fastRedelivery });
+    let runs = 0;
+    let msgId = "";
+    h.bot.onText(async (ctx) => {
+      runs++;
+      msgId = ctx.event.msgId;
+      await recordEffect(ctx.tx, "half-done");
+      await ctx.reply("这句不会发出");
+      throw new TypeError("handler bug");
+    });
+    h.emulator.dropAcks(1);
+    const push = await h.emulator.waitForAck(h.emulator.sendText("rep1101", "本周完成35万")!, 10_000);
+    expect(push.deliveries.length).toBeGreaterThanOrEqual(2);
+    await h.worker()!.drain();
+    expect(runs).toBe(1);
+    expect(await h.effects()).toBe(0);
+    const rows = await h.outbox();
+    expect(rows).toMatchObject([{ idempotencyKey: `reply:${msgId}:error`, status: "SENT" }]);
+    expect(sessionReplies()).toEqual([GENERIC_APOLOGY]);
+  });
+
+  it("a duplicate push stores and sends one reply", async () => {
+    h = await startInboundHarness({ emulator: fastRedelivery });
+    h.bot.onText((ctx) => ctx.reply("已记录"));
+    h.emulator.dropAcks(1);
+    const push = await h.emulator.waitForAck(h.emulator.sendText("rep1101", "本周完成35万")!, 10_000);
+    expect(push.deliveries.length).toBeGreaterThanOrEqual(2);
+    await h.worker()!.drain();
+    expect(await h.outbox()).toHaveLength(1);
+    expect(sessionReplies()).toEqual(["已记录"]);
+  });
+
+  it("the replies of one chat arrive in the order they were stored, even when claimed together", async () => {
+    h = await startInboundHarness({ worker: false });
+    h.bot.onText(async (ctx) => {
+      for (const n of [1, 2, 3]) await ctx.reply(`${ctx.event.text}-${n}`);
+    });
+    await h.emulator.waitForAck(h.emulator.sendText("rep1101", "a")!);
+    await h.emulator.waitForAck(h.emulator.sendText("rep1101", "b")!);
+    expect(await h.outbox({ status: "PENDING" })).toHaveLength(6);
+    await h.startWorker().drain();
+    expect(sessionReplies()).toEqual(["a-1", "a-2", "a-3", "b-1", "b-2", "b-3"]);
+  });
+});
+
+describe("session webhook while valid, batchSend after (DESIGN §4)", () => {
+  it("a valid session webhook carries the reply; batchSend is not called", async () => {
+    h = await startInboundHarness();
+    h.bot.onText((ctx) => ctx.reply("收到"));
+    await h.emulator.waitForAck(h.emulator.sendText("rep1101", "你好")!);
+    await vi.waitFor(() => expect(sessionReplies()).toEqual(["收到"]), { timeout: 10_000 });
+    expect(await h.outbox()).toMatchObject([{ kind: "session.reply", api: API.sessionReply, status: "SENT" }]);
+    expect(h.emulator.listRequests(API.batchSend)).toEqual([]);
+  });
+
+  it("a webhook that would expire before the send is done: the row becomes its batchSend fallback", async () => {
+    // The message's session has 20 s left: less than a claim's lease (60 s), within which the send happens.
+    h = await startInboundHarness({ emulator: { now: () => Date.now() - SESSION_MS + 20_000 } });
+    h.bot.onText((ctx) => ctx.reply({ title: "进度", markdown: "**已记录**" }));
+    await h.emulator.waitForAck(h.emulator.sendText("rep1101", "本周完成35万")!);
+    await vi.waitFor(() => expect(h?.emulator.getInbox("rep1101")).toHaveLength(1), { timeout: 10_000 });
+    expect(h.emulator.getInbox("rep1101")).toMatchObject([
+      {
+        kind: "robotMessage",
+        via: "batchSend",
+        msgKey: "sampleMarkdown",
+        msgParam: { title: "进度", text: "**已记录**" },
+      },
+    ]);
+    await h.worker()!.drain();
+    const [row] = await h.outbox();
+    expect(row).toMatchObject({ kind: "robot.batchSend", api: API.batchSend, status: "SENT", attempts: 1 });
+    expect(row?.payload).toMatchObject({
+      userIds: ["rep1101"],
+      conversationId: h.emulator.directConversationId("rep1101"),
+      expiredSessionWebhook: expect.stringContaining("/robot/sendBySession"),
+    });
+  });
+
+  it("an expired group reply has no fallback: the row is DEAD with a clear error", async () => {
+    h = await startInboundHarness({ emulator: { now: () => Date.now() - 2 * SESSION_MS } });
+    h.bot.onText((ctx) => ctx.reply("收到"));
+    const messageId = h.emulator.sendText("rep1101", "@机器人 进度", { conversationType: "2", atBot: true })!;
+    await h.emulator.waitForAck(messageId);
+    await h.worker()!.drain();
+    const [row] = await h.outbox();
+    expect(row).toMatchObject({ kind: "session.reply", status: "DEAD", attempts: 1 });
+    expect(row?.lastError).toMatch(/session\.expired.*group replies have no fallback/);
+    expect(h.emulator.listRequests(API.batchSend)).toEqual([]);
+  });
+});
+
+describe("card updates through the outbox", () => {
+  it("updates stored before the card's create went out wait for it, then go in enqueue order", async () => {
+    h = await startInboundHarness({ worker: false });
+    const outTrackId = "target:77:v1:rep1101";
+    const updater = createApiCardUpdater();
+    const update = (key: string, status: string) =>
+      h!.db.prisma.$transaction((tx) =>
+        updater.enqueue(tx, {
+          key,
+          outTrackId,
+          userId: "rep1101",
+          userIdType: 1,
+          update: { cardData: { cardParamMap: { status } }, cardUpdateOptions: { updateCardDataByKey: true } },
+        }),
+      );
+    await enqueue(h.db, {
+      idempotencyKey: outTrackId,
+      kind: "card.createAndDeliver",
+      payload: { ...targetCardBody(outTrackId), outTrackId },
+    });
+    await update("u1", "confirmed");
+    await update("u2", "disputed");
+    await h.startWorker().drain();
+    const card = h.emulator.getCard(outTrackId);
+    expect(card?.updates.map((u) => u.source)).toEqual(["api", "api"]);
+    expect(card?.publicData.status).toBe("disputed");
+    // No update was tried before its card existed (that would have been a param.cardNotExist retry).
+    expect((await h.outbox()).map((r) => [r.idempotencyKey, r.attempts])).toEqual([
+      [outTrackId, 1],
+      ["u1", 1],
+      ["u2", 1],
+    ]);
+  });
+});
+
+describe("the order index (migration 20261123060000_outbox_order)", () => {
+  it("the claim checks order with an index probe, not a scan", async () => {
+    const db = await createTestDatabase();
+    try {
+      // A big fan-out in flight: 3000 creates being sent, an update queued behind each.
+      await db.sql.exec(`
+        INSERT INTO outbox_message (idempotency_key, kind, api, payload, status, lease_until)
+        SELECT 'c' || i, 'card.createAndDeliver', 'x', jsonb_build_object('outTrackId', 'card-' || i), 'SENDING',
+          now() + interval '1 hour'
+        FROM generate_series(1, 3000) i;
+        INSERT INTO outbox_message (idempotency_key, kind, api, payload)
+        SELECT 'u' || i, 'card.update', 'x', jsonb_build_object('outTrackId', 'card-' || i) FROM generate_series(1, 3000) i;
+        ANALYZE outbox_message;`);
+      const rows = await db.sql.query(`EXPLAIN ${CLAIM_SQL.replaceAll("$1", "20").replaceAll("$2", "60000")}`);
+      const plan = rows.map((r) => Object.values(r as Record<string, string>)[0]).join("\n");
+      expect(plan).toMatch(/Index Scan using outbox_message_order_key_idx on outbox_message e/);
+      expect(await claimDue(db.sql, 20, 60_000)).toEqual([]); // every update waits for its card
+    } finally {
+      await db.close();
+    }
+  });
+});
