@@ -3,8 +3,7 @@ import {
   type EmulatorProcessOptions,
   spawnEmulatorProcess,
 } from "../../src/dingtalk/emulator/spawn-emulator.ts";
-import { APP } from "../fixtures/dingtalk/emulator-app.ts";
-import { SALES_ORG } from "../fixtures/dingtalk/staff.ts";
+import { TEST_EMULATOR_OPTIONS } from "../fixtures/dingtalk/emulator-app.ts";
 
 export type { EmulatorProcess };
 
@@ -14,12 +13,5 @@ export type { EmulatorProcess };
  * test. The caller stops it (`stop()` signals its whole process group).
  */
 export function startEmulatorProcess(opts: Partial<EmulatorProcessOptions> = {}): Promise<EmulatorProcess> {
-  return spawnEmulatorProcess({
-    apps: [APP],
-    staff: SALES_ORG,
-    redeliverAfterMs: null,
-    pingIntervalMs: null,
-    disconnectCloseAfterMs: 20,
-    ...opts,
-  });
+  return spawnEmulatorProcess({ ...TEST_EMULATOR_OPTIONS, ...opts });
 }
