@@ -22,6 +22,11 @@ const ZEnv = z.object({
     .string()
     .default("Asia/Shanghai")
     .refine((tz) => isValidTimeZone(tz), "must be an IANA time zone such as Asia/Shanghai"),
+  /** Local time the weekly progress prompt goes out (DESIGN §2 Progress: Friday 16:00, configurable). */
+  BOT_PROMPT_TIME: z
+    .string()
+    .regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be a 24-hour time HH:mm such as 16:00")
+    .default("16:00"),
   /** "off" keeps the scheduled jobs from firing (catch-up and triggers); POST /api/jobs/:job/run still works. */
   BOT_SCHEDULER: z.enum(["on", "off"]).default("on"),
   /**
@@ -64,6 +69,8 @@ export interface Config {
     qps: number;
   };
   timezone: string;
+  /** BOT_PROMPT_TIME: "HH:mm", local time of the weekly progress prompt. */
+  promptTime: string;
   /** False when BOT_SCHEDULER=off. */
   schedulerEnabled: boolean;
   /** BOT_FAKE_NOW (test hook): where the scheduler's clock starts. */
@@ -125,6 +132,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       qps: e.DINGTALK_QPS,
     },
     timezone: e.BOT_TIMEZONE,
+    promptTime: e.BOT_PROMPT_TIME,
     schedulerEnabled: e.BOT_SCHEDULER === "on",
     fakeNow: e.BOT_FAKE_NOW ? new Date(e.BOT_FAKE_NOW) : undefined,
     progressConfirmMultiple: e.PROGRESS_CONFIRM_MULTIPLE,

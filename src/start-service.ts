@@ -78,7 +78,7 @@ export async function startService({
   const dingtalk = await startDingTalk(deps);
   const scheduler = createScheduler({
     db,
-    jobs: scheduledJobs,
+    jobs: scheduledJobs(config),
     deps,
     calendar,
     timeZone: config.timezone,

@@ -51,6 +51,13 @@ describe("loadConfig", () => {
     }
   });
 
+  it("reads the weekly prompt time as HH:mm and refuses anything else", () => {
+    expect(loadConfig({}).promptTime).toBe("16:00");
+    expect(loadConfig({ BOT_PROMPT_TIME: "17:30" }).promptTime).toBe("17:30");
+    for (const bad of ["25:00", "4pm", "16:0", "16:00:00"])
+      expect(() => loadConfig({ BOT_PROMPT_TIME: bad }), bad).toThrow(/BOT_PROMPT_TIME.*HH:mm/);
+  });
+
   it("requires ADMIN_TOKEN outside sandbox mode, and both DingTalk credentials together", () => {
     expect(() => loadConfig({ DINGTALK_CLIENT_ID: "a", DINGTALK_CLIENT_SECRET: "b" })).toThrow(/ADMIN_TOKEN: required/);
     expect(() => loadConfig({ DINGTALK_CLIENT_ID: "a" })).toThrow(/must be set together/);

@@ -7,6 +7,7 @@ import {
   weeklyPromptDay,
   weeklyPromptRule,
 } from "../../src/domain/job-schedules.ts";
+import { scheduledJobs } from "../../src/flows/jobs/index.ts";
 
 /** Every date of a range on which a rule is due, with the period it is due for. */
 function dueDates(rule: typeof weeklyPromptRule, from: string, to: string): [string, string][] {
@@ -82,5 +83,17 @@ describe("confirm-reminder: every workday", () => {
   it("skips weekends and holidays and keeps make-up Saturdays", () => {
     const days = dueDates(confirmReminderRule, "2026-10-01", "2026-10-11").map(([d]) => d);
     expect(days).toEqual(["2026-10-08", "2026-10-09", "2026-10-10"]); // 10-10 is a make-up Saturday
+  });
+});
+
+describe("the configured prompt time (BOT_PROMPT_TIME)", () => {
+  it("moves the weekly prompt's trigger and leaves the other jobs alone", () => {
+    const jobs = scheduledJobs({ promptTime: "17:30" });
+    expect(jobs.map((j) => `${j.id} ${j.rule.time}`)).toEqual([
+      "weekly-prompt 17:30",
+      "progress-reminder 10:00",
+      "confirm-reminder 10:00",
+    ]);
+    expect(scheduledJobs({ promptTime: "16:00" })[0]!.rule.due("2026-04-03", cal)).toBe("2026-W14");
   });
 });
