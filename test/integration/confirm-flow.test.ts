@@ -20,7 +20,9 @@ const acks = async () => Number((await svc.db.sql.query<{ n: bigint }>("SELECT c
 
 beforeAll(async () => {
   // The emulator sets no QPS limit here; the throttle itself is tested in outbox-fleet.test.ts.
-  svc = await startTestService({ DINGTALK_QPS: "500" }, { sandbox: { demo: false } });
+  // Business time is Monday 2026-11-23 10:00 in Shanghai whatever day the suite runs (the demo plan is for 2026).
+  const monday = new Date("2026-11-23T02:00:00Z");
+  svc = await startTestService({ DINGTALK_QPS: "500" }, { sandbox: { demo: false }, now: () => monday });
   ({ planId } = await seedDemo(svc.db, svc.deps.calendar));
 }, 120_000);
 afterAll(() => svc?.close());
@@ -147,7 +149,7 @@ describe("progress in chat", () => {
     const reply = emulator()
       .getInbox("r11001")
       .find((i) => i.kind === "sessionReply");
-    expect(JSON.stringify(reply)).toMatch(/已记录：2026-W\d\d 销售额 3\.5万元，新客户 2家/);
+    expect(JSON.stringify(reply)).toMatch(/已记录：2026-W48 销售额 3\.5万元，新客户 2家/);
     const [entry] = await svc.db.prisma.progressEntry.findMany({ where: { userId: "r11001" } });
     expect(entry).toMatchObject({ amount: 35_000n, newCustomers: 2, source: "SELF_REPORT" });
   });

@@ -9,7 +9,10 @@ let browser: Browser;
 
 beforeAll(async () => {
   // Sandbox mode as `npm start` runs it: the emulator in-process, the real bot connected to it over the stream.
-  svc = await startTestService({ DINGTALK_QPS: "500" }, { sandbox: { demo: false } });
+  // The business clock is Friday 2026-11-27 16:00 in Shanghai, whatever day the suite runs: the prompt is due, the
+  // week is open for reports.
+  const friday = new Date("2026-11-27T08:00:00Z");
+  svc = await startTestService({ DINGTALK_QPS: "500" }, { sandbox: { demo: false }, now: () => friday });
   const { planId } = await seedDemo(svc.db, svc.deps.calendar);
   const res = await svc.api(`/api/plans/${planId}/publish`, { method: "POST" });
   expect(res.status, await res.clone().text()).toBe(200);
@@ -51,6 +54,25 @@ describe("the sandbox page in a real browser", () => {
     expect(await page.getByTestId("notice").textContent()).toBe("");
     expect(await svc.db.prisma.targetAck.count({ where: { userId: "r11001" } })).toBe(1);
     await page.screenshot({ path: `${process.env.TMPDIR ?? "/tmp"}/sandbox-after-confirm.png`, fullPage: true });
+    await page.close();
+  });
+
+  it("the weekly prompt arrives as a progress card; the rep fills in the form, submits, and sees 已提交", async () => {
+    const res = await svc.api("/api/jobs/weekly-prompt/run", { method: "POST" });
+    expect(res.status).toBe(200);
+    await svc.dingtalk!.outbox.drain();
+    const page = await openAs("赵涛");
+    const card = page.locator('[data-testid="card"][data-track^="prg."]');
+    await card.waitFor();
+    expect(await card.textContent()).toMatch(/本周目标：[\s\S]+年度累计/);
+    await card.locator('input[name="amount"]').fill("2万");
+    await card.locator('input[name="newCustomers"]').fill("1");
+    await card.getByTestId("button-submit").click();
+    await card.getByTestId("card-status").filter({ hasText: "已提交" }).waitFor();
+    expect(await card.textContent()).toMatch(/已提交：2万元，新客户 1 家/);
+    await expect.poll(() => card.getByTestId("button-correct").count()).toBe(1);
+    const [entry] = await svc.db.prisma.progressEntry.findMany({ where: { userId: "r11002" } });
+    expect(entry).toMatchObject({ amount: 20_000n, newCustomers: 1, source: "SELF_REPORT" });
     await page.close();
   });
 
