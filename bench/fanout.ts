@@ -14,7 +14,6 @@ import { API, createOpenApiClient } from "../src/dingtalk/openapi-client.ts";
 import { enqueue } from "../src/dingtalk/outbox/enqueue.ts";
 import { startOutboxWorker } from "../src/dingtalk/outbox/outbox-worker.ts";
 import { createLogger } from "../src/lib/logger.ts";
-import { diagFetch, summary } from "./_diag.ts"; // TEMPDIAG
 import { peakRssMb, runPerEngine, timed } from "./bench-util.ts";
 
 const { values } = parseArgs({ options: { child: { type: "boolean" }, cards: { type: "string", default: "2000" } } });
@@ -55,11 +54,10 @@ async function tally(em: EmulatorProcess, n: number) {
 async function throttled(db: Database, em: EmulatorProcess, n: number): Promise<void> {
   await em.setQpsLimit(QPS);
   await enqueueCards(db, "limited", n);
-  const client = createOpenApiClient({ apiBase: em.url, ...APP, robotCode: APP.clientId, fetch: diagFetch }); // TEMPDIAG
+  const client = createOpenApiClient({ apiBase: em.url, ...APP, robotCode: APP.clientId });
   const worker = startOutboxWorker({ db, client, qps: QPS, log, pollMs: 20 });
   const { seconds } = await timed(() => worker.drain());
   await worker.stop();
-  summary((await em.listRequests(API.createAndDeliver)) as never); // TEMPDIAG
   const { statuses, lost, duplicates } = await tally(em, n);
   const floor = n / QPS;
   console.log(
@@ -99,7 +97,6 @@ async function child(): Promise<void> {
   console.log(`${engine}:`);
   try {
     await throttled(db, em, n);
-    if (process.env.DIAG_ONLY) return; // TEMPDIAG
     await unlimited(db, em, n);
     console.log(`  peak RSS ${peakRssMb()} MB`);
   } finally {

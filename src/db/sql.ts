@@ -67,23 +67,40 @@ export async function openPglite(dataDir: string): Promise<{ db: SqlDatabase; pg
   // Same int8 → bigint parsing as openPostgres; Prisma's adapter passes its own parsers per query.
   const pglite = await PGlite.create(dataDir, { parsers: { [INT8_OID]: (v: string) => BigInt(v) } });
   type Queryable = Pick<PGlite, "query" | "exec">;
-  const runner = (q: Queryable, inTx: boolean): SqlRunner => ({
-    async query<T>(text: string, params?: unknown[]) {
-      return (await q.query<T>(text, params)).rows;
-    },
-    async exec(text: string) {
-      await q.exec(text);
-    },
-    async transaction<T>(fn: (tx: SqlRunner) => Promise<T>): Promise<T> {
-      if (inTx) return fn(runner(q, true));
-      return pglite.transaction((tx) => fn(runner(tx as unknown as Queryable, true)));
-    },
-  });
+  // PGlite runs each statement synchronously on this thread and hands the next waiting statement the lock in a
+  // microtask, so a queue of statements (a batch's rate-limit takes, marks, polls) ran back to back without the
+  // event loop turning: sockets, timers and HTTP answers waited for the whole queue (50–250 ms), and that wait
+  // counted as network delay in the outbox's rate-limit margin. Statements therefore go one at a time, each
+  // after a turn of the event loop (setImmediate runs after pending I/O). A transaction is one turn; the
+  // statements inside it run back to back, as PGlite would anyway.
+  let tail: Promise<unknown> = Promise.resolve();
+  const afterIo = () => new Promise<void>((resolve) => setImmediate(resolve));
+  const inTurn = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = tail.then(afterIo).then(fn);
+    tail = run.catch(() => undefined);
+    return run;
+  };
+  const runner = (q: Queryable, inTx: boolean): SqlRunner => {
+    const turn = <T>(fn: () => Promise<T>) => (inTx ? fn() : inTurn(fn));
+    return {
+      query<T>(text: string, params?: unknown[]) {
+        return turn(async () => (await q.query<T>(text, params)).rows);
+      },
+      async exec(text: string) {
+        await turn(() => q.exec(text));
+      },
+      transaction<T>(fn: (tx: SqlRunner) => Promise<T>): Promise<T> {
+        if (inTx) return fn(runner(q, true));
+        return inTurn(() => pglite.transaction((tx) => fn(runner(tx as unknown as Queryable, true))));
+      },
+    };
+  };
   return {
     db: {
       kind: "pglite",
       ...runner(pglite, false),
       close: async () => {
+        await tail; // statements already asked for still run, as they did in PGlite's own queue
         if (!pglite.closed) await pglite.close();
       },
     },

@@ -22,11 +22,15 @@ export interface StreamClientOptions {
  * The SDK reconnects by calling `this.connect()` (on socket close, and 1 s after a failed attempt), and
  * `connect()` calls `this.getEndpoint()`, so every reconnect goes through this override too.
  */
+/** The SDK's `reconnectInterval` (private in its typings): it retries 1 s after a failure or a close. */
+const SDK_RECONNECT_MS = 1000;
+
 export class GatewayDWClient extends DWClient {
   readonly #gatewayUrl: string;
   readonly #timeoutMs: number;
   #stopped = false;
   #connecting: Promise<void> | undefined;
+  #lastAttemptAt = 0;
 
   constructor(opts: StreamClientOptions) {
     super({
@@ -62,13 +66,19 @@ export class GatewayDWClient extends DWClient {
   }
 
   /**
-   * One connection attempt at a time. The SDK can schedule two reconnects for one failure (its socket
-   * `error` handler rejects into `connect()`'s retry and its `close` handler schedules another); without
-   * this guard the client would end up holding two connections.
+   * One connection attempt at a time, and one retry chain. The SDK schedules two reconnects for one failure
+   * (its socket `error` handler rejects into `connect()`'s 1 s retry and its `close` handler schedules another
+   * 1 s later): overlapping, they would open two connections; a few ms apart, the second would start a second
+   * chain that doubles the gateway calls every second. So a call while an attempt runs joins it, and a call
+   * within half the reconnect interval of the last attempt's start is the same failure's twin and is dropped.
    */
   override connect(): Promise<void> {
     if (this.#stopped || this.connected) return Promise.resolve();
-    this.#connecting ??= super.connect().finally(() => {
+    if (this.#connecting) return this.#connecting;
+    const now = Date.now();
+    if (now - this.#lastAttemptAt < SDK_RECONNECT_MS / 2) return Promise.resolve();
+    this.#lastAttemptAt = now;
+    this.#connecting = super.connect().finally(() => {
       this.#connecting = undefined;
     });
     return this.#connecting;

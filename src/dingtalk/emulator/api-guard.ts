@@ -25,11 +25,9 @@ export function recordRequests(core: EmulatorCore) {
   return async (ctx: Context, next: Next) => {
     if (isControl(ctx)) return next();
     const record = core.requests.start(ctx.method, ctx.path, core.clock.now());
-    (record as any).diagId = ctx.get("x-diag-id"); // TEMPDIAG
     try {
       await next();
     } finally {
-      (record as any).doneAt = Date.now(); // TEMPDIAG
       record.clientId = ctx.state.clientId as string | undefined;
       record.status = ctx.status;
       const body: unknown = ctx.body;

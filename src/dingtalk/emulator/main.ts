@@ -54,17 +54,3 @@ if (values["stop-with-stdin"]) {
   process.stdin.on("close", stop);
   process.stdin.resume();
 }
-
-// TEMPDIAG
-if (process.env.DIAG_EMU) {
-  const { PerformanceObserver } = await import("node:perf_hooks");
-  let last = performance.now();
-  setInterval(() => {
-    const now = performance.now();
-    if (now - last > 25) process.stderr.write(`EMU gap ${(now - last).toFixed(0)} ms ending at ${(performance.timeOrigin + now).toFixed(0)}\n`);
-    last = now;
-  }, 5).unref();
-  new PerformanceObserver((l) => {
-    for (const e of l.getEntries()) if (e.duration > 10) process.stderr.write(`EMU gc ${e.duration.toFixed(0)} ms at ${(performance.timeOrigin + e.startTime).toFixed(0)}\n`);
-  }).observe({ entryTypes: ["gc"] });
-}

@@ -84,7 +84,6 @@ export function startOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
       const startedAt = localNow();
       outcome = await sendOutboxRow(opts.client, row);
       limiter.record(slot, startedAt, localNow());
-      (globalThis as any).__rows?.push({ startedAt, answeredAt: localNow() }); // TEMPDIAG
     } catch (err) {
       // The token fetch or the rate limiter failed: nothing was sent, so trying again is safe.
       outcome = { kind: "retry", error: `before sending: ${errText(err)}` };
