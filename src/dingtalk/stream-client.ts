@@ -74,7 +74,7 @@ export class GatewayDWClient extends DWClient {
    */
   override connect(): Promise<void> {
     if (this.#stopped || this.connected) return Promise.resolve();
-    if (this.#connecting) return this.#connecting;
+    if (this.#connecting !== undefined) return this.#connecting;
     const now = Date.now();
     if (now - this.#lastAttemptAt < SDK_RECONNECT_MS / 2) return Promise.resolve();
     this.#lastAttemptAt = now;
