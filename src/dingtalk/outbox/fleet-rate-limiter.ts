@@ -158,8 +158,16 @@ interface TakeRow {
 const LIVE = "ARRAY(SELECT u FROM unnest(s.live) u WHERE u > EXCLUDED.last_at ORDER BY u)";
 const AT = `greatest(EXCLUDED.last_at, s.last_at + $4::float8,
   (SELECT u + 0.001 FROM unnest(s.live) u WHERE u > EXCLUDED.last_at ORDER BY u DESC OFFSET $2::int - 1 LIMIT 1))`;
+//
+// synchronous_commit is off for this one statement's transaction (set_config(…, true) lasts until its commit): a
+// take is on the critical path of every send and the takes of one API go one at a time, so waiting for a WAL
+// flush per take (tens of ms on a busy disk) would cap the fleet below the limit. The row is only a short-lived
+// schedule: what a server crash could lose is the last few ms of slots, never a message. Other sessions see the
+// update at once either way.
 const TAKE_SQL = `
-WITH c AS (SELECT (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS ms),
+WITH c AS (
+  SELECT (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS ms, set_config('synchronous_commit', 'off', true)
+),
 t AS (
   INSERT INTO rate_slots AS s (api, last_at, live)
   SELECT $1, c.ms, ARRAY[c.ms + 1000 + $3::float8] FROM c
