@@ -93,9 +93,38 @@ describe("outbox fleet", () => {
     const at = slots.map((s) => s.until - 1000 - marginMs).sort((a, b) => a - b);
     expect(maxInWindow(at, 1000 + marginMs)).toBeLessThanOrEqual(qps);
     const gaps = at.slice(1).map((g, i) => g - at[i]!);
-    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(spacingMs({ qps, marginMs }) - 0.001);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(spacingMs({ qps }) - 0.001);
     // Each slot resolved no earlier than its time (local and database clocks are one clock here).
     expect(Math.min(...slots.map((s) => s.startAt - (s.until - 1000 - marginMs)))).toBeGreaterThanOrEqual(-1);
+  });
+
+  it("ends a slot a second after its call's answer, in the database, so the next slot comes sooner", async () => {
+    const db = track(await createOutboxTestDatabase(), (d) => d.close());
+    const marginMs = 500; // a worst case seen recently: without answers, a slot counts 1.5 s
+    const meter = {
+      observePre: () => undefined,
+      observeNet: () => undefined,
+      budget: () => ({ preBudgetMs: 5000, marginMs }),
+    };
+    const slotAt = (s: { until: number }) => s.until - 1000 - marginMs;
+    const limiter = createFleetRateLimiter({ sql: db.sql, qps: 1, meter });
+    const first = await limiter.take("blind");
+    const second = await limiter.take("blind");
+    expect(slotAt(second) - slotAt(first)).toBeGreaterThanOrEqual(1000 + marginMs);
+
+    const answered = createFleetRateLimiter({ sql: db.sql, qps: 1, meter });
+    const a = await answered.take("answered");
+    const answeredAt = performance.timeOrigin + performance.now(); // the call "answered" now
+    answered.record(a, answeredAt, answeredAt, true);
+    const b = await answered.take("answered");
+    // Local and database clocks are one clock here: the next slot is a second after the answer, not the margin.
+    expect(slotAt(b) - slotAt(a)).toBeLessThan(1000 + marginMs - 200);
+    expect(slotAt(b)).toBeGreaterThanOrEqual(answeredAt + 1000 - 5);
+
+    // A failure on the network is no answer: the slot keeps its full length.
+    const c = await answered.take("lost");
+    answered.record(c, answeredAt, answeredAt, false);
+    expect(slotAt(await answered.take("lost")) - slotAt(c)).toBeGreaterThanOrEqual(1000 + marginMs);
   });
 
   it("finishes a fan-out after the sending process is SIGKILLed halfway: every card exactly once", async () => {

@@ -3,7 +3,13 @@ import { describe, expect, it } from "vitest";
 import { createAccessTokenSource, DingTalkApiError, isRetryableAnswer } from "../../src/dingtalk/access-token.ts";
 import { createOpenApiClient } from "../../src/dingtalk/openapi-client.ts";
 import { createClockOffset, createDelayMeter } from "../../src/dingtalk/outbox/delay-meter.ts";
-import { decideGrant, type RateState, spacingMs } from "../../src/dingtalk/outbox/fleet-rate-limiter.ts";
+import {
+  applyShrinks,
+  decideGrant,
+  type RateState,
+  type Shrink,
+  spacingMs,
+} from "../../src/dingtalk/outbox/fleet-rate-limiter.ts";
 import { backoffMs } from "../../src/dingtalk/outbox/outbox-rows.ts";
 
 /** The largest number of arrivals inside any half-open window [t, t + 1000). */
@@ -17,21 +23,42 @@ function maxPerSecond(arrivals: number[]): number {
   return best;
 }
 
+interface SimTaker {
+  marginMs: number;
+  /** From the slot to the call's arrival at DingTalk. */
+  delay: (r: number) => number;
+  /** From the arrival to the answer being back (it shrinks the slot); none: no answers are recorded. */
+  back?: (r: number) => number;
+}
+
 /**
  * Replicas taking slots through decideGrant in lock order, each reading the clock up to 30 ms before its turn
- * (waiting for the row lock), each call starting at its slot and arriving within the taker's margin of it.
+ * (waiting for the row lock), each call starting at its slot and arriving within the taker's margin of it. A
+ * replica whose answers come back shrinks its own slots with its next granted take, as the limiter does.
  */
-function simulate(qps: number, takers: { marginMs: number; delay: (r: number) => number }[], random: () => number) {
+function simulate(qps: number, takers: SimTaker[], random: () => number, until = 20_000) {
   let state: RateState | null = null;
   let clock = 0;
   const arrivals: number[] = [];
-  while (clock < 20_000) {
+  const answers = takers.map(() => [] as { at: number; shrink: Shrink }[]);
+  while (clock < until) {
     clock += random() * 20;
-    const taker = takers[Math.floor(random() * takers.length)]!;
+    const t = Math.floor(random() * takers.length);
+    const taker = takers[t]!;
     const readAt = clock - random() * 30;
-    const d = decideGrant(state, readAt, { qps, marginMs: taker.marginMs, aheadMs: random() * 1000 });
+    const known = answers[t]!.filter((a) => a.at <= readAt);
+    const shrinks = known.map((a) => a.shrink);
+    const d = decideGrant(state, readAt, { qps, marginMs: taker.marginMs, aheadMs: random() * 1000 }, shrinks);
     state = d.state;
-    if (d.granted) arrivals.push(d.at + taker.delay(random()));
+    if (!d.granted) continue;
+    answers[t] = answers[t]!.filter((a) => !known.includes(a));
+    const arrival = d.at + taker.delay(random());
+    arrivals.push(arrival);
+    if (taker.back) {
+      const answeredAt = arrival + taker.back(random());
+      const end = d.state.live.at(-1)!;
+      if (answeredAt + 1000 < end) answers[t]!.push({ at: answeredAt, shrink: { from: end, to: answeredAt + 1000 } });
+    }
   }
   return arrivals;
 }
@@ -45,12 +72,17 @@ describe("decideGrant (fleet rate limiter)", () => {
           fc.record({
             marginMs: fc.integer({ min: 0, max: 300 }),
             skew: fc.double({ min: 0, max: 1, noNaN: true }),
+            backMs: fc.option(fc.integer({ min: 0, max: 1500 }), { nil: undefined }),
           }),
           { minLength: 1, maxLength: 3 },
         ),
         fc.integer(),
         (qps, specs, seed) => {
-          const takers = specs.map(({ marginMs, skew }) => ({ marginMs, delay: (r: number) => marginMs * r ** skew }));
+          const takers = specs.map(({ marginMs, skew, backMs }) => ({
+            marginMs,
+            delay: (r: number) => marginMs * r ** skew,
+            back: backMs === undefined ? undefined : (r: number) => backMs * r,
+          }));
           const arrivals = simulate(qps, takers, mulberry32(seed));
           expect(arrivals.length).toBeGreaterThan(0);
           expect(maxPerSecond(arrivals)).toBeLessThanOrEqual(qps);
@@ -63,6 +95,24 @@ describe("decideGrant (fleet rate limiter)", () => {
   it("a window can be exceeded when a delay outlives the margin (so the margin must cover the delays)", () => {
     const arrivals = simulate(20, [{ marginMs: 0, delay: (r) => (r < 0.5 ? 0 : 200) }], mulberry32(7));
     expect(maxPerSecond(arrivals)).toBeGreaterThan(20);
+  });
+
+  it("with answers back, hands out qps slots per 1000 + the actual delay, not the margin", () => {
+    // Margin 300 ms (a stall seen recently), but calls arrive 5 ms after their slot and answer 5 ms later.
+    const taker = { marginMs: 300, delay: () => 5, back: () => 5 };
+    const arrivals = simulate(20, [taker], mulberry32(3), 61_000).filter((a) => a < 60_000);
+    expect(maxPerSecond(arrivals)).toBeLessThanOrEqual(20);
+    expect(arrivals.length / 60).toBeGreaterThan((20 * 1000) / 1040);
+    // Without answers the margin sets the pace.
+    const blind = simulate(20, [{ ...taker, back: undefined }], mulberry32(3), 61_000).filter((a) => a < 60_000);
+    expect(blind.length / 60).toBeLessThan((20 * 1000) / 1290);
+  });
+
+  it("shrinks only an end it names unambiguously, and never lengthens one", () => {
+    expect(applyShrinks([1000, 1200, 1400], [{ from: 1200, to: 1100 }])).toEqual([1000, 1100, 1400]);
+    expect(applyShrinks([1000, 1200, 1200], [{ from: 1200, to: 1100 }])).toEqual([1000, 1200, 1200]);
+    expect(applyShrinks([1000, 1200], [{ from: 1200, to: 1300 }])).toEqual([1000, 1200]);
+    expect(applyShrinks([1000, 1200], [{ from: 900, to: 800 }])).toEqual([1000, 1200]);
   });
 
   it("hands out qps slots per 1000 + margin ms under full demand, spaced out rather than in bursts", () => {

@@ -14,7 +14,13 @@ import { type ClockOffset, createClockOffset, createDelayMeter, type DelayMeter,
  * g_X ≤ a_X < t + 1000 ≤ a_i + 1000 ≤ g_i + m_i + 1000, so all qps of them still counted at g_X, and X got no
  * slot at g_X. Each slot carries its own margin, so replicas with different measured delays combine correctly,
  * and the clock reading a taker made before waiting for the row lock can only make the check stricter.
- * Throughput is qps per 1000 + m ms, so the margin is measured ({@link DelayMeter}) rather than assumed.
+ *
+ * Shrinking: once a call's answer is back at local time r, it surely arrived at or before r, so its slot need only
+ * count until r + 1000 (on the database clock, through the offset's upper bound). The worker reports answers
+ * ({@link FleetRateLimiter.record}) and the next take applies them ({@link Shrink}); the proof above holds with
+ * a_i + 1000 ≤ the slot's end, which a shrunk end still satisfies. So the margin m, which must cover the worst
+ * delay a call could have, only sets the end of calls still unanswered; the fleet's throughput follows the delays
+ * calls actually had: qps per 1000 + (slot → answer) ms. The margin is still measured ({@link DelayMeter}).
  *
  * Slots are handed out ahead of time (up to `aheadMs`): the schedule, not the moment a taker happened to ask,
  * sets the next slot, so timer and query latency do not add up into lost throughput.
@@ -32,27 +38,48 @@ export interface GrantRequest {
   aheadMs: number;
 }
 
+/** A slot's end brought forward to `to`, as its answer allows (see {@link RateState}); `to` < `from`. */
+export interface Shrink {
+  from: number;
+  to: number;
+}
+
 /**
  * Gaps between slots: a little under the average the window allows, so calls go out evenly rather than in
  * bursts, while a slot given back (see {@link FleetRateLimiter.release}) can still be used by the next taker.
  */
-export function spacingMs(req: Pick<GrantRequest, "qps" | "marginMs">): number {
-  return (0.9 * (1000 + req.marginMs)) / req.qps;
+export function spacingMs(req: Pick<GrantRequest, "qps">): number {
+  return (0.9 * 1000) / req.qps;
+}
+
+/**
+ * Applies shrinks to the slots' ends. An end shared by two slots is left alone: the shrink may be the other
+ * slot's, and shrinking the wrong one could end a slot before its call arrived.
+ */
+export function applyShrinks(live: number[], shrinks: readonly Shrink[]): number[] {
+  if (shrinks.length === 0) return live;
+  return live.map((u) => {
+    const s = shrinks.find((x) => x.from === u);
+    return s && s.to < u && live.filter((v) => v === u).length === 1 ? s.to : u;
+  });
 }
 
 /**
  * The rule TAKE_SQL applies under the row lock, in plain TypeScript (the SQL is the one that counts; this twin
- * tells a refused taker how long to wait, and is what the unit tests exercise). The slot is the earliest time
- * that is not before `now`, a spacing after the latest slot, and when fewer than qps slots still count; it is
- * handed out if it is at most `aheadMs` away.
+ * tells a refused taker how long to wait, and is what the unit tests exercise). After applying `shrinks`, the
+ * slot is the earliest time that is not before `now`, a spacing after the latest slot, and when fewer than qps
+ * slots still count; it is handed out if it is at most `aheadMs` away.
  */
 export function decideGrant(
   state: RateState | null,
   now: number,
   req: GrantRequest,
+  shrinks: readonly Shrink[] = [],
 ): { granted: boolean; at: number; state: RateState } {
   if (state === null) return { granted: true, at: now, state: { lastAt: now, live: [now + 1000 + req.marginMs] } };
-  const live = state.live.filter((u) => u > now).sort((x, y) => x - y);
+  const live = applyShrinks(state.live, shrinks)
+    .filter((u) => u > now)
+    .sort((x, y) => x - y);
   // A microsecond past the qps-th latest end, so that float rounding cannot put both in one window.
   const free = live.length >= req.qps ? live[live.length - req.qps]! + 0.001 : now;
   const at = Math.max(now, state.lastAt + spacingMs(req), free);
@@ -80,12 +107,18 @@ export interface FleetRateLimiter {
   take(api: string): Promise<Slot>;
   /** The call for `slot` will not be made (held up too long, or the lease ran out): it stops counting. */
   release(slot: Slot): Promise<void>;
-  /** Reports when the call for `slot` started and when its answer (or failure) came back ({@link localNow}). */
-  record(slot: Slot, startedAt: number, answeredAt: number): void;
+  /**
+   * Reports when the call for `slot` started and when it ended ({@link localNow}). `answered`: DingTalk's
+   * answer came back (any HTTP status), so the call has arrived and its slot can end a second after `endedAt`.
+   * A network failure is not an answer: the request may still be on its way.
+   */
+  record(slot: Slot, startedAt: number, endedAt: number, answered: boolean): void;
 }
 
 /** How far ahead slots are handed out: enough to queue a batch, short enough that a crash wastes little. */
 const AHEAD_MS = 1000;
+/** Answers of an API nobody here is taking slots for are applied after this long, a few at a time. */
+const FLUSH_AFTER_MS = 20;
 
 /**
  * Takes slots with one `INSERT … ON CONFLICT DO UPDATE` on the API's row: the row lock serialises replicas, the
@@ -99,35 +132,89 @@ export function createFleetRateLimiter(opts: { sql: SqlRunner; qps: number; mete
   // A count per window: DINGTALK_QPS may be fractional, a window holds whole calls (at least one).
   const qps = Math.max(1, Math.floor(opts.qps));
   const queues = new Map<string, Promise<unknown>>();
+  /** Takers of each API in this process that have not got their slot yet. */
+  const waiting = new Map<string, number>();
+  /** Answers not yet applied to the API's row: the next take applies them, or {@link flushSoon}. */
+  const shrinks = new Map<string, Shrink[]>();
+  const flushTimers = new Map<string, NodeJS.Timeout>();
+
+  /** Pending shrinks of `api` still worth applying (an end already past counts for nothing anyway). */
+  const pendingShrinks = (api: string, dbNow: number): Shrink[] => {
+    const list = (shrinks.get(api) ?? []).filter((x) => x.from > dbNow);
+    shrinks.set(api, list);
+    return list;
+  };
+  const forget = (api: string, applied: readonly Shrink[]) => {
+    shrinks.set(
+      api,
+      (shrinks.get(api) ?? []).filter((x) => !applied.includes(x)),
+    );
+  };
 
   const reserve = async (api: string): Promise<Slot> => {
     for (;;) {
       const { preBudgetMs, marginMs } = meter.budget();
       const req = { qps, marginMs, aheadMs: AHEAD_MS };
       const sentAt = localNow();
-      const rows = await opts.sql.query<TakeRow>(TAKE_SQL, [api, qps, marginMs, spacingMs(req), AHEAD_MS]);
+      const mine = pendingShrinks(api, sentAt + offset.low());
+      const rows = await opts.sql.query<TakeRow>(TAKE_SQL, [
+        api,
+        qps,
+        marginMs,
+        spacingMs(req),
+        AHEAD_MS,
+        mine.map((x) => x.from),
+        mine.map((x) => x.to),
+      ]);
       const row = rows[0]!;
       const now = Number(row.now);
       offset.observe(now, sentAt, localNow());
       if (row.at !== null && row.until !== null) {
+        forget(api, mine); // applied with the grant
         const at = Number(row.at);
         const from = at - offset.high();
         return { api, startAt: at - offset.low(), from, usableUntil: from + preBudgetMs, until: Number(row.until) };
       }
+      // Refused: the row is unchanged, so the shrinks stay pending for the next attempt.
       const state = row.last_at === null ? null : { lastAt: Number(row.last_at), live: (row.live ?? []).map(Number) };
-      const { at } = decideGrant(state, now, req);
+      const { at } = decideGrant(state, now, req, mine);
       await sleep(Math.max(1, Math.min(1000, at - now - AHEAD_MS + 1)));
     }
   };
 
+  /**
+   * Applies the pending shrinks of an API no taker of this process is waiting for: another replica may be.
+   * A failure only leaves slots longer than they need be.
+   */
+  const flushSoon = (api: string) => {
+    if (flushTimers.has(api)) return;
+    const timer = setTimeout(() => {
+      flushTimers.delete(api);
+      if ((waiting.get(api) ?? 0) > 0) return; // the waiting taker applies them
+      const mine = pendingShrinks(api, localNow() + offset.low());
+      if (mine.length === 0) return;
+      forget(api, mine);
+      const froms = mine.map((x) => x.from);
+      opts.sql.query(SHRINK_SQL, [api, froms, mine.map((x) => x.to)]).catch(() => undefined);
+    }, FLUSH_AFTER_MS);
+    timer.unref();
+    flushTimers.set(api, timer);
+  };
+
   return {
     async take(api) {
+      waiting.set(api, (waiting.get(api) ?? 0) + 1);
       const turn = (queues.get(api) ?? Promise.resolve()).then(() => reserve(api));
       queues.set(
         api,
         turn.catch(() => undefined),
       );
-      const slot = await turn;
+      const slot = await turn.finally(() => {
+        const left = (waiting.get(api) ?? 1) - 1;
+        waiting.set(api, left);
+        // Answers recorded while the last taker's query was on its way were not in it.
+        if (left === 0 && (shrinks.get(api)?.length ?? 0) > 0) flushSoon(api);
+      });
       const wait = slot.startAt - localNow();
       if (wait > 0) await sleep(Math.ceil(wait));
       return slot;
@@ -138,9 +225,16 @@ export function createFleetRateLimiter(opts: { sql: SqlRunner; qps: number; mete
       meter.observePre(slot.usableUntil - slot.from + 1);
       await opts.sql.query(RELEASE_SQL, [slot.api, slot.until]);
     },
-    record(slot, startedAt, answeredAt) {
+    record(slot, startedAt, endedAt, answered) {
       meter.observePre(startedAt - slot.from);
-      meter.observeNet(answeredAt - startedAt);
+      meter.observeNet(endedAt - startedAt);
+      if (!answered) return;
+      // The answer came back by endedAt, so the call arrived by then: on the database clock, surely by
+      // endedAt + high() (a microsecond on top against float rounding).
+      const to = endedAt + offset.high() + 1000 + 0.001;
+      if (to >= slot.until) return;
+      shrinks.set(slot.api, [...(shrinks.get(slot.api) ?? []), { from: slot.until, to }]);
+      if ((waiting.get(slot.api) ?? 0) === 0) flushSoon(slot.api);
     },
   };
 }
@@ -153,11 +247,19 @@ interface TakeRow {
   live: number[] | null;
 }
 
-// $1 api, $2 qps, $3 margin ms, $4 spacing ms, $5 ahead ms; mirrors decideGrant. Refused (no update) when the
-// slot is too far ahead: then the outer SELECT reports the state as of the statement's start, for the wait.
-const LIVE = "ARRAY(SELECT u FROM unnest(s.live) u WHERE u > EXCLUDED.last_at ORDER BY u)";
+/** `applyShrinks` in SQL: the ends in `live`, each shrunk by the pair ($from[i], $to[i]) that names it. */
+const shrunk = (live: string, from: string, to: string) => `ARRAY(
+  SELECT CASE WHEN k.n < u AND (SELECT count(*) FROM unnest(${live}) v WHERE v = u) = 1 THEN k.n ELSE u END
+  FROM unnest(${live}) u LEFT JOIN LATERAL (
+    SELECT x.n FROM unnest(${from}::float8[], ${to}::float8[]) x(o, n) WHERE x.o = u LIMIT 1) k ON true)`;
+
+// $1 api, $2 qps, $3 margin ms, $4 spacing ms, $5 ahead ms, $6/$7 shrinks (from, to); mirrors decideGrant.
+// Refused (no update, shrinks not applied) when the slot is too far ahead: then the outer SELECT reports the
+// state as of the statement's start, for the wait.
+const LIVE_NOW = shrunk("s.live", "$6", "$7");
+const LIVE = `ARRAY(SELECT u FROM unnest(${LIVE_NOW}) u WHERE u > EXCLUDED.last_at ORDER BY u)`;
 const AT = `greatest(EXCLUDED.last_at, s.last_at + $4::float8,
-  (SELECT u + 0.001 FROM unnest(s.live) u WHERE u > EXCLUDED.last_at ORDER BY u DESC OFFSET $2::int - 1 LIMIT 1))`;
+  (SELECT u + 0.001 FROM unnest(${LIVE_NOW}) u WHERE u > EXCLUDED.last_at ORDER BY u DESC OFFSET $2::int - 1 LIMIT 1))`;
 //
 // synchronous_commit is off for this one statement's transaction (set_config(…, true) lasts until its commit): a
 // take is on the critical path of every send and the takes of one API go one at a time, so waiting for a WAL
@@ -177,6 +279,9 @@ t AS (
 )
 SELECT c.ms AS now, t.at, t.until, r.last_at, r.live
 FROM c LEFT JOIN t ON true LEFT JOIN rate_slots r ON r.api = $1`;
+
+// $1 api, $2/$3 shrinks (from, to), outside a take.
+const SHRINK_SQL = `UPDATE rate_slots SET live = ${shrunk("live", "$2", "$3")} WHERE api = $1`;
 
 // Removes one slot with that end (two equal ends are interchangeable).
 const RELEASE_SQL = `

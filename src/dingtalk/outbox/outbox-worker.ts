@@ -83,10 +83,10 @@ export function startOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
       if (!slot) return;
       const startedAt = localNow();
       outcome = await sendOutboxRow(opts.client, row);
-      limiter.record(slot, startedAt, localNow());
+      limiter.record(slot, startedAt, localNow(), outcome.answered);
     } catch (err) {
       // The token fetch or the rate limiter failed: nothing was sent, so trying again is safe.
-      outcome = { kind: "retry", error: `before sending: ${errText(err)}` };
+      outcome = { kind: "retry", error: `before sending: ${errText(err)}`, answered: false };
     }
     if (outcome.kind === "sent") {
       log.debug({ id: String(row.id), key: row.idempotency_key }, "outbox: sent");

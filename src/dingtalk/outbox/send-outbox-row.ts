@@ -3,11 +3,14 @@ import type { OpenApiClient } from "../openapi-client.ts";
 import type { OutboxPayloads } from "./enqueue.ts";
 import type { OutboxRow } from "./outbox-rows.ts";
 
-/** What became of one send. */
+/**
+ * What became of one send. `answered`: DingTalk answered (any HTTP status), so the request has arrived; false
+ * when it failed on the network or was never made.
+ */
 export type SendOutcome =
-  | { kind: "sent"; result: unknown }
-  | { kind: "retry"; error: string }
-  | { kind: "dead"; error: string };
+  | { kind: "sent"; result: unknown; answered: true }
+  | { kind: "retry"; error: string; answered: boolean }
+  | { kind: "dead"; error: string; answered: boolean };
 
 /**
  * Makes the call a row asks for and classifies the answer. A card create answered `param.cardAlreadyExist` is
@@ -16,19 +19,20 @@ export type SendOutcome =
  */
 export async function sendOutboxRow(client: OpenApiClient, row: OutboxRow): Promise<SendOutcome> {
   try {
-    return { kind: "sent", result: await callFor(client, row) };
+    return { kind: "sent", result: await callFor(client, row), answered: true };
   } catch (err) {
     if (!(err instanceof DingTalkApiError)) {
       // Not DingTalk's answer (a bug or a malformed payload): retried until maxAttempts, then dead.
-      return { kind: "retry", error: err instanceof Error ? err.message : String(err) };
+      return { kind: "retry", error: err instanceof Error ? err.message : String(err), answered: false };
     }
     if (row.kind === "card.createAndDeliver" && err.code === "param.cardAlreadyExist") {
-      return { kind: "sent", result: { alreadyExisted: true } };
+      return { kind: "sent", result: { alreadyExisted: true }, answered: true };
     }
     const error = `${err.status} ${err.code}: ${err.message}`;
+    const answered = err.status > 0; // status 0: a network failure, or no call made
     // An update can overtake its card's create (claimed in the same batch or by another replica): try again later.
-    if (row.kind === "card.update" && err.code === "param.cardNotExist") return { kind: "retry", error };
-    return err.retryable ? { kind: "retry", error } : { kind: "dead", error };
+    if (row.kind === "card.update" && err.code === "param.cardNotExist") return { kind: "retry", error, answered };
+    return { kind: err.retryable ? "retry" : "dead", error, answered };
   }
 }
 
