@@ -26,6 +26,15 @@ async function schemaSql(): Promise<string> {
  */
 const INDEXES_BEYOND_SCHEMA = [
   {
+    // The outbox claim's per-API queue of unfinished rows (outbox-rows.ts claimDue), migration
+    // 20261124010000_outbox_due.
+    tablename: "outbox_message",
+    indexname: "outbox_message_due_idx",
+    indexdef:
+      "CREATE INDEX outbox_message_due_idx ON public.outbox_message USING btree (api, id) " +
+      "WHERE (status = ANY (ARRAY['PENDING'::\"OutboxStatus\", 'SENDING'::\"OutboxStatus\"]))",
+  },
+  {
     // The outbox claim's per-card / per-chat order check (outbox-rows.ts ORDER_KEY), migration
     // 20261123060000_outbox_order.
     tablename: "outbox_message",

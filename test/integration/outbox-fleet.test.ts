@@ -1,11 +1,17 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
+import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Database, openDatabase } from "../../src/db/database.ts";
 import type { Emulator } from "../../src/dingtalk/emulator/emulator-types.ts";
 import { maxInWindow } from "../../src/dingtalk/emulator/request-log.ts";
 import { API } from "../../src/dingtalk/openapi-client.ts";
-import { createFleetRateLimiter, spacingMs } from "../../src/dingtalk/outbox/fleet-rate-limiter.ts";
+import {
+  APPLY_SHRINKS_SQL,
+  applyShrinks,
+  createFleetRateLimiter,
+  spacingMs,
+} from "../../src/dingtalk/outbox/fleet-rate-limiter.ts";
 import { listOutbox } from "../../src/dingtalk/outbox/outbox-routes.ts";
 import { type OutboxWorker, startOutboxWorker } from "../../src/dingtalk/outbox/outbox-worker.ts";
 import { APP, startTestEmulator } from "../fixtures/dingtalk/emulator-app.ts";
@@ -96,6 +102,27 @@ describe("outbox fleet", () => {
     expect(Math.min(...gaps)).toBeGreaterThanOrEqual(spacingMs({ qps }) - 0.001);
     // Each slot resolved no earlier than its time (local and database clocks are one clock here).
     expect(Math.min(...slots.map((s) => s.startAt - (s.until - 1000 - marginMs)))).toBeGreaterThanOrEqual(-1);
+  });
+
+  it("shrinks slot ends in SQL exactly as applyShrinks does, equal ends included", async () => {
+    const db = track(await createOutboxTestDatabase(), (d) => d.close());
+    const end = fc.integer({ min: 1, max: 6 }).map((n) => 1000 + n * 100); // few values: many equal ends
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(end, { maxLength: 12 }),
+        fc.array(fc.record({ from: end, to: end }), { maxLength: 8 }),
+        async (live, shrinks) => {
+          const [row] = await db.sql.query<{ live: number[] }>(APPLY_SHRINKS_SQL, [
+            live,
+            shrinks.map((x) => x.from),
+            shrinks.map((x) => x.to),
+          ]);
+          const sorted = (xs: number[]) => xs.map(Number).sort((a, b) => a - b);
+          expect(sorted(row!.live)).toEqual(sorted(applyShrinks(live, shrinks)));
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 
   it("ends a slot a second after its call's answer, in the database, so the next slot comes sooner", async () => {

@@ -5,8 +5,10 @@ import { GENERIC_APOLOGY } from "../../src/dingtalk/inbound/bot-errors.ts";
 import { API } from "../../src/dingtalk/openapi-client.ts";
 import { enqueue } from "../../src/dingtalk/outbox/enqueue.ts";
 import { CLAIM_SQL, claimDue } from "../../src/dingtalk/outbox/outbox-rows.ts";
+import { startOutboxWorker } from "../../src/dingtalk/outbox/outbox-worker.ts";
 import { targetCardBody } from "../fixtures/dingtalk/emulator-app.ts";
-import { createTestDatabase } from "../helpers/test-db.ts";
+import { enqueueCards, testClient } from "../helpers/outbox-fixtures.ts";
+import { createTestDatabase, silentLog } from "../helpers/test-db.ts";
 import { type InboundHarness, recordEffect, startInboundHarness } from "./inbound-harness.ts";
 
 let h: InboundHarness | undefined;
@@ -42,7 +44,7 @@ describe("chat replies are outbox rows of the handler's transaction", () => {
     const [row] = await h.outbox();
     expect(row).toMatchObject({ idempotencyKey: `reply:${msgId}:0`, kind: "session.reply", status: "PENDING" });
     // A worker claims it and dies before the HTTP call (lease 1 ms, nothing sent).
-    expect(await claimDue(h.db.sql, 10, 1)).toHaveLength(1);
+    expect(await claimDue(h.db.sql, new Map([[API.sessionReply, 10]]), 1)).toHaveLength(1);
     expect(sessionReplies()).toEqual([]);
 
     await h.startWorker().drain(); // the restarted process
@@ -83,6 +85,24 @@ describe("chat replies are outbox rows of the handler's transaction", () => {
     await h.worker()!.drain();
     expect(await h.outbox()).toHaveLength(1);
     expect(sessionReplies()).toEqual(["已记录"]);
+  });
+
+  it("a chat reply goes out while a fan-out of cards is still being sent, not after it", async () => {
+    h = await startInboundHarness({ worker: false });
+    h.bot.onText((ctx) => ctx.reply("已记录"));
+    await enqueueCards(h.db, 40);
+    // 10 calls a second per API: the 40 cards take 4 s. The reply has its own API, limit and place in line.
+    const worker = startOutboxWorker({ db: h.db, client: testClient(h.emulator), qps: 10, log: silentLog });
+    try {
+      await vi.waitFor(() => expect(h?.emulator.listCards().length).toBeGreaterThan(0), { timeout: 10_000 });
+      await h.emulator.waitForAck(h.emulator.sendText("rep1101", "本周完成35万")!);
+      await vi.waitFor(() => expect(sessionReplies()).toEqual(["已记录"]), { timeout: 10_000 });
+      expect(h.emulator.listCards().length).toBeLessThan(40);
+      await worker.drain();
+    } finally {
+      await worker.stop();
+    }
+    expect(h.emulator.listCards()).toHaveLength(40);
   });
 
   it("the replies of one chat arrive in the order they were stored, even when claimed together", async () => {
@@ -180,12 +200,16 @@ describe("card updates through the outbox", () => {
   });
 });
 
-describe("the order index (migration 20261123060000_outbox_order)", () => {
-  it("the claim checks order with an index probe, not a scan", async () => {
+describe("the claim's indexes (migrations 20261123060000_outbox_order, 20261124010000_outbox_due)", () => {
+  it("the claim reads only unfinished rows and checks order with an index probe, not a scan", async () => {
     const db = await createTestDatabase();
     try {
-      // A big fan-out in flight: 3000 creates being sent, an update queued behind each.
+      // A long history of sent rows, then a big fan-out in flight: 3000 creates being sent, an update queued
+      // behind each.
       await db.sql.exec(`
+        INSERT INTO outbox_message (idempotency_key, kind, api, payload, status)
+        SELECT 's' || i, 'card.createAndDeliver', 'x', jsonb_build_object('outTrackId', 'old-' || i), 'SENT'
+        FROM generate_series(1, 30000) i;
         INSERT INTO outbox_message (idempotency_key, kind, api, payload, status, lease_until)
         SELECT 'c' || i, 'card.createAndDeliver', 'x', jsonb_build_object('outTrackId', 'card-' || i), 'SENDING',
           now() + interval '1 hour'
@@ -193,10 +217,13 @@ describe("the order index (migration 20261123060000_outbox_order)", () => {
         INSERT INTO outbox_message (idempotency_key, kind, api, payload)
         SELECT 'u' || i, 'card.update', 'x', jsonb_build_object('outTrackId', 'card-' || i) FROM generate_series(1, 3000) i;
         ANALYZE outbox_message;`);
-      const rows = await db.sql.query(`EXPLAIN ${CLAIM_SQL.replaceAll("$1", "20").replaceAll("$2", "60000")}`);
+      const claim = CLAIM_SQL.replaceAll("$1", "ARRAY['x']").replaceAll("$2", "60000").replaceAll("$3", "ARRAY[20]");
+      const rows = await db.sql.query(`EXPLAIN ${claim}`);
       const plan = rows.map((r) => Object.values(r as Record<string, string>)[0]).join("\n");
       expect(plan).toMatch(/Index Scan using outbox_message_order_key_idx on outbox_message e/);
-      expect(await claimDue(db.sql, 20, 60_000)).toEqual([]); // every update waits for its card
+      expect(plan).toMatch(/Index Scan using outbox_message_due_idx on outbox_message m/);
+      expect(plan).not.toMatch(/Seq Scan/);
+      expect(await claimDue(db.sql, new Map([["x", 20]]), 60_000)).toEqual([]); // every update waits for its card
     } finally {
       await db.close();
     }

@@ -26,7 +26,7 @@ export interface SessionReplyPayload {
 }
 export type OutboxKind = keyof OutboxPayloads;
 
-/** The rate-limit bucket of each kind (DingTalk limits per app per API). */
+/** The rate-limit bucket of each kind (DingTalk limits per app per API); the worker claims per bucket. */
 export const KIND_API: Record<OutboxKind, string> = {
   "card.createAndDeliver": API.createAndDeliver,
   "card.update": API.updateCard,
@@ -42,8 +42,6 @@ export interface EnqueueInput<K extends OutboxKind = OutboxKind> {
   idempotencyKey: string;
   kind: K;
   payload: OutboxPayloads[K];
-  /** Rate-limit bucket; default the kind's API. */
-  api?: string;
 }
 
 /**
@@ -56,7 +54,7 @@ export async function enqueue<K extends OutboxKind>(
   input: EnqueueInput<K>,
 ): Promise<boolean> {
   const prisma: Tx = "prisma" in target ? target.prisma : target;
-  const api = input.api ?? KIND_API[input.kind];
+  const api = KIND_API[input.kind];
   const inserted = await prisma.$executeRaw`
     INSERT INTO outbox_message (idempotency_key, kind, api, payload)
     VALUES (${input.idempotencyKey}, ${input.kind}, ${api}, ${JSON.stringify(input.payload)}::jsonb)

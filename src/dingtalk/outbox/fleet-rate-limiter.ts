@@ -53,15 +53,21 @@ export function spacingMs(req: Pick<GrantRequest, "qps">): number {
 }
 
 /**
- * Applies shrinks to the slots' ends. An end shared by two slots is left alone: the shrink may be the other
- * slot's, and shrinking the wrong one could end a slot before its call arrived.
+ * Applies shrinks to the slots' ends: each shrink to one end equal to its `from`. The ends are a multiset (two
+ * slots may end at the same time); whichever of two equal ends a shrink replaces, the multiset is the same, so
+ * replacing one occurrence per shrink is exact. A shrink that would not shorten is ignored.
  */
-export function applyShrinks(live: number[], shrinks: readonly Shrink[]): number[] {
-  if (shrinks.length === 0) return live;
-  return live.map((u) => {
-    const s = shrinks.find((x) => x.from === u);
-    return s && s.to < u && live.filter((v) => v === u).length === 1 ? s.to : u;
-  });
+export function applyShrinks(live: readonly number[], shrinks: readonly Shrink[]): number[] {
+  const out = [...live];
+  const done = new Set<number>();
+  for (const { from, to } of shrinks) {
+    if (!(to < from)) continue;
+    const i = out.findIndex((u, k) => u === from && !done.has(k));
+    if (i < 0) continue;
+    out[i] = to;
+    done.add(i);
+  }
+  return out;
 }
 
 /**
@@ -247,11 +253,12 @@ interface TakeRow {
   live: number[] | null;
 }
 
-/** `applyShrinks` in SQL: the ends in `live`, each shrunk by the pair ($from[i], $to[i]) that names it. */
+/** `applyShrinks` in SQL: the k-th shrink from a value replaces the k-th end equal to it. */
 const shrunk = (live: string, from: string, to: string) => `ARRAY(
-  SELECT CASE WHEN k.n < u AND (SELECT count(*) FROM unnest(${live}) v WHERE v = u) = 1 THEN k.n ELSE u END
-  FROM unnest(${live}) u LEFT JOIN LATERAL (
-    SELECT x.n FROM unnest(${from}::float8[], ${to}::float8[]) x(o, n) WHERE x.o = u LIMIT 1) k ON true)`;
+  SELECT COALESCE(x.n, l.u)
+  FROM (SELECT u, row_number() OVER (PARTITION BY u) AS k FROM unnest(${live}) u) l
+  LEFT JOIN (SELECT o, n, row_number() OVER (PARTITION BY o) AS k
+             FROM unnest(${from}::float8[], ${to}::float8[]) t(o, n) WHERE n < o) x ON x.o = l.u AND x.k = l.k)`;
 
 // $1 api, $2 qps, $3 margin ms, $4 spacing ms, $5 ahead ms, $6/$7 shrinks (from, to); mirrors decideGrant.
 // Refused (no update, shrinks not applied) when the slot is too far ahead: then the outer SELECT reports the
@@ -279,6 +286,9 @@ t AS (
 )
 SELECT c.ms AS now, t.at, t.until, r.last_at, r.live
 FROM c LEFT JOIN t ON true LEFT JOIN rate_slots r ON r.api = $1`;
+
+/** `applyShrinks` as a query ($1 ends, $2/$3 shrinks), for the test that the two agree. */
+export const APPLY_SHRINKS_SQL = `SELECT ${shrunk("$1::float8[]", "$2", "$3")} AS live`;
 
 // $1 api, $2/$3 shrinks (from, to), outside a take.
 const SHRINK_SQL = `UPDATE rate_slots SET live = ${shrunk("live", "$2", "$3")} WHERE api = $1`;

@@ -27,25 +27,33 @@ export const ORDER_KEY = (alias: string) =>
 const WEBHOOK_EXPIRED = `kind = 'session.reply' AND payload->'fallback' IS NOT NULL
   AND (payload->>'expiresAt')::float8 <= extract(epoch FROM now()) * 1000 + $2::float8 + 5000`;
 
+/** How many rows to claim for each API (rate-limit bucket). */
+export type ClaimWants = ReadonlyMap<string, number>;
+
 /**
- * Claims up to `limit` rows that are due, or whose sender's lease ran out (it crashed or hung). SKIP LOCKED lets
- * several replicas claim side by side without waiting for or double-claiming each other's rows; `attempts` is
- * bumped here, so it also fences a sender whose lease was taken over (see the `mark*` functions).
+ * Claims, for each API in `wants`, up to that many rows that are due, or whose sender's lease ran out (it crashed
+ * or hung). Per API, so that a chat reply never waits behind a fan-out of cards: each API has its own rate
+ * limit, and its rows their own place in line. SKIP LOCKED lets several replicas claim side by side without
+ * waiting for or double-claiming each other's rows; `attempts` is bumped here, so it also fences a sender whose
+ * lease was taken over (see the `mark*` functions).
  *
  * Order: a card update waits while an earlier row of the same card is unfinished, so it never overtakes its
  * card's create or an earlier update; a chat reply likewise waits for the earlier replies of its chat. Creates
  * and other messages are not checked (a create is a card's first row). The check is an index probe per
- * candidate (see {@link ORDER_KEY}).
+ * candidate (see {@link ORDER_KEY}); the candidates of an API come from the partial index on unfinished rows
+ * (`outbox_message_due_idx`, migration 20261124010000_outbox_due), so sent history is never scanned.
  *
  * Fallback: a session reply claimed too late for its webhook becomes the `robot.batchSend` stored in its
  * payload (DESIGN §4), here rather than in the sender so that the row is rate-limited as what it is. The
  * original webhook stays in the payload as `expiredSessionWebhook`.
  */
-export function claimDue(sql: SqlRunner, limit: number, leaseMs: number): Promise<OutboxRow[]> {
-  return sql.query<OutboxRow>(CLAIM_SQL, [limit, leaseMs]);
+export function claimDue(sql: SqlRunner, wants: ClaimWants, leaseMs: number): Promise<OutboxRow[]> {
+  const asked = [...wants].filter(([, n]) => n > 0);
+  if (asked.length === 0) return Promise.resolve([]);
+  return sql.query<OutboxRow>(CLAIM_SQL, [asked.map(([api]) => api), leaseMs, asked.map(([, n]) => n)]);
 }
 
-/** The claim statement ($1 limit, $2 lease ms); exported for the EXPLAIN test. */
+/** The claim statement ($1 APIs, $2 lease ms, $3 rows per API); exported for the EXPLAIN test. */
 export const CLAIM_SQL = `
 UPDATE outbox_message SET status = 'SENDING', lease_until = now() + $2::float8 * interval '1 millisecond',
   attempts = attempts + 1,
@@ -56,12 +64,14 @@ UPDATE outbox_message SET status = 'SENDING', lease_until = now() + $2::float8 *
       'expiredSessionWebhook', payload->'url')
     ELSE payload END
 WHERE id IN (
-  SELECT m.id FROM outbox_message m
-  WHERE ((m.status = 'PENDING' AND m.next_attempt_at <= now()) OR (m.status = 'SENDING' AND m.lease_until < now()))
-    AND NOT (m.kind IN ('card.update', 'session.reply') AND EXISTS (
-      SELECT 1 FROM outbox_message e
-      WHERE e.status IN ('PENDING', 'SENDING') AND ${ORDER_KEY("e")} = ${ORDER_KEY("m")} AND e.id < m.id))
-  ORDER BY m.id LIMIT $1 FOR UPDATE OF m SKIP LOCKED)
+  SELECT c.id FROM unnest($1::text[], $3::int[]) AS q(api, n) CROSS JOIN LATERAL (
+    SELECT m.id FROM outbox_message m
+    WHERE m.api = q.api AND m.status IN ('PENDING', 'SENDING')
+      AND ((m.status = 'PENDING' AND m.next_attempt_at <= now()) OR (m.status = 'SENDING' AND m.lease_until < now()))
+      AND NOT (m.kind IN ('card.update', 'session.reply') AND EXISTS (
+        SELECT 1 FROM outbox_message e
+        WHERE e.status IN ('PENDING', 'SENDING') AND ${ORDER_KEY("e")} = ${ORDER_KEY("m")} AND e.id < m.id))
+    ORDER BY m.id LIMIT q.n FOR UPDATE OF m SKIP LOCKED) c)
 RETURNING id, idempotency_key, kind, api, payload, status, attempts`;
 
 // Each mark applies only while the row is still this claim's (same attempts, still SENDING).

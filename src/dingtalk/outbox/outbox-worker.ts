@@ -4,6 +4,7 @@ import type { Logger } from "../../lib/logger.ts";
 import { errText } from "../access-token.ts";
 import type { OpenApiClient } from "../openapi-client.ts";
 import { createDelayMeter, localNow } from "./delay-meter.ts";
+import { KIND_API } from "./enqueue.ts";
 import { createFleetRateLimiter, type Slot } from "./fleet-rate-limiter.ts";
 import { backoffMs, claimDue, countUnfinished, markDead, markRetry, markSent, type OutboxRow } from "./outbox-rows.ts";
 import { type SendOutcome, sendOutboxRow } from "./send-outbox-row.ts";
@@ -14,7 +15,7 @@ export interface OutboxWorkerOptions {
   /** Per-API calls per second for the whole fleet (DINGTALK_QPS); every replica must use the same value. */
   qps: number;
   log: Logger;
-  /** Rows claimed at once and sent concurrently (default 20). */
+  /** Rows claimed per API at once (default 20); up to twice as many are in flight, waiting for slots. */
   batchSize?: number;
   /** A row is dead after this many attempts (default 8). */
   maxAttempts?: number;
@@ -33,7 +34,7 @@ export interface OutboxWorkerOptions {
 }
 
 export interface OutboxWorker {
-  /** Finishes the sends in flight, then stops claiming. */
+  /** Stops claiming, then finishes the sends in flight. */
   stop(): Promise<void>;
   /** Resolves once no row is PENDING or SENDING (for tests and benchmarks). */
   drain(): Promise<void>;
@@ -58,7 +59,6 @@ export function startOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
     meter: createDelayMeter({ minMarginMs: opts.minRateMarginMs ?? 10 }),
   });
   let stopped = false;
-  let idle: AbortController | null = null;
 
   /** Null when the lease ran out while waiting: the row is left for whoever claims it next. */
   const waitForSlot = async (row: OutboxRow, leaseEnd: number): Promise<Slot | null> => {
@@ -101,33 +101,65 @@ export function startOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
     return markDead(db.sql, row, outcome.error);
   };
 
-  const runBatch = async (): Promise<number> => {
+  // Rows claimed and not yet finished, per API: each API is claimed for on its own (see claimDue), up to `cap`
+  // rows, refilled when half are done, so the next rows are waiting for their slots before the last ones go
+  // out: no pause between batches, whatever a claim or a mark costs (a WAL flush on a busy disk).
+  const cap = 2 * batchSize;
+  const apis = [...new Set(Object.values(KIND_API))];
+  const inFlight = new Map<string, number>(apis.map((api) => [api, 0]));
+  const running = new Set<Promise<void>>();
+  let nudged = false;
+  let idle: AbortController | null = null;
+  /** Claim again now rather than after the poll period. */
+  const nudge = () => {
+    nudged = true;
+    idle?.abort();
+  };
+
+  const dispatch = (row: OutboxRow, leaseEnd: number) => {
+    const api = row.api; // as claimed: a reply past its webhook is now a batchSend
+    inFlight.set(api, (inFlight.get(api) ?? 0) + 1);
+    const done = processRow(row, leaseEnd)
+      // A row whose mark failed stays SENDING and is claimed again after its lease: nothing is lost.
+      .catch((err) => log.error({ err }, "outbox: could not record a send's outcome"))
+      .finally(() => {
+        running.delete(done);
+        const left = (inFlight.get(api) ?? 1) - 1;
+        inFlight.set(api, left);
+        // Room for more of this API, or a row waiting behind this one (the next update of a card, the next
+        // reply of a chat) may now be due.
+        if (left <= cap / 2) nudge();
+      });
+    running.add(done);
+  };
+
+  const claim = async (): Promise<void> => {
+    const wants = new Map<string, number>();
+    for (const api of apis) {
+      const n = inFlight.get(api) ?? 0;
+      if (n <= cap / 2) wants.set(api, cap - n);
+    }
     const claimedAt = Date.now();
-    const rows = await claimDue(db.sql, batchSize, leaseMs);
+    const rows = await claimDue(db.sql, wants, leaseMs);
     // Stop 1 s short of the lease so clock skew against the database cannot make two senders overlap.
     const leaseEnd = claimedAt + leaseMs - 1000;
-    const results = await Promise.allSettled(rows.map((row) => processRow(row, leaseEnd)));
-    for (const r of results) {
-      // A row whose mark failed stays SENDING and is claimed again after its lease: nothing is lost.
-      if (r.status === "rejected") log.error({ err: r.reason }, "outbox: could not record a send's outcome");
-    }
-    return rows.length;
+    for (const row of rows) dispatch(row, leaseEnd);
   };
 
   const loop = (async () => {
     while (!stopped) {
-      let claimed = 0;
+      nudged = false;
       try {
-        claimed = await runBatch();
+        await claim();
       } catch (err) {
         log.error({ err }, "outbox: claiming rows failed; check the database connection");
       }
-      if (claimed === 0 && !stopped) {
-        idle = new AbortController();
-        await sleep(pollMs, undefined, { signal: idle.signal }).catch(() => undefined);
-        idle = null;
-      }
+      if (nudged || stopped) continue;
+      idle = new AbortController();
+      await sleep(pollMs, undefined, { signal: idle.signal }).catch(() => undefined);
+      idle = null;
     }
+    await Promise.all(running);
   })();
 
   return {
@@ -136,9 +168,7 @@ export function startOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
       idle?.abort();
       await loop;
     },
-    wake() {
-      idle?.abort();
-    },
+    wake: nudge,
     async drain() {
       while ((await countUnfinished(db.sql)) > 0) await sleep(Math.min(pollMs, 100));
     },
