@@ -111,10 +111,13 @@ describe("decideGrant (fleet rate limiter)", () => {
   it("shrinks one end per answer (equal ends are interchangeable), and never lengthens one", () => {
     expect(applyShrinks([1000, 1200, 1400], [{ from: 1200, to: 1100 }])).toEqual([1000, 1100, 1400]);
     expect(applyShrinks([1000, 1200, 1200], [{ from: 1200, to: 1100 }])).toEqual([1000, 1100, 1200]);
-    const both = applyShrinks([1200, 1000, 1200], [
-      { from: 1200, to: 1100 },
-      { from: 1200, to: 1150 },
-    ]);
+    const both = applyShrinks(
+      [1200, 1000, 1200],
+      [
+        { from: 1200, to: 1100 },
+        { from: 1200, to: 1150 },
+      ],
+    );
     expect(both).toEqual([1100, 1000, 1150]);
     expect(applyShrinks([1000, 1200], [{ from: 1200, to: 1300 }])).toEqual([1000, 1200]);
     expect(applyShrinks([1000, 1200], [{ from: 900, to: 800 }])).toEqual([1000, 1200]);
