@@ -2,6 +2,7 @@
  * bench:fanout — N target cards (default 2000, `--cards N`) through the outbox to the DingTalk emulator.
  * 1. At the emulator's 20 QPS limit: total time ÷ the physical floor (N ÷ 20 s), throttled (403) answers,
  *    duplicated and lost cards, and the most calls seen in any sliding second.
+ *    `--stall-ms M` blocks the bot's thread M ms every second during this run.
  * 2. With no limit: sustained cards/s while a producer enqueues, and p50/p99 enqueue → sent latency.
  * Once per engine (PGlite, PostgreSQL) via runPerEngine. The emulator runs in a process of its own
  * (src/dingtalk/emulator/main.ts): in the bench's process, the in-process PGlite's event-loop stalls would delay
@@ -16,7 +17,15 @@ import { startOutboxWorker } from "../src/dingtalk/outbox/outbox-worker.ts";
 import { createLogger } from "../src/lib/logger.ts";
 import { peakRssMb, runPerEngine, timed } from "./bench-util.ts";
 
-const { values } = parseArgs({ options: { child: { type: "boolean" }, cards: { type: "string", default: "2000" } } });
+const { values } = parseArgs({
+  options: {
+    child: { type: "boolean" },
+    cards: { type: "string", default: "2000" },
+    // Blocks the bot's thread this long every second during the 20 QPS run (a GC pause, a big import, PGlite
+    // statements): the limiter must keep its pace through stalls.
+    "stall-ms": { type: "string", default: "0" },
+  },
+});
 const APP = { clientId: "dingbenchapp", clientSecret: "bench-secret" };
 const QPS = 20;
 const log = createLogger("silent");
@@ -56,12 +65,19 @@ async function throttled(db: Database, em: EmulatorProcess, n: number): Promise<
   await enqueueCards(db, "limited", n);
   const client = createOpenApiClient({ apiBase: em.url, ...APP, robotCode: APP.clientId });
   const worker = startOutboxWorker({ db, client, qps: QPS, log, pollMs: 20 });
+  const stallMs = Number(values["stall-ms"]);
+  const stalls = setInterval(() => {
+    const end = performance.now() + stallMs;
+    while (performance.now() < end); // the thread is busy: no timers, no I/O
+  }, 1000);
+  if (stallMs === 0) clearInterval(stalls);
   const { seconds } = await timed(() => worker.drain());
+  clearInterval(stalls);
   await worker.stop();
   const { statuses, lost, duplicates } = await tally(em, n);
   const floor = n / QPS;
   console.log(
-    `  at ${QPS} QPS: ${n} cards in ${seconds.toFixed(1)} s = ${(seconds / floor).toFixed(2)} × the floor (${floor} s);` +
+    `  at ${QPS} QPS${stallMs ? ` (thread blocked ${stallMs} ms every second)` : ""}: ${n} cards in ${seconds.toFixed(1)} s = ${(seconds / floor).toFixed(2)} × the floor (${floor} s);` +
       ` 403 answers ${statuses[403] ?? 0}, duplicates ${duplicates}, lost ${lost},` +
       ` max calls in a sliding second ${await em.maxRequestsInWindow(API.createAndDeliver, 1000)}`,
   );
@@ -106,4 +122,4 @@ async function child(): Promise<void> {
 }
 
 if (values.child) await child();
-else await runPerEngine(import.meta.url, ["--cards", String(values.cards)]);
+else await runPerEngine(import.meta.url, ["--cards", String(values.cards), "--stall-ms", String(values["stall-ms"])]);
