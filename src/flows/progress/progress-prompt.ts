@@ -2,9 +2,16 @@ import type { TProgressCardInput } from "../../../cards/progress.ts";
 import type { Database, Tx } from "../../db/database.ts";
 import { addDays, type Calendar, localDateTime, periodRange } from "../../domain/calendar.ts";
 import { EVALUATION_TIME, evaluationDay } from "../../domain/job-schedules.ts";
-import { expectedForPeriod, expectedToDate } from "../../domain/phasing.ts";
+import { expectedToDate } from "../../domain/phasing.ts";
 import { remainingWorkingPeriods, requiredRunRate } from "../../domain/run-rate.ts";
 import { planNotFound } from "../../plans/plan-errors.ts";
+import {
+  type FigureInForce,
+  figuresInForce,
+  IN_FORCE_ORDER,
+  leafPeriodTarget,
+  ownerLeaves,
+} from "./progress-queries.ts";
 
 /** One person's prompt: what the card shows, and their figure for the period when they already gave one. */
 export interface ProgressPrompt {
@@ -31,22 +38,14 @@ export async function progressPromptInputs(
   const plan = await db.plan.findUnique({ where: { id: a.planId } });
   if (!plan) throw planNotFound(a.planId);
   const { from } = periodRange(a.period);
-  const leaves = await db.$queryRawUnsafe<{ user_id: string; name: string; months: string[] }[]>(
-    `SELECT t.owner_user_id AS user_id, s.name, array_agg(m.amount::text ORDER BY m.month) AS months
-       FROM target t JOIN staff s ON s.user_id = t.owner_user_id JOIN target_month m ON m.target_id = t.id
-      WHERE t.plan_id = $1 AND t.state <> 'ARCHIVED' AND s.active AND ($2::text IS NULL OR t.owner_user_id = $2)
-        AND NOT EXISTS (SELECT 1 FROM target c WHERE c.parent_id = t.id AND c.state <> 'ARCHIVED')
-      GROUP BY t.id, t.owner_user_id, s.name`,
-    a.planId,
-    a.userId ?? null,
-  );
+  const leaves = (await ownerLeaves(db, a.planId, a.userId)).filter((l) => l.active);
   // The figure in force per earlier period (IMPORT beats SELF_REPORT, latest wins), summed per person.
   const actuals = await db.$queryRawUnsafe<{ user_id: string; ytd: string }[]>(
     `SELECT user_id, sum(amount)::text AS ytd FROM (
        SELECT DISTINCT ON (user_id, period) user_id, amount FROM progress_entry
         WHERE plan_id = $1 AND metric = $2::"Metric" AND period LIKE $3 AND period < $4
           AND ($5::text IS NULL OR user_id = $5)
-        ORDER BY user_id, period, (source = 'IMPORT') DESC, id DESC) latest
+        ORDER BY user_id, period, ${IN_FORCE_ORDER}) latest
      GROUP BY user_id`,
     a.planId,
     plan.metric,
@@ -55,47 +54,32 @@ export async function progressPromptInputs(
     a.userId ?? null,
   );
   const ytdActual = new Map(actuals.map((r) => [r.user_id, BigInt(r.ytd)]));
-  const current = await db.$queryRawUnsafe<
-    { user_id: string; amount: string; new_customers: number | null; at: Date }[]
-  >(
-    `SELECT DISTINCT ON (user_id) user_id, amount::text AS amount, new_customers, created_at AS at FROM progress_entry
-      WHERE plan_id = $1 AND metric = $2::"Metric" AND period = $3 AND ($4::text IS NULL OR user_id = $4)
-      ORDER BY user_id, (source = 'IMPORT') DESC, id DESC`,
-    a.planId,
-    plan.metric,
-    a.period,
-    a.userId ?? null,
-  );
-  const reported = new Map(
-    current.map((r) => [
-      r.user_id,
-      {
-        amount: BigInt(r.amount),
-        newCustomers: r.new_customers === null ? undefined : BigInt(r.new_customers),
-        at: new Date(r.at),
-      },
-    ]),
-  );
+  const current = await figuresInForce(db, {
+    planId: a.planId,
+    metric: plan.metric,
+    period: a.period,
+    userId: a.userId,
+  });
   const remaining = remainingWorkingPeriods(a.period, plan.fiscalYear, a.calendar);
   const dueAt = localDateTime(evaluationDay(a.period, a.calendar), EVALUATION_TIME, plan.timezone);
   const byOwner = new Map<string, TProgressCardInput>();
   for (const leaf of leaves) {
-    const months = leaf.months.map(BigInt);
-    const p = byOwner.get(leaf.user_id) ?? {
-      owner: { userId: leaf.user_id, name: leaf.name },
+    const months = leaf.months;
+    const p = byOwner.get(leaf.userId) ?? {
+      owner: { userId: leaf.userId, name: leaf.name },
       metric: plan.metric,
       period: a.period,
       periodTarget: 0n,
       annualTarget: 0n,
-      ytdActual: ytdActual.get(leaf.user_id) ?? 0n,
+      ytdActual: ytdActual.get(leaf.userId) ?? 0n,
       ytdTarget: 0n,
       requiredRunRate: 0n,
       dueAt,
     };
-    p.periodTarget += expectedForPeriod(months, plan.fiscalYear, a.period, a.calendar);
+    p.periodTarget += leafPeriodTarget(leaf, plan.fiscalYear, a.period, a.calendar);
     p.annualTarget += months.reduce((s, m) => s + m, 0n);
     p.ytdTarget += expectedToDate(months, plan.fiscalYear, addDays(from, -1), a.calendar);
-    byOwner.set(leaf.user_id, p);
+    byOwner.set(leaf.userId, p);
   }
   const prompts = [...byOwner.values()].map((p) => ({
     input: {
@@ -106,7 +90,12 @@ export async function progressPromptInputs(
         remainingPeriods: remaining,
       }),
     },
-    reported: reported.get(p.owner.userId) ?? null,
+    reported: reportedFigure(current.get(p.owner.userId)),
   }));
   return prompts.sort((x, y) => x.input.owner.userId.localeCompare(y.input.owner.userId));
+}
+
+function reportedFigure(f: FigureInForce | undefined): ProgressPrompt["reported"] {
+  if (!f) return null;
+  return { amount: f.amount, newCustomers: f.newCustomers === null ? undefined : BigInt(f.newCustomers), at: f.at };
 }

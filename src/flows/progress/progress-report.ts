@@ -3,10 +3,10 @@ import type { TProgressCardInput } from "../../../cards/progress.ts";
 import type { Tx } from "../../db/database.ts";
 import { type Calendar, parsePeriodKey } from "../../domain/calendar.ts";
 import { formatAmount, groupDigits } from "../../domain/format-amount.ts";
-import { expectedForPeriod } from "../../domain/phasing.ts";
 import type { Plan, ProgressPending } from "../../generated/prisma/client.ts";
 import { AppError } from "../../lib/errors.ts";
 import { progressPromptInputs } from "./progress-prompt.ts";
+import { insertProgressEntry, leafPeriodTarget, ownerLeaves } from "./progress-queries.ts";
 
 /**
  * The parts of reporting progress that chat and the card share (STYLE.md §4: one rule, one place): the owner's
@@ -59,26 +59,15 @@ export async function promptInputFor(
 }
 
 /**
- * The owner's target for the period alone (what the absurd-figure check needs): each of their leaves' months,
- * by working days, as plan-progress.ts and the prompt card compute it — in one query, without the year to date.
+ * The owner's target for the period alone (what the absurd-figure check needs), as plan-progress.ts and the
+ * prompt card compute it (progress-queries.ts), without the year to date.
  */
 export async function periodTargetOf(
   tx: Tx,
   a: { plan: ReportPlan; userId: string; period: string; calendar: Calendar },
 ): Promise<bigint> {
-  const leaves = await tx.$queryRawUnsafe<{ months: string[] }[]>(
-    `SELECT array_agg(m.amount::text ORDER BY m.month) AS months
-       FROM target t JOIN target_month m ON m.target_id = t.id
-      WHERE t.plan_id = $1 AND t.owner_user_id = $2 AND t.state <> 'ARCHIVED'
-        AND NOT EXISTS (SELECT 1 FROM target c WHERE c.parent_id = t.id AND c.state <> 'ARCHIVED')
-      GROUP BY t.id`,
-    a.plan.id,
-    a.userId,
-  );
-  return leaves.reduce(
-    (sum, l) => sum + expectedForPeriod(l.months.map(BigInt), a.plan.fiscalYear, a.period, a.calendar),
-    0n,
-  );
+  const leaves = await ownerLeaves(tx, a.plan.id, a.userId);
+  return leaves.reduce((sum, l) => sum + leafPeriodTarget(l, a.plan.fiscalYear, a.period, a.calendar), 0n);
 }
 
 /**
@@ -101,10 +90,9 @@ export function timesTargetText(a: { amountText: string; refWord: string; period
 }
 
 /**
- * Stores a self-report (latest wins, history kept); an unchanged repeat of the figure in force stores nothing,
- * as in recordProgress. The callers have checked what recordProgress checks for an import — a published plan,
- * a person who owns a target in it (chat: the plans query; card: the prompt input) and a period of its
- * cadence — so this is one statement: a report is on the path of every chat message (bench:inbound).
+ * Stores a self-report (latest wins, history kept; an unchanged repeat stores nothing: insertProgressEntry, as
+ * for an import). The callers have checked what recordProgress checks for an import — a published plan, a
+ * person who owns a target in it (chat: the plans query; card: the prompt input) and a period of its cadence.
  * The caller drops what was waiting for confirmation: chat all of the person's held figures on any new one,
  * the card the one for its period.
  * @throws AppError VALIDATION when the period is outside the plan's fiscal year ("上周" in the first week).
@@ -113,25 +101,17 @@ export async function storeReport(tx: Tx, r: ReportFigures, origin: string): Pro
   if (parsePeriodKey(r.period).year !== r.plan.fiscalYear) {
     throw new AppError("VALIDATION", `${r.period} 不在计划“${r.plan.name}”的 ${r.plan.fiscalYear} 年度内，未记录。`);
   }
-  await tx.$executeRawUnsafe(
-    // created_at is when the row is written (clock_timestamp), not when the handler's transaction began (now()).
-    `INSERT INTO progress_entry
-       (plan_id, user_id, period, metric, amount, new_customers, note, source, origin, created_at)
-     SELECT $1, $2, $3, $4::"Metric", $5, $6, $7, 'SELF_REPORT', $8, clock_timestamp()
-      WHERE NOT EXISTS (
-        SELECT 1 FROM (SELECT amount, new_customers FROM progress_entry
-                        WHERE plan_id = $1 AND user_id = $2 AND period = $3 AND metric = $4::"Metric"
-                          AND source = 'SELF_REPORT' ORDER BY id DESC LIMIT 1) latest
-         WHERE latest.amount = $5 AND latest.new_customers IS NOT DISTINCT FROM $6)`,
-    r.plan.id,
-    r.userId,
-    r.period,
-    r.plan.metric,
-    r.amount,
-    r.newCustomers ?? null,
-    r.note?.slice(0, 500) ?? null,
+  await insertProgressEntry(tx, {
+    planId: r.plan.id,
+    userId: r.userId,
+    period: r.period,
+    metric: r.plan.metric,
+    amount: r.amount,
+    newCustomers: r.newCustomers ?? null,
+    note: r.note ?? null,
+    source: "SELF_REPORT",
     origin,
-  );
+  });
 }
 
 /** Holds a figure until it is confirmed; a newer figure for the same person, plan and period replaces it. */

@@ -2,14 +2,15 @@ import type { Database, Tx } from "../../db/database.ts";
 import { parsePeriodKey } from "../../domain/calendar.ts";
 import { type InputProblem, validationError } from "../../lib/errors.ts";
 import type { TProgressEntryInput } from "./progress-input.ts";
+import { insertProgressEntry } from "./progress-queries.ts";
 
 const CADENCE_ZH = { WEEK: "周（如 2026-W14）", MONTH: "月（如 2026-04）", QUARTER: "季度（如 2026-Q2）" };
 
 /**
  * Stores reported figures all-or-nothing: every entry must name a published plan, a period of that plan's
  * cadence and fiscal year, and a person who owns one of its targets; otherwise every problem is listed by
- * index and nothing is written. An entry equal to the one already in force for the same person, period,
- * metric and source is skipped, so a retried import changes nothing.
+ * index and nothing is written. An entry equal to the latest of the same person, period, metric and source is
+ * skipped, so a retried import changes nothing (insertProgressEntry, shared with chat and card reports).
  */
 export async function recordProgress(
   db: Database | Tx,
@@ -54,25 +55,7 @@ export async function recordProgress(
   let created = 0;
   for (const e of entries) {
     const metric = e.metric ?? plans.get(e.planId)!.metric;
-    const latest = await tx.progressEntry.findFirst({
-      where: { planId: e.planId, userId: e.userId, period: e.period, metric, source: e.source },
-      orderBy: { id: "desc" },
-    });
-    if (latest && latest.amount === e.amount && latest.newCustomers === (e.newCustomers ?? null)) continue;
-    await tx.progressEntry.create({
-      data: {
-        planId: e.planId,
-        userId: e.userId,
-        period: e.period,
-        metric,
-        amount: e.amount,
-        newCustomers: e.newCustomers ?? null,
-        note: e.note ?? null,
-        source: e.source,
-        origin,
-      },
-    });
-    created++;
+    if (await insertProgressEntry(tx, { ...e, metric, origin })) created++;
   }
   return { created, unchanged: entries.length - created };
 }
