@@ -58,6 +58,26 @@ describe("exactly once under redelivery (STYLE.md §9)", () => {
     expect(await h.effects()).toBe(1);
   });
 
+  it("a handler can release a choice, so the same click is handled once more (a confirmation)", async () => {
+    h = await startInboundHarness();
+    await h.createCard("target:10:v1:rep1101");
+    let runs = 0;
+    h.bot.onCardAction("target:", async (ctx) => {
+      runs++;
+      await recordEffect(ctx.tx, `submit-${runs}`);
+      if (runs === 1) await ctx.releaseChoice(); // "submit the same figure again to confirm"
+    });
+    const click = () => h!.emulator.clickCard("target:10:v1:rep1101", "rep1101", { action: "submit", amount: "9亿" });
+    await click();
+    await click();
+    const third = await click();
+    expect(runs).toBe(2);
+    expect(await h.effects()).toBe(2);
+    expect(third).toMatchObject({
+      response: { userPrivateData: { cardParamMap: { [CARD_NOTICE_VARIABLE]: ALREADY_HANDLED } } },
+    });
+  });
+
   it("a different choice on the same card is a different action", async () => {
     h = await startInboundHarness();
     await h.createCard("target:8:v1:rep1101");

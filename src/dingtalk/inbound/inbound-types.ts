@@ -89,6 +89,12 @@ export interface CardContext extends BaseContext {
    * through the `CardUpdater` once it commits.
    */
   updateCardLater(update: CardUpdate): Promise<void>;
+  /**
+   * Lets the same person make this same choice on this card again and have it handled (a confirmation: "submit
+   * the same figure again"); by default a repeat is a duplicate answered 「已处理」. Takes effect with this
+   * transaction. A redelivery of this very push stays a duplicate (its messageId is still recorded).
+   */
+  releaseChoice(): Promise<void>;
 }
 
 export type TextHandler = (ctx: TextContext) => Promise<void> | void;

@@ -107,6 +107,9 @@ async function handleInTransaction(
     updateCardLater: async (u) => {
       later.push(u);
     },
+    releaseChoice: async () => {
+      await tx.inboundEvent.deleteMany({ where: { key: cardKey(event) } });
+    },
   };
   const update = (await handler(ctx)) ?? {};
   // Missed the deadline: the response becomes an update, committed with the effects it describes.

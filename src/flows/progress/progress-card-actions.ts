@@ -4,7 +4,6 @@ import { progressCardReported } from "../../../cards/progress.ts";
 import type { AppDeps } from "../../app-deps.ts";
 import type { Tx } from "../../db/database.ts";
 import type { Bot } from "../../dingtalk/inbound/create-bot.ts";
-import { cardKey } from "../../dingtalk/inbound/dedupe-keys.ts";
 import type { CardContext, CardUpdate } from "../../dingtalk/inbound/inbound-types.ts";
 import { noticeUpdate } from "../../dingtalk/inbound/run-card-action.ts";
 import { formatAmount } from "../../domain/format-amount.ts";
@@ -124,10 +123,9 @@ async function confirmedBefore(tx: Tx, f: ReportFigures, at: Date): Promise<bool
 }
 
 /**
- * Holds the figure and asks for the same submission again. The click's choice key is released in this
- * transaction: the same params must be able to come back as the confirmation (otherwise the core would answer
- * the second submission 「已处理」). The push's own key (`cmid:`) stays, so a redelivery of this click is still
- * a duplicate and never counts as the confirmation. A double tap within {@link MIN_CONFIRM_GAP_MS} only repeats the question.
+ * Holds the figure and asks for the same submission again. The choice is released (`ctx.releaseChoice`): the
+ * same params must be able to come back as the confirmation, while a redelivery of this click stays a
+ * duplicate and never counts as one. A double tap within {@link MIN_CONFIRM_GAP_MS} only repeats the question.
  */
 async function askToConfirm(
   ctx: CardContext,
@@ -139,7 +137,7 @@ async function askToConfirm(
   });
   const fresh = held?.channel === "CARD" && sameFigures(held, f) && a.at.getTime() < held.expiresAt.getTime();
   if (!fresh) await holdReport(ctx.tx, { ...f, channel: "CARD", origin: `card:${ctx.event.messageId}`, at: a.at });
-  await ctx.tx.inboundEvent.deleteMany({ where: { key: cardKey(ctx.event) } });
+  await ctx.releaseChoice();
   const amountText = formatAmount(f.amount, f.plan.metric === "NEW_CUSTOMERS" ? "COUNT" : "CNY");
   const why = timesTargetText({ amountText, refWord: a.refWord, periodTarget: a.periodTarget, times: a.times });
   return noticeUpdate(`${why}，尚未记录。确认无误请在30分钟内再次提交相同数字，否则请修改后提交。`);
