@@ -1,3 +1,5 @@
+import { createTokenCache, type TokenSource } from "./token-cache.ts";
+
 /**
  * A failed call to the new OpenAPI (api.dingtalk.com) or a session webhook. `status` is the HTTP status (0 when
  * no answer came back), `code` DingTalk's error code (`Forbidden.AccessDenied.QpsLimitForAppkeyAndApi`,
@@ -26,12 +28,7 @@ export function isRetryableAnswer(status: number, code: string): boolean {
 }
 
 /** A new-API access token, cached and shared by every caller of one client (PLATFORM.md §5). */
-export interface AccessTokenSource {
-  /** A valid token: the cached one, or a fresh one (concurrent callers share one request). */
-  get(): Promise<string>;
-  /** Drops `rejected` after a 400 InvalidAuthentication / 401; a token fetched since is kept. */
-  invalidate(rejected: string): void;
-}
+export type AccessTokenSource = TokenSource;
 
 export interface AccessTokenOptions {
   apiBase: string;
@@ -42,47 +39,9 @@ export interface AccessTokenOptions {
   now?: () => number;
 }
 
-/** Refresh this long before DingTalk says the token expires (same margin as legacy-token.ts). */
-export const REFRESH_MARGIN_MS = 5 * 60_000;
-
-/** Caches `POST ${apiBase}/v1.0/oauth2/accessToken` until {@link REFRESH_MARGIN_MS} before `expireIn`. */
+/** Caches `POST ${apiBase}/v1.0/oauth2/accessToken` until shortly before `expireIn` (token-cache.ts). */
 export function createAccessTokenSource(opts: AccessTokenOptions): AccessTokenSource {
-  const now = opts.now ?? Date.now;
-  let cached: { token: string; refreshAt: number } | undefined;
-  let inflight: Promise<string> | undefined;
-  // Bumped by invalidate(): a fetch started before it must not put back what may be the rejected token.
-  let generation = 0;
-
-  const refresh = (): Promise<string> => {
-    const started = generation;
-    const request: Promise<string> = fetchAccessToken(opts)
-      .then(({ token, expiresInSec }) => {
-        const lifetimeMs = expiresInSec * 1000;
-        // Short-lived tokens (emulators, tests) are kept for half their life instead of lifetime − margin.
-        const margin = Math.min(REFRESH_MARGIN_MS, lifetimeMs / 2);
-        if (started === generation) cached = { token, refreshAt: now() + lifetimeMs - margin };
-        return token;
-      })
-      .finally(() => {
-        if (inflight === request) inflight = undefined;
-      });
-    inflight = request;
-    return request;
-  };
-
-  return {
-    get() {
-      if (cached && now() < cached.refreshAt) return Promise.resolve(cached.token);
-      return inflight ?? refresh();
-    },
-    invalidate(rejected) {
-      // Several calls fail with the same old token: only the first drops it (the cache is empty or replaced since).
-      if (cached?.token !== rejected) return;
-      cached = undefined;
-      inflight = undefined;
-      generation++;
-    },
-  };
+  return createTokenCache(() => fetchAccessToken(opts), opts.now);
 }
 
 async function fetchAccessToken(opts: AccessTokenOptions): Promise<{ token: string; expiresInSec: number }> {
