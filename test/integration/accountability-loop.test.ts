@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { seedDemo } from "../../src/demo/seed-demo.ts";
-import type { CardInboxItem, SessionReplyInboxItem } from "../../src/dingtalk/emulator/emulator-types.ts";
+import type { CardInboxItem } from "../../src/dingtalk/emulator/emulator-types.ts";
+import { say as sayTo } from "../helpers/chat.ts";
 import { startTestService, type TestService } from "../helpers/test-service.ts";
 
 /*
@@ -20,17 +21,7 @@ const cards = (userId: string, prefix: string) =>
     .filter((i): i is CardInboxItem => i.kind === "card" && i.outTrackId.startsWith(prefix));
 const ownCards = (userId: string, prefix: string) =>
   cards(userId, prefix).filter((c) => c.privateData.canAct === "true");
-const replies = (userId: string) =>
-  emulator()
-    .getInbox(userId)
-    .filter((i): i is SessionReplyInboxItem => i.kind === "sessionReply");
-
-async function say(userId: string, text: string): Promise<string> {
-  const before = replies(userId).length;
-  expect(emulator().sendText(userId, text)).toBeTruthy();
-  await expect.poll(() => replies(userId).length, { timeout: 10_000 }).toBeGreaterThan(before);
-  return JSON.stringify(replies(userId).at(-1)!.body);
-}
+const say = (userId: string, text: string) => sayTo(emulator(), userId, text);
 
 async function click(outTrackId: string, userId: string, params: Record<string, string>, actionId: string) {
   const res = await emulator().clickCard(outTrackId, userId, params, actionId);

@@ -4,7 +4,7 @@ import type { AppDeps } from "../../src/app-deps.ts";
 import { seedDemo } from "../../src/demo/seed-demo.ts";
 import { createAndDeliverBody } from "../../src/dingtalk/card-delivery-body.ts";
 import { cardTemplateId } from "../../src/dingtalk/card-template-id.ts";
-import type { CardInboxItem, SessionReplyInboxItem } from "../../src/dingtalk/emulator/emulator-types.ts";
+import type { CardInboxItem } from "../../src/dingtalk/emulator/emulator-types.ts";
 import { createApiCardUpdater } from "../../src/dingtalk/inbound/api-card-updater.ts";
 import { type Bot, createBot } from "../../src/dingtalk/inbound/create-bot.ts";
 import type { CardUpdate } from "../../src/dingtalk/inbound/inbound-types.ts";
@@ -18,6 +18,7 @@ import { progressCardId } from "../../src/flows/progress/progress-card-id.ts";
 import { registerProgressChat } from "../../src/flows/progress/progress-chat.ts";
 import { progressPromptInputs } from "../../src/flows/progress/progress-prompt.ts";
 import { type SandboxDingTalk, startSandboxDingTalk } from "../../src/sandbox/sandbox-dingtalk.ts";
+import { say as sayTo } from "../helpers/chat.ts";
 import { silentLog } from "../helpers/test-db.ts";
 import { startTestService, type TestService } from "../helpers/test-service.ts";
 
@@ -97,19 +98,8 @@ async function sendPromptCard(userId: string, period: string): Promise<string> {
   return outTrackId;
 }
 
-const replies = (userId: string) =>
-  emulator()
-    .getInbox(userId)
-    .filter((i): i is SessionReplyInboxItem => i.kind === "sessionReply");
-
 /** Types a message and returns the bot's reply text. */
-async function say(userId: string, text: string): Promise<string> {
-  const before = replies(userId).length;
-  expect(emulator().sendText(userId, text)).toBeTruthy();
-  await expect.poll(() => replies(userId).length, { timeout: 10_000 }).toBeGreaterThan(before);
-  const body = replies(userId).at(-1)!.body as { text?: { content?: string } };
-  return body.text?.content ?? JSON.stringify(body);
-}
+const say = (userId: string, text: string) => sayTo(emulator(), userId, text);
 
 type Params = { action: "report"; amount: string; newCustomers?: string; note?: string };
 

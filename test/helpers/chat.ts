@@ -1,0 +1,16 @@
+import { expect } from "vitest";
+import type { Emulator, SessionReplyInboxItem } from "../../src/dingtalk/emulator/emulator-types.ts";
+
+/** The replies a person got through their messages' session webhooks, oldest first. */
+export function sessionReplies(emulator: Emulator, userId: string): SessionReplyInboxItem[] {
+  return emulator.getInbox(userId).filter((i): i is SessionReplyInboxItem => i.kind === "sessionReply");
+}
+
+/** Types a message as `userId` and returns the text of the bot's next reply (its JSON when it is not text). */
+export async function say(emulator: Emulator, userId: string, text: string): Promise<string> {
+  const before = sessionReplies(emulator, userId).length;
+  expect(emulator.sendText(userId, text)).toBeTruthy();
+  await expect.poll(() => sessionReplies(emulator, userId).length, { timeout: 10_000 }).toBeGreaterThan(before);
+  const body = sessionReplies(emulator, userId).at(-1)!.body as { text?: { content?: string } };
+  return body.text?.content ?? JSON.stringify(body);
+}
