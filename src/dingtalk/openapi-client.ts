@@ -48,18 +48,30 @@ export interface BatchSendResult {
   filteredStaffIdList?: string[];
 }
 
-/** The outbound DingTalk calls of the bot; every method throws {@link DingTalkApiError} on failure. */
+/**
+ * Wraps each HTTP request a method makes (the outbox passes one that takes a rate-limit slot per request, so the
+ * second request of a call whose token was rejected is limited too). `api` is the request's {@link API} name.
+ * The request resolves whenever DingTalk answered, whatever the status; it rejects when no answer came back.
+ */
+export type RequestGate = <T>(api: string, request: () => Promise<T>) => Promise<T>;
+
+const direct: RequestGate = (_api, request) => request();
+
+/**
+ * The outbound DingTalk calls of the bot; every method throws {@link DingTalkApiError} on failure and sends
+ * each of its HTTP requests through `gate` (default: straight out). The access token is had before the gate
+ * is entered, so a token fetch never holds a rate-limit slot.
+ */
 export interface OpenApiClient {
-  /**
-   * Fetches the access token now if none is cached. The outbox calls it before taking a rate-limit slot, so a
-   * token fetch cannot hold back calls that then arrive at DingTalk together.
-   */
-  ready(): Promise<void>;
-  createAndDeliverCard(body: CardCreateBody): Promise<CreateAndDeliverResult>;
-  updateCard(body: CardUpdateBody): Promise<{ success: boolean; result: unknown }>;
-  batchSendOto(input: BatchSendInput): Promise<BatchSendResult>;
+  createAndDeliverCard(body: CardCreateBody, gate?: RequestGate): Promise<CreateAndDeliverResult>;
+  updateCard(body: CardUpdateBody, gate?: RequestGate): Promise<{ success: boolean; result: unknown }>;
+  batchSendOto(input: BatchSendInput, gate?: RequestGate): Promise<BatchSendResult>;
   /** PLATFORM.md §2.1: no token; HTTP 200 with errcode ≠ 0 is an error. */
-  replyBySessionWebhook(url: string, body: Record<string, unknown>): Promise<{ errcode: number; errmsg?: string }>;
+  replyBySessionWebhook(
+    url: string,
+    body: Record<string, unknown>,
+    gate?: RequestGate,
+  ): Promise<{ errcode: number; errmsg?: string }>;
 }
 
 export interface OpenApiClientOptions {
@@ -77,35 +89,34 @@ export function createOpenApiClient(opts: OpenApiClientOptions): OpenApiClient {
   const doFetch = opts.fetch ?? fetch;
   const tokens = opts.tokens ?? createAccessTokenSource(opts);
 
-  const call = async <T>(method: string, path: string, body: unknown): Promise<T> => {
+  const call = async <T>(api: string, body: unknown, gate: RequestGate): Promise<T> => {
+    const [method, path] = api.split(" ") as [string, string];
+    const url = `${opts.apiBase}${path}`;
     const token = await tokens.get();
-    const first = await send(doFetch, `${opts.apiBase}${path}`, method, body, token);
+    const first = await gate(api, () => send(doFetch, url, method, body, token));
     // PLATFORM.md §8: an expired token answers 400 InvalidAuthentication (the Python SDK also resets on 401).
     if (first.status === 401 || (first.status === 400 && first.body.code === "InvalidAuthentication")) {
       tokens.invalidate(token);
-      const again = await send(doFetch, `${opts.apiBase}${path}`, method, body, await tokens.get());
-      return unwrap<T>(again, method, path);
+      const fresh = await tokens.get(); // before the gate: a token fetch must not hold a rate-limit slot
+      return unwrap<T>(await gate(api, () => send(doFetch, url, method, body, fresh)), method, path);
     }
     return unwrap<T>(first, method, path);
   };
 
   return {
-    async ready() {
-      await tokens.get();
-    },
-    createAndDeliverCard: (body) => call("POST", "/v1.0/card/instances/createAndDeliver", body),
-    updateCard: (body) => call("PUT", "/v1.0/card/instances", body),
-    async batchSendOto({ userIds, msgKey, msgParam }) {
+    createAndDeliverCard: (body, gate = direct) => call(API.createAndDeliver, body, gate),
+    updateCard: (body, gate = direct) => call(API.updateCard, body, gate),
+    async batchSendOto({ userIds, msgKey, msgParam }, gate = direct) {
       if (userIds.length === 0 || userIds.length > BATCH_SEND_MAX_USERS) {
         const msg = `batchSend 需要 1–${BATCH_SEND_MAX_USERS} 个 userId，收到 ${userIds.length} 个`;
         throw new DingTalkApiError(400, "param.invalid", msg, false);
       }
       const param = typeof msgParam === "string" ? msgParam : JSON.stringify(msgParam);
       const body = { robotCode: opts.robotCode, userIds, msgKey, msgParam: param };
-      return call("POST", "/v1.0/robot/oToMessages/batchSend", body);
+      return call(API.batchSend, body, gate);
     },
-    async replyBySessionWebhook(url, body) {
-      const answer = await send(doFetch, url, "POST", body, undefined);
+    async replyBySessionWebhook(url, body, gate = direct) {
+      const answer = await gate(API.sessionReply, () => send(doFetch, url, "POST", body, undefined));
       const errcode = typeof answer.body.errcode === "number" ? answer.body.errcode : Number.NaN;
       if (answer.status !== 200 || errcode !== 0) {
         // Legacy convention (PLATFORM.md §6, §8): errcode -1 = system busy, worth another try.

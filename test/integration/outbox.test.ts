@@ -3,12 +3,12 @@ import Router from "@koa/router";
 import Koa from "koa";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Emulator } from "../../src/dingtalk/emulator/emulator-types.ts";
-import { API, DingTalkApiError } from "../../src/dingtalk/openapi-client.ts";
+import { API, createOpenApiClient } from "../../src/dingtalk/openapi-client.ts";
 import { enqueue } from "../../src/dingtalk/outbox/enqueue.ts";
 import { listOutbox, registerOutboxRoutes } from "../../src/dingtalk/outbox/outbox-routes.ts";
 import { type OutboxWorker, startOutboxWorker } from "../../src/dingtalk/outbox/outbox-worker.ts";
 import { errorMiddleware } from "../../src/http/middleware.ts";
-import { connectClient, startTestEmulator, targetCardBody } from "../fixtures/dingtalk/emulator-app.ts";
+import { APP, connectClient, startTestEmulator, targetCardBody } from "../fixtures/dingtalk/emulator-app.ts";
 import {
   cardId,
   createOutboxTestDatabase,
@@ -156,16 +156,23 @@ describe("outbox → DingTalk emulator", () => {
     expect(deliveries(em).inboxCards.size).toBe(2);
   });
 
-  it("refreshes an access token that expired mid-run, without spending an outbox attempt", async () => {
+  it("refreshes an access token that expired mid-run, without spending an outbox attempt or the rate limit", async () => {
     const { db, em } = await setup();
+    // Whether DingTalk counts a request with an expired token against the app's limit is not documented (the
+    // emulator does not: it cannot tell the app), so the worker counts it: the request sent again with a fresh
+    // token takes a slot of its own.
+    em.setQpsLimit(5);
     await enqueueCards(db, 5, "before");
-    const w = start(db, em);
+    worker = startOutboxWorker({ db, client: testClient(em), qps: 5, log: silentLog, pollMs: 20 });
+    const w = worker;
     await w.drain();
     em.expireTokens();
     await enqueueCards(db, 5, "after");
     await w.drain();
     expect(deliveries(em).inboxCards.size).toBe(10);
     expect(statusCounts(em)[200]).toBe(10);
+    expect(statusCounts(em)[403]).toBeUndefined();
+    expect(em.maxRequestsInWindow(API.createAndDeliver, 1000)).toBeLessThanOrEqual(5); // rejected ones included
     // The sends in flight all met the expired token, then shared one refresh.
     const rejected = em.listRequests(API.createAndDeliver).filter((r) => r.status === 400);
     expect(rejected.length).toBeGreaterThanOrEqual(1);
@@ -199,15 +206,16 @@ describe("outbox → DingTalk emulator", () => {
 
   it("retries, without sending, when no access token can be had", async () => {
     const { db, em } = await setup();
-    const real = testClient(em);
     let failures = 2;
-    const client = {
-      ...real,
-      async ready() {
-        if (failures-- > 0) throw new DingTalkApiError(0, "network", "token host unreachable", true);
-        await real.ready();
+    const client = createOpenApiClient({
+      apiBase: em.url,
+      ...APP,
+      robotCode: APP.clientId,
+      fetch: async (url, init) => {
+        if (String(url).includes("/oauth2/accessToken") && failures-- > 0) throw new TypeError("fetch failed");
+        return fetch(url, init);
       },
-    };
+    });
     await enqueueCards(db, 1, "tok");
     worker = startOutboxWorker({ db, client, qps: 1000, log: silentLog, pollMs: 20, retryBaseMs: 20 });
     await worker.drain();

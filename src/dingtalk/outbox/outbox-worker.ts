@@ -2,12 +2,12 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Database } from "../../db/database.ts";
 import type { Logger } from "../../lib/logger.ts";
 import { errText } from "../access-token.ts";
-import type { OpenApiClient } from "../openapi-client.ts";
+import type { OpenApiClient, RequestGate } from "../openapi-client.ts";
 import { createDelayMeter, localNow } from "./delay-meter.ts";
 import { KIND_API } from "./enqueue.ts";
 import { createFleetRateLimiter, type Slot } from "./fleet-rate-limiter.ts";
 import { backoffMs, claimDue, countUnfinished, markDead, markRetry, markSent, type OutboxRow } from "./outbox-rows.ts";
-import { type SendOutcome, sendOutboxRow } from "./send-outbox-row.ts";
+import { NotSent, type SendOutcome, sendOutboxRow } from "./send-outbox-row.ts";
 
 export interface OutboxWorkerOptions {
   db: Pick<Database, "sql">;
@@ -61,14 +61,13 @@ export function startOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
   let stopped = false;
 
   /** Null when the lease ran out while waiting: the row is left for whoever claims it next. */
-  const waitForSlot = async (row: OutboxRow, leaseEnd: number): Promise<Slot | null> => {
-    if (row.kind !== "session.reply") await opts.client.ready(); // see OpenApiClient.ready
-    let slot = await limiter.take(row.api);
+  const waitForSlot = async (api: string, leaseEnd: number): Promise<Slot | null> => {
+    let slot = await limiter.take(api);
     // Held up since (a stall, a slow query): the call could arrive later than the slot's margin allows, so
     // give the slot back and take anew. Nothing may be awaited between this check and the call.
     while (localNow() > slot.usableUntil) {
       limiter.release(slot).catch(() => undefined); // a failed release only wastes the slot
-      slot = await limiter.take(row.api);
+      slot = await limiter.take(api);
     }
     // Waited past the lease: another replica may own the row now; sending could duplicate a message.
     if (Date.now() < leaseEnd) return slot;
@@ -76,17 +75,39 @@ export function startOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
     return null;
   };
 
+  /**
+   * Lets each HTTP request of a row's call out at a fleet-wide rate-limit slot (a call whose token was rejected
+   * makes a second request, with a slot of its own), and reports when DingTalk answered.
+   */
+  const gateFor =
+    (leaseEnd: number): RequestGate =>
+    async (api, request) => {
+      let slot: Slot | null;
+      try {
+        slot = await waitForSlot(api, leaseEnd);
+      } catch (err) {
+        throw new NotSent(`rate limiter: ${errText(err)}`, false);
+      }
+      if (!slot) throw new NotSent("the claim's lease ran out while waiting for a rate-limit slot", true);
+      const startedAt = localNow();
+      try {
+        const answer = await request();
+        limiter.record(slot, startedAt, localNow(), true);
+        return answer;
+      } catch (err) {
+        limiter.record(slot, startedAt, localNow(), false); // no answer: the request may still be on its way
+        throw err;
+      }
+    };
+
   const processRow = async (row: OutboxRow, leaseEnd: number): Promise<void> => {
     let outcome: SendOutcome;
     try {
-      const slot = await waitForSlot(row, leaseEnd);
-      if (!slot) return;
-      const startedAt = localNow();
-      outcome = await sendOutboxRow(opts.client, row);
-      limiter.record(slot, startedAt, localNow(), outcome.answered);
+      outcome = await sendOutboxRow(opts.client, row, gateFor(leaseEnd));
     } catch (err) {
-      // The token fetch or the rate limiter failed: nothing was sent, so trying again is safe.
-      outcome = { kind: "retry", error: `before sending: ${errText(err)}`, answered: false };
+      if (err instanceof NotSent && err.leaseLost) return;
+      // The token fetch or the rate limiter failed: nothing (more) was sent, so trying again is safe.
+      outcome = { kind: "retry", error: `before sending: ${errText(err)}` };
     }
     if (outcome.kind === "sent") {
       log.debug({ id: String(row.id), key: row.idempotency_key }, "outbox: sent");

@@ -1,49 +1,61 @@
 import { DingTalkApiError } from "../access-token.ts";
-import type { OpenApiClient } from "../openapi-client.ts";
+import type { OpenApiClient, RequestGate } from "../openapi-client.ts";
 import type { OutboxPayloads } from "./enqueue.ts";
 import type { OutboxRow } from "./outbox-rows.ts";
 
-/**
- * What became of one send. `answered`: DingTalk answered (any HTTP status), so the request has arrived; false
- * when it failed on the network or was never made.
- */
+/** What became of one send. */
 export type SendOutcome =
-  | { kind: "sent"; result: unknown; answered: true }
-  | { kind: "retry"; error: string; answered: boolean }
-  | { kind: "dead"; error: string; answered: boolean };
+  | { kind: "sent"; result: unknown }
+  | { kind: "retry"; error: string }
+  | { kind: "dead"; error: string };
+
+/**
+ * Thrown by a {@link RequestGate} that could not let a request out: its rate-limit slot could not be had, or the
+ * claim's lease ran out while waiting for one (`leaseLost`: another replica may own the row now, so it must be
+ * left alone). Nothing was sent by that request.
+ */
+export class NotSent extends Error {
+  override name = "NotSent";
+  constructor(
+    message: string,
+    readonly leaseLost: boolean,
+  ) {
+    super(message);
+  }
+}
 
 /**
  * Makes the call a row asks for and classifies the answer. A card create answered `param.cardAlreadyExist` is
  * a success: the outTrackId makes creation idempotent on DingTalk's side, so a crash between sending and
  * marking SENT ends in exactly one card.
  */
-export async function sendOutboxRow(client: OpenApiClient, row: OutboxRow): Promise<SendOutcome> {
+export async function sendOutboxRow(client: OpenApiClient, row: OutboxRow, gate: RequestGate): Promise<SendOutcome> {
   try {
-    return { kind: "sent", result: await callFor(client, row), answered: true };
+    return { kind: "sent", result: await callFor(client, row, gate) };
   } catch (err) {
+    if (err instanceof NotSent) throw err; // the worker's to handle: not an answer
     if (!(err instanceof DingTalkApiError)) {
       // Not DingTalk's answer (a bug or a malformed payload): retried until maxAttempts, then dead.
-      return { kind: "retry", error: err instanceof Error ? err.message : String(err), answered: false };
+      return { kind: "retry", error: err instanceof Error ? err.message : String(err) };
     }
     if (row.kind === "card.createAndDeliver" && err.code === "param.cardAlreadyExist") {
-      return { kind: "sent", result: { alreadyExisted: true }, answered: true };
+      return { kind: "sent", result: { alreadyExisted: true } };
     }
     const error = `${err.status} ${err.code}: ${err.message}`;
-    const answered = err.status > 0; // status 0: a network failure, or no call made
     // An update can overtake its card's create (claimed in the same batch or by another replica): try again later.
-    if (row.kind === "card.update" && err.code === "param.cardNotExist") return { kind: "retry", error, answered };
-    return { kind: err.retryable ? "retry" : "dead", error, answered };
+    if (row.kind === "card.update" && err.code === "param.cardNotExist") return { kind: "retry", error };
+    return err.retryable ? { kind: "retry", error } : { kind: "dead", error };
   }
 }
 
-function callFor(client: OpenApiClient, row: OutboxRow): Promise<unknown> {
+function callFor(client: OpenApiClient, row: OutboxRow, gate: RequestGate): Promise<unknown> {
   switch (row.kind) {
     case "card.createAndDeliver":
-      return client.createAndDeliverCard(row.payload as OutboxPayloads["card.createAndDeliver"]);
+      return client.createAndDeliverCard(row.payload as OutboxPayloads["card.createAndDeliver"], gate);
     case "card.update":
-      return client.updateCard(row.payload as OutboxPayloads["card.update"]);
+      return client.updateCard(row.payload as OutboxPayloads["card.update"], gate);
     case "robot.batchSend":
-      return client.batchSendOto(row.payload as OutboxPayloads["robot.batchSend"]);
+      return client.batchSendOto(row.payload as OutboxPayloads["robot.batchSend"], gate);
     case "session.reply": {
       const { url, body, expiresAt } = row.payload as OutboxPayloads["session.reply"];
       // claimDue turned every expired reply that has a fallback into a batchSend; this one has none (a group).
@@ -51,7 +63,7 @@ function callFor(client: OpenApiClient, row: OutboxRow): Promise<unknown> {
         const message = "sessionWebhook expired before the reply could be sent; group replies have no fallback";
         throw new DingTalkApiError(0, "session.expired", message, false);
       }
-      return client.replyBySessionWebhook(url, body);
+      return client.replyBySessionWebhook(url, body, gate);
     }
     default:
       throw new DingTalkApiError(0, "outbox.unknownKind", `unknown outbox kind ${row.kind}`, false);
