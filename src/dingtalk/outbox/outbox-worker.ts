@@ -43,8 +43,9 @@ export interface OutboxWorker {
 }
 
 /**
- * Sends what {@link enqueue} stored: claims due rows in the database, takes a fleet-wide rate-limit slot per
- * call, and records the outcome — SENT, PENDING again with backoff (throttling, 5xx, network), or DEAD.
+ * Sends what {@link enqueue} stored: claims due rows in the database, per API, takes a fleet-wide rate-limit
+ * slot per HTTP request, and records the outcome — SENT, PENDING again with backoff (throttling, 5xx, network),
+ * or DEAD.
  */
 export function startOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
   const { db, log } = opts;
