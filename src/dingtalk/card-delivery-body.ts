@@ -1,4 +1,5 @@
 import type { CardParams } from "../../cards/card-definition.ts";
+import type { CardUpdate } from "./inbound/inbound-types.ts";
 
 /**
  * The `POST /v1.0/card/instances/createAndDeliver` body for a card in one person's 1:1 chat with the bot
@@ -24,5 +25,17 @@ export function createAndDeliverBody(a: {
     imRobotOpenSpaceModel: { supportForward: false },
     imRobotOpenDeliverModel: { spaceType: "IM_ROBOT", robotCode: a.robotCode },
     userIdType: 1,
+  };
+}
+
+/**
+ * A card's new data as a callback answer (or, through `cardUpdateBody`, an update): public data for everyone,
+ * `userId`'s private data for them, both merged by key.
+ */
+export function cardParamsUpdate(card: CardParams, userId: string): CardUpdate {
+  return {
+    cardData: { cardParamMap: card.cardParamMap },
+    userPrivateData: { cardParamMap: card.privateParamMap?.[userId] ?? {} },
+    cardUpdateOptions: { updateCardDataByKey: true, updatePrivateDataByKey: true },
   };
 }

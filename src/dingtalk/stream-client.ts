@@ -14,6 +14,9 @@ export interface StreamClientOptions {
   gatewayTimeoutMs?: number;
 }
 
+/** The SDK's `reconnectInterval` (private in its typings): it retries 1 s after a failure or a close. */
+const SDK_RECONNECT_MS = 1000;
+
 /**
  * The official `DWClient` with one change: the gateway POST goes to `${apiBase}/v1.0/gateway/connections/open`
  * instead of the SDK's hard-coded https://api.dingtalk.com (PLATFORM.md §1.8). Everything else — the socket,
@@ -22,9 +25,6 @@ export interface StreamClientOptions {
  * The SDK reconnects by calling `this.connect()` (on socket close, and 1 s after a failed attempt), and
  * `connect()` calls `this.getEndpoint()`, so every reconnect goes through this override too.
  */
-/** The SDK's `reconnectInterval` (private in its typings): it retries 1 s after a failure or a close. */
-const SDK_RECONNECT_MS = 1000;
-
 export class GatewayDWClient extends DWClient {
   readonly #gatewayUrl: string;
   readonly #timeoutMs: number;

@@ -15,10 +15,16 @@ export async function readBody(ctx: Context, limit: number): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** Parses a JSON body; a malformed one is a 400 that says where it broke. */
-export async function readJson(ctx: Context, limit: number): Promise<unknown> {
+/**
+ * Parses a JSON body; a malformed one is a 400 that says where it broke. An empty body is a 400 too, unless
+ * `whenEmpty` says what it stands for (a route whose fields are all optional).
+ */
+export async function readJson(ctx: Context, limit: number, opts: { whenEmpty?: unknown } = {}): Promise<unknown> {
   const raw = await readBody(ctx, limit);
-  if (raw.length === 0) throw new AppError("VALIDATION", "请求体为空，应为 JSON");
+  if (raw.length === 0) {
+    if ("whenEmpty" in opts) return opts.whenEmpty;
+    throw new AppError("VALIDATION", "请求体为空，应为 JSON");
+  }
   try {
     return JSON.parse(raw.toString("utf8"));
   } catch (err) {

@@ -34,6 +34,9 @@ export function noticeUpdate(text: string): CardUpdate {
 
 const isEmpty = (u: CardUpdate) => !u.cardData && !u.userPrivateData;
 
+/** Outbox key of a committed click's update: "answer" (the late callback response) or its `updateCardLater` index. */
+const updateKey = (event: CardActionEvent, suffix: string | number) => `card.update:${cardKey(event)}:${suffix}`;
+
 /**
  * Dedupe key + handler in one transaction, then the answer. A refused or failed click records nothing, so the
  * person can correct the form and click again; only a committed click counts as "already handled".
@@ -54,7 +57,6 @@ export async function runCardAction(
     await answer(core, event, responder, noticeUpdate("这张卡片已失效，请在最新的卡片上操作"), log);
     return;
   }
-  const base = `card.update:${cardKey(event)}`;
   let result: Handled;
   try {
     result = await core.db.prisma.$transaction(
@@ -70,7 +72,7 @@ export async function runCardAction(
     }
     return;
   }
-  if (!result.answered) await answer(core, event, responder, result.update, log, `${base}:answer`);
+  if (!result.answered) await answer(core, event, responder, result.update, log, updateKey(event, "answer"));
   if (result.queued > 0) core.cardUpdater.wake?.();
 }
 
@@ -115,10 +117,9 @@ async function handleInTransaction(
   // Missed the deadline: the response becomes an update, committed with the effects it describes.
   const answered = responder.answered();
   if (answered) logLate(event, log);
-  const base = `card.update:${cardKey(event)}`;
   const rows = [
-    ...(answered ? [{ key: `${base}:answer`, u: update }] : []),
-    ...later.map((u, i) => ({ key: `${base}:${i}`, u })),
+    ...(answered ? [{ key: updateKey(event, "answer"), u: update }] : []),
+    ...later.map((u, i) => ({ key: updateKey(event, i), u })),
   ];
   let queued = 0;
   for (const { key, u } of rows) queued += (await store(core, tx, event, key, u)) ? 1 : 0;

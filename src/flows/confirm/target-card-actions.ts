@@ -1,10 +1,9 @@
 import { ZTargetCardAction } from "../../../cards/card-action.ts";
-import type { CardParams } from "../../../cards/card-definition.ts";
 import { buildNoticeCard } from "../../../cards/notice.ts";
 import { targetCardConfirmed, targetCardDisputed } from "../../../cards/target.ts";
 import type { AppDeps } from "../../app-deps.ts";
 import type { Tx } from "../../db/database.ts";
-import { createAndDeliverBody } from "../../dingtalk/card-delivery-body.ts";
+import { cardParamsUpdate, createAndDeliverBody } from "../../dingtalk/card-delivery-body.ts";
 import { cardTemplateId } from "../../dingtalk/card-template-id.ts";
 import type { Bot } from "../../dingtalk/inbound/create-bot.ts";
 import type { CardContext, CardUpdate } from "../../dingtalk/inbound/inbound-types.ts";
@@ -55,7 +54,7 @@ export async function handleTargetCardAction(deps: Deps, ctx: CardContext): Prom
       },
     });
     ctx.log.info({ targetId: target.id, version: target.version }, "target confirmed");
-    return asUpdate(targetCardConfirmed(input, new Date(), deps.config.timezone), ctx.event.userId);
+    return cardParamsUpdate(targetCardConfirmed(input, new Date(), deps.config.timezone), ctx.event.userId);
   }
   const amount = parseAmount(action.amount);
   if (!amount.ok) throw new AppError("VALIDATION", `建议目标“${action.amount}”无法识别，请填写如 380万 或 3800000`);
@@ -80,7 +79,7 @@ export async function handleTargetCardAction(deps: Deps, ctx: CardContext): Prom
     to: amount.value,
     reason: action.reason,
   });
-  return asUpdate(targetCardDisputed(input), ctx.event.userId);
+  return cardParamsUpdate(targetCardDisputed(input), ctx.event.userId);
 }
 
 /** One answer per version: after 确认, or while a dispute waits for the manager, the card is settled. */
@@ -123,13 +122,4 @@ async function noticeManager(
       robotCode: deps.dingtalk.robotCode,
     }),
   });
-}
-
-/** A card's new data as the callback answer: public data for everyone, the clicker's private data for them. */
-function asUpdate(card: CardParams, userId: string): CardUpdate {
-  return {
-    cardData: { cardParamMap: card.cardParamMap },
-    userPrivateData: { cardParamMap: card.privateParamMap?.[userId] ?? {} },
-    cardUpdateOptions: { updateCardDataByKey: true, updatePrivateDataByKey: true },
-  };
 }

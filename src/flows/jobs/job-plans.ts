@@ -2,6 +2,7 @@ import type { AppDeps } from "../../app-deps.ts";
 import type { Database } from "../../db/database.ts";
 import { periodRange } from "../../domain/calendar.ts";
 import { AppError } from "../../lib/errors.ts";
+import { ownerLeaves } from "../progress/progress-queries.ts";
 
 /** The robot code the jobs send as; without a DingTalk app (real or sandbox) a run fails and is retried later. */
 export function robotCodeOf(deps: Pick<AppDeps, "dingtalk">): string {
@@ -21,14 +22,8 @@ export async function publishedWeeklyPlans(db: Database, period: string) {
   return plans.filter((p) => from <= `${p.fiscalYear}-12-31` && to >= `${p.fiscalYear}-01-01`);
 }
 
-/** Active people owning at least one live leaf target of a plan. */
+/** Active people owning at least one live leaf target of a plan, sorted. */
 export async function activeLeafOwners(db: Database, planId: string): Promise<string[]> {
-  const rows = await db.sql.query<{ user_id: string }>(
-    `SELECT DISTINCT t.owner_user_id AS user_id FROM target t JOIN staff s ON s.user_id = t.owner_user_id
-      WHERE t.plan_id = $1 AND t.state <> 'ARCHIVED' AND s.active
-        AND NOT EXISTS (SELECT 1 FROM target c WHERE c.parent_id = t.id AND c.state <> 'ARCHIVED')
-      ORDER BY 1`,
-    [planId],
-  );
-  return rows.map((r) => r.user_id);
+  const leaves = await ownerLeaves(db.prisma, planId);
+  return [...new Set(leaves.filter((l) => l.active).map((l) => l.userId))].sort();
 }

@@ -1,7 +1,7 @@
 import type Router from "@koa/router";
 import { z } from "zod";
 import type { AppDeps } from "../../app-deps.ts";
-import { readBody } from "../../http/read-body.ts";
+import { readJson } from "../../http/read-body.ts";
 import { parseOrThrow } from "../../http/validate.ts";
 import { AppError } from "../../lib/errors.ts";
 
@@ -20,15 +20,7 @@ export function registerJobRoutes(router: Router, deps: AppDeps): void {
   router.post("/api/jobs/:job/run", async (ctx) => {
     const scheduler = deps.scheduler;
     if (!scheduler) throw new AppError("CONFLICT", "调度器未启动");
-    const raw = await readBody(ctx, deps.config.bodyLimitBytes);
-    let json: unknown = {};
-    if (raw.length > 0) {
-      try {
-        json = JSON.parse(raw.toString("utf8"));
-      } catch (err) {
-        throw new AppError("VALIDATION", `请求体不是有效的 JSON：${(err as Error).message}`);
-      }
-    }
+    const json = await readJson(ctx, deps.config.bodyLimitBytes, { whenEmpty: {} });
     const { at } = parseOrThrow(ZRunJobRequest, json, "请求体");
     ctx.body = await scheduler.runNow(ctx.params.job ?? "", at ? new Date(at) : undefined);
   });

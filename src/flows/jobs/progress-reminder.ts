@@ -4,6 +4,7 @@ import type { AppDeps } from "../../app-deps.ts";
 import { localDateTime } from "../../domain/calendar.ts";
 import { EVALUATION_TIME, evaluationDay, progressReminderRule } from "../../domain/job-schedules.ts";
 import type { ScheduledJob } from "../../scheduler/job.ts";
+import { figuresInForce } from "../progress/progress-queries.ts";
 import { enqueueBatchText } from "./enqueue-batch-text.ts";
 import { activeLeafOwners, publishedWeeklyPlans, robotCodeOf } from "./job-plans.ts";
 
@@ -22,12 +23,8 @@ export const progressReminderJob: ScheduledJob<AppDeps> = {
     let queued = 0;
     for (const plan of plans) {
       const owners = await activeLeafOwners(deps.db, plan.id);
-      const reported = await deps.db.sql.query<{ user_id: string }>(
-        `SELECT DISTINCT user_id FROM progress_entry WHERE plan_id = $1 AND period = $2 AND metric = $3::"Metric"`,
-        [plan.id, period, plan.metric],
-      );
-      const done = new Set(reported.map((r) => r.user_id));
-      const missing = owners.filter((u) => !done.has(u));
+      const reported = await figuresInForce(deps.db.prisma, { planId: plan.id, metric: plan.metric, period });
+      const missing = owners.filter((u) => !reported.has(u));
       const dueAt = localDateTime(evaluationDay(period, deps.calendar), EVALUATION_TIME, plan.timezone);
       const content = progressReminderText({
         planName: plan.name,

@@ -1,8 +1,8 @@
 import { ZProgressCardAction } from "../../../cards/card-action.ts";
-import type { CardParams } from "../../../cards/card-definition.ts";
 import { progressCardReported } from "../../../cards/progress.ts";
 import type { AppDeps } from "../../app-deps.ts";
 import type { Tx } from "../../db/database.ts";
+import { cardParamsUpdate } from "../../dingtalk/card-delivery-body.ts";
 import type { Bot } from "../../dingtalk/inbound/create-bot.ts";
 import type { CardContext, CardUpdate } from "../../dingtalk/inbound/inbound-types.ts";
 import { noticeUpdate } from "../../dingtalk/inbound/run-card-action.ts";
@@ -68,7 +68,7 @@ export async function handleProgressCardAction(deps: Deps, ctx: CardContext, at:
     ...(figures.newCustomers === undefined ? {} : { newCustomers: BigInt(figures.newCustomers) }),
     ...(figures.note ? { note: figures.note } : {}),
   };
-  return asUpdate(progressCardReported(input, report, at, plan.timezone), ids.userId);
+  return cardParamsUpdate(progressCardReported(input, report, at, plan.timezone), ids.userId);
 }
 
 /** Which card, plan and period the click is about, once it is the owner's, on a published plan, in time. */
@@ -141,13 +141,4 @@ async function askToConfirm(
   const amountText = formatAmount(f.amount, f.plan.metric === "NEW_CUSTOMERS" ? "COUNT" : "CNY");
   const why = timesTargetText({ amountText, refWord: a.refWord, periodTarget: a.periodTarget, times: a.times });
   return noticeUpdate(`${why}，尚未记录。确认无误请在30分钟内再次提交相同数字，否则请修改后提交。`);
-}
-
-/** The card's new data as the callback answer: public data for everyone, the clicker's private data for them. */
-function asUpdate(card: CardParams, userId: string): CardUpdate {
-  return {
-    cardData: { cardParamMap: card.cardParamMap },
-    userPrivateData: { cardParamMap: card.privateParamMap?.[userId] ?? {} },
-    cardUpdateOptions: { updateCardDataByKey: true, updatePrivateDataByKey: true },
-  };
 }

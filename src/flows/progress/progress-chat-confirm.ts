@@ -1,9 +1,8 @@
 import type { TextContext } from "../../dingtalk/inbound/inbound-types.ts";
-import { formatFigureEcho } from "../../domain/format-amount.ts";
 import type { Figure } from "../../domain/parse-progress.ts";
-import { isPeriodOpen, periodClosesAt, periodRefWordAt } from "../../domain/period-open.ts";
+import { isPeriodOpen, periodClosesAt, periodRefWord, periodRefWordAt } from "../../domain/period-open.ts";
 import type { ProgressChatDeps } from "./progress-chat.ts";
-import { closedText, type ReportFigures, storeReport } from "./progress-report.ts";
+import { closedText, type ReportFigures, reportedLine, storeReport } from "./progress-report.ts";
 import { updatePromptCard } from "./prompt-card-update.ts";
 
 /** A reply that confirms a held figure: "确认", "是的", "对" (with trailing punctuation). */
@@ -48,7 +47,8 @@ export async function confirmPendingInChat(ctx: TextContext, deps: ProgressChatD
     await storeChatReport(ctx, deps, { figures, at, origin: p.origin });
     const echo: Figure[] = [{ metric: plan.metric, amount: p.amount, text: "" }];
     if (p.newCustomers !== null) echo.push({ metric: "NEW_CUSTOMERS", amount: BigInt(p.newCustomers), text: "" });
-    stored.push(`${p.period}${refWord.startsWith("上") ? `（${refWord}）` : ""} ${formatFigureEcho(echo)}`);
+    const previous = refWord === periodRefWord(plan.cadence, "previous");
+    stored.push(reportedLine(p.period, previous ? refWord : undefined, echo));
   }
   await ctx.reply(`已确认并记录：${stored.join("；")}。如需更正，直接回复“改成30万”。`);
   return true;

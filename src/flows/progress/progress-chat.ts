@@ -1,3 +1,4 @@
+import { metricLabel, type TMetric } from "../../../cards/card-input.ts";
 import type { AppDeps } from "../../app-deps.ts";
 import type { Bot } from "../../dingtalk/inbound/create-bot.ts";
 import type { TextContext } from "../../dingtalk/inbound/inbound-types.ts";
@@ -13,6 +14,7 @@ import {
   type ReportFigures,
   type ReportPlan,
   reportablePlans,
+  reportedLine,
   timesTarget,
   timesTargetText,
 } from "./progress-report.ts";
@@ -153,14 +155,13 @@ async function settle(
   const stored: string[] = [];
   for (const r of a.reports) {
     await storeChatReport(ctx, deps, { figures: r.figures, at: a.at, origin: `msg:${ctx.event.msgId}` });
-    stored.push(`${r.figures.period}${r.ref === "previous" ? `（${r.refWord}）` : ""} ${formatFigureEcho(r.echo)}`);
+    stored.push(reportedLine(r.figures.period, r.ref === "previous" ? r.refWord : undefined, r.echo));
   }
   const verb = a.correction ? "已更正" : "已记录";
   return ctx.reply(`${verb}：${stored.join("；")}。如需更正，直接回复“改成30万”。`);
 }
 
-const METRIC_ZH = { REVENUE: "销售额", COLLECTION: "回款", GROSS_PROFIT: "毛利", NEW_CUSTOMERS: "新客户数" } as const;
-
-function missingMetricReply(figures: Figure[], metric: keyof typeof METRIC_ZH): string {
-  return `你的目标考核${METRIC_ZH[metric]}，这条消息里只有 ${formatFigureEcho(figures)}。请补充${METRIC_ZH[metric]}，例如：本周${METRIC_ZH[metric]}35万。`;
+function missingMetricReply(figures: Figure[], metric: TMetric): string {
+  const word = `${metricLabel(metric)}${metric === "NEW_CUSTOMERS" ? "数" : ""}`; // 「考核新客户数」
+  return `你的目标考核${word}，这条消息里只有 ${formatFigureEcho(figures)}。请补充${word}，例如：本周${word}35万。`;
 }

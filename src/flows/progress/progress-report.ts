@@ -2,7 +2,8 @@ import { formatDateTime } from "../../../cards/format.ts";
 import type { TProgressCardInput } from "../../../cards/progress.ts";
 import type { Tx } from "../../db/database.ts";
 import { type Calendar, parsePeriodKey } from "../../domain/calendar.ts";
-import { formatAmount, groupDigits } from "../../domain/format-amount.ts";
+import { formatAmount, formatFigureEcho, groupDigits } from "../../domain/format-amount.ts";
+import type { Figure } from "../../domain/parse-progress.ts";
 import type { Plan, ProgressPending } from "../../generated/prisma/client.ts";
 import { AppError } from "../../lib/errors.ts";
 import { progressPromptInputs } from "./progress-prompt.ts";
@@ -143,4 +144,9 @@ export function sameFigures(p: ProgressPending, r: Pick<ReportFigures, "amount" 
 /** 「2026-W47（上周）已于 11月23日 12:00 评估，不再接受填报，本条未记录。」; `refWord` "" names no 上周. */
 export function closedText(period: string, refWord: string, closedAt: Date, timezone: string): string {
   return `${period}${refWord ? `（${refWord}）` : ""}已于 ${formatDateTime(closedAt, timezone)} 评估，不再接受填报，本条未记录。如有疑问请联系你的经理。`;
+}
+
+/** 「2026-W47（上周） 2万元，新客户 1家」: a stored figure as the chat echoes it; the word names only a previous period. */
+export function reportedLine(period: string, previousWord: string | undefined, echo: Figure[]): string {
+  return `${period}${previousWord ? `（${previousWord}）` : ""} ${formatFigureEcho(echo)}`;
 }

@@ -1,5 +1,7 @@
 import { progressCardReported, type TProgressReport } from "../../../cards/progress.ts";
 import type { Tx } from "../../db/database.ts";
+import { cardParamsUpdate } from "../../dingtalk/card-delivery-body.ts";
+import { cardUpdateBody } from "../../dingtalk/inbound/api-card-updater.ts";
 import { enqueue } from "../../dingtalk/outbox/enqueue.ts";
 import type { Calendar } from "../../domain/calendar.ts";
 import { progressCardId } from "./progress-card-id.ts";
@@ -30,13 +32,7 @@ export async function updatePromptCard(
   const input = await promptInputFor(tx, a);
   if (!input) return false;
   const card = progressCardReported(input, a.report, a.at, a.timezone);
-  // The PUT /v1.0/card/instances body (PLATFORM.md §3.4): public data merged by key, the owner's private data.
-  const payload = {
-    outTrackId,
-    cardData: { cardParamMap: card.cardParamMap },
-    privateData: { [a.userId]: { cardParamMap: card.privateParamMap?.[a.userId] ?? {} } },
-    cardUpdateOptions: { updateCardDataByKey: true, updatePrivateDataByKey: true },
-    userIdType: 1,
-  };
+  const update = cardParamsUpdate(card, a.userId);
+  const payload = cardUpdateBody({ outTrackId, userId: a.userId, userIdType: 1, update });
   return enqueue(tx, { idempotencyKey: `${outTrackId}.report.${a.key}`, kind: "card.update", payload });
 }
