@@ -38,7 +38,11 @@ const READS: Record<string, { value: string; read: (c: Config) => unknown; expec
   DINGTALK_CLIENT_ID: { value: "dingxyz", read: (c) => c.dingtalk.clientId, expected: "dingxyz" },
   DINGTALK_CLIENT_SECRET: { value: "other", read: (c) => c.dingtalk.clientSecret, expected: "other" },
   DINGTALK_ROBOT_CODE: { value: "robot9", read: (c) => c.dingtalk.robotCode, expected: "robot9" },
-  DINGTALK_API_BASE: { value: "http://127.0.0.1:9000/", read: (c) => c.dingtalk.apiBase, expected: "http://127.0.0.1:9000" },
+  DINGTALK_API_BASE: {
+    value: "http://127.0.0.1:9000/",
+    read: (c) => c.dingtalk.apiBase,
+    expected: "http://127.0.0.1:9000",
+  },
   DINGTALK_OAPI_BASE: { value: "http://10.0.0.1:81", read: (c) => c.dingtalk.oapiBase, expected: "http://10.0.0.1:81" },
   DINGTALK_QPS: { value: "15", read: (c) => c.dingtalk.qps, expected: 15 },
   BOT_TIMEZONE: { value: "Asia/Urumqi", read: (c) => c.timezone, expected: "Asia/Urumqi" },
@@ -55,7 +59,10 @@ const READS: Record<string, { value: string; read: (c: Config) => unknown; expec
   LOG_LEVEL: { value: "debug", read: (c) => c.logLevel, expected: "debug" },
   BODY_LIMIT_MB: { value: "2", read: (c) => c.bodyLimitBytes, expected: 2 * 1024 * 1024 },
   ...Object.fromEntries(
-    TEMPLATE_KEYS.map((key) => [key, { value: "tpl-new", read: (c: Config) => c.cardTemplates[key], expected: "tpl-new" }]),
+    TEMPLATE_KEYS.map((key) => [
+      key,
+      { value: "tpl-new", read: (c: Config) => c.cardTemplates[key], expected: "tpl-new" },
+    ]),
   ),
 };
 
@@ -90,6 +97,10 @@ describe("loadConfig", () => {
     const bad = { PORT: "99999", DATABASE_URL: "mysql://x", DINGTALK_QPS: "-1", ADMIN_TOKEN: "short" };
     expect(() => loadConfig(bad)).toThrow(ConfigError);
     for (const name of Object.keys(bad)) expect(() => loadConfig(bad), name).toThrow(new RegExp(`^  ${name}: `, "m"));
+    // A malformed variable does not hide the rules across variables (credentials without token or templates).
+    const { ADMIN_TOKEN: _, DINGTALK_CARD_TEMPLATE_TARGET: __, ...partial } = LIVE;
+    for (const name of ["PORT", "ADMIN_TOKEN", "DINGTALK_CARD_TEMPLATE_TARGET"])
+      expect(() => loadConfig({ ...partial, PORT: "not-a-port" }), name).toThrow(new RegExp(`^  ${name}: `, "m"));
   });
 
   it("reads the weekly prompt time as HH:mm and refuses anything else", () => {
