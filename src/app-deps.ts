@@ -1,6 +1,7 @@
 import type { Config } from "./config.ts";
 import type { Database } from "./db/database.ts";
 import type { Emulator } from "./dingtalk/emulator/emulator-types.ts";
+import type { StreamState } from "./dingtalk/stream-client.ts";
 import type { Calendar } from "./domain/calendar.ts";
 import type { Logger } from "./lib/logger.ts";
 import type { Scheduler } from "./scheduler/scheduler.ts";
@@ -16,8 +17,8 @@ export interface AppDeps {
   dingtalk: { clientId: string; clientSecret: string; robotCode: string; apiBase: string; oapiBase: string } | null;
   /** Sandbox mode only: the in-process DingTalk emulator the bot talks to. */
   emulator?: Emulator;
-  /** DingTalk link state for /healthz: "sandbox", "connected", "connecting" or "disconnected". */
-  dingtalkStatus: () => string;
+  /** The stream connection's state for /healthz; undefined when there is no DingTalk app to connect to. */
+  streamState: () => StreamState | undefined;
   /** Runs scheduled jobs on request (`POST /api/jobs/:job/run`); set by startService once the scheduler exists. */
   scheduler?: Pick<Scheduler, "runNow">;
   /**

@@ -1,55 +1,88 @@
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
+import { cardDefinitions } from "../cards/index.ts";
+
+/** One production template id per card in cards/ (each definition's templateIdConfigKey). */
+const CARD_TEMPLATE_KEYS = Object.values(cardDefinitions).map((d) => d.templateIdConfigKey);
 
 /** Parses the environment once. Nothing else in the service reads `process.env` (STYLE.md §2). */
-const ZEnv = z.object({
-  DATABASE_URL: z
-    .string()
-    .trim()
-    .regex(/^postgres(ql)?:\/\//, "must be a postgresql:// URL")
-    .optional()
-    .or(z.literal("").transform(() => undefined)),
-  DATA_DIR: z.string().trim().min(1).default("./data"),
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  ADMIN_TOKEN: z.string().trim().min(16, "must be at least 16 characters").optional(),
-  DINGTALK_CLIENT_ID: z.string().trim().min(1).optional(),
-  DINGTALK_CLIENT_SECRET: z.string().trim().min(1).optional(),
-  DINGTALK_ROBOT_CODE: z.string().trim().min(1).optional(),
-  DINGTALK_API_BASE: z.url().default("https://api.dingtalk.com"),
-  DINGTALK_OAPI_BASE: z.url().default("https://oapi.dingtalk.com"),
-  DINGTALK_QPS: z.coerce.number().positive().max(1000).default(20),
-  BOT_TIMEZONE: z
-    .string()
-    .default("Asia/Shanghai")
-    .refine((tz) => isValidTimeZone(tz), "must be an IANA time zone such as Asia/Shanghai"),
-  /** Local time the weekly progress prompt goes out (DESIGN §2 Progress: Friday 16:00, configurable). */
-  BOT_PROMPT_TIME: z
-    .string()
-    .regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be a 24-hour time HH:mm such as 16:00")
-    .default("16:00"),
-  /** "off" keeps the scheduled jobs from firing (catch-up and triggers); POST /api/jobs/:job/run still works. */
-  BOT_SCHEDULER: z.enum(["on", "off"]).default("on"),
-  /**
-   * Test hook only: the scheduler's clock starts at this instant when the service starts and runs on from there,
-   * so spawned processes can be tested at "Friday 16:00" without waiting. Never set it in production.
-   */
-  BOT_FAKE_NOW: z.iso.datetime({ offset: true, message: "must be an ISO datetime with offset" }).optional(),
-  /** A reported figure above this multiple of the period target is stored only once confirmed (DESIGN §2 Progress). */
-  PROGRESS_CONFIRM_MULTIPLE: z.coerce
-    .number({ error: "must be a number such as 10" })
-    .min(1, "must be at least 1 (a figure at the target itself never needs confirming)")
-    .max(1_000_000)
-    .default(10),
-  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-  BODY_LIMIT_MB: z.coerce.number().positive().max(200).default(20),
-  // Production card template ids, one per card in cards/ (each definition's templateIdConfigKey).
-  DINGTALK_CARD_TEMPLATE_TARGET: z.string().trim().min(1).optional(),
-  DINGTALK_CARD_TEMPLATE_PROGRESS: z.string().trim().min(1).optional(),
-  DINGTALK_CARD_TEMPLATE_ESCALATION: z.string().trim().min(1).optional(),
-  DINGTALK_CARD_TEMPLATE_APPROVAL: z.string().trim().min(1).optional(),
-  DINGTALK_CARD_TEMPLATE_DIGEST: z.string().trim().min(1).optional(),
-  DINGTALK_CARD_TEMPLATE_NOTICE: z.string().trim().min(1).optional(),
-});
+const ZEnv = z
+  .object({
+    DATABASE_URL: z
+      .string()
+      .trim()
+      .regex(/^postgres(ql)?:\/\//, "must be a postgresql:// URL")
+      .optional()
+      .or(z.literal("").transform(() => undefined)),
+    DATA_DIR: z.string().trim().min(1).default("./data"),
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    ADMIN_TOKEN: z.string().trim().min(16, "must be at least 16 characters").optional(),
+    DINGTALK_CLIENT_ID: z.string().trim().min(1).optional(),
+    DINGTALK_CLIENT_SECRET: z.string().trim().min(1).optional(),
+    DINGTALK_ROBOT_CODE: z.string().trim().min(1).optional(),
+    DINGTALK_API_BASE: z.url().default("https://api.dingtalk.com"),
+    DINGTALK_OAPI_BASE: z.url().default("https://oapi.dingtalk.com"),
+    DINGTALK_QPS: z.coerce.number().positive().max(1000).default(20),
+    BOT_TIMEZONE: z
+      .string()
+      .default("Asia/Shanghai")
+      .refine((tz) => isValidTimeZone(tz), "must be an IANA time zone such as Asia/Shanghai"),
+    /** Local time the weekly progress prompt goes out (DESIGN §2 Progress: Friday 16:00, configurable). */
+    BOT_PROMPT_TIME: z
+      .string()
+      .regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be a 24-hour time HH:mm such as 16:00")
+      .default("16:00"),
+    /** "off" keeps the scheduled jobs from firing (catch-up and triggers); POST /api/jobs/:job/run still works. */
+    BOT_SCHEDULER: z.enum(["on", "off"]).default("on"),
+    /**
+     * Test hook only: the scheduler's clock starts at this instant when the service starts and runs on from there,
+     * so spawned processes can be tested at "Friday 16:00" without waiting. Refused with DingTalk credentials.
+     */
+    BOT_FAKE_NOW: z.iso.datetime({ offset: true, message: "must be an ISO datetime with offset" }).optional(),
+    /** A reported figure above this multiple of the period target is stored only once confirmed (DESIGN §2 Progress). */
+    PROGRESS_CONFIRM_MULTIPLE: z.coerce
+      .number({ error: "must be a number such as 10" })
+      .min(1, "must be at least 1 (a figure at the target itself never needs confirming)")
+      .max(1_000_000)
+      .default(10),
+    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    BODY_LIMIT_MB: z.coerce.number().positive().max(200).default(20),
+    ...Object.fromEntries(CARD_TEMPLATE_KEYS.map((key) => [key, z.string().trim().min(1).optional()])),
+  })
+  .superRefine(
+    (e, ctx) => {
+      // Rules across variables. All of them are checked, so one start-up names every problem at once.
+      const problem = (path: string, message: string) => ctx.addIssue({ code: "custom", path: [path], message });
+      if (Boolean(e.DINGTALK_CLIENT_ID) !== Boolean(e.DINGTALK_CLIENT_SECRET)) {
+        problem(
+          "DINGTALK_CLIENT_ID",
+          "DINGTALK_CLIENT_ID and DINGTALK_CLIENT_SECRET must be set together (or neither, for sandbox mode)",
+        );
+        return; // which mode was meant is unclear: the rules below would only add noise
+      }
+      if (!e.DINGTALK_CLIENT_ID) return; // sandbox mode
+      if (!e.ADMIN_TOKEN) {
+        problem(
+          "ADMIN_TOKEN",
+          "required when DingTalk credentials are set (it protects /api/*); generate one with `openssl rand -hex 24`",
+        );
+      }
+      // The business clock must be the real one wherever real people get the messages.
+      if (e.BOT_FAKE_NOW)
+        problem("BOT_FAKE_NOW", "test hook only, refused when DingTalk credentials are set; unset it");
+      // A missing template would otherwise surface only at the first card sent, as a failed publish.
+      for (const key of CARD_TEMPLATE_KEYS) {
+        if (!(e as Record<string, unknown>)[key]) {
+          problem(key, "required when DingTalk credentials are set: the id of the card template published in DingTalk");
+        }
+      }
+      // Run even when a variable above is malformed: these rules read only strings, and the operator gets one list.
+    },
+    { when: () => true },
+  );
+
+/** Every variable loadConfig reads (README.md's configuration table documents each). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(ZEnv.shape);
 
 export interface Config {
   databaseUrl: string | undefined;
@@ -104,17 +137,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
   }
   const e = parsed.data;
-  if (Boolean(e.DINGTALK_CLIENT_ID) !== Boolean(e.DINGTALK_CLIENT_SECRET)) {
-    throw new ConfigError(
-      "invalid configuration:\n  DINGTALK_CLIENT_ID and DINGTALK_CLIENT_SECRET must be set together (or neither, for sandbox mode)",
-    );
-  }
   const sandbox = !e.DINGTALK_CLIENT_ID;
-  if (!sandbox && !e.ADMIN_TOKEN) {
-    throw new ConfigError(
-      "invalid configuration:\n  ADMIN_TOKEN: required when DingTalk credentials are set (it protects /api/*); generate one with `openssl rand -hex 24`",
-    );
-  }
   const adminToken = e.ADMIN_TOKEN ?? randomBytes(24).toString("hex");
   return {
     databaseUrl: e.DATABASE_URL,

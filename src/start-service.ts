@@ -71,10 +71,10 @@ export async function startService({
     calendar,
     dingtalk: sandboxDingTalk?.dingtalk ?? configuredApp(config),
     ...(sandboxDingTalk ? { emulator: sandboxDingTalk.emulator } : {}),
-    dingtalkStatus: () => (config.sandbox ? "sandbox" : (dingtalk?.status() ?? "not-started")),
+    streamState: () => dingtalk?.inbound.client.streamState(),
     now: now ?? clockFrom(config.fakeNow) ?? (() => new Date()),
   };
-  // Read by dingtalkStatus above, which /healthz calls only once the service is up.
+  // Read by streamState above, which /healthz calls only once the service is up.
   const dingtalk = await startDingTalk(deps);
   const scheduler = createScheduler({
     db,

@@ -14,6 +14,15 @@ export interface StreamClientOptions {
   gatewayTimeoutMs?: number;
 }
 
+/**
+ * The connection as /healthz reports it: `connecting` until the first socket opens, `reconnecting` after an
+ * open socket closed (the SDK retries every second), `stopped` after disconnect(); `since` is the last change.
+ */
+export interface StreamState {
+  state: "connecting" | "connected" | "reconnecting" | "stopped";
+  since: Date;
+}
+
 /** The SDK's `reconnectInterval` (private in its typings): it retries 1 s after a failure or a close. */
 const SDK_RECONNECT_MS = 1000;
 
@@ -31,6 +40,7 @@ export class GatewayDWClient extends DWClient {
   #stopped = false;
   #connecting: Promise<void> | undefined;
   #lastAttemptAt = 0;
+  #state: StreamState = { state: "connecting", since: new Date() };
 
   constructor(opts: StreamClientOptions) {
     super({
@@ -84,10 +94,28 @@ export class GatewayDWClient extends DWClient {
     return this.#connecting;
   }
 
+  /** Where the connection stands (for /healthz). */
+  streamState(): StreamState {
+    return this.#state;
+  }
+
+  /** The SDK's socket opening: resolves on `open`; the socket's `close` later is when the link is lost. */
+  override async _connect(): Promise<void> {
+    await super._connect();
+    this.#setState("connected");
+    const socket = (this as unknown as { socket?: { once(event: "close", fn: () => void): void } }).socket;
+    socket?.once("close", () => this.#setState(this.#stopped ? "stopped" : "reconnecting"));
+  }
+
   /** Final: a pending SDK reconnect timer finds the client stopped and does nothing. */
   override disconnect(): void {
     this.#stopped = true;
+    this.#setState("stopped");
     super.disconnect();
+  }
+
+  #setState(state: StreamState["state"]): void {
+    if (this.#state.state !== state) this.#state = { state, since: new Date() };
   }
 }
 

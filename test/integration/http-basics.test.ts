@@ -9,10 +9,16 @@ beforeAll(async () => {
 afterAll(() => svc.close());
 
 describe("HTTP edges", () => {
-  it("/healthz needs no token and reports the database", async () => {
+  it("/healthz needs no token and reports the database (each state: healthz.test.ts)", async () => {
     const res = await fetch(`${svc.url}/healthz`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ status: "ok", db: svc.db.kind, dingtalk: "sandbox" });
+    // Started without the sandbox's emulator: there is no stream to connect.
+    expect(await res.json()).toEqual({
+      status: "degraded",
+      db: svc.db.kind,
+      dingtalk: { mode: "sandbox", stream: "not connected", since: null },
+      outbox: { dead: 0 },
+    });
     expect(res.headers.get("x-request-id")).toMatch(/[0-9a-f-]{36}/);
   });
 
@@ -42,7 +48,9 @@ describe("HTTP edges", () => {
     expect((await fetch(`${svc.url}/api/org/sync`, { method: "POST" })).status).toBe(401);
     const res = await svc.api("/api/org/sync", { method: "POST" });
     expect(res.status).toBe(409);
-    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/沙盒模式/);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe("CONFLICT");
+    expect(body.error.message).toMatch(/^沙盒模式未配置钉钉应用凭证/);
   });
 
   it("keeps the request id a client sends", async () => {

@@ -1,18 +1,11 @@
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import Router from "@koa/router";
-import Koa from "koa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config.ts";
 import { createDirectoryClient } from "../../src/dingtalk/directory-client.ts";
 import type { TDirectoryInput } from "../../src/dingtalk/emulator/directory-store.ts";
 import type { Emulator } from "../../src/dingtalk/emulator/emulator-types.ts";
 import { createLegacyTokenSource } from "../../src/dingtalk/legacy-token.ts";
-import { errorMiddleware } from "../../src/http/middleware.ts";
 import { AppError } from "../../src/lib/errors.ts";
-import { registerOrgSyncRoutes } from "../../src/org/org-sync-routes.ts";
 import { syncDirectory } from "../../src/org/sync-directory.ts";
-import { APP, startTestEmulator } from "../fixtures/dingtalk/emulator-app.ts";
+import { APP, CARD_TEMPLATE_ENV, startTestEmulator } from "../fixtures/dingtalk/emulator-app.ts";
 import { orgContent, orgSnapshot } from "../helpers/org-snapshot.ts";
 import { startTestService, type TestService } from "../helpers/test-service.ts";
 
@@ -109,6 +102,7 @@ beforeAll(async () => {
     DINGTALK_CLIENT_SECRET: APP.clientSecret,
     DINGTALK_API_BASE: emulator.url,
     DINGTALK_OAPI_BASE: emulator.url,
+    ...CARD_TEMPLATE_ENV,
   });
 });
 afterAll(async () => {
@@ -238,25 +232,24 @@ describe("syncDirectory against the emulated DingTalk directory", () => {
   });
 });
 
-describe("POST /api/org/sync", () => {
-  async function serve(deps: TestService["deps"]): Promise<{ url: string; server: Server }> {
-    const app = new Koa();
-    app.use(errorMiddleware());
-    const router = new Router();
-    registerOrgSyncRoutes(router, deps);
-    app.use(router.routes());
-    const server = app.listen(0, "127.0.0.1");
-    await new Promise((resolve) => server.once("listening", resolve));
-    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
-  }
+describe("POST /api/org/sync (through the started service)", () => {
+  it("refuses a request without the token, changing nothing", async () => {
+    const before = await orgSnapshot(svc.db);
+    const userGetsBefore = requests("user/get").length;
+    for (const headers of [{}, { authorization: "Bearer wrong" }] as Record<string, string>[]) {
+      const res = await fetch(`${svc.url}/api/org/sync`, { method: "POST", headers });
+      expect(res.status).toBe(401);
+    }
+    expect(requests("user/get")).toHaveLength(userGetsBefore);
+    expect(await orgSnapshot(svc.db)).toEqual(before);
+  });
 
   it("answers 200 with the counts, within DingTalk's 20 QPS, one run for two simultaneous requests", async () => {
-    const { url, server } = await serve(svc.deps);
     // The route paces itself at DINGTALK_QPS (default 20); the emulator enforces the real limit (errcode 90018).
     emulator.setQpsLimit(20);
     const userGetsBefore = requests("user/get").length;
     try {
-      const post = () => fetch(`${url}/api/org/sync`, { method: "POST" });
+      const post = () => svc.api("/api/org/sync", { method: "POST" });
       const [a, b] = await Promise.all([post(), post()]);
       expect([a.status, b.status]).toEqual([200, 200]);
       const expected = {
@@ -273,21 +266,7 @@ describe("POST /api/org/sync", () => {
       expect(userGets.filter((r) => r.errorCode === "90018").length).toBeLessThanOrEqual(2);
     } finally {
       emulator.setQpsLimit(null);
-      server.close();
     }
   });
-
-  it("answers 409 in sandbox mode, where there is no directory to sync", async () => {
-    const config = loadConfig({ LOG_LEVEL: "silent" });
-    const { url, server } = await serve({ ...svc.deps, config });
-    try {
-      const res = await fetch(`${url}/api/org/sync`, { method: "POST" });
-      expect(res.status).toBe(409);
-      const body = (await res.json()) as { error: { code: string; message: string } };
-      expect(body.error.code).toBe("CONFLICT");
-      expect(body.error.message).toMatch(/^沙盒模式未配置钉钉应用凭证/);
-    } finally {
-      server.close();
-    }
-  });
+  // Sandbox mode's 409 (no directory to sync) is tested through a started service in http-basics.test.ts.
 });

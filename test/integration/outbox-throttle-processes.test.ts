@@ -12,7 +12,7 @@ import { type Database, openDatabase } from "../../src/db/database.ts";
 import { maxInWindow } from "../../src/dingtalk/emulator/request-log.ts";
 import { killGroup } from "../../src/dingtalk/emulator/spawn-emulator.ts";
 import { API } from "../../src/dingtalk/openapi-client.ts";
-import { APP } from "../fixtures/dingtalk/emulator-app.ts";
+import { APP, CARD_TEMPLATE_ENV } from "../fixtures/dingtalk/emulator-app.ts";
 import { type EmulatorProcess, startEmulatorProcess } from "../helpers/emulator-process.ts";
 import { cardId, closeThenDrop, enqueueCards, REPS } from "../helpers/outbox-fixtures.ts";
 import { createServerDatabase, localServerUrl, silentLog } from "../helpers/test-db.ts";
@@ -85,6 +85,7 @@ describe("outbox throttle across processes", () => {
       DINGTALK_QPS: String(QPS),
       ADMIN_TOKEN: "throttle-test-admin-token",
       LOG_LEVEL: "debug", // the worker logs each send at debug: which process sent what
+      ...CARD_TEMPLATE_ENV,
     };
     const services = await Promise.all([startService(env), startService(env)]);
 

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { type Database, openDatabase } from "../../src/db/database.ts";
 import { defaultCalendar } from "../../src/domain/calendar.ts";
 import { progressReminderRule, weeklyPromptRule } from "../../src/domain/job-schedules.ts";
@@ -139,5 +139,44 @@ describe("scheduler (injected clock, never real waiting)", () => {
     // The last 7 days held Monday 03-30's reminder for W13 and Friday 04-03's prompt for W14.
     expect(caught.map((r) => `${r.job} ${r.period}`)).toEqual(["progress-reminder 2026-W13", "weekly-prompt 2026-W14"]);
     await s.stop();
+  });
+});
+
+describe("scheduler triggers (node-schedule itself, on a clock set just before Friday 16:00)", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("fires the weekly prompt at Friday 16:00 Shanghai by itself, and it runs once", async () => {
+    // node-schedule reads Date, not an injected clock: fake Date alone (timers stay real), 300 ms before 16:00,
+    // running on in real time. The trigger is then a real timer of about 300 ms, as on a real Friday.
+    vi.useFakeTimers({
+      toFake: ["Date"],
+      now: shanghai("2026-04-03T15:59:59.700"),
+      shouldAdvanceTime: true,
+      advanceTimeDelta: 5,
+    });
+    const s = createScheduler({
+      db,
+      jobs: jobs(),
+      deps: {},
+      calendar: defaultCalendar,
+      timeZone: TZ,
+      log: silentLog,
+      now: () => new Date(),
+    });
+    schedulers.push(s);
+    const caught = await s.start();
+    // The catch-up owes last week's runs; this week's prompt is not due yet: only the trigger can run it.
+    expect(caught.map((r) => `${r.job} ${r.period}`)).toEqual(["weekly-prompt 2026-W13", "progress-reminder 2026-W13"]);
+    expect(calls).not.toContain("weekly-prompt 2026-W14");
+
+    const w14 = () =>
+      db.sql.query<{ status: string; trigger: string }>(
+        "SELECT status::text AS status, trigger FROM job_run WHERE job = 'weekly-prompt' AND period = '2026-W14'",
+      );
+    await expect.poll(async () => (await w14())[0]?.status, { timeout: 10_000, interval: 50 }).toBe("DONE");
+    expect(await w14()).toEqual([{ status: "DONE", trigger: "schedule" }]);
+    expect(calls.filter((c) => c === "weekly-prompt 2026-W14")).toEqual(["weekly-prompt 2026-W14"]);
   });
 });

@@ -25,7 +25,12 @@ describe("the service process", () => {
       running.push(first);
       const health = await fetch(`${first.url}/healthz`);
       expect(health.status).toBe(200);
-      expect(await health.json()).toEqual({ status: "ok", db: "pglite", dingtalk: "sandbox" });
+      expect(await health.json()).toEqual({
+        status: "ok",
+        db: "pglite",
+        dingtalk: { mode: "sandbox", stream: "connected", since: expect.any(String) },
+        outbox: { dead: 0 },
+      });
       // Sandbox mode prints the generated admin token; it must work.
       const token = /Admin API token[^\n]*\n\s*([0-9a-f]{48})/.exec(first.output())?.[1];
       expect(token).toBeDefined();
@@ -53,8 +58,10 @@ describe("the service process", () => {
     await expect(spawnService({ PORT: "not-a-port", BOT_TIMEZONE: "Mars/Olympus" }, 15_000)).rejects.toThrow(
       /PORT[\s\S]*BOT_TIMEZONE: must be an IANA time zone/,
     );
-    await expect(spawnService({ DINGTALK_CLIENT_ID: "x", DINGTALK_CLIENT_SECRET: "y" }, 15_000)).rejects.toThrow(
-      /ADMIN_TOKEN: required/,
+    // With credentials: every problem at once, the test hook BOT_FAKE_NOW and each missing card template too.
+    const live = { DINGTALK_CLIENT_ID: "x", DINGTALK_CLIENT_SECRET: "y", BOT_FAKE_NOW: "2026-04-03T16:00:00+08:00" };
+    await expect(spawnService(live, 15_000)).rejects.toThrow(
+      /ADMIN_TOKEN: required[\s\S]*BOT_FAKE_NOW: test hook only[\s\S]*DINGTALK_CARD_TEMPLATE_TARGET: required/,
     );
   });
 
@@ -68,7 +75,7 @@ describe("the service process", () => {
       running.push(a, b);
       for (const s of [a, b]) {
         const res = await fetch(`${s.url}/healthz`);
-        expect(await res.json()).toEqual({ status: "ok", db: "postgres", dingtalk: "sandbox" });
+        expect(await res.json()).toMatchObject({ status: "ok", db: "postgres", dingtalk: { stream: "connected" } });
       }
       const client = new pg.Client({ connectionString: url });
       await client.connect();

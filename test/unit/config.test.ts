@@ -1,5 +1,70 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../../src/config.ts";
+import { cardDefinitions } from "../../cards/index.ts";
+import { CONFIG_VARIABLES, type Config, ConfigError, loadConfig } from "../../src/config.ts";
+
+type Env = Record<string, string>;
+
+const TEMPLATE_KEYS = Object.values(cardDefinitions).map((d) => d.templateIdConfigKey);
+/** A complete production configuration: credentials, admin token and every card template id. */
+const TEMPLATES: Env = Object.fromEntries(TEMPLATE_KEYS.map((key) => [key, `tpl-${key.toLowerCase()}`]));
+const LIVE: Env = {
+  DINGTALK_CLIENT_ID: "dingabc",
+  DINGTALK_CLIENT_SECRET: "s3cret",
+  ADMIN_TOKEN: "a-long-enough-token",
+  ...TEMPLATES,
+};
+
+/**
+ * The variables README.md's configuration table documents: the backticked names in each row's first cell,
+ * `DINGTALK_CARD_TEMPLATE_*` standing for one variable per card in cards/.
+ */
+function documentedVariables(): string[] {
+  const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+  const section = /^## Configuration\n([\s\S]*?)^## /m.exec(readme)?.[1] ?? "";
+  const names = section
+    .split("\n")
+    .filter((line) => line.startsWith("|"))
+    .flatMap((line) => [...(line.split("|")[1] ?? "").matchAll(/`([A-Z][A-Z0-9_]*\*?)`/g)].map((m) => m[1] ?? ""));
+  return names.flatMap((name) => (name === "DINGTALK_CARD_TEMPLATE_*" ? TEMPLATE_KEYS : [name])).sort();
+}
+
+/** How each variable shows in the Config: a value other than its default, and what loadConfig makes of it. */
+const READS: Record<string, { value: string; read: (c: Config) => unknown; expected: unknown; base?: Env }> = {
+  DATABASE_URL: { value: "postgresql://u@db/x", read: (c) => c.databaseUrl, expected: "postgresql://u@db/x" },
+  DATA_DIR: { value: "/var/lib/tb", read: (c) => c.dataDir, expected: "/var/lib/tb" },
+  PORT: { value: "8080", read: (c) => c.port, expected: 8080 },
+  ADMIN_TOKEN: { value: "another-long-token-9", read: (c) => c.adminToken, expected: "another-long-token-9" },
+  DINGTALK_CLIENT_ID: { value: "dingxyz", read: (c) => c.dingtalk.clientId, expected: "dingxyz" },
+  DINGTALK_CLIENT_SECRET: { value: "other", read: (c) => c.dingtalk.clientSecret, expected: "other" },
+  DINGTALK_ROBOT_CODE: { value: "robot9", read: (c) => c.dingtalk.robotCode, expected: "robot9" },
+  DINGTALK_API_BASE: {
+    value: "http://127.0.0.1:9000/",
+    read: (c) => c.dingtalk.apiBase,
+    expected: "http://127.0.0.1:9000",
+  },
+  DINGTALK_OAPI_BASE: { value: "http://10.0.0.1:81", read: (c) => c.dingtalk.oapiBase, expected: "http://10.0.0.1:81" },
+  DINGTALK_QPS: { value: "15", read: (c) => c.dingtalk.qps, expected: 15 },
+  BOT_TIMEZONE: { value: "Asia/Urumqi", read: (c) => c.timezone, expected: "Asia/Urumqi" },
+  BOT_PROMPT_TIME: { value: "17:30", read: (c) => c.promptTime, expected: "17:30" },
+  BOT_SCHEDULER: { value: "off", read: (c) => c.schedulerEnabled, expected: false },
+  // A test hook: read in sandbox mode only (refused with credentials, tested below).
+  BOT_FAKE_NOW: {
+    value: "2026-04-03T16:00:00+08:00",
+    read: (c) => c.fakeNow?.toISOString(),
+    expected: "2026-04-03T08:00:00.000Z",
+    base: {},
+  },
+  PROGRESS_CONFIRM_MULTIPLE: { value: "3", read: (c) => c.progressConfirmMultiple, expected: 3 },
+  LOG_LEVEL: { value: "debug", read: (c) => c.logLevel, expected: "debug" },
+  BODY_LIMIT_MB: { value: "2", read: (c) => c.bodyLimitBytes, expected: 2 * 1024 * 1024 },
+  ...Object.fromEntries(
+    TEMPLATE_KEYS.map((key) => [
+      key,
+      { value: "tpl-new", read: (c: Config) => c.cardTemplates[key], expected: "tpl-new" },
+    ]),
+  ),
+};
 
 describe("loadConfig", () => {
   it("defaults to sandbox mode with PGlite and a generated admin token", () => {
@@ -17,38 +82,25 @@ describe("loadConfig", () => {
     expect(loadConfig({}).adminToken).not.toBe(c.adminToken);
   });
 
-  it("reads every documented variable", () => {
-    const c = loadConfig({
-      DATABASE_URL: "postgresql://u@db/x",
-      DATA_DIR: "/var/lib/tb",
-      PORT: "8080",
-      ADMIN_TOKEN: "a-long-enough-token",
-      DINGTALK_CLIENT_ID: "dingabc",
-      DINGTALK_CLIENT_SECRET: "s3cret",
-      DINGTALK_API_BASE: "http://127.0.0.1:9000/",
-      DINGTALK_OAPI_BASE: "http://127.0.0.1:9000",
-      DINGTALK_QPS: "15",
-      BOT_TIMEZONE: "Asia/Urumqi",
-    });
-    expect(c).toMatchObject({
-      databaseUrl: "postgresql://u@db/x",
-      port: 8080,
-      sandbox: false,
-      adminToken: "a-long-enough-token",
-      adminTokenGenerated: false,
-      dingtalk: { clientId: "dingabc", robotCode: "dingabc", apiBase: "http://127.0.0.1:9000", qps: 15 },
-      timezone: "Asia/Urumqi",
-    });
+  it("reads every documented variable: README's table lists exactly what loadConfig reads, and each takes effect", () => {
+    const documented = documentedVariables();
+    expect(documented).toEqual([...CONFIG_VARIABLES].sort());
+    expect(Object.keys(READS).sort()).toEqual(documented);
+    for (const name of documented) {
+      const { value, read, expected, base = LIVE } = READS[name] ?? { value: "", read: () => undefined, expected: 0 };
+      expect(read(loadConfig(base)), `${name} unset`).not.toEqual(expected);
+      expect(read(loadConfig({ ...base, [name]: value })), name).toEqual(expected);
+    }
   });
 
-  it("names every bad variable", () => {
-    expect(() => loadConfig({ PORT: "99999", DATABASE_URL: "mysql://x", DINGTALK_QPS: "-1" })).toThrow(ConfigError);
-    try {
-      loadConfig({ PORT: "99999", DATABASE_URL: "mysql://x", DINGTALK_QPS: "-1", ADMIN_TOKEN: "short" });
-    } catch (err) {
-      const msg = (err as Error).message;
-      for (const name of ["PORT", "DATABASE_URL", "DINGTALK_QPS", "ADMIN_TOKEN"]) expect(msg).toContain(name);
-    }
+  it("names every bad variable, all in one message", () => {
+    const bad = { PORT: "99999", DATABASE_URL: "mysql://x", DINGTALK_QPS: "-1", ADMIN_TOKEN: "short" };
+    expect(() => loadConfig(bad)).toThrow(ConfigError);
+    for (const name of Object.keys(bad)) expect(() => loadConfig(bad), name).toThrow(new RegExp(`^  ${name}: `, "m"));
+    // A malformed variable does not hide the rules across variables (credentials without token or templates).
+    const { ADMIN_TOKEN: _, DINGTALK_CARD_TEMPLATE_TARGET: __, ...partial } = LIVE;
+    for (const name of ["PORT", "ADMIN_TOKEN", "DINGTALK_CARD_TEMPLATE_TARGET"])
+      expect(() => loadConfig({ ...partial, PORT: "not-a-port" }), name).toThrow(new RegExp(`^  ${name}: `, "m"));
   });
 
   it("reads the weekly prompt time as HH:mm and refuses anything else", () => {
@@ -59,7 +111,40 @@ describe("loadConfig", () => {
   });
 
   it("requires ADMIN_TOKEN outside sandbox mode, and both DingTalk credentials together", () => {
-    expect(() => loadConfig({ DINGTALK_CLIENT_ID: "a", DINGTALK_CLIENT_SECRET: "b" })).toThrow(/ADMIN_TOKEN: required/);
+    const { ADMIN_TOKEN: _, ...noToken } = LIVE;
+    expect(() => loadConfig(noToken)).toThrow(/^ {2}ADMIN_TOKEN: required/m);
     expect(() => loadConfig({ DINGTALK_CLIENT_ID: "a" })).toThrow(/must be set together/);
+    expect(loadConfig(LIVE)).toMatchObject({ sandbox: false, adminTokenGenerated: false, cardTemplates: TEMPLATES });
+  });
+
+  it("refuses the BOT_FAKE_NOW test hook with DingTalk credentials, naming it", () => {
+    const fakeNow = { BOT_FAKE_NOW: "2026-04-03T16:00:00+08:00" };
+    expect(() => loadConfig({ ...LIVE, ...fakeNow })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...LIVE, ...fakeNow })).toThrow(/^ {2}BOT_FAKE_NOW: test hook only, refused/m);
+    expect(loadConfig(fakeNow).fakeNow).toEqual(new Date("2026-04-03T08:00:00Z"));
+  });
+
+  it("with DingTalk credentials, requires a template id for every card and lists all the missing ones", () => {
+    const { ADMIN_TOKEN, DINGTALK_CLIENT_ID, DINGTALK_CLIENT_SECRET } = LIVE;
+    const credentials = { ADMIN_TOKEN, DINGTALK_CLIENT_ID, DINGTALK_CLIENT_SECRET } as Env;
+    const missing = (env: Env) => {
+      const problems = TEMPLATE_KEYS.filter((key) => {
+        try {
+          loadConfig(env);
+          return false;
+        } catch (err) {
+          return new RegExp(`^ {2}${key}: required when DingTalk credentials are set`, "m").test(String(err));
+        }
+      });
+      return problems;
+    };
+    expect(TEMPLATE_KEYS.length).toBe(Object.keys(cardDefinitions).length);
+    expect(missing(credentials)).toEqual(TEMPLATE_KEYS);
+    const [first, second, ...rest] = TEMPLATE_KEYS;
+    const some = { ...credentials, ...Object.fromEntries(rest.map((key) => [key, "tpl"])) };
+    expect(missing(some)).toEqual([first, second]);
+    expect(() => loadConfig(some)).toThrow(ConfigError);
+    // Sandbox mode draws cards from cards/ itself: no template id needed.
+    expect(loadConfig({}).cardTemplates).toEqual({});
   });
 });

@@ -59,6 +59,14 @@ export async function listOutbox(
   }));
 }
 
+/** Rows DingTalk never took and nobody has dealt with (for /healthz); the status index answers it. */
+export async function countDeadOutbox(db: Pick<Database, "sql">): Promise<number> {
+  const [row] = await db.sql.query<{ n: number }>(
+    "SELECT count(*)::int AS n FROM outbox_message WHERE status = 'DEAD'",
+  );
+  return row?.n ?? 0;
+}
+
 const ZOutboxQuery = z.object({
   status: z
     .string()
