@@ -23,7 +23,7 @@ import {
   statusCounts,
   testClient,
 } from "../helpers/outbox-fixtures.ts";
-import { createServerDatabase, localServerUrl, silentLog } from "../helpers/test-db.ts";
+import { createServerDatabase, localServerUrl, silentLog, skipWithoutLocalServer } from "../helpers/test-db.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const cleanups: (() => unknown)[] = [];
@@ -154,7 +154,8 @@ describe("outbox fleet", () => {
     expect(slotAt(await answered.take("lost")) - slotAt(c)).toBeGreaterThanOrEqual(1000 + marginMs);
   });
 
-  it("finishes a fan-out after the sending process is SIGKILLed halfway: every card exactly once", async () => {
+  it("finishes a fan-out after the sending process is SIGKILLed halfway: every card exactly once", async (ctx) => {
+    await skipWithoutLocalServer(ctx); // a PostgreSQL server even on the PGlite run
     const em = track(await startTestEmulator(), (e) => e.close());
     // Always a PostgreSQL server: the point is a second process sharing the database.
     const { url, drop } = await createServerDatabase(localServerUrl);
