@@ -280,13 +280,18 @@ describe("stream client reconnects (src/dingtalk/stream-client.ts)", () => {
     const em = await setup({ ticketTtlMs: 0, apps: [APP, pacerApp] });
     const gatewayCalls = (clientId: string) =>
       em.listRequests("POST /v1.0/gateway/connections/open").filter((r) => r.clientId === clientId);
-    const c = createStreamClient({ apiBase: em.url, ...APP });
-    clients.push(c);
-    await c.connect();
-    await vi.waitFor(() => expect(gatewayCalls(APP.clientId).length).toBeGreaterThanOrEqual(3), {
-      timeout: 15_000,
-      interval: 20,
-    });
+    /** Connects a client of `app` and waits until it has called the gateway `n` times. */
+    const failing = async (app: typeof APP | typeof pacerApp, n: number) => {
+      const client = createStreamClient({ apiBase: em.url, ...app });
+      clients.push(client);
+      await client.connect();
+      await vi.waitFor(() => expect(gatewayCalls(app.clientId).length).toBeGreaterThanOrEqual(n), {
+        timeout: 15_000,
+        interval: 20,
+      });
+      return client;
+    };
+    const c = await failing(APP, 3);
     // One chain: a retry starts one reconnect interval (1 s) after the previous attempt failed, and that attempt
     // reached the emulator before failing, so by the emulator's own arrival stamps no second holds two calls. A
     // second chain's call would come milliseconds after its twin.
@@ -297,13 +302,7 @@ describe("stream client reconnects (src/dingtalk/stream-client.ts)", () => {
     // A retry scheduled before disconnect() would start within one reconnect interval. Another app's client,
     // failing the same way from now on, shows that interval has passed: its second call comes 1 s after its
     // first one failed, and the retries of both are timers of this process, fired in order.
-    const pacer = createStreamClient({ apiBase: em.url, ...pacerApp });
-    clients.push(pacer);
-    await pacer.connect();
-    await vi.waitFor(() => expect(gatewayCalls(pacerApp.clientId).length).toBeGreaterThanOrEqual(2), {
-      timeout: 15_000,
-      interval: 20,
-    });
+    await failing(pacerApp, 2);
     expect(gatewayCalls(APP.clientId)).toHaveLength(calls);
   });
 });
