@@ -14,6 +14,37 @@ export const engine = serverUrl ? "postgres" : "pglite";
 /** The local server, for the tests that are about several processes sharing one PostgreSQL database. */
 export const localServerUrl = serverUrl ?? "postgresql://postgres@127.0.0.1:5432/postgres";
 
+let probe: Promise<string | false> | undefined;
+
+/**
+ * Skips the calling test, saying why, when it needs {@link localServerUrl} and no server answers there on the
+ * PGlite run (no DATABASE_URL). With DATABASE_URL set (CI's server run) it never skips: a server that does not
+ * answer is then a failure. Probed once per test file.
+ */
+export async function skipWithoutLocalServer(ctx: { skip(condition: boolean, note?: string): void }): Promise<void> {
+  const reason = await localServerMissing();
+  ctx.skip(reason !== false, reason || undefined);
+}
+
+function localServerMissing(): Promise<string | false> {
+  probe ??= (async () => {
+    if (serverUrl) return false;
+    const client = new pg.Client({ connectionString: localServerUrl, connectionTimeoutMillis: 3000 });
+    try {
+      await client.connect();
+      await client.query("SELECT 1");
+      return false;
+    } catch (err) {
+      const reason = `skipped: needs a PostgreSQL server at ${new URL(localServerUrl).host}, which did not answer (${(err as Error).message})`;
+      console.warn(reason);
+      return reason;
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  })();
+  return probe;
+}
+
 export const silentLog = createLogger("silent");
 
 export interface TestDatabase extends Database {

@@ -55,7 +55,16 @@ describe("publish and confirm through the emulator (real outbox, real stream)", 
       const mine = targetCards(o.owner_user_id).filter((c) => c.privateData.canAct === "true");
       expect(mine, o.owner_user_id).toHaveLength(Number(o.n));
     }
-    expect(targetCards("m11").every((c) => c.privateData.canAct === "false")).toBe(true);
+    // A manager gets one informational card per leaf they co-own, none they can act on.
+    const [coOwned] = await svc.db.sql.query<{ n: bigint }>(
+      `SELECT count(*) AS n FROM target_co_owner c JOIN target t ON t.id = c.target_id
+        WHERE t.plan_id = $1 AND t.dimension = 'OWNER' AND c.user_id = 'm11'`,
+      [planId],
+    );
+    expect(Number(coOwned!.n)).toBeGreaterThan(0);
+    const m11 = targetCards("m11");
+    expect(m11).toHaveLength(Number(coOwned!.n));
+    expect(m11.filter((c) => c.privateData.canAct !== "false")).toEqual([]);
     expect(await publish()).toMatchObject({ status: 200, body: { queued: 0 } });
     expect(emulator().listCards()).toHaveLength(268);
   });

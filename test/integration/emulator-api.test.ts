@@ -1,7 +1,14 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Emulator } from "../../src/dingtalk/emulator/emulator-types.ts";
 import { maxInWindow } from "../../src/dingtalk/emulator/request-log.ts";
-import { APP, accessToken, call, startTestEmulator } from "../fixtures/dingtalk/emulator-app.ts";
+import {
+  APP,
+  accessToken,
+  call,
+  connectClient,
+  startTestEmulator,
+  targetCardBody,
+} from "../fixtures/dingtalk/emulator-app.ts";
 
 let emulator: Emulator | undefined;
 
@@ -300,24 +307,103 @@ describe("faults", () => {
     expect(em.listRequests("/topapi/v2/user/get")[0]).toMatchObject({ status: 200, errorCode: "-1" });
   });
 
-  it("latency(ms) delays every API answer", async () => {
+  it("latency(ms) delays every API answer, and no control answer", async () => {
     const { em, token } = await setup();
-    em.latency(120);
-    const started = performance.now();
-    await batchSend(em, token, ["rep1101"]);
-    expect(performance.now() - started).toBeGreaterThanOrEqual(110);
+    em.sendText("rep1101", "进度"); // for a session webhook
+    const session = em.listPushes()[0]!.data.sessionWebhook as string;
+    const before = em.listRequests().length;
+    em.latency(1500);
+    const answered: string[] = [];
+    const track = <T>(name: string, p: Promise<T>) =>
+      p.then((r) => {
+        answered.push(name);
+        return r;
+      });
+    const calls = [
+      track("batchSend", batchSend(em, token, ["rep1101"])),
+      track("no token", call(em, "POST", BATCH, { body: {} })),
+      track("legacy", call(em, "POST", `/topapi/v2/user/get?access_token=${token}`, { body: { userid: "rep1101" } })),
+      track("gettoken", call(em, "GET", `/gettoken?appkey=${APP.clientId}&appsecret=${APP.clientSecret}`)),
+      track(
+        "webhook",
+        fetch(session, {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ msgtype: "text", text: { content: "收到" } }),
+        }).then(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, unknown> })),
+      ),
+    ];
+    // All five have arrived (the log records a request on arrival, its status once answered)…
+    await vi.waitFor(() => expect(em.listRequests().length - before).toBe(5));
+    // …and a control call made after that is answered while each of them is still waiting for its answer.
+    expect((await call(em, "GET", "/_emulator/pushes")).status).toBe(200);
+    expect(answered).toEqual([]);
+    expect(
+      em
+        .listRequests()
+        .slice(before)
+        .map((r) => r.status),
+    ).toEqual(Array(5).fill(undefined));
+    expect(em.getInbox("rep1101")).toEqual([]);
+
+    const results = await Promise.all(calls);
+    expect(results.map((r) => r.status)).toEqual([200, 400, 200, 200, 200]);
+    expect(results.map((r) => r.body.code ?? r.body.errcode)).toEqual([
+      undefined,
+      "AuthenticationFailed.MissingParameter",
+      0,
+      0,
+      0,
+    ]);
+    expect(em.getInbox("rep1101").map((i) => i.kind)).toEqual(["robotMessage", "sessionReply"]);
   });
 
-  it("reset() forgets chats, cards, requests and faults", async () => {
+  it("reset() forgets chats, cards, pushes, requests, faults and the clock offset", async () => {
     const { em, token } = await setup();
-    await batchSend(em, token, ["rep1101"]);
-    em.fail5xx(BATCH, 5);
-    em.setQpsLimit(1);
-    em.reset();
-    expect(em.getInbox("rep1101")).toEqual([]);
-    expect(em.listRequests()).toEqual([]);
-    expect((await batchSend(em, token, ["rep1101"])).status).toBe(200);
-    expect((await batchSend(em, token, ["rep1101"])).status).toBe(200);
+    const { client, robotMessages } = await connectClient(em, {
+      onRobotMessage: (msg, c) => c.socketCallBackResponse(msg.headers.messageId, null),
+    });
+    try {
+      expect((await batchSend(em, token, ["rep1101"])).status).toBe(200);
+      const card = await call(em, "POST", "/v1.0/card/instances/createAndDeliver", {
+        token,
+        body: targetCardBody("reset-card"),
+      });
+      expect(card.status).toBe(200);
+      await em.waitForAck(em.sendText("rep1101", "35万")!);
+      expect(em.getInbox("rep1101")).toHaveLength(2);
+      expect(em.listCards()).toHaveLength(1);
+      expect(em.listPushes()).toHaveLength(1);
+      em.fail5xx(BATCH, 5);
+      em.setQpsLimit(1);
+      em.latency(600_000);
+      em.dropAcks(5);
+      em.delayAcks(600_000);
+      em.advanceClock(7_200_000); // the token has expired
+
+      em.reset();
+      expect(em.getInbox("rep1101")).toEqual([]);
+      expect(em.getConversation(em.directConversationId("rep1101"))).toEqual([]);
+      expect(em.listCards()).toEqual([]);
+      expect(em.getCard("reset-card")).toBeUndefined();
+      expect(em.listPushes()).toEqual([]);
+      expect(em.listRequests()).toEqual([]);
+      // The clock is back (the token is valid again), and neither 5xx, nor the QPS limit of 1, nor a latency of
+      // ten minutes is left: both calls are answered 200, and the test would time out waiting for them.
+      expect((await batchSend(em, token, ["rep1101"])).status).toBe(200);
+      expect((await batchSend(em, token, ["rep1101"])).status).toBe(200);
+      expect(em.listRequests().map((r) => [r.api, r.status])).toEqual([
+        [`POST ${BATCH}`, 200],
+        [`POST ${BATCH}`, 200],
+      ]);
+      // Acks are taken at once again: neither dropped nor held for ten minutes (waitForAck gives up after 5 s).
+      const messageId = em.sendText("rep1101", "40万")!;
+      const push = await em.waitForAck(messageId);
+      expect(push).toMatchObject({ status: "acked", droppedAcks: 0 });
+      expect(robotMessages.map((m) => m.headers.messageId).at(-1)).toBe(messageId);
+    } finally {
+      client.disconnect();
+    }
   });
 });
 

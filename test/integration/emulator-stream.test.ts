@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { WebSocket } from "ws";
 import type { Emulator } from "../../src/dingtalk/emulator/emulator-types.ts";
+import { maxInWindow } from "../../src/dingtalk/emulator/request-log.ts";
 import { createStreamClient, type GatewayDWClient } from "../../src/dingtalk/stream-client.ts";
 import { ROBOT_MESSAGE_TOPIC } from "../../src/dingtalk/topics.ts";
 import { APP, call, connectClient, startTestEmulator } from "../fixtures/dingtalk/emulator-app.ts";
@@ -240,11 +241,22 @@ describe("robot messages over the real DWClient (PLATFORM.md §1.3, §2)", () =>
 
   it("does not redeliver when redelivery is off", async () => {
     const em = await setup({ redeliverAfterMs: null });
-    const { robotMessages } = await client(em);
-    const messageId = em.sendText("rep1101", "hi")!;
-    await new Promise((r) => setTimeout(r, 150));
-    expect(robotMessages).toHaveLength(1);
-    expect(em.listPushes().find((p) => p.messageId === messageId)?.status).toBe("pending");
+    const { robotMessages } = await client(em); // never acks
+    const ids = () => robotMessages.map((m) => m.headers.messageId);
+    // A redelivery is a setTimeout in the emulator: with timers faked, a jump of a day fires any that was set,
+    // whatever its delay. A redelivery would then be on the socket before the next push, which arrives in order.
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      const first = em.sendText("rep1101", "hi")!;
+      await vi.waitFor(() => expect(ids()).toEqual([first]));
+      vi.advanceTimersByTime(24 * 3_600_000);
+      const second = em.sendText("rep1101", "hi again")!;
+      await vi.waitFor(() => expect(ids()).toContain(second));
+      expect(ids()).toEqual([first, second]);
+      expect(em.listPushes().find((p) => p.messageId === first)).toMatchObject({ status: "pending", deliveries: [{}] });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("spreads pushes over several connections of one app, one connection per push", async () => {
@@ -264,20 +276,34 @@ describe("stream client reconnects (src/dingtalk/stream-client.ts)", () => {
   it("retries a refused handshake through the gateway override, one attempt chain only", async () => {
     // Every ticket is already expired, so each handshake is refused with 401. The bare SDK schedules two
     // retries per failure (socket error + close) and doubles its gateway calls every second.
-    const em = await setup({ ticketTtlMs: 0 });
-    const c = createStreamClient({ apiBase: em.url, ...APP });
-    clients.push(c);
-    const started = Date.now();
-    await c.connect();
-    await new Promise((r) => setTimeout(r, 2300));
-    const calls = em.listRequests("POST /v1.0/gateway/connections/open").length;
-    // One chain retries once a second: at most one call per elapsed second plus the first (a slow first attempt
-    // on a loaded machine stretches the elapsed time); two chains would double that.
-    expect(calls).toBeGreaterThanOrEqual(2);
-    expect(calls).toBeLessThanOrEqual(Math.floor((Date.now() - started) / 1000) + 1);
+    const pacerApp = { clientId: "dingtestapp0002", clientSecret: "test-secret-0002" };
+    const em = await setup({ ticketTtlMs: 0, apps: [APP, pacerApp] });
+    const gatewayCalls = (clientId: string) =>
+      em.listRequests("POST /v1.0/gateway/connections/open").filter((r) => r.clientId === clientId);
+    /** Connects a client of `app` and waits until it has called the gateway `n` times. */
+    const failing = async (app: typeof APP | typeof pacerApp, n: number) => {
+      const client = createStreamClient({ apiBase: em.url, ...app });
+      clients.push(client);
+      await client.connect();
+      await vi.waitFor(() => expect(gatewayCalls(app.clientId).length).toBeGreaterThanOrEqual(n), {
+        timeout: 15_000,
+        interval: 20,
+      });
+      return client;
+    };
+    const c = await failing(APP, 3);
+    // One chain: a retry starts one reconnect interval (1 s) after the previous attempt failed, and that attempt
+    // reached the emulator before failing, so by the emulator's own arrival stamps no second holds two calls. A
+    // second chain's call would come milliseconds after its twin.
+    expect(maxInWindow(gatewayCalls(APP.clientId).map((r) => r.at))).toBe(1);
+
     c.disconnect();
-    await new Promise((r) => setTimeout(r, 1100));
-    expect(em.listRequests("POST /v1.0/gateway/connections/open")).toHaveLength(calls);
+    const calls = gatewayCalls(APP.clientId).length;
+    // A retry scheduled before disconnect() would start within one reconnect interval. Another app's client,
+    // failing the same way from now on, shows that interval has passed: its second call comes 1 s after its
+    // first one failed, and the retries of both are timers of this process, fired in order.
+    await failing(pacerApp, 2);
+    expect(gatewayCalls(APP.clientId)).toHaveLength(calls);
   });
 });
 

@@ -2,7 +2,13 @@ import { afterEach, describe, expect, it } from "vitest";
 import { type Database, openDatabase } from "../../src/db/database.ts";
 import { seedDemo } from "../../src/demo/seed-demo.ts";
 import { type SpawnedService, spawnService } from "../helpers/spawn-service.ts";
-import { createServerDatabase, createTestDatabase, localServerUrl, silentLog } from "../helpers/test-db.ts";
+import {
+  createServerDatabase,
+  createTestDatabase,
+  localServerUrl,
+  silentLog,
+  skipWithoutLocalServer,
+} from "../helpers/test-db.ts";
 import { startTestService, TEST_TOKEN, type TestService } from "../helpers/test-service.ts";
 
 /** A wall-clock moment in Shanghai (UTC+8, no DST). */
@@ -54,7 +60,8 @@ describe("scheduled jobs in the running service", () => {
     expect(delivered).toHaveLength(owners);
   }, 180_000);
 
-  it("two service processes on one PostgreSQL database at Friday 16:00: each rep gets one prompt", async () => {
+  it("two service processes on one PostgreSQL database at Friday 16:00: each rep gets one prompt", async (ctx) => {
+    await skipWithoutLocalServer(ctx); // a PostgreSQL server even on the PGlite run
     const { url, drop } = await createServerDatabase(localServerUrl);
     cleanups.push(drop);
     const db = await openDatabase({ url, pgliteDir: "", log: silentLog });

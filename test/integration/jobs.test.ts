@@ -58,8 +58,21 @@ describe("POST /api/jobs/:job/run", () => {
   it("refuses a bad body with 400 and an unknown job with 404 naming the jobs", async () => {
     const bad = await runJob("weekly-prompt", { at: "next friday" });
     expect(bad.status).toBe(400);
-    expect(JSON.stringify(bad.body)).toMatch(/at/);
-    expect((await runJob("weekly-prompt", { at: "2026-04-03T16:00:00+08:00", extra: 1 })).status).toBe(400);
+    expect(bad.body).toEqual({
+      error: {
+        code: "VALIDATION",
+        message: "请求体无效",
+        details: [
+          { field: "at", message: "at 应为带时区的 ISO 时间，如 2026-04-03T16:00:00+08:00", code: "invalid_format" },
+        ],
+      },
+    });
+    const extra = await runJob("weekly-prompt", { at: "2026-04-03T16:00:00+08:00", extra: 1 });
+    expect(extra.status).toBe(400);
+    expect(extra.body.error).toMatchObject({
+      code: "VALIDATION",
+      details: [expect.objectContaining({ code: "unrecognized_keys" })],
+    });
     const unknown = await runJob("nope", {});
     expect(unknown.status).toBe(404);
     expect(unknown.body.error?.message).toMatch(/weekly-prompt、progress-reminder、confirm-reminder/);

@@ -34,9 +34,9 @@ describe("chat replies are outbox rows of the handler's transaction", () => {
     h = await startInboundHarness({ worker: false });
     let msgId = "";
     h.bot.onText(async (ctx) => {
-      msgId = ctx.event.msgId;
+      msgId ||= ctx.event.msgId;
       await recordEffect(ctx.tx, "report");
-      await ctx.reply("已记录");
+      await ctx.reply(`已记录：${ctx.event.text}`);
     });
     await h.emulator.waitForAck(h.emulator.sendText("rep1101", "本周完成35万")!);
     // Acked and committed, nothing sent: the reply is a row, together with the effect.
@@ -47,11 +47,19 @@ describe("chat replies are outbox rows of the handler's transaction", () => {
     expect(await claimDue(h.db.sql, new Map([[API.sessionReply, 10]]), 1)).toHaveLength(1);
     expect(sessionReplies()).toEqual([]);
 
-    await h.startWorker().drain(); // the restarted process
-    expect(sessionReplies()).toEqual(["已记录"]);
+    const restarted = h.startWorker(); // the restarted process
+    await restarted.drain();
+    expect(sessionReplies()).toEqual(["已记录：本周完成35万"]);
     expect(await h.outbox()).toMatchObject([{ status: "SENT", attempts: 2 }]);
-    await new Promise((resolve) => setTimeout(resolve, 300)); // a few more polls: still one
-    expect(sessionReplies()).toEqual(["已记录"]);
+    // The worker polls on (every 500 ms) and claims whatever is due, oldest first: once it has sent a later
+    // reply, a resend of the first would have gone out before it.
+    await h.emulator.waitForAck(h.emulator.sendText("rep1101", "新客户2家")!);
+    await restarted.drain();
+    expect(sessionReplies()).toEqual(["已记录：本周完成35万", "已记录：新客户2家"]);
+    expect((await h.outbox()).map((r) => [r.status, r.attempts])).toEqual([
+      ["SENT", 2],
+      ["SENT", 1],
+    ]);
   });
 
   it("a failing handler leaves no reply of its own, only the apology; its redelivery adds none", async () => {
@@ -91,18 +99,25 @@ describe("chat replies are outbox rows of the handler's transaction", () => {
     h = await startInboundHarness({ worker: false });
     h.bot.onText((ctx) => ctx.reply("已记录"));
     await enqueueCards(h.db, 40);
-    // 10 calls a second per API: the 40 cards take 4 s. The reply has its own API, limit and place in line.
+    // 10 calls a second per API: the 40 cards need at least 3 s. The reply has its own API, limit and place in
+    // line, so it does not wait for them.
     const worker = startOutboxWorker({ db: h.db, client: testClient(h.emulator), qps: 10, log: silentLog });
     try {
       await vi.waitFor(() => expect(h?.emulator.listCards().length).toBeGreaterThan(0), { timeout: 10_000 });
       await h.emulator.waitForAck(h.emulator.sendText("rep1101", "本周完成35万")!);
-      await vi.waitFor(() => expect(sessionReplies()).toEqual(["已记录"]), { timeout: 10_000 });
-      expect(h.emulator.listCards().length).toBeLessThan(40);
       await worker.drain();
     } finally {
       await worker.stop();
     }
+    expect(sessionReplies()).toEqual(["已记录"]);
     expect(h.emulator.listCards()).toHaveLength(40);
+    // In the emulator's record of arrivals, the reply came before the fan-out's last card, and after its first.
+    const order = h.emulator.listRequests().map((r) => r.api);
+    const reply = order.indexOf("POST /robot/sendBySession");
+    const creates = order.flatMap((api, i) => (api === API.createAndDeliver ? [i] : []));
+    expect(creates).toHaveLength(40);
+    expect(reply).toBeGreaterThan(creates[0]!);
+    expect(reply).toBeLessThan(creates.at(-1)!);
   });
 
   it("the replies of one chat arrive in the order they were stored, even when claimed together", async () => {

@@ -15,7 +15,7 @@ import { API } from "../../src/dingtalk/openapi-client.ts";
 import { APP, CARD_TEMPLATE_ENV } from "../fixtures/dingtalk/emulator-app.ts";
 import { type EmulatorProcess, startEmulatorProcess } from "../helpers/emulator-process.ts";
 import { cardId, closeThenDrop, enqueueCards, REPS } from "../helpers/outbox-fixtures.ts";
-import { createServerDatabase, localServerUrl, silentLog } from "../helpers/test-db.ts";
+import { createServerDatabase, localServerUrl, silentLog, skipWithoutLocalServer } from "../helpers/test-db.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const CARDS = 1000;
@@ -69,7 +69,8 @@ async function progressOf(db: Database): Promise<{ sent: number; dead: number }>
 }
 
 describe("outbox throttle across processes", () => {
-  it("two service processes on one PostgreSQL send 1,000 cards: no sliding second over 20 calls, each card once", async () => {
+  it("two service processes on one PostgreSQL send 1,000 cards: no sliding second over 20 calls, each card once", async (ctx) => {
+    await skipWithoutLocalServer(ctx); // a PostgreSQL server even on the PGlite run
     const em: EmulatorProcess = await startEmulatorProcess({ qpsLimit: QPS });
     cleanups.push(() => em.stop());
     const { url, drop } = await createServerDatabase(localServerUrl);

@@ -153,8 +153,14 @@ describe("plans and splits", () => {
     };
     expect(readiness.conserved).toBe(true);
     expect(readiness.ready).toBe(false);
+    // 李娜's leaf has a co-owner; the other leaf's owner is alone.
+    const other = tree.root.children.find((c) => c.key === "r11002")!;
     expect(readiness.problems).toEqual([
-      expect.objectContaining({ problem: "TOO_FEW_PEOPLE", label: expect.stringMatching(/^(?!李娜)/) }),
+      expect.objectContaining({
+        problem: "TOO_FEW_PEOPLE",
+        label: other.owner.name,
+        message: `“${other.owner.name}”只有 1 名责任人，至少需要 2 名（负责人 + 协作人）`,
+      }),
     ]);
 
     // Splitting a phased leaf further phases its children and drops its own months.
@@ -201,15 +207,24 @@ describe("bad plan and split input: a clear 400/404/409 and nothing written", ()
   beforeEach(async () => {
     before = await planSnapshot(svc.db);
   });
-  const expectError = async (res: Response, status: number, message: RegExp, field?: string) => {
-    const body = (await res.json()) as {
-      error: { code: string; message: string; details?: { field?: string; message: string }[] };
-    };
+  type Problem = { field?: string; message: string };
+  /** `message`: a pattern the message and details must match, or the exact message and details. */
+  const expectError = async (
+    res: Response,
+    status: number,
+    message: RegExp | { message: string; details: Problem[] },
+    field?: string,
+  ) => {
+    const body = (await res.json()) as { error: { code: string; message: string; details?: Problem[] } };
     expect(res.status, JSON.stringify(body)).toBe(status);
-    expect(`${body.error.message} ${JSON.stringify(body.error.details ?? [])}`).toMatch(message);
+    if (message instanceof RegExp) {
+      expect(`${body.error.message} ${JSON.stringify(body.error.details ?? [])}`).toMatch(message);
+    } else expect({ message: body.error.message, details: body.error.details }).toEqual(message);
     if (field) expect(body.error.details?.map((d) => d.field)).toContain(field);
     expect(await planSnapshot(svc.db)).toEqual(before);
   };
+  /** A split refused for one problem: the message is that problem's. */
+  const oneProblem = (field: string, message: string) => ({ message, details: [{ field, message }] });
   const trySplit = (body: Record<string, unknown>, parent = plan.rootTargetId) =>
     post(`/api/plans/${plan.id}/splits`, { parentTargetId: parent, dimension: "OWNER", method: "EQUAL", ...body });
   const leafOf = async () => {
@@ -233,7 +248,7 @@ describe("bad plan and split input: a clear 400/404/409 and nothing written", ()
         leaf,
       ),
       400,
-      /500,000|合计/,
+      oneProblem("children", "手动分配金额合计 400,000 与上级目标 500,000 不一致"),
     );
   });
   it("negative and non-integer amounts", async () => {
@@ -282,7 +297,7 @@ describe("bad plan and split input: a clear 400/404/409 and nothing written", ()
         await leafOf(),
       ),
       400,
-      /0/,
+      oneProblem("children", "未锁定子项的权重全部为 0，无法分配剩余的 500,000"),
     );
   });
   it("locked children exceeding the parent", async () => {
@@ -345,6 +360,15 @@ describe("bad plan and split input: a clear 400/404/409 and nothing written", ()
       await trySplit({ children: [{ key: "r11001" }] }, "no-such-target"),
       404,
       /目标 no-such-target 不存在/,
+    );
+    // A REGION child's key names a department; "r11001" is a person, "99" is nothing.
+    await expectError(
+      await trySplit({ dimension: "REGION", children: [{ key: "r11001", ownerUserId: "r11001" }] }, await leafOf()),
+      400,
+      {
+        message: "拆分无效：按区域拆分时 key 应为部门ID，部门 r11001 不存在",
+        details: [{ field: "children[0].key", message: "按区域拆分时 key 应为部门ID，部门 r11001 不存在" }],
+      },
     );
   });
   it("an import with a malformed X-Reason header", async () => {

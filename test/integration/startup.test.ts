@@ -4,7 +4,7 @@ import path from "node:path";
 import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
 import { type SpawnedService, spawnService } from "../helpers/spawn-service.ts";
-import { createServerDatabase, localServerUrl } from "../helpers/test-db.ts";
+import { createServerDatabase, localServerUrl, skipWithoutLocalServer } from "../helpers/test-db.ts";
 
 const TOKEN = "startup-test-token-0123456789";
 const running: SpawnedService[] = [];
@@ -65,7 +65,8 @@ describe("the service process", () => {
     );
   });
 
-  it("two processes started together on one PostgreSQL database both come up; each migration is applied once", async () => {
+  it("two processes started together on one PostgreSQL database both come up; each migration is applied once", async (ctx) => {
+    await skipWithoutLocalServer(ctx); // a PostgreSQL server even on the PGlite run
     const { url, drop } = await createServerDatabase(localServerUrl);
     try {
       const [a, b] = await Promise.all([
