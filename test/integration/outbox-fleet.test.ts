@@ -8,14 +8,11 @@ import { type Database, openDatabase } from "../../src/db/database.ts";
 import type { Emulator } from "../../src/dingtalk/emulator/emulator-types.ts";
 import { maxInWindow } from "../../src/dingtalk/emulator/request-log.ts";
 import { API } from "../../src/dingtalk/openapi-client.ts";
-import {
-  APPLY_SHRINKS_SQL,
-  applyShrinks,
-  createFleetRateLimiter,
-  spacingMs,
-} from "../../src/dingtalk/outbox/fleet-rate-limiter.ts";
+import { createFleetRateLimiter } from "../../src/dingtalk/outbox/fleet-rate-limiter.ts";
 import { listOutbox } from "../../src/dingtalk/outbox/outbox-routes.ts";
 import { type OutboxWorker, startOutboxWorker } from "../../src/dingtalk/outbox/outbox-worker.ts";
+import { applyShrinks, spacingMs } from "../../src/dingtalk/outbox/rate-slots.ts";
+import { APPLY_SHRINKS_SQL } from "../../src/dingtalk/outbox/rate-slots-sql.ts";
 import { APP, startTestEmulator } from "../fixtures/dingtalk/emulator-app.ts";
 import {
   closeThenDrop,

@@ -3,14 +3,14 @@ import { describe, expect, it } from "vitest";
 import { createAccessTokenSource, DingTalkApiError, isRetryableAnswer } from "../../src/dingtalk/access-token.ts";
 import { createOpenApiClient } from "../../src/dingtalk/openapi-client.ts";
 import { createClockOffset, createDelayMeter } from "../../src/dingtalk/outbox/delay-meter.ts";
+import { backoffMs } from "../../src/dingtalk/outbox/outbox-rows.ts";
 import {
   applyShrinks,
   decideGrant,
   type RateState,
   type Shrink,
   spacingMs,
-} from "../../src/dingtalk/outbox/fleet-rate-limiter.ts";
-import { backoffMs } from "../../src/dingtalk/outbox/outbox-rows.ts";
+} from "../../src/dingtalk/outbox/rate-slots.ts";
 
 /** The largest number of arrivals inside any half-open window [t, t + 1000). */
 function maxPerSecond(arrivals: number[]): number {
