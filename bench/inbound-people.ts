@@ -1,0 +1,143 @@
+/**
+ * bench:inbound's other side, in a worker thread: the DingTalk emulator and the people who type to the bot and
+ * tap 确认 on their target cards. DingTalk is not in the bot's process, and sharing the bot's event loop would
+ * count its work as ours. Talks to bench/inbound.ts by messages: its URL → "cards sent" → the run's figures.
+ */
+import { setTimeout as sleep } from "node:timers/promises";
+import { parentPort, workerData } from "node:worker_threads";
+import { referenceOrg } from "../src/demo/reference-org.ts";
+import type { CardInboxItem, Emulator, EmulatorApp } from "../src/dingtalk/emulator/emulator-types.ts";
+import { startEmulator } from "../src/dingtalk/emulator/start-emulator.ts";
+
+export interface PeopleOptions {
+  app: EmulatorApp;
+  pushes: number;
+  clicksShare: number;
+  /** Pushes per second, open loop; 0 = closed loop with `concurrency` people at a time. */
+  rate: number;
+  concurrency: number;
+}
+
+/** What the people saw: frame-to-ack latencies by kind, wall time, pushes never acked, card outcomes. */
+export interface RunResult {
+  chat: number[];
+  /** The first 确认 on each card: the handler stores the acknowledgement and the card turns 已确认. */
+  confirm: number[];
+  /** Further taps on a card already confirmed: the handler refuses them ("你已确认过这一版目标"). */
+  repeat: number[];
+  /** Chat pushes: the message's msgId → when its frame was first sent (epoch ms). */
+  chatSentAt: Record<string, number>;
+  seconds: number;
+  unacked: number;
+  /** Target cards the people could act on (their own, with the 确认 button), and how many now say confirmed. */
+  ownCards: number;
+  confirmedCards: number;
+  /** Click answers that were not an applied callback (timeout, rejected, nothing pushed). */
+  clickFailures: number;
+}
+
+interface OwnCard {
+  outTrackId: string;
+  userId: string;
+}
+
+/** Every target card a person received with the 确认 button on it (the owner's), in a stable order. */
+function ownTargetCards(emulator: Emulator): OwnCard[] {
+  const users = emulator.getStaff().users.map((u) => u.userid);
+  return users
+    .flatMap((userId) =>
+      emulator
+        .getInbox(userId)
+        .filter((i): i is CardInboxItem => i.kind === "card" && i.privateData.canAct === "true")
+        .map((c) => ({ outTrackId: c.outTrackId, userId })),
+    )
+    .sort((a, b) => a.outTrackId.localeCompare(b.outTrackId));
+}
+
+async function run(opts: PeopleOptions): Promise<void> {
+  const org = referenceOrg();
+  const staff = {
+    departments: org.departments
+      .filter((d) => d.parentId !== null)
+      .map((d) => ({ dept_id: Number(d.id), name: d.name, parent_id: Number(d.parentId) })),
+    users: org.staff.map((s) => ({ userid: s.userId, name: s.name, dept_id_list: [Number(s.deptId)] })),
+  };
+  const emulator = await startEmulator({ apps: [opts.app], staff, redeliverAfterMs: null, pingIntervalMs: null });
+  parentPort!.postMessage(emulator.url);
+  await new Promise((resolve) => parentPort!.once("message", resolve)); // the plan is published, its cards sent
+  const cards = ownTargetCards(emulator);
+  if (cards.length === 0) throw new Error("no target card with a 确认 button reached anyone: was the plan published?");
+  const t0 = performance.now();
+  const clicks = await drive(emulator, opts, cards);
+  const seconds = (performance.now() - t0) / 1000;
+  const pushes = emulator.listPushes();
+  const latency = (p: (typeof pushes)[number]) => p.ack!.at - p.deliveries[0]!.at;
+  const acked = pushes.filter((p) => p.ack);
+  const result: RunResult = {
+    chat: acked.filter((p) => p.topic.includes("/im/bot/")).map(latency),
+    confirm: acked.filter((p) => clicks.kind.get(p.messageId) === "confirm").map(latency),
+    repeat: acked.filter((p) => clicks.kind.get(p.messageId) === "repeat").map(latency),
+    chatSentAt: Object.fromEntries(
+      pushes
+        .filter((p) => p.topic.includes("/im/bot/") && p.deliveries[0])
+        .map((p) => [String(p.data.msgId), p.deliveries[0]!.at]),
+    ),
+    seconds,
+    unacked: pushes.filter((p) => p.status !== "acked").length,
+    ownCards: cards.length,
+    confirmedCards: cards.filter((c) => emulator.getCard(c.outTrackId)?.publicData.status === "confirmed").length,
+    clickFailures: clicks.failures,
+  };
+  parentPort!.postMessage(result);
+}
+
+/**
+ * ¾ progress reports in chat from the card owners, ¼ 确认 taps (by default). The clicks walk the cards in
+ * order, each card's taps in a row, so first confirmations are spread over the whole run and the rest are
+ * repeats on a confirmed card.
+ */
+async function drive(emulator: Emulator, opts: PeopleOptions, cards: OwnCard[]) {
+  const reporters = [...new Set(cards.map((c) => c.userId))];
+  const clickEvery = Math.max(1, Math.round(1 / opts.clicksShare));
+  const totalClicks = Math.ceil(opts.pushes / clickEvery);
+  const kind = new Map<string, "confirm" | "repeat">();
+  const tapped = new Set<string>();
+  let failures = 0;
+  const one = async (i: number) => {
+    if (i % clickEvery === 0) {
+      const card = cards[Math.floor(((i / clickEvery) * cards.length) / totalClicks)]!;
+      const first = !tapped.has(card.outTrackId);
+      tapped.add(card.outTrackId);
+      const result = await emulator.clickCard(card.outTrackId, card.userId, { action: "confirm" }, "confirm");
+      if (result.status === "applied") kind.set(result.messageId, first ? "confirm" : "repeat");
+      else failures++;
+    } else {
+      const userId = reporters[i % reporters.length]!;
+      // A different figure each time (an unchanged repeat stores nothing), well under 10× a rep's week target.
+      const amount = (20_000 + i).toLocaleString("en-US");
+      await emulator.waitForAck(emulator.sendText(userId, `本周完成${amount}元，新客户${i % 5}家`)!, 30_000);
+    }
+  };
+  if (opts.rate > 0) {
+    // Open loop: pushes arrive on a schedule whatever the bot's speed, as DingTalk sends them.
+    const t0 = performance.now();
+    const inFlight: Promise<void>[] = [];
+    for (let i = 0; i < opts.pushes; i++) {
+      const due = t0 + (i * 1000) / opts.rate - performance.now();
+      if (due > 0) await sleep(due);
+      inFlight.push(one(i));
+    }
+    await Promise.all(inFlight);
+  } else {
+    let next = 0;
+    const loop = async () => {
+      for (let i = next++; i < opts.pushes; i = next++) await one(i);
+    };
+    await Promise.all(Array.from({ length: opts.concurrency }, loop));
+  }
+  return { kind, failures };
+}
+
+if (parentPort && (workerData as { role?: string } | undefined)?.role === "people") {
+  await run((workerData as { opts: PeopleOptions }).opts);
+}
