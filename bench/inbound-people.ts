@@ -1,16 +1,16 @@
 /**
  * bench:inbound's other side, in a worker thread: the DingTalk emulator and the people who type to the bot and
  * tap 确认 on their target cards. DingTalk is not in the bot's process, and sharing the bot's event loop would
- * count its work as ours. Talks to bench/inbound.ts by messages: its URL → "cards sent" → the run's figures.
+ * count its work as ours. The emulator is sandbox mode's (the reference company as its directory). Talks to
+ * bench/inbound.ts by messages: the app's credentials and URL → "cards sent" → the run's figures.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { parentPort, workerData } from "node:worker_threads";
-import { referenceOrg } from "../src/demo/reference-org.ts";
-import type { CardInboxItem, Emulator, EmulatorApp } from "../src/dingtalk/emulator/emulator-types.ts";
-import { startEmulator } from "../src/dingtalk/emulator/start-emulator.ts";
+import type { CardInboxItem, Emulator } from "../src/dingtalk/emulator/emulator-types.ts";
+import { createLogger } from "../src/lib/logger.ts";
+import { startSandboxDingTalk } from "../src/sandbox/sandbox-dingtalk.ts";
 
 export interface PeopleOptions {
-  app: EmulatorApp;
   pushes: number;
   clicksShare: number;
   /** Pushes per second, open loop; 0 = closed loop with `concurrency` people at a time. */
@@ -55,15 +55,8 @@ function ownTargetCards(emulator: Emulator): OwnCard[] {
 }
 
 async function run(opts: PeopleOptions): Promise<void> {
-  const org = referenceOrg();
-  const staff = {
-    departments: org.departments
-      .filter((d) => d.parentId !== null)
-      .map((d) => ({ dept_id: Number(d.id), name: d.name, parent_id: Number(d.parentId) })),
-    users: org.staff.map((s) => ({ userid: s.userId, name: s.name, dept_id_list: [Number(s.deptId)] })),
-  };
-  const emulator = await startEmulator({ apps: [opts.app], staff, redeliverAfterMs: null, pingIntervalMs: null });
-  parentPort!.postMessage(emulator.url);
+  const { emulator, dingtalk } = await startSandboxDingTalk(createLogger("silent"));
+  parentPort!.postMessage(dingtalk);
   await new Promise((resolve) => parentPort!.once("message", resolve)); // the plan is published, its cards sent
   const cards = ownTargetCards(emulator);
   if (cards.length === 0) throw new Error("no target card with a 确认 button reached anyone: was the plan published?");

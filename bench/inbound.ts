@@ -21,6 +21,7 @@ import { loadConfig } from "../src/config.ts";
 import { type Database, openDatabase } from "../src/db/database.ts";
 import { seedDemo } from "../src/demo/seed-demo.ts";
 import { createLogger } from "../src/lib/logger.ts";
+import type { SandboxDingTalk } from "../src/sandbox/sandbox-dingtalk.ts";
 import { startService } from "../src/start-service.ts";
 import { runPerEngine } from "./bench-util.ts";
 import type { PeopleOptions, RunResult } from "./inbound-people.ts";
@@ -36,7 +37,6 @@ const { values } = parseArgs({
     concurrency: { type: "string", default: "8" },
   },
 });
-const APP = { clientId: "dingbenchapp0001", clientSecret: "bench-secret" };
 const ADMIN_TOKEN = "bench-admin-token-0123456789";
 /** The handlers' clock: Friday 2026-11-20 16:00 in Shanghai, when the W47 prompt goes out, whatever today is. */
 const PROMPT_TIME = new Date("2026-11-20T08:00:00Z");
@@ -52,7 +52,7 @@ function summary(label: string, latencies: number[]): string {
 }
 
 /** Production configuration against the emulator: credentials, a template id per card, the scheduler off. */
-function benchConfig(emulatorUrl: string) {
+function benchConfig(app: SandboxDingTalk["dingtalk"]) {
   const templates = Object.fromEntries(
     Object.entries(cardDefinitions).map(([id, d]) => [d.templateIdConfigKey, `bench.${id}.schema`]),
   );
@@ -61,10 +61,11 @@ function benchConfig(emulatorUrl: string) {
     PORT: "0",
     LOG_LEVEL: "silent",
     BOT_SCHEDULER: "off",
-    DINGTALK_CLIENT_ID: APP.clientId,
-    DINGTALK_CLIENT_SECRET: APP.clientSecret,
-    DINGTALK_API_BASE: emulatorUrl,
-    DINGTALK_OAPI_BASE: emulatorUrl,
+    DINGTALK_CLIENT_ID: app.clientId,
+    DINGTALK_CLIENT_SECRET: app.clientSecret,
+    DINGTALK_ROBOT_CODE: app.robotCode,
+    DINGTALK_API_BASE: app.apiBase,
+    DINGTALK_OAPI_BASE: app.oapiBase,
     // Replies go out through the outbox; its rate limit is bench:fanout's subject, so it is set out of the way.
     DINGTALK_QPS: "1000",
     ...templates,
@@ -76,14 +77,13 @@ async function child(): Promise<void> {
   const log = createLogger("silent");
   const db = await openDatabase({ url: process.env.BENCH_DB_URL, pgliteDir: "memory://", log });
   const people = startPeople({
-    app: APP,
     pushes: Number(values.pushes),
     clicksShare: Number(values["clicks-share"]),
     rate: Number(values.rate),
     concurrency: Number(values.concurrency),
   });
-  const emulatorUrl = await nextMessage<string>(people);
-  const service = await startService({ config: benchConfig(emulatorUrl), log, db, now: () => PROMPT_TIME });
+  const app = await nextMessage<SandboxDingTalk["dingtalk"]>(people);
+  const service = await startService({ config: benchConfig(app), log, db, now: () => PROMPT_TIME });
   try {
     const { planId } = await seedDemo(db, service.deps.calendar);
     const res = await fetch(`${service.url}/api/plans/${planId}/publish`, {
