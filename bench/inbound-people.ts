@@ -23,8 +23,15 @@ export interface RunResult {
   chat: number[];
   /** The first 确认 on each card: the handler stores the acknowledgement and the card turns 已确认. */
   confirm: number[];
-  /** Further taps on a card already confirmed: the handler refuses them ("你已确认过这一版目标"). */
+  /** Further taps on a card already tapped: answered "已处理，无需重复操作" or "你已确认过这一版目标". */
   repeat: number[];
+  /**
+   * First tap's frame → the card showing 已确认 (status confirmed), whether the ack carried the answer or the
+   * bot's 1.5 s deadline acked empty and the outbox sent the update afterwards. Read after the outbox drained.
+   */
+  confirmedAfter: number[];
+  /** Clicks acked empty at the bot's deadline (the answer then goes out through the outbox). */
+  deadlineAcks: number;
   /** Chat pushes: the message's msgId → when its frame was first sent (epoch ms). */
   chatSentAt: Record<string, number>;
   seconds: number;
@@ -32,6 +39,8 @@ export interface RunResult {
   /** Target cards the people could act on (their own, with the 确认 button), and how many now say confirmed. */
   ownCards: number;
   confirmedCards: number;
+  /** Cards tapped at least once (each card's first tap is a 确认 of a card not yet confirmed). */
+  firstTaps: number;
   /** Click answers that were not an applied callback (timeout, rejected, nothing pushed). */
   clickFailures: number;
 }
@@ -63,6 +72,8 @@ async function run(opts: PeopleOptions): Promise<void> {
   const t0 = performance.now();
   const clicks = await drive(emulator, opts, cards);
   const seconds = (performance.now() - t0) / 1000;
+  parentPort!.postMessage("driven");
+  await new Promise((resolve) => parentPort!.once("message", resolve)); // the service's outbox has drained
   const pushes = emulator.listPushes();
   const latency = (p: (typeof pushes)[number]) => p.ack!.at - p.deliveries[0]!.at;
   const acked = pushes.filter((p) => p.ack);
@@ -70,6 +81,12 @@ async function run(opts: PeopleOptions): Promise<void> {
     chat: acked.filter((p) => p.topic.includes("/im/bot/")).map(latency),
     confirm: acked.filter((p) => clicks.kind.get(p.messageId) === "confirm").map(latency),
     repeat: acked.filter((p) => clicks.kind.get(p.messageId) === "repeat").map(latency),
+    confirmedAfter: cards.flatMap((c) => {
+      const frame = emulator.listPushes().find((p) => p.messageId === clicks.firstTap.get(c.outTrackId));
+      const shown = emulator.getCard(c.outTrackId)?.updates.find((u) => u.update.cardParamMap?.status === "confirmed");
+      return frame?.deliveries[0] && shown ? [shown.at - frame.deliveries[0].at] : [];
+    }),
+    deadlineAcks: clicks.deadlineAcks,
     chatSentAt: Object.fromEntries(
       pushes
         .filter((p) => p.topic.includes("/im/bot/") && p.deliveries[0])
@@ -79,6 +96,7 @@ async function run(opts: PeopleOptions): Promise<void> {
     unacked: pushes.filter((p) => p.status !== "acked").length,
     ownCards: cards.length,
     confirmedCards: cards.filter((c) => emulator.getCard(c.outTrackId)?.publicData.status === "confirmed").length,
+    firstTaps: clicks.firstTaps,
     clickFailures: clicks.failures,
   };
   parentPort!.postMessage(result);
@@ -94,16 +112,21 @@ async function drive(emulator: Emulator, opts: PeopleOptions, cards: OwnCard[]) 
   const clickEvery = Math.max(1, Math.round(1 / opts.clicksShare));
   const totalClicks = Math.ceil(opts.pushes / clickEvery);
   const kind = new Map<string, "confirm" | "repeat">();
-  const tapped = new Set<string>();
+  const firstTap = new Map<string, string>();
   let failures = 0;
+  let deadlineAcks = 0;
   const one = async (i: number) => {
     if (i % clickEvery === 0) {
       const card = cards[Math.floor(((i / clickEvery) * cards.length) / totalClicks)]!;
-      const first = !tapped.has(card.outTrackId);
-      tapped.add(card.outTrackId);
+      const first = !firstTap.has(card.outTrackId);
+      if (first) firstTap.set(card.outTrackId, "");
       const result = await emulator.clickCard(card.outTrackId, card.userId, { action: "confirm" }, "confirm");
-      if (result.status === "applied") kind.set(result.messageId, first ? "confirm" : "repeat");
-      else failures++;
+      if (first && "messageId" in result) firstTap.set(card.outTrackId, result.messageId);
+      if (result.status !== "applied") failures++;
+      else {
+        kind.set(result.messageId, first ? "confirm" : "repeat");
+        if (!result.response?.cardData && !result.response?.userPrivateData) deadlineAcks++;
+      }
     } else {
       const userId = reporters[i % reporters.length]!;
       // A different figure each time (an unchanged repeat stores nothing), well under 10× a rep's week target.
@@ -128,7 +151,7 @@ async function drive(emulator: Emulator, opts: PeopleOptions, cards: OwnCard[]) 
     };
     await Promise.all(Array.from({ length: opts.concurrency }, loop));
   }
-  return { kind, failures };
+  return { kind, failures, deadlineAcks, firstTap, firstTaps: firstTap.size };
 }
 
 if (parentPort && (workerData as { role?: string } | undefined)?.role === "people") {

@@ -94,6 +94,10 @@ async function child(): Promise<void> {
     if (!res.ok) throw new Error(`publish answered ${res.status}: ${published}`);
     await service.dingtalk!.outbox.drain();
     people.postMessage("go");
+    await nextMessage<"driven">(people);
+    // Late card answers and chat echoes are outbox rows: the cards' final state is read once they are sent.
+    await service.dingtalk!.outbox.drain();
+    people.postMessage("drained");
     const result = await nextMessage<RunResult>(people);
     await report(engine, db, result, published);
   } finally {
@@ -106,6 +110,9 @@ async function child(): Promise<void> {
 async function report(engine: string, db: Database, result: RunResult, published: string): Promise<void> {
   const stored = await storedLatencies(db, result.chatSentAt);
   const [acks] = await db.sql.query<{ n: string }>("SELECT count(*)::text AS n FROM target_ack");
+  const outbox = await db.sql.query<{ kind: string; status: string; n: string }>(
+    "SELECT kind, status, count(*)::text AS n FROM outbox_message GROUP BY 1, 2 ORDER BY 1, 2",
+  );
   const total = result.chat.length + result.confirm.length + result.repeat.length;
   const load = Number(values.rate) > 0 ? `offered ${values.rate}/s` : `concurrency ${values.concurrency}`;
   console.log(
@@ -117,11 +124,14 @@ async function report(engine: string, db: Database, result: RunResult, published
   console.log(summary("clicks", [...result.confirm, ...result.repeat]));
   console.log(summary("all", [...result.chat, ...result.confirm, ...result.repeat]));
   console.log(summary("stored", stored));
+  console.log(summary("shown", result.confirmedAfter));
   console.log(
     `effects: ${stored.length} progress entries for ${result.chat.length} chat pushes; ${acks?.n} target_ack rows and` +
-      ` ${result.confirmedCards} of ${result.ownCards} owners' cards showing 已确认 after ${result.confirm.length} first taps;` +
-      ` not acked ${result.unacked}; clicks not applied ${result.clickFailures}`,
+      ` ${result.confirmedCards} of ${result.ownCards} owners' cards showing 已确认 after ${result.firstTaps} first taps` +
+      ` (${result.deadlineAcks} clicks acked empty at the bot's 1.5 s deadline, their answer sent by the outbox);` +
+      ` pushes not acked in time ${result.unacked} (clicks ${result.clickFailures})`,
   );
+  console.log(`outbox: ${outbox.map((r) => `${r.kind} ${r.status} ${r.n}`).join(", ")}`);
 }
 
 /** Frame sent → progress_entry.created_at, per chat push that stored one (matched by origin `msg:<msgId>`). */
