@@ -23,7 +23,7 @@ export interface RunResult {
   chat: number[];
   /** The first 确认 on each card: the handler stores the acknowledgement and the card turns 已确认. */
   confirm: number[];
-  /** Further taps on a card already tapped: answered "已处理，无需重复操作" or "你已确认过这一版目标". */
+  /** Further taps on a card already tapped: the same click again, answered "已处理，无需重复操作". */
   repeat: number[];
   /**
    * First tap's frame → the card showing 已确认 (status confirmed), whether the ack carried the answer or the
