@@ -18,6 +18,7 @@ export function registerCardRoutes(router: Router, core: EmulatorCore): void {
     const body = await requireBody(ctx);
     const toUserId = userIdMapper(core, body.userIdType);
     const input = parseCardCreate(body, toUserId);
+    core.cards.countCreate(input.outTrackId);
     const spaces = parseOpenSpaceId(body.openSpaceId);
     const models = parseDeliverModels(body, spaces, app);
     if (core.cards.get(input.outTrackId)) throw alreadyExists(input.outTrackId);
@@ -32,6 +33,7 @@ export function registerCardRoutes(router: Router, core: EmulatorCore): void {
     const app = appOf(ctx, core);
     const body = await requireBody(ctx);
     const input = parseCardCreate(body, userIdMapper(core, body.userIdType));
+    core.cards.countCreate(input.outTrackId);
     if (core.cards.get(input.outTrackId)) throw alreadyExists(input.outTrackId);
     core.cards.add(newCard(core, app, input));
     // `result` is a string (PLATFORM.md §3.4); that it is the outTrackId is UNVERIFIED.

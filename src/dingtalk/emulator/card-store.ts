@@ -59,24 +59,57 @@ export interface ResolvedCardData {
   data: ParamMap;
 }
 
+/**
+ * Create calls per outTrackId. DingTalk refuses a second create of an outTrackId (400 `param.cardAlreadyExist`),
+ * so the card list cannot show that a sender sent a card twice; this count can.
+ */
+export interface CardCreateCounts {
+  /** Create calls that named an outTrackId (createAndDeliver and create), whatever they were answered. */
+  creates: number;
+  /** Distinct outTrackIds among them. */
+  outTrackIds: number;
+  /** creates − outTrackIds: calls that repeated an outTrackId already created or tried. */
+  duplicates: number;
+  /** The repeated outTrackIds with their call counts (the first 20). */
+  repeated: { outTrackId: string; creates: number }[];
+}
+
 export interface CardStore {
   add(card: CardRecord): void;
   get(outTrackId: string): CardRecord | undefined;
   list(): CardRecord[];
+  /** Counts a create call for `outTrackId`; call it before deciding whether the card already exists. */
+  countCreate(outTrackId: string): void;
+  createCounts(): CardCreateCounts;
   clear(): void;
 }
 
 /** Cards by outTrackId, in memory. */
 export function createCardStore(): CardStore {
   const cards = new Map<string, CardRecord>();
+  const creates = new Map<string, number>();
   return {
     add(card) {
       cards.set(card.outTrackId, card);
     },
     get: (outTrackId) => cards.get(outTrackId),
     list: () => [...cards.values()],
+    countCreate(outTrackId) {
+      creates.set(outTrackId, (creates.get(outTrackId) ?? 0) + 1);
+    },
+    createCounts() {
+      const total = [...creates.values()].reduce((a, b) => a + b, 0);
+      const repeated = [...creates].filter(([, n]) => n > 1).map(([outTrackId, n]) => ({ outTrackId, creates: n }));
+      return {
+        creates: total,
+        outTrackIds: creates.size,
+        duplicates: total - creates.size,
+        repeated: repeated.slice(0, 20),
+      };
+    },
     clear() {
       cards.clear();
+      creates.clear();
     },
   };
 }

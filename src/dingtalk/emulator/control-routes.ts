@@ -49,6 +49,9 @@ export function registerControlRoutes(router: Router, emulator: Emulator): void 
   router.get(`${p}/cards`, (ctx) => {
     ctx.body = emulator.listCards();
   });
+  router.get(`${p}/card-creates`, (ctx) => {
+    ctx.body = emulator.cardCreateCounts();
+  });
   router.get(`${p}/cards/:outTrackId`, (ctx) => {
     const card = emulator.getCard(ctx.params.outTrackId!);
     if (!card) throw new ControlError(404, `no card with outTrackId ${ctx.params.outTrackId}`);

@@ -42,6 +42,7 @@ export function createEmulatorControl(core: EmulatorCore, close: () => Promise<v
       return card && structuredClone(card);
     },
     listCards: () => core.cards.list().map((c) => structuredClone(c)),
+    cardCreateCounts: () => core.cards.createCounts(),
     listRequests: (api) => core.requests.list(api).map((r) => ({ ...r })),
     maxRequestsInWindow: (api, windowMs = 1000) =>
       maxInWindow(

@@ -1,13 +1,13 @@
 import type { Logger } from "../../lib/logger.ts";
 import type { EmulatorApp } from "./app-registry.ts";
-import type { CardRecord, ParamMap, SpaceType } from "./card-store.ts";
+import type { CardCreateCounts, CardRecord, ParamMap, SpaceType } from "./card-store.ts";
 import type { ConversationType } from "./conversation-store.ts";
 import type { TDirectory, TDirectoryInput } from "./directory-store.ts";
 import type { PushRecord } from "./push-tracker.ts";
 import type { RequestRecord } from "./request-log.ts";
 import type { ConnectionInfo } from "./stream-hub.ts";
 
-export type { ConnectionInfo, EmulatorApp, PushRecord, RequestRecord, TDirectory, TDirectoryInput };
+export type { CardCreateCounts, ConnectionInfo, EmulatorApp, PushRecord, RequestRecord, TDirectory, TDirectoryInput };
 
 export interface EmulatorOptions {
   /** 0 (default) = a random free port. */
@@ -147,6 +147,8 @@ export interface Emulator {
   directConversationId(userId: string, clientId?: string): string;
   getCard(outTrackId: string): CardView | undefined;
   listCards(): CardView[];
+  /** Create calls per outTrackId since start or reset: a card sent twice shows here, not in listCards. */
+  cardCreateCounts(): CardCreateCounts;
   /** Requests served, in order; `api` = `METHOD path` or a path. */
   listRequests(api?: string): RequestRecord[];
   /** The most requests to `api` in any window of `windowMs` (default 1000). */

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { setPriority } from "node:os";
 import path from "node:path";
-import type { CardView, EmulatorOptions, InboxItem, RequestRecord } from "./emulator-types.ts";
+import type { CardCreateCounts, CardView, EmulatorOptions, InboxItem, RequestRecord } from "./emulator-types.ts";
 
 const MAIN = path.join(import.meta.dirname, "main.ts");
 const ROOT = path.resolve(import.meta.dirname, "../../..");
@@ -17,6 +17,7 @@ export interface EmulatorProcess {
   listRequests(api?: string): Promise<RequestRecord[]>;
   maxRequestsInWindow(api: string, windowMs?: number): Promise<number>;
   listCards(): Promise<CardView[]>;
+  cardCreateCounts(): Promise<CardCreateCounts>;
   getInbox(userId: string): Promise<InboxItem[]>;
   setQpsLimit(limit: number | null): Promise<void>;
   reset(): Promise<void>;
@@ -88,6 +89,7 @@ export async function spawnEmulatorProcess(opts: EmulatorProcessOptions, timeout
     maxRequestsInWindow: async (api, windowMs = 1000) =>
       (await control<{ max: number }>("GET", `/requests/max-in-window${query(api)}&windowMs=${windowMs}`)).max,
     listCards: () => control("GET", "/cards"),
+    cardCreateCounts: () => control("GET", "/card-creates"),
     getInbox: (userId) => control("GET", `/inbox/${encodeURIComponent(userId)}`),
     setQpsLimit: (limit) => control("PUT", "/qps", { limit }),
     reset: () => control("POST", "/reset"),
