@@ -166,4 +166,27 @@ describe("the 2 s card deadline (PLATFORM.md §1.6)", () => {
     expect(card?.updates.map((u) => u.source)).toEqual(["api", "api"]);
     expect(await h.effects()).toBe(1);
   });
+
+  it("time a callback waited before the bot saw it counts: past the deadline, the answer goes out as an update", async () => {
+    // The emulator stamps frames 1.8 s in the past, as DingTalk's would be when this process's event loop was
+    // busy while the frame waited: answering in the ack now would arrive after DingTalk's 2 s deadline and be
+    // dropped, while the click's effects are committed.
+    h = await startInboundHarness({ emulator: { now: () => Date.now() - 1_800 } });
+    await h.createCard("target:9:v1:rep1101");
+    h.bot.onCardAction("target:", async (ctx) => {
+      await recordEffect(ctx.tx, "quick");
+      return { cardData: { cardParamMap: { status: "confirmed" } }, cardUpdateOptions: { updateCardDataByKey: true } };
+    });
+    const result = await h.emulator.clickCard("target:9:v1:rep1101", "rep1101", { action: "confirm" });
+    expect(result).toMatchObject({ status: "applied", response: null });
+    await vi.waitFor(async () => expect(await h?.outbox({ kind: "card.update", status: "SENT" })).toHaveLength(1), {
+      timeout: 10_000,
+    });
+    const rows = await h.outbox({ kind: "card.update" });
+    expect(rows.map((r) => r.idempotencyKey.split(":").at(-1))).toEqual(["answer"]);
+    const card = h.emulator.getCard("target:9:v1:rep1101");
+    expect(card?.publicData.status).toBe("confirmed");
+    expect(card?.updates.map((u) => u.source)).toEqual(["api"]);
+    expect(await h.effects()).toBe(1);
+  });
 });

@@ -116,19 +116,32 @@ async function onCardCallback(
   }
   // One answer per callback: whichever comes first, the handler's response or the deadline's empty one.
   let answered = false;
-  const timer = setTimeout(() => {
+  const giveUp = () => {
+    if (answered) return;
     answered = true;
+    clearTimeout(timer);
     ack(client, messageId, null, log);
-  }, deadlineMs);
+  };
+  const budgetMs = deadlineMs - waitedMs(frame.headers.time);
+  const startedAt = performance.now();
+  // The timer alone is not enough: on a busy event loop it fires late, and an answer sent after DingTalk's
+  // deadline is dropped while the click's effects are committed (the card would keep its buttons). So the
+  // elapsed time is also checked whenever the answer is asked about.
+  const late = () => performance.now() - startedAt >= budgetMs;
+  const timer = setTimeout(giveUp, Math.max(0, budgetMs));
   const responder: CardResponder = {
     respond(update) {
+      if (!answered && late()) giveUp();
       if (answered) return false;
       answered = true;
       clearTimeout(timer);
       ack(client, messageId, update, log);
       return true;
     },
-    answered: () => answered,
+    answered: () => {
+      if (!answered && late()) giveUp();
+      return answered;
+    },
   };
   try {
     await opts.bot.handleCardAction(parsed.event, responder, log);
@@ -136,4 +149,15 @@ async function onCardCallback(
     log.error({ err }, "bot.handleCardAction threw (it should not)");
     responder.respond({});
   }
+}
+
+/**
+ * How long ago DingTalk sent the frame, by its `time` header (docs/dingtalk.md §1.3): time a frame spent
+ * waiting for this process (a busy event loop, a slow socket) counts against the callback deadline too. A stamp
+ * from the future or from longer ago than any deadline is a clock that disagrees with ours: ignored (0).
+ */
+function waitedMs(time: string | undefined): number {
+  const sentAt = Number(time);
+  const waited = Date.now() - sentAt;
+  return Number.isFinite(waited) && waited >= 0 && waited < 10_000 ? waited : 0;
 }
