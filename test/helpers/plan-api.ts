@@ -1,6 +1,6 @@
 import { expect } from "vitest";
 import { referenceOrg } from "../../src/demo/reference-org.ts";
-import type { TestService } from "./test-service.ts";
+import { startTestService, type TestService } from "./test-service.ts";
 
 /** Plans as the admin API answers them (amounts are exact decimal strings). */
 export type ApiPlan = { id: string; rootTargetId: string; total: string; name: string; status: string };
@@ -42,31 +42,54 @@ export function planApi(svc: () => TestService) {
     expect(res.status, text).toBe(status);
     return JSON.parse(text) as T;
   };
+  const newPlan = async (total: number | string, extra: Record<string, unknown> = {}) =>
+    ok<ApiPlan>(
+      await post("/api/plans", {
+        name: "2026年度销售目标",
+        fiscalYear: 2026,
+        total,
+        ownerUserId: "wangjianguo",
+        ...extra,
+      }),
+      201,
+    );
+  const split = async (planId: string, body: Record<string, unknown>) =>
+    (await ok<{ children: ApiChild[] }>(await post(`/api/plans/${planId}/splits`, body), 201)).children;
   return {
     post,
     ok,
     importReferenceOrg: async () =>
       ok(await svc().api("/api/org", jsonInit("PUT", referenceOrg()))).then(() => undefined),
-    newPlan: async (total: number | string, extra: Record<string, unknown> = {}) =>
-      ok<ApiPlan>(
-        await post("/api/plans", {
-          name: "2026年度销售目标",
-          fiscalYear: 2026,
-          total,
-          ownerUserId: "wangjianguo",
-          ...extra,
-        }),
-        201,
-      ),
-    split: async (planId: string, body: Record<string, unknown>) =>
-      (await ok<{ children: ApiChild[] }>(await post(`/api/plans/${planId}/splits`, body), 201)).children,
+    newPlan,
+    split,
     phase: async (planId: string, profile: unknown) => ok(await post(`/api/plans/${planId}/phasing`, { profile })),
+    /** A plan split equally between 李娜 (r11001) and 赵涛 (r11002), their manager 王伟 (m11) co-owning both. */
+    twoRepPlan: async (total: number) => {
+      const plan = await newPlan(total);
+      const children = await split(plan.id, {
+        parentTargetId: plan.rootTargetId,
+        dimension: "OWNER",
+        method: "EQUAL",
+        children: ["r11001", "r11002"].map((key) => ({ key, coOwnerUserIds: ["m11"] })),
+      });
+      return {
+        plan,
+        leaf: Object.fromEntries(children.map((c) => [c.key, c.id])) as Record<"r11001" | "r11002", string>,
+      };
+    },
     tree: async (planId: string) => (await ok<{ root: ApiNode }>(await svc().api(`/api/plans/${planId}/targets`))).root,
     ledger: async (planId: string, query = "") =>
       ok<{ entries: { targetId: string; kind: string; actor: string; changes: unknown; version: number }[] }>(
         await svc().api(`/api/plans/${planId}/ledger${query}`),
       ),
   };
+}
+
+/** A started test service (env as startTestService) with the reference company imported. */
+export async function serviceWithOrg(...args: Parameters<typeof startTestService>): Promise<TestService> {
+  const svc = await startTestService(...args);
+  await planApi(() => svc).importReferenceOrg();
+  return svc;
 }
 
 /** Every node of a tree, depth first. */

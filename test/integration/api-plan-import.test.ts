@@ -1,26 +1,16 @@
 import ExcelJS from "exceljs";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type ApiPlan, planApi } from "../helpers/plan-api.ts";
+import { type ApiPlan, planApi, serviceWithOrg } from "../helpers/plan-api.ts";
 import { planSnapshot } from "../helpers/plan-snapshot.ts";
-import { startTestService, type TestService } from "../helpers/test-service.ts";
+import type { TestService } from "../helpers/test-service.ts";
 
 let svc: TestService;
 const api = planApi(() => svc);
 let plan: ApiPlan;
 
 beforeAll(async () => {
-  svc = await startTestService();
-  await api.importReferenceOrg();
-  plan = await api.newPlan(1_200_000);
-  await api.split(plan.id, {
-    parentTargetId: plan.rootTargetId,
-    dimension: "OWNER",
-    method: "EQUAL",
-    children: [
-      { key: "r11001", coOwnerUserIds: ["m11"] },
-      { key: "r11002", coOwnerUserIds: ["m11"] },
-    ],
-  });
+  svc = await serviceWithOrg();
+  ({ plan } = await api.twoRepPlan(1_200_000));
   await api.phase(plan.id, "EQUAL");
 });
 afterAll(() => svc.close());

@@ -1,14 +1,13 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type ApiError, type ApiPlan, nodesOf, planApi } from "../helpers/plan-api.ts";
+import { type ApiError, type ApiPlan, nodesOf, planApi, serviceWithOrg } from "../helpers/plan-api.ts";
 import { planSnapshot } from "../helpers/plan-snapshot.ts";
-import { startTestService, type TestService } from "../helpers/test-service.ts";
+import type { TestService } from "../helpers/test-service.ts";
 
 let svc: TestService;
 const api = planApi(() => svc);
 
 beforeAll(async () => {
-  svc = await startTestService();
-  await api.importReferenceOrg();
+  svc = await serviceWithOrg();
 });
 afterAll(() => svc.close());
 
@@ -87,16 +86,7 @@ describe("POST /api/plans/:id/phasing", () => {
   let plan: ApiPlan;
   beforeAll(async () => {
     // 1,560,001 split equally: 780,001 and 780,000 (the odd yuan to the first child).
-    plan = await api.newPlan(1_560_001);
-    await api.split(plan.id, {
-      parentTargetId: plan.rootTargetId,
-      dimension: "OWNER",
-      method: "EQUAL",
-      children: [
-        { key: "r11001", coOwnerUserIds: ["m11"] },
-        { key: "r11002", coOwnerUserIds: ["m11"] },
-      ],
-    });
+    ({ plan } = await api.twoRepPlan(1_560_001));
   });
   const leafMonths = async () =>
     Object.fromEntries(

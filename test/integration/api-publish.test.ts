@@ -1,28 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CardView } from "../../src/dingtalk/emulator/emulator-types.ts";
-import { type ApiError, type ApiPlan, planApi } from "../helpers/plan-api.ts";
-import { startTestService, type TestService } from "../helpers/test-service.ts";
+import { type ApiError, type ApiPlan, planApi, serviceWithOrg } from "../helpers/plan-api.ts";
+import type { TestService } from "../helpers/test-service.ts";
 
 let svc: TestService;
 const api = planApi(() => svc);
 const emulator = () => svc.deps.emulator!;
 let plan: ApiPlan;
-let leaf: Record<string, string>;
+let leaf: Record<"r11001" | "r11002", string>;
 
 beforeAll(async () => {
-  svc = await startTestService({ DINGTALK_QPS: "500" }, { sandbox: { demo: false } });
-  await api.importReferenceOrg();
-  plan = await api.newPlan(1_200_000);
-  const children = await api.split(plan.id, {
-    parentTargetId: plan.rootTargetId,
-    dimension: "OWNER",
-    method: "EQUAL",
-    children: [
-      { key: "r11001", coOwnerUserIds: ["m11"] },
-      { key: "r11002", coOwnerUserIds: ["m11"] },
-    ],
-  });
-  leaf = Object.fromEntries(children.map((c) => [c.key, c.id]));
+  svc = await serviceWithOrg({ DINGTALK_QPS: "500" }, { sandbox: { demo: false } });
+  ({ plan, leaf } = await api.twoRepPlan(1_200_000));
   await api.phase(plan.id, "WORKDAYS");
 }, 60_000);
 afterAll(() => svc?.close());

@@ -1,13 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ApiNode, nodesOf, planApi } from "../helpers/plan-api.ts";
-import { startTestService, type TestService } from "../helpers/test-service.ts";
+import { type ApiNode, nodesOf, planApi, serviceWithOrg } from "../helpers/plan-api.ts";
+import type { TestService } from "../helpers/test-service.ts";
 
 let svc: TestService;
 const api = planApi(() => svc);
 
 beforeAll(async () => {
-  svc = await startTestService();
-  await api.importReferenceOrg();
+  svc = await serviceWithOrg();
 });
 afterAll(() => svc.close());
 
