@@ -135,6 +135,11 @@ async function checkPeople(tx: Tx, rows: WorkbookRow[]): Promise<void> {
     };
     if (r.ownerUserId) check(r.ownerUserId, r.cells.ownerUserId);
     for (const id of r.coOwnerUserIds) check(id, r.cells.coOwnerUserIds);
+    // The same rules as a split (resolve-children.ts): an owner is not also a co-owner, nobody is named twice.
+    const at = (message: string) =>
+      problems.push({ sheet: TARGET_SHEET, row: r.row, cell: r.cells.coOwnerUserIds, message });
+    if (r.ownerUserId && r.coOwnerUserIds.includes(r.ownerUserId)) at(`协作人不能与负责人相同（${r.ownerUserId}）`);
+    if (new Set(r.coOwnerUserIds).size < r.coOwnerUserIds.length) at("协作人重复填写");
   }
   if (problems.length > 0) throw validationError(`Excel 文件有 ${problems.length} 处错误，未导入任何内容`, problems);
 }

@@ -66,9 +66,15 @@ export const ZSplitRequest = z.object({
 });
 export type TSplitRequest = z.output<typeof ZSplitRequest>;
 
-export const ZPhasingProfile = z.union([
-  z.enum(["WORKDAYS", "EQUAL"]),
-  z.object({ monthlyWeights: z.array(z.number().nonnegative()).length(12, "monthlyWeights 需要 12 个数") }),
-]);
+export const ZPhasingProfile = z.union(
+  [
+    z.enum(["WORKDAYS", "EQUAL"]),
+    z.object({
+      monthlyWeights: z.array(z.number().nonnegative("月度权重不能为负数")).length(12, "monthlyWeights 需要 12 个数"),
+    }),
+  ],
+  // zod's own "Invalid input" does not say what would have been valid.
+  { error: '分月方案应为 "WORKDAYS"、"EQUAL" 或 {"monthlyWeights": [12 个非负数]}' },
+);
 export const ZPhasingRequest = z.object({ profile: ZPhasingProfile });
 export type TPhasingProfile = z.output<typeof ZPhasingProfile>;

@@ -11,7 +11,7 @@ import { exportPlanWorkbook } from "./export-plan-workbook.ts";
 import { getTargetTree } from "./get-target-tree.ts";
 import { importPlanWorkbook } from "./import-plan-workbook.ts";
 import { phasePlan } from "./phase-plan.ts";
-import { planNotFound } from "./plan-errors.ts";
+import { planNotFound, targetNotFound } from "./plan-errors.ts";
 import {
   type TCreatePlanRequest,
   type TSplitRequest,
@@ -75,6 +75,9 @@ export function registerPlanRoutes(router: Router, deps: AppDeps): void {
     const q = parseOrThrow(ZLedgerQuery, ctx.query, "查询参数");
     const planId = ctx.params.id ?? "";
     if (!(await db.prisma.plan.findUnique({ where: { id: planId } }))) throw planNotFound(planId);
+    // A mistyped target id must not look like a target with no history.
+    if (q.targetId && !(await db.prisma.target.findFirst({ where: { id: q.targetId, planId } })))
+      throw targetNotFound(q.targetId);
     ctx.body = {
       entries: await db.prisma.targetLedger.findMany({
         where: { planId, ...(q.targetId ? { targetId: q.targetId } : {}) },

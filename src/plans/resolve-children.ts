@@ -56,7 +56,8 @@ export async function resolveChildren(tx: Tx, req: TSplitRequest): Promise<Resol
     const label =
       c.label ??
       dept?.name.replace(/大区$/, "") ??
-      (c.ownerUserId ? staff.get(c.ownerUserId)?.name : undefined) ??
+      // Only a person's target is named after the person: a channel "线上" owned by a manager stays "线上".
+      (req.dimension === "OWNER" && c.ownerUserId ? staff.get(c.ownerUserId)?.name : undefined) ??
       c.key;
     return { key: c.key, label, ownerUserId: c.ownerUserId ?? null, coOwnerUserIds: [...new Set(c.coOwnerUserIds)] };
   });
