@@ -22,6 +22,15 @@ const sql = (text: string, params: unknown[] = []) => svc.db.sql.query<Record<st
 const leafAmount = async (id: string) =>
   BigInt(String((await sql("SELECT amount FROM target WHERE id = $1", [id]))[0]?.amount));
 
+/** One expected violation (labels are the targets' own: the plan name, a rep's name). */
+const violation = (
+  kind: PlanConservationViolation["kind"],
+  targetId: string,
+  expected: bigint | string,
+  actual: bigint | string,
+  months: number | null = null,
+) => ({ kind, targetId, label: expect.any(String), expected: String(expected), actual: String(actual), months });
+
 /** What each of the three ways of asking says about the plan right now. */
 async function report() {
   const direct = await svc.db.prisma.$transaction((tx) => findConservationViolations(tx, plan.planId));
@@ -61,22 +70,8 @@ describe("the production conservation check, on a corrupted database", () => {
     await sql("UPDATE target SET amount = amount + 7 WHERE id = $1", [leaf]);
     try {
       await expectReported([
-        {
-          kind: "CHILDREN",
-          targetId: plan.rootTargetId,
-          label: "华东小计划",
-          expected: "15600000",
-          actual: "15600007",
-          months: null,
-        },
-        {
-          kind: "MONTHS",
-          targetId: leaf!,
-          label: expect.any(String),
-          expected: String(amount + 7n),
-          actual: String(amount),
-          months: 12,
-        },
+        violation("CHILDREN", plan.rootTargetId, "15600000", "15600007"),
+        violation("MONTHS", leaf!, amount + 7n, amount, 12),
       ]);
     } finally {
       await sql("UPDATE target SET amount = amount - 7 WHERE id = $1", [leaf]);
@@ -90,16 +85,7 @@ describe("the production conservation check, on a corrupted database", () => {
       leaf,
     ]);
     try {
-      await expectReported([
-        {
-          kind: "MONTHS",
-          targetId: leaf,
-          label: expect.any(String),
-          expected: String(amount),
-          actual: String(amount - BigInt(String(gone?.amount))),
-          months: 11,
-        },
-      ]);
+      await expectReported([violation("MONTHS", leaf, amount, amount - BigInt(String(gone?.amount)), 11)]);
     } finally {
       await sql("INSERT INTO target_month (target_id, month, amount) VALUES ($1, 3, $2)", [leaf, gone?.amount]);
     }
@@ -111,9 +97,7 @@ describe("the production conservation check, on a corrupted database", () => {
     const months = await sql("DELETE FROM target_month WHERE target_id = $1 RETURNING month, amount::text", [leaf]);
     expect(months).toHaveLength(12);
     try {
-      await expectReported([
-        { kind: "MONTHS", targetId: leaf, label: expect.any(String), expected: String(amount), actual: "0", months: 0 },
-      ]);
+      await expectReported([violation("MONTHS", leaf, amount, "0", 0)]);
     } finally {
       for (const m of months)
         await sql("INSERT INTO target_month (target_id, month, amount) VALUES ($1, $2, $3)", [leaf, m.month, m.amount]);
@@ -123,16 +107,7 @@ describe("the production conservation check, on a corrupted database", () => {
   it("the plan total changed with raw SQL: the root no longer equals it", async () => {
     await sql("UPDATE plan SET total = total - 1 WHERE id = $1", [plan.planId]);
     try {
-      await expectReported([
-        {
-          kind: "ROOT",
-          targetId: plan.rootTargetId,
-          label: "华东小计划",
-          expected: "15599999",
-          actual: "15600000",
-          months: null,
-        },
-      ]);
+      await expectReported([violation("ROOT", plan.rootTargetId, "15599999", "15600000")]);
     } finally {
       await sql("UPDATE plan SET total = total + 1 WHERE id = $1", [plan.planId]);
     }
