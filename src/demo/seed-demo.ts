@@ -45,6 +45,9 @@ export async function seedDemo(db: Database, calendar?: Calendar): Promise<{ pla
       missThreshold: 1,
       escalateAfter: 2,
       minOwners: 2,
+      // A B2B hardware-and-services seller: 15万 per deal; 3 in 10 leads get a visit, half the visits a
+      // proposal, 4 in 10 proposals are won.
+      funnel: { avgDealSize: 150_000n, leadToVisit: 0.3, visitToProposal: 0.5, proposalToWin: 0.4 },
     },
   });
   const split = (

@@ -7,11 +7,46 @@ export interface PlanConservationViolation {
   label: string;
   expected: string;
   actual: string;
+  /** MONTHS only: how many month rows the target has (12 when phased); null for the other kinds. */
+  months: number | null;
 }
 
+/** Parents (matched by `scope` on `p`) whose amount differs from the sum of their active children. */
+const childrenSql = (scope: string) =>
+  `SELECT 'CHILDREN' AS kind, p.id AS "targetId", p.label, p.amount::text AS expected, sum(c.amount)::text AS actual,
+          NULL::int AS months
+     FROM target p JOIN target c ON c.parent_id = p.id AND c.state <> 'ARCHIVED'
+    WHERE p.plan_id = $1 AND p.state <> 'ARCHIVED' AND ${scope}
+    GROUP BY p.id, p.label, p.amount HAVING p.amount <> sum(c.amount)`;
+
 /**
- * The conservation invariant, checked in the database with set-based queries: the root equals the plan total,
- * every split parent equals the sum of its active children, and every phased leaf's months sum to its amount.
+ * Targets (matched by `scope` on `t`) whose months are not 12 rows summing to the amount: any target that has
+ * months, and every leaf of a phased plan — a leaf left without months there is a hole, not "not yet phased"
+ * (before the plan is phased, readiness reports unphased leaves as NOT_PHASED instead).
+ */
+const monthsSql = (scope: string) =>
+  `SELECT 'MONTHS', t.id, t.label, t.amount::text, coalesce(sum(m.amount), 0)::text, count(m.month)::int
+     FROM target t JOIN plan pl ON pl.id = t.plan_id LEFT JOIN target_month m ON m.target_id = t.id
+    WHERE t.plan_id = $1 AND t.state <> 'ARCHIVED' AND ${scope}
+      AND (EXISTS (SELECT 1 FROM target_month x WHERE x.target_id = t.id)
+           OR (pl.phasing IS NOT NULL
+               AND NOT EXISTS (SELECT 1 FROM target c WHERE c.parent_id = t.id AND c.state <> 'ARCHIVED')))
+    GROUP BY t.id, t.label, t.amount HAVING count(m.month) <> 12 OR t.amount <> coalesce(sum(m.amount), 0)`;
+
+const WHOLE_PLAN = `SELECT 'ROOT' AS kind, t.id AS "targetId", t.label, p.total::text AS expected, t.amount::text AS actual,
+          NULL::int AS months
+     FROM target t JOIN plan p ON p.id = t.plan_id
+    WHERE t.plan_id = $1 AND t.parent_id IS NULL AND t.amount <> p.total
+   UNION ALL ${childrenSql("TRUE")}
+   UNION ALL ${monthsSql("TRUE")}`;
+
+/** A split touches one parent: its children's sum and its children's months, not the rest of the plan. */
+const LOCAL = `${childrenSql("p.id = ANY($2::text[])")} UNION ALL ${monthsSql("t.parent_id = ANY($2::text[])")}`;
+
+/**
+ * The conservation invariant, checked in the database with set-based queries (the one check: writes, readiness
+ * and publishing all use it): the root equals the plan total, every split parent equals the sum of its active
+ * children, and every phased leaf has 12 months summing to its amount.
  */
 export async function findConservationViolations(
   tx: Tx,
@@ -19,39 +54,8 @@ export async function findConservationViolations(
   /** Only check these parents (and the months of their children): a split touches one parent, not the plan. */
   parentIds?: string[],
 ): Promise<PlanConservationViolation[]> {
-  if (parentIds) return findLocalViolations(tx, planId, parentIds);
-  return tx.$queryRawUnsafe<PlanConservationViolation[]>(
-    `SELECT 'ROOT' AS kind, t.id AS "targetId", t.label, p.total::text AS expected, t.amount::text AS actual
-       FROM target t JOIN plan p ON p.id = t.plan_id
-      WHERE t.plan_id = $1 AND t.parent_id IS NULL AND t.amount <> p.total
-     UNION ALL
-     SELECT 'CHILDREN', p.id, p.label, p.amount::text, sum(c.amount)::text
-       FROM target p JOIN target c ON c.parent_id = p.id AND c.state <> 'ARCHIVED'
-      WHERE p.plan_id = $1 AND p.state <> 'ARCHIVED'
-      GROUP BY p.id, p.label, p.amount HAVING p.amount <> sum(c.amount)
-     UNION ALL
-     SELECT 'MONTHS', t.id, t.label, t.amount::text, sum(m.amount)::text
-       FROM target t JOIN target_month m ON m.target_id = t.id
-      WHERE t.plan_id = $1 AND t.state <> 'ARCHIVED'
-      GROUP BY t.id, t.label, t.amount HAVING t.amount <> sum(m.amount)`,
-    planId,
-  );
-}
-
-function findLocalViolations(tx: Tx, planId: string, parentIds: string[]): Promise<PlanConservationViolation[]> {
-  return tx.$queryRawUnsafe<PlanConservationViolation[]>(
-    `SELECT 'CHILDREN' AS kind, p.id AS "targetId", p.label, p.amount::text AS expected, sum(c.amount)::text AS actual
-       FROM target p JOIN target c ON c.parent_id = p.id AND c.state <> 'ARCHIVED'
-      WHERE p.id = ANY($2::text[]) AND p.plan_id = $1
-      GROUP BY p.id, p.label, p.amount HAVING p.amount <> sum(c.amount)
-     UNION ALL
-     SELECT 'MONTHS', t.id, t.label, t.amount::text, sum(m.amount)::text
-       FROM target t JOIN target_month m ON m.target_id = t.id
-      WHERE t.parent_id = ANY($2::text[]) AND t.plan_id = $1 AND t.state <> 'ARCHIVED'
-      GROUP BY t.id, t.label, t.amount HAVING t.amount <> sum(m.amount)`,
-    planId,
-    parentIds,
-  );
+  if (parentIds) return tx.$queryRawUnsafe<PlanConservationViolation[]>(LOCAL, planId, parentIds);
+  return tx.$queryRawUnsafe<PlanConservationViolation[]>(WHOLE_PLAN, planId);
 }
 
 /**

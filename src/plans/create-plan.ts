@@ -33,6 +33,8 @@ export async function createPlan({ db, input, actor, defaultTimezone }: CreatePl
         missThreshold: input.missThreshold,
         escalateAfter: input.escalateAfter,
         minOwners: input.minOwners,
+        // JSON has no bigint: the deal size is stored as a string of digits, as the API gives amounts.
+        ...(input.funnel ? { funnel: { ...input.funnel, avgDealSize: String(input.funnel.avgDealSize) } } : {}),
       },
     });
     const root = await tx.target.create({

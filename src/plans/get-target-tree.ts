@@ -1,5 +1,6 @@
 import type { Database } from "../db/database.ts";
 import { planNotFound } from "./plan-errors.ts";
+import { confirmationOf, type TargetConfirmation, targetAnswers } from "./target-confirmations.ts";
 
 export interface TargetNode {
   id: string;
@@ -17,8 +18,8 @@ export interface TargetNode {
   split: { dimension: string; method: string } | null;
   /** 12 monthly amounts for a phased leaf; null for parents and unphased leaves. */
   months: bigint[] | null;
-  /** Confirmation of the current version by its owner (publishing comes with the accountability loop). */
-  confirmation: "UNSENT" | "PENDING" | "CONFIRMED" | "DISPUTED";
+  /** Where the owner stands on the current version of a leaf (only leaves get target cards); null for parents. */
+  confirmation: TargetConfirmation | null;
   children: TargetNode[];
 }
 
@@ -26,7 +27,7 @@ export interface TargetNode {
 export async function getTargetTree(db: Database, planId: string) {
   const plan = await db.prisma.plan.findUnique({ where: { id: planId } });
   if (!plan) throw planNotFound(planId);
-  const [targets, months] = await Promise.all([
+  const [targets, months, answers] = await Promise.all([
     db.prisma.target.findMany({
       where: { planId, state: { not: "ARCHIVED" } },
       include: { owner: true, coOwners: { include: { staff: true } } },
@@ -37,6 +38,7 @@ export async function getTargetTree(db: Database, planId: string) {
          FROM target_month m JOIN target t ON t.id = m.target_id WHERE t.plan_id = $1 GROUP BY m.target_id`,
       [planId],
     ),
+    targetAnswers(db, planId),
   ]);
   const monthsOf = new Map(months.map((m) => [m.target_id, m.amounts.map((a) => BigInt(a))]));
   const nodes = new Map<string, TargetNode>();
@@ -57,12 +59,16 @@ export async function getTargetTree(db: Database, planId: string) {
       state: t.state,
       split: t.splitDimension && t.splitMethod ? { dimension: t.splitDimension, method: t.splitMethod } : null,
       months: monthsOf.get(t.id) ?? null,
-      confirmation: "UNSENT",
+      confirmation: null,
       children: [],
     };
     nodes.set(t.id, node);
     if (t.parentId === null) root = node;
     else nodes.get(t.parentId)?.children.push(node);
+  }
+  for (const t of targets) {
+    const node = nodes.get(t.id)!;
+    if (node.children.length === 0) node.confirmation = confirmationOf(t, answers);
   }
   return { plan: { ...plan, rootTargetId: root?.id ?? null }, root: root ?? null };
 }

@@ -29,19 +29,42 @@ export const ZMetric = z.enum(["REVENUE", "COLLECTION", "GROSS_PROFIT", "NEW_CUS
 export const ZDimension = z.enum(["REGION", "PRODUCT_LINE", "CHANNEL", "CUSTOMER_SEGMENT", "OWNER"]);
 export const ZSplitMethod = z.enum(["EQUAL", "WEIGHTS", "HISTORY", "MANUAL"]);
 
-export const ZCreatePlanRequest = z.object({
-  name: z.string().trim().min(1, "计划名称不能为空").max(200),
-  fiscalYear: z.number().int().min(2000).max(2100),
-  metric: ZMetric.default("REVENUE"),
-  unit: z.enum(["CNY", "COUNT"]).optional(),
-  total: ZAmount.refine((n) => n > 0n, "计划总额必须大于 0"),
-  ownerUserId: z.string().trim().min(1),
-  cadence: z.enum(["WEEK", "MONTH", "QUARTER"]).default("WEEK"),
-  missThreshold: z.number().gt(0).max(2).default(1),
-  escalateAfter: z.number().int().min(1).max(12).default(2),
-  minOwners: z.number().int().min(1).max(10).default(2),
-  timezone: z.string().trim().min(1).optional(),
+/** A stage conversion rate: the share that moves on, in (0, 1], at least 0.000001 (funnel.ts's precision). */
+const ZRate = (what: string) =>
+  z
+    .number({ error: `${what}必须是 0 到 1 之间的小数` })
+    .gt(0, `${what}必须大于 0`)
+    .gte(0.000001, `${what}太小，至少为 0.000001`)
+    .max(1, `${what}不能超过 1`);
+
+/** Sales-funnel settings of a plan: average deal size and the conversion rates 线索 → 拜访 → 方案 → 成交. */
+export const ZFunnelSettings = z.strictObject({
+  avgDealSize: ZAmount.refine((n) => n > 0n, "平均客单价必须大于 0"),
+  leadToVisit: ZRate("线索→拜访转化率"),
+  visitToProposal: ZRate("拜访→方案转化率"),
+  proposalToWin: ZRate("方案→成交转化率"),
 });
+export type TFunnelSettings = z.output<typeof ZFunnelSettings>;
+
+export const ZCreatePlanRequest = z
+  .object({
+    name: z.string().trim().min(1, "计划名称不能为空").max(200),
+    fiscalYear: z.number().int().min(2000).max(2100),
+    metric: ZMetric.default("REVENUE"),
+    unit: z.enum(["CNY", "COUNT"]).optional(),
+    total: ZAmount.refine((n) => n > 0n, "计划总额必须大于 0"),
+    ownerUserId: z.string().trim().min(1),
+    cadence: z.enum(["WEEK", "MONTH", "QUARTER"]).default("WEEK"),
+    missThreshold: z.number().gt(0).max(2).default(1),
+    escalateAfter: z.number().int().min(1).max(12).default(2),
+    minOwners: z.number().int().min(1).max(10).default(2),
+    timezone: z.string().trim().min(1).optional(),
+    funnel: ZFunnelSettings.optional(),
+  })
+  .refine((p) => !p.funnel || p.metric === "REVENUE", {
+    path: ["funnel"],
+    message: "漏斗设置（客单价、转化率）只适用于销售额（REVENUE）计划",
+  });
 export type TCreatePlanRequest = z.output<typeof ZCreatePlanRequest>;
 
 export const ZSplitChild = z.object({

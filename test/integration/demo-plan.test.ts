@@ -1,6 +1,8 @@
 import ExcelJS from "exceljs";
+import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { seedDemo } from "../../src/demo/seed-demo.ts";
+import { findConservationViolations } from "../../src/plans/check-plan-conservation.ts";
 import { planSnapshot } from "../helpers/plan-snapshot.ts";
 import { startTestService, type TestService } from "../helpers/test-service.ts";
 
@@ -13,26 +15,15 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => svc.close());
 
-/**
- * The conservation invariant over the whole stored plan in ONE query: every row that breaks it — the root
- * against the plan total, any parent against the sum of its active children, any leaf against its 12 months.
- */
-const CONSERVATION_SQL = `
-  WITH active AS (SELECT * FROM target WHERE plan_id = $1 AND state <> 'ARCHIVED')
-  SELECT 'root' AS what, t.id FROM active t JOIN plan p ON p.id = t.plan_id WHERE t.parent_id IS NULL AND t.amount <> p.total
-  UNION ALL
-  SELECT 'children', p.id FROM active p JOIN active c ON c.parent_id = p.id GROUP BY p.id, p.amount HAVING p.amount <> sum(c.amount)
-  UNION ALL
-  SELECT 'months', t.id FROM active t
-   WHERE NOT EXISTS (SELECT 1 FROM active c WHERE c.parent_id = t.id)
-     AND t.amount <> (SELECT coalesce(sum(m.amount), -1) FROM target_month m WHERE m.target_id = t.id)`;
+/** The production conservation check (the one writes, readiness and publishing use) over the whole plan. */
+const violations = () => svc.db.prisma.$transaction((tx) => findConservationViolations(tx, planId));
 
 describe("the demo company (reference case)", () => {
   it("is 150 people and a 1.8亿 plan down to person × month, conserved at every level in the database", async () => {
     expect(await svc.db.prisma.staff.count()).toBe(150);
     const plan = await svc.db.prisma.plan.findUniqueOrThrow({ where: { id: planId } });
     expect(plan.total).toBe(180_000_000n);
-    expect(await svc.db.sql.query(CONSERVATION_SQL, [planId])).toEqual([]);
+    expect(await violations()).toEqual([]);
     const levels = await svc.db.sql.query<{ depth: number; dimension: string | null; n: bigint }>(
       "SELECT depth, dimension::text, count(*) AS n FROM target WHERE plan_id = $1 GROUP BY 1, 2 ORDER BY 1",
       [planId],
@@ -58,19 +49,31 @@ describe("the demo company (reference case)", () => {
     expect(Number(east.amount) / 180_000_000).toBeGreaterThan(0.35);
   });
 
-  it("the conservation query does catch a broken tree (so the test above can fail)", async () => {
-    const leaf = await svc.db.prisma.target.findFirstOrThrow({ where: { planId, dimension: "OWNER" } });
+  it("the conservation check catches any target changed behind the service's back, above it and below it", async () => {
+    const targets = await svc.db.sql.query<{ id: string; parent_id: string; leaf: boolean }>(
+      `SELECT t.id, t.parent_id, NOT EXISTS (SELECT 1 FROM target c WHERE c.parent_id = t.id) AS leaf
+         FROM target t WHERE t.plan_id = $1 AND t.parent_id IS NOT NULL ORDER BY t.id`,
+      [planId],
+    );
     const rollback = new Error("roll back");
-    let broken: { what: string }[] = [];
-    await expect(
-      svc.db.sql.transaction(async (tx) => {
-        await tx.query("UPDATE target SET amount = amount + 1 WHERE id = $1", [leaf.id]);
-        broken = await tx.query<{ what: string }>(CONSERVATION_SQL, [planId]);
-        throw rollback;
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...targets), fc.bigInt({ min: 1n, max: 10n ** 6n }), async (t, delta) => {
+        let found: { kind: string; targetId: string }[] = [];
+        await expect(
+          svc.db.prisma.$transaction(async (tx) => {
+            await tx.$executeRawUnsafe("UPDATE target SET amount = amount + $2::int8 WHERE id = $1", t.id, delta);
+            found = await findConservationViolations(tx, planId);
+            throw rollback;
+          }),
+        ).rejects.toBe(rollback);
+        // Its parent no longer adds up, and neither does what lies below it: its children's sum, or (a leaf)
+        // its months — a parent's months were dropped when it was split.
+        const expected = [`CHILDREN ${t.parent_id}`, t.leaf ? `MONTHS ${t.id}` : `CHILDREN ${t.id}`];
+        expect(found.map((v) => `${v.kind} ${v.targetId}`).sort()).toEqual(expected.sort());
       }),
-    ).rejects.toBe(rollback);
-    expect(broken.map((b) => b.what).sort()).toEqual(["children", "months"]);
-    expect(await svc.db.sql.query(CONSERVATION_SQL, [planId])).toEqual([]);
+      { numRuns: 40 },
+    );
+    expect(await violations()).toEqual([]);
   });
 
   it("seeding again changes nothing", async () => {
@@ -202,7 +205,7 @@ describe("Excel round trip", () => {
     a!.getCell(10).value = amount(a!) + 300_000;
     b!.getCell(10).value = amount(b!) + 200_000;
     c!.getCell(10).value = amount(c!) - 500_000;
-    const ledgerBefore = await svc.db.prisma.targetLedger.count();
+    const lastBefore = (await svc.db.prisma.targetLedger.aggregate({ _max: { id: true } }))._max.id ?? 0n;
     const res = await importWorkbook(wb);
     const body = (await res.json()) as { changed: number; targets: { id: string; version: number }[] };
     expect(res.status, JSON.stringify(body)).toBe(200);
@@ -215,7 +218,7 @@ describe("Excel round trip", () => {
       [ids[2]!]: vc! + 1,
     });
     const entries = await svc.db.prisma.targetLedger.findMany({
-      where: { id: { gt: BigInt(ledgerBefore) } },
+      where: { id: { gt: lastBefore } },
       orderBy: { id: "asc" },
     });
     // One IMPORT entry per changed target (plus the re-phasing of their months), for those three only.
@@ -223,7 +226,7 @@ describe("Excel round trip", () => {
     expect(entries.filter((e) => e.kind === "IMPORT").map((e) => [e.targetId, e.reason])).toEqual(
       ids.map((id) => [id, "季度复盘调整"]).sort((x, y) => ids.indexOf(x[0]!) - ids.indexOf(y[0]!)),
     );
-    expect(await svc.db.sql.query(CONSERVATION_SQL, [planId])).toEqual([]);
+    expect(await violations()).toEqual([]);
 
     // The old export is now stale for those rows: importing it again is refused.
     const stale = await exportWorkbook();

@@ -42,7 +42,7 @@ export async function publishPlan(
       },
     );
   }
-  const cards = await cardsToSend(deps, planId);
+  const { cards, versions } = await cardsToSend(deps, planId);
   return db.prisma.$transaction(
     async (tx) => {
       await tx.plan.update({ where: { id: planId }, data: { status: "PUBLISHED" } });
@@ -52,13 +52,20 @@ export async function publishPlan(
         if (await enqueue(tx, { idempotencyKey: c.outTrackId, kind: "card.createAndDeliver", payload: c.body }))
           queued++;
       }
+      // The target tree's confirmation state: this version's card is out (the version the card was built for).
+      await tx.$executeRawUnsafe(
+        `UPDATE target t SET sent_version = v.version
+           FROM unnest($1::text[], $2::int[]) AS v(id, version) WHERE t.id = v.id`,
+        versions.map((v) => v.id),
+        versions.map((v) => v.version),
+      );
       return { queued, leaves: readiness.leaves };
     },
     { timeout: 300_000, maxWait: 30_000 },
   );
 }
 
-/** Every card of every leaf: the owner's, and one informational card per active co-owner. */
+/** Every card of every leaf (the owner's, and one informational card per active co-owner), and their versions. */
 async function cardsToSend(deps: Pick<AppDeps, "db" | "config" | "dingtalk">, planId: string) {
   const robotCode = deps.dingtalk!.robotCode;
   const templateId = cardTemplateId(deps.config, "target");
@@ -68,8 +75,10 @@ async function cardsToSend(deps: Pick<AppDeps, "db" | "config" | "dingtalk">, pl
     [planId],
   );
   const cards: { outTrackId: string; body: ReturnType<typeof createAndDeliverBody> }[] = [];
+  const versions: { id: string; version: number }[] = [];
   for (const { id } of leaves) {
     const input = await targetCardInput(deps.db, id);
+    versions.push({ id, version: input.version });
     const recipients = [
       { userId: input.owner.userId, card: buildTargetCard(input) },
       ...input.coOwners.map((c) => ({ userId: c.userId, card: buildTargetInfoCard(input) })),
@@ -82,5 +91,5 @@ async function cardsToSend(deps: Pick<AppDeps, "db" | "config" | "dingtalk">, pl
       });
     }
   }
-  return cards;
+  return { cards, versions };
 }

@@ -1,10 +1,11 @@
 import type { TTargetCardInput } from "../../../cards/target.ts";
 import type { Database, Tx } from "../../db/database.ts";
 import { AppError } from "../../lib/errors.ts";
+import { weeklyActivity } from "../../plans/plan-funnel.ts";
 
 /**
  * What a leaf target's card shows, read from the database: the plan, the owner and co-owners, the amount and
- * its 12 months, and its share of the region it belongs to ("华东 3,600万 中的 420万" — the region is what a
+ * its 12 months, the weekly activity the plan's funnel settings imply (if it has any), and its share of the region it belongs to ("华东 3,600万 中的 420万" — the region is what a
  * rep recognises; the immediate parent is often a segment such as 大客户). Falls back to the immediate
  * parent when the tree has no region level.
  */
@@ -29,6 +30,7 @@ export async function targetCardInput(on: Database | Tx, targetId: string): Prom
     take: 1,
   });
   const share = await shareOf(db, t.parentId);
+  const funnel = weeklyActivity(t.plan.funnel, t.amount);
   return {
     planName: t.plan.name,
     metric: t.plan.metric,
@@ -39,6 +41,7 @@ export async function targetCardInput(on: Database | Tx, targetId: string): Prom
     amount: t.amount,
     months: t.months.map((m) => m.amount),
     ...(share ? { parent: share } : {}),
+    ...(funnel ? { funnel } : {}),
   };
 }
 

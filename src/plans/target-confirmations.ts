@@ -1,0 +1,51 @@
+import type { Database } from "../db/database.ts";
+
+/**
+ * Where a leaf target's current version stands with its owner: no card sent for it yet, sent and unanswered,
+ * 确认 (who, when) or 有异议 still waiting for the manager (who, when).
+ */
+export type TargetConfirmation =
+  | { state: "UNSENT" | "PENDING" }
+  | { state: "CONFIRMED" | "DISPUTED"; by: { userId: string; name: string }; at: Date };
+
+/**
+ * The answers to the current versions of a plan's targets, by target id: the acknowledgement of that version,
+ * else its open dispute. Targets with neither are PENDING or UNSENT by whether their card went out (sentVersion).
+ */
+export async function targetAnswers(db: Database, planId: string): Promise<Map<string, TargetConfirmation>> {
+  const rows = await db.sql.query<{
+    id: string;
+    state: "CONFIRMED" | "DISPUTED";
+    user_id: string;
+    name: string;
+    at: Date;
+  }>(
+    `SELECT t.id, 'CONFIRMED' AS state, a.user_id, s.name, a.at
+       FROM target t JOIN target_ack a ON a.target_id = t.id AND a.version = t.version
+       JOIN staff s ON s.user_id = a.user_id
+      WHERE t.plan_id = $1
+     UNION ALL
+     SELECT t.id, 'DISPUTED', r.requester_user_id, s.name, r.created_at
+       FROM target t JOIN change_request r ON r.target_id = t.id AND r.target_version = t.version
+        AND r.kind = 'DISPUTE' AND r.status = 'PENDING'
+       JOIN staff s ON s.user_id = r.requester_user_id
+      WHERE t.plan_id = $1`,
+    [planId],
+  );
+  const answers = new Map<string, TargetConfirmation>();
+  for (const r of rows) {
+    // An acknowledgement settles the version; an open dispute (one per version, the card refuses a second)
+    // only counts while there is none.
+    if (answers.get(r.id)?.state === "CONFIRMED") continue;
+    answers.set(r.id, { state: r.state, by: { userId: r.user_id, name: r.name }, at: new Date(r.at) });
+  }
+  return answers;
+}
+
+/** A leaf's confirmation: its answer, else PENDING while the card of this version is out, else UNSENT. */
+export function confirmationOf(
+  t: { id: string; version: number; sentVersion: number | null },
+  answers: Map<string, TargetConfirmation>,
+): TargetConfirmation {
+  return answers.get(t.id) ?? { state: t.sentVersion === t.version ? "PENDING" : "UNSENT" };
+}

@@ -1,0 +1,62 @@
+import { expect } from "vitest";
+import { referenceOrg } from "../../src/demo/reference-org.ts";
+import type { TestService } from "./test-service.ts";
+
+/** The three 华东 reps a small plan is split between (李娜 first), each with their manager m11 as co-owner. */
+export const SMALL_PLAN_REPS = ["r11001", "r11002", "r11003"] as const;
+
+export interface SmallPlan {
+  planId: string;
+  rootTargetId: string;
+  /** Leaf target ids, in SMALL_PLAN_REPS order. */
+  leafIds: string[];
+}
+
+const json = (method: string, body: unknown) => ({
+  method,
+  headers: { "content-type": "application/json", "x-actor": "ops1" },
+  body: JSON.stringify(body),
+});
+
+/**
+ * Builds a ready-to-publish plan through the HTTP API as an administrator would: the reference org, a plan of
+ * `total` (default 15,600,000 = 3 × 5,200,000), split equally between the three reps, phased by working days
+ * (unless `phase` is false).
+ * `extra` is merged into the create request (e.g. funnel settings).
+ */
+export async function createSmallPlan(
+  svc: TestService,
+  {
+    total = 15_600_000,
+    extra = {},
+    phase = true,
+  }: { total?: number; extra?: Record<string, unknown>; phase?: boolean } = {},
+): Promise<SmallPlan> {
+  const ok = async (res: Response, status: number) => {
+    expect(res.status, await res.clone().text()).toBe(status);
+    return res.json();
+  };
+  await ok(await svc.api("/api/org", json("PUT", referenceOrg())), 200);
+  const plan = (await ok(
+    await svc.api(
+      "/api/plans",
+      json("POST", { name: "华东小计划", fiscalYear: 2026, total, ownerUserId: "m11", ...extra }),
+    ),
+    201,
+  )) as { id: string; rootTargetId: string };
+  const { children } = (await ok(
+    await svc.api(
+      `/api/plans/${plan.id}/splits`,
+      json("POST", {
+        parentTargetId: plan.rootTargetId,
+        dimension: "OWNER",
+        method: "EQUAL",
+        children: SMALL_PLAN_REPS.map((userId) => ({ key: userId, ownerUserId: userId, coOwnerUserIds: ["m11"] })),
+      }),
+    ),
+    201,
+  )) as { children: { id: string; key: string }[] };
+  if (phase) await ok(await svc.api(`/api/plans/${plan.id}/phasing`, json("POST", { profile: "WORKDAYS" })), 200);
+  const leafIds = SMALL_PLAN_REPS.map((userId) => children.find((c) => c.key === userId)!.id);
+  return { planId: plan.id, rootTargetId: plan.rootTargetId, leafIds };
+}
