@@ -1,5 +1,7 @@
-import { type Cadence, type Calendar, localDate, localDateTime, periodKey, previousPeriodKey } from "./calendar.ts";
+import type { Calendar } from "./calendar.ts";
 import { EVALUATION_TIME, evaluationDay } from "./job-schedules.ts";
+import { type Cadence, periodKey, previousPeriodKey } from "./period-key.ts";
+import { localDate, localDateTime } from "./zoned-time.ts";
 
 /** Which period a report is about, as the person said it: this one, or the one before ("上周完成30万"). */
 export type PeriodRef = "current" | "previous";

@@ -1,5 +1,6 @@
 import type { Database } from "../../db/database.ts";
-import { type Calendar, defaultCalendar, parsePeriodKey } from "../../domain/calendar.ts";
+import { type Calendar, defaultCalendar } from "../../domain/calendar.ts";
+import { parsePeriodKey } from "../../domain/period-key.ts";
 import { AppError } from "../../lib/errors.ts";
 import { planNotFound } from "../../plans/plan-errors.ts";
 import { type FigureInForce, figuresInForce, leafPeriodTarget, ownerLeaves } from "./progress-queries.ts";

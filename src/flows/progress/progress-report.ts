@@ -1,9 +1,10 @@
 import { formatDateTime } from "../../../cards/format.ts";
 import type { TProgressCardInput } from "../../../cards/progress.ts";
 import type { Tx } from "../../db/database.ts";
-import { type Calendar, parsePeriodKey } from "../../domain/calendar.ts";
+import type { Calendar } from "../../domain/calendar.ts";
 import { formatAmount, formatFigureEcho, groupDigits } from "../../domain/format-amount.ts";
 import type { Figure } from "../../domain/parse-progress.ts";
+import { parsePeriodKey } from "../../domain/period-key.ts";
 import type { Plan, ProgressPending } from "../../generated/prisma/client.ts";
 import { AppError } from "../../lib/errors.ts";
 import { progressPromptInputs } from "./progress-prompt.ts";

@@ -1,5 +1,5 @@
 import type { Database, Tx } from "../../db/database.ts";
-import { parsePeriodKey } from "../../domain/calendar.ts";
+import { parsePeriodKey } from "../../domain/period-key.ts";
 import { type InputProblem, validationError } from "../../lib/errors.ts";
 import type { TProgressEntryInput } from "./progress-input.ts";
 import { insertProgressEntry } from "./progress-queries.ts";
