@@ -1,4 +1,5 @@
-import type { Figure, Metric } from "./parse-progress.ts";
+import type { Metric } from "./metric.ts";
+import type { Figure } from "./parse-progress.ts";
 
 /** What an amount counts: whole yuan, or whole things (new customers). */
 export type AmountUnit = "CNY" | "COUNT";
