@@ -42,7 +42,7 @@ const MAX_SEARCH_DAYS = 366;
 
 /**
  * Builds a calendar from chinese-days' data with `overrides` replacing whole years. Pure: the overrides are the
- * parsed object (see `loadHolidayOverrides` in src/lib/holiday-overrides-file.ts for reading the file).
+ * parsed object (see `loadHolidayOverrides` in src/load-holiday-overrides.ts for reading the file).
  *
  * @throws AppError VALIDATION when the overrides are malformed.
  */
