@@ -121,3 +121,13 @@ function periodKeyError(key: unknown) {
     { field: "period", message: "周期无效" },
   ]);
 }
+
+/** True for a key {@link parsePeriodKey} accepts; for checks that must not throw (schemas, card ids). */
+export function isPeriodKey(key: unknown): key is string {
+  try {
+    parsePeriodKey(key as string);
+    return true;
+  } catch {
+    return false;
+  }
+}
