@@ -1,13 +1,15 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: "${name}" is the DingTalk template placeholder syntax, not a JS template.
 import { z } from "zod";
+import { formatAmountShort } from "../src/domain/format-amount.ts";
+import { ZAmountValue } from "../src/domain/z-amount.ts";
 import type { CardFormField, CardParams } from "./card-definition.ts";
 import { defineCard } from "./card-definition.ts";
 import type { TPerson } from "./card-input.ts";
-import { formatPeriodResult, ZAmount, ZOptionalText, ZPeriodResult, ZPerson, ZText } from "./card-input.ts";
+import { formatPeriodResult, ZOptionalText, ZPeriodResult, ZPerson, ZText } from "./card-input.ts";
 import type { PublicValues } from "./card-params.ts";
 import { encodeCardParams } from "./card-params.ts";
 import { fitList, MAX_VALUE_BYTES, oneLine, truncateUtf8 } from "./fit-text.ts";
-import { DEFAULT_TIME_ZONE, formatAmount, formatChange, formatDateTime, formatDelta } from "./format.ts";
+import { DEFAULT_TIME_ZONE, formatChange, formatDateTime, formatDelta } from "./format.ts";
 
 const PENDING = "status == 'pending' && canAct";
 const commentForm: readonly CardFormField[] = [{ name: "comment", label: "审批意见", type: "text", required: false }];
@@ -67,7 +69,7 @@ export const approvalCard = defineCard({
   },
 });
 
-const ZChange = z.object({ name: ZText, oldAmount: ZAmount, newAmount: ZAmount });
+const ZChange = z.object({ name: ZText, oldAmount: ZAmountValue, newAmount: ZAmountValue });
 
 export const ZApprovalCardInput = z
   .object({
@@ -76,13 +78,13 @@ export const ZApprovalCardInput = z
     requester: ZPerson,
     owner: ZPerson,
     targetLabel: ZText,
-    oldAmount: ZAmount,
-    newAmount: ZAmount,
+    oldAmount: ZAmountValue,
+    newAmount: ZAmountValue,
     reason: ZText,
     /** The parent target before and after (it changes only when the plan total does). */
     parent: ZChange,
     /** The parent's unallocated reserve, when the difference goes there (the default). */
-    reserve: z.object({ oldAmount: ZAmount, newAmount: ZAmount }).optional(),
+    reserve: z.object({ oldAmount: ZAmountValue, newAmount: ZAmountValue }).optional(),
     /** Siblings that absorb the difference, when it is spread over them. */
     siblings: z.array(ZChange),
     /** The owner's latest periods, oldest first. */
@@ -99,7 +101,7 @@ const name = (p: { name: string }, max = 90) => truncateUtf8(oneLine(p.name), ma
 
 function change(before: bigint, after: bigint): string {
   const delta = after === before ? "不变" : formatDelta(before, after);
-  return `${formatAmount(before)} → ${formatAmount(after)}（${delta}）`;
+  return `${formatAmountShort(before)} → ${formatAmountShort(after)}（${delta}）`;
 }
 
 function history(a: TApprovalCardInput, timeZone: string): string {
@@ -114,7 +116,7 @@ function publicValues(a: TApprovalCardInput, status: string, statusText: string,
   const values: PublicValues<typeof approvalCard.variables> = {
     headline: `目标变更审批 · ${name(a.owner)}`,
     targetText: truncateUtf8(oneLine(a.targetLabel), 300),
-    diffText: `${formatAmount(a.oldAmount)} → ${formatAmount(a.newAmount)}（${formatChange(a.oldAmount, a.newAmount)}）`,
+    diffText: `${formatAmountShort(a.oldAmount)} → ${formatAmountShort(a.newAmount)}（${formatChange(a.oldAmount, a.newAmount)}）`,
     parentText: `${name(a.parent, 120)} ${change(a.parent.oldAmount, a.parent.newAmount)}`,
     reserveText: a.reserve ? change(a.reserve.oldAmount, a.reserve.newAmount) : "",
     siblingsText: fitList(

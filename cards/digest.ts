@@ -1,12 +1,16 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: "${name}" is the DingTalk template placeholder syntax, not a JS template.
 import { z } from "zod";
+import { formatAttainment, percentOf } from "../src/domain/attainment.ts";
+import { formatAmountShort } from "../src/domain/format-amount.ts";
+import { metricLabel, ZMetric } from "../src/domain/metric.ts";
+import { formatPeriod, periodUnit } from "../src/domain/period-words.ts";
+import { ZAmountValue } from "../src/domain/z-amount.ts";
 import type { CardParams } from "./card-definition.ts";
 import { defineCard } from "./card-definition.ts";
-import { metricLabel, ZAmount, ZMetric, ZPeriodKey, ZText } from "./card-input.ts";
+import { ZPeriodKey, ZText } from "./card-input.ts";
 import type { PublicValues } from "./card-params.ts";
 import { encodeCardParams } from "./card-params.ts";
 import { fitList, MAX_VALUE_BYTES, oneLine, truncateUtf8, utf8Bytes } from "./fit-text.ts";
-import { formatAmount, formatPercent, formatPeriod, percentOf, periodUnit } from "./format.ts";
 
 /** The Monday digest for a director (company) or a manager (subtree), DESIGN §2 Digest. */
 export const digestCard = defineCard({
@@ -68,8 +72,8 @@ const EXCEPTION_LABEL: Record<z.infer<typeof ZExceptionKind>, string> = {
 
 const ZRow = z.object({
   name: ZText,
-  ytdActual: ZAmount,
-  ytdTarget: ZAmount,
+  ytdActual: ZAmountValue,
+  ytdTarget: ZAmountValue,
   /** Change of attainment since the previous digest, in percentage points (display only). */
   deltaPoints: z.number().finite().optional(),
 });
@@ -79,14 +83,14 @@ export const ZDigestCardInput = z.object({
   scopeName: ZText,
   metric: ZMetric,
   period: ZPeriodKey,
-  annualTarget: ZAmount,
-  ytdActual: ZAmount,
-  ytdTarget: ZAmount,
+  annualTarget: ZAmountValue,
+  ytdActual: ZAmountValue,
+  ytdTarget: ZAmountValue,
   ytdDeltaPoints: z.number().finite().optional(),
-  lastPeriod: z.object({ actual: ZAmount, expected: ZAmount }),
+  lastPeriod: z.object({ actual: ZAmountValue, expected: ZAmountValue }),
   /** Year-end total at the current run-rate. */
-  projection: ZAmount,
-  requiredRunRate: ZAmount,
+  projection: ZAmountValue,
+  requiredRunRate: ZAmountValue,
   /** Regions and product lines; the caller orders them. */
   breakdown: z.array(ZRow),
   /** Already ordered by urgency: only the first ones fit on a card. */
@@ -112,7 +116,7 @@ function points(delta: number | undefined): string {
 
 function rowText(r: z.infer<typeof ZRow>): string {
   const name = truncateUtf8(oneLine(r.name), 60);
-  return `${name} ${formatAmount(r.ytdActual)} / ${formatAmount(r.ytdTarget)} ${formatPercent(r.ytdActual, r.ytdTarget)}${points(r.deltaPoints)}`;
+  return `${name} ${formatAmountShort(r.ytdActual)} / ${formatAmountShort(r.ytdTarget)} ${formatAttainment(r.ytdActual, r.ytdTarget)}${points(r.deltaPoints)}`;
 }
 
 function exceptionText(e: TDigestCardInput["exceptions"][number]): string {
@@ -127,10 +131,10 @@ function publicValues(d: TDigestCardInput): PublicValues<typeof digestCard.varia
     headline: `目标周报 · ${truncateUtf8(oneLine(d.scopeName), 90)} · ${formatPeriod(d.period)}`,
     exceptionCount: d.exceptions.length,
     exceptionsText: fitList(d.exceptions.map(exceptionText), { separator: "\n", itemMaxBytes: 160 }),
-    ytdText: `年度累计${metricLabel(d.metric)} ${formatAmount(d.ytdActual)} / ${formatAmount(d.ytdTarget)}（${formatPercent(d.ytdActual, d.ytdTarget)}${points(d.ytdDeltaPoints)}）`,
-    lastPeriodText: `上${unit}完成 ${formatAmount(d.lastPeriod.actual)}，应完成 ${formatAmount(d.lastPeriod.expected)}（${formatPercent(d.lastPeriod.actual, d.lastPeriod.expected)}）`,
-    projectionText: `按当前节奏预计全年 ${formatAmount(d.projection)}（目标 ${formatAmount(d.annualTarget)}，${formatPercent(d.projection, d.annualTarget)}）`,
-    runRateText: `每${unit}需完成 ${formatAmount(d.requiredRunRate)}，才能达成全年目标`,
+    ytdText: `年度累计${metricLabel(d.metric)} ${formatAmountShort(d.ytdActual)} / ${formatAmountShort(d.ytdTarget)}（${formatAttainment(d.ytdActual, d.ytdTarget)}${points(d.ytdDeltaPoints)}）`,
+    lastPeriodText: `上${unit}完成 ${formatAmountShort(d.lastPeriod.actual)}，应完成 ${formatAmountShort(d.lastPeriod.expected)}（${formatAttainment(d.lastPeriod.actual, d.lastPeriod.expected)}）`,
+    projectionText: `按当前节奏预计全年 ${formatAmountShort(d.projection)}（目标 ${formatAmountShort(d.annualTarget)}，${formatAttainment(d.projection, d.annualTarget)}）`,
+    runRateText: `每${unit}需完成 ${formatAmountShort(d.requiredRunRate)}，才能达成全年目标`,
     breakdownText: fitList(d.breakdown.map(rowText), { separator: "\n" }),
     freshnessText: `数据完整度 ${fresh}%（${d.freshness.reported}/${d.freshness.expected} 已填报）`,
     healthText: d.undelivered === 0 ? "消息全部送达" : `${d.undelivered} 条消息未送达，请在仪表盘查看`,

@@ -1,13 +1,17 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: "${name}" is the DingTalk template placeholder syntax, not a JS template.
 import { z } from "zod";
+import { formatAttainment } from "../src/domain/attainment.ts";
+import { formatAmountShort } from "../src/domain/format-amount.ts";
+import { periodUnit, shortPeriod } from "../src/domain/period-words.ts";
+import { ZAmountValue } from "../src/domain/z-amount.ts";
 import type { CardParams } from "./card-definition.ts";
 import { defineCard } from "./card-definition.ts";
 import type { TPeriodResult } from "./card-input.ts";
-import { formatPeriodResult, ZAmount, ZPeriodResult, ZPerson, ZText } from "./card-input.ts";
+import { formatPeriodResult, ZPeriodResult, ZPerson, ZText } from "./card-input.ts";
 import type { PublicValues } from "./card-params.ts";
 import { encodeCardParams } from "./card-params.ts";
 import { fitList, oneLine, truncateUtf8 } from "./fit-text.ts";
-import { DEFAULT_TIME_ZONE, formatAmount, formatDateTime, formatPercent, periodUnit, shortPeriod } from "./format.ts";
+import { DEFAULT_TIME_ZONE, formatDateTime } from "./format.ts";
 
 const OPEN = "status == 'open' && canAct";
 
@@ -68,20 +72,20 @@ export const ZEscalationCardInput = z.object({
   streak: z.number().int().min(1),
   /** The missed periods of the streak, oldest first (may be only the latest ones). */
   misses: z.array(ZPeriodResult).min(1),
-  annualTarget: ZAmount,
-  ytdActual: ZAmount,
-  ytdTarget: ZAmount,
-  requiredRunRate: ZAmount,
+  annualTarget: ZAmountValue,
+  ytdActual: ZAmountValue,
+  ytdTarget: ZAmountValue,
+  requiredRunRate: ZAmountValue,
 });
 export type TEscalationCardInput = z.infer<typeof ZEscalationCardInput>;
 
 export type EscalationAction = "coach" | "adjust" | "ack";
 
 function periodLine(r: TPeriodResult): string {
-  const head = `${shortPeriod(r.period)}：目标 ${formatAmount(r.target)}`;
+  const head = `${shortPeriod(r.period)}：目标 ${formatAmountShort(r.target)}`;
   if (r.excused) return `${head}，免考核`;
   if (r.actual === null) return `${head}，未填报`;
-  return `${head}，完成 ${formatAmount(r.actual)}（${formatPercent(r.actual, r.target)}）`;
+  return `${head}，完成 ${formatAmountShort(r.actual)}（${formatAttainment(r.actual, r.target)}）`;
 }
 
 function publicValues(e: TEscalationCardInput, status: string, statusText: string) {
@@ -93,8 +97,8 @@ function publicValues(e: TEscalationCardInput, status: string, statusText: strin
     headline: `${owner}${unit}连续${e.streak}${cadence}未达标`,
     reasonText: `连续${e.streak}${cadence}未达标：${reason}`,
     periodsText: fitList(e.misses.map(periodLine), { separator: "\n" }),
-    ytdText: `年度累计 ${formatAmount(e.ytdActual)} / ${formatAmount(e.ytdTarget)}（${formatPercent(e.ytdActual, e.ytdTarget)}）`,
-    runRateText: `每${cadence}需完成 ${formatAmount(e.requiredRunRate)}，才能达成全年 ${formatAmount(e.annualTarget)}`,
+    ytdText: `年度累计 ${formatAmountShort(e.ytdActual)} / ${formatAmountShort(e.ytdTarget)}（${formatAttainment(e.ytdActual, e.ytdTarget)}）`,
+    runRateText: `每${cadence}需完成 ${formatAmountShort(e.requiredRunRate)}，才能达成全年 ${formatAmountShort(e.annualTarget)}`,
     levelText: e.level > 1 ? `第${e.level}级上报：下级经理未在2个工作日内处理，或再次未达标` : "",
     status,
     statusText,

@@ -1,12 +1,17 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: "${name}" is the DingTalk template placeholder syntax, not a JS template.
 import { z } from "zod";
+import { formatAttainment } from "../src/domain/attainment.ts";
+import { formatAmountExact, formatAmountShort } from "../src/domain/format-amount.ts";
+import { metricLabel, metricUnit, ZMetric } from "../src/domain/metric.ts";
+import { formatPeriod, periodUnit } from "../src/domain/period-words.ts";
+import { ZAmountValue } from "../src/domain/z-amount.ts";
 import type { CardFormField, CardParams } from "./card-definition.ts";
 import { defineCard } from "./card-definition.ts";
-import { metricLabel, metricValue, ZAmount, ZMetric, ZOptionalText, ZPeriodKey, ZPerson } from "./card-input.ts";
+import { metricValue, ZOptionalText, ZPeriodKey, ZPerson } from "./card-input.ts";
 import type { PublicValues } from "./card-params.ts";
 import { encodeCardParams } from "./card-params.ts";
 import { oneLine, truncateUtf8 } from "./fit-text.ts";
-import { DEFAULT_TIME_ZONE, formatAmount, formatDateTime, formatPercent, formatPeriod, periodUnit } from "./format.ts";
+import { DEFAULT_TIME_ZONE, formatDateTime } from "./format.ts";
 
 const reportForm: readonly CardFormField[] = [
   { name: "amount", label: "本期完成", type: "amount", required: true, placeholder: "例如：35万" },
@@ -74,21 +79,21 @@ export const ZProgressCardInput = z.object({
   owner: ZPerson,
   metric: ZMetric,
   period: ZPeriodKey,
-  periodTarget: ZAmount,
-  annualTarget: ZAmount,
-  ytdActual: ZAmount,
+  periodTarget: ZAmountValue,
+  annualTarget: ZAmountValue,
+  ytdActual: ZAmountValue,
   /** What should have been done by the start of this period (from the phasing). */
-  ytdTarget: ZAmount,
+  ytdTarget: ZAmountValue,
   /** Per period of the plan's cadence, computed by the domain from what is left and the remaining workdays. */
-  requiredRunRate: ZAmount,
+  requiredRunRate: ZAmountValue,
   /** When the period is evaluated; answers are accepted until then. */
   dueAt: z.date().optional(),
 });
 export type TProgressCardInput = z.infer<typeof ZProgressCardInput>;
 
 export const ZProgressReport = z.object({
-  amount: ZAmount,
-  newCustomers: ZAmount.optional(),
+  amount: ZAmountValue,
+  newCustomers: ZAmountValue.optional(),
   note: ZOptionalText,
 });
 export type TProgressReport = z.infer<typeof ZProgressReport>;
@@ -106,13 +111,13 @@ function publicValues(
     periodText: formatPeriod(p.period),
     periodUnit: unit,
     metricLabel: metricLabel(p.metric),
-    periodTargetText: formatAmount(p.periodTarget),
-    ytdActualText: formatAmount(p.ytdActual),
-    ytdTargetText: formatAmount(p.ytdTarget),
-    ytdAttainmentText: formatPercent(p.ytdActual, p.ytdTarget),
+    periodTargetText: formatAmountShort(p.periodTarget),
+    ytdActualText: formatAmountShort(p.ytdActual),
+    ytdTargetText: formatAmountShort(p.ytdTarget),
+    ytdAttainmentText: formatAttainment(p.ytdActual, p.ytdTarget),
     runRateText: left
-      ? `每${unit}需完成 ${formatAmount(p.requiredRunRate)}，才能达成全年 ${formatAmount(p.annualTarget)}`
-      : `全年 ${formatAmount(p.annualTarget)} 已完成`,
+      ? `每${unit}需完成 ${formatAmountShort(p.requiredRunRate)}，才能达成全年 ${formatAmountShort(p.annualTarget)}`
+      : `全年 ${formatAmountShort(p.annualTarget)} 已完成`,
     dueText: p.dueAt ? `请在 ${formatDateTime(p.dueAt, timeZone)} 前填报` : "",
     status,
     statusText,
@@ -131,7 +136,10 @@ export function buildProgressCard(input: TProgressCardInput, timeZone = DEFAULT_
   return build(p, "pending", `请填报本${periodUnit(p.period)}${metricLabel(p.metric)}`, timeZone);
 }
 
-/** After a report (card, chat or correction): "已提交：35万元（11月23日 16:05）". */
+/**
+ * After a report (card, chat or correction): "已提交：35万元，新客户 2家（11月23日 16:05）". The figures are said
+ * back exactly, as in the chat echo: the person checks what the bot keeps, so it never rounds here.
+ */
 export function progressCardReported(
   input: TProgressCardInput,
   report: TProgressReport,
@@ -140,8 +148,9 @@ export function progressCardReported(
 ): CardParams {
   const p = ZProgressCardInput.parse(input);
   const r = ZProgressReport.parse(report);
-  const customers = r.newCustomers === undefined ? "" : `，新客户 ${formatAmount(r.newCustomers)} 家`;
-  const text = `已提交：${metricValue(r.amount, p.metric)}${customers}（${formatDateTime(at, timeZone)}）`;
+  const customers = r.newCustomers === undefined ? "" : `，新客户 ${formatAmountExact(r.newCustomers, "COUNT")}`;
+  const amount = formatAmountExact(r.amount, metricUnit(p.metric));
+  const text = `已提交：${amount}${customers}（${formatDateTime(at, timeZone)}）`;
   return build(p, "reported", text, timeZone);
 }
 
@@ -152,11 +161,11 @@ export function progressCardClosed(
   timeZone = DEFAULT_TIME_ZONE,
 ): CardParams {
   const p = ZProgressCardInput.parse(input);
-  const a = ZAmount.nullable().parse(actual);
+  const a = ZAmountValue.nullable().parse(actual);
   const text =
     a === null
       ? "本期已评估：未填报"
-      : `本期已评估：完成 ${metricValue(a, p.metric)}（${formatPercent(a, p.periodTarget)}）`;
+      : `本期已评估：完成 ${metricValue(a, p.metric)}（${formatAttainment(a, p.periodTarget)}）`;
   return build(p, "closed", text, timeZone);
 }
 

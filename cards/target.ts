@@ -1,12 +1,16 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: "${name}" is the DingTalk template placeholder syntax, not a JS template.
 import { z } from "zod";
+import { percentOf } from "../src/domain/attainment.ts";
+import { formatAmountShort } from "../src/domain/format-amount.ts";
+import { metricLabel, ZMetric } from "../src/domain/metric.ts";
+import { ZAmountValue } from "../src/domain/z-amount.ts";
 import type { CardParams } from "./card-definition.ts";
 import { defineCard } from "./card-definition.ts";
-import { formatNames, metricLabel, ZAmount, ZMetric, ZPerson, ZText } from "./card-input.ts";
+import { formatNames, ZPerson, ZText } from "./card-input.ts";
 import type { PrivateValues, PublicValues } from "./card-params.ts";
 import { encodeCardParams } from "./card-params.ts";
 import { fitList, oneLine, truncateUtf8 } from "./fit-text.ts";
-import { DEFAULT_TIME_ZONE, formatAmount, formatDateTime, percentOf } from "./format.ts";
+import { DEFAULT_TIME_ZONE, formatDateTime } from "./format.ts";
 
 /**
  * Target confirmation (DESIGN §2 Confirmation). One card per target version, seen by the owner and the
@@ -82,13 +86,13 @@ export const ZTargetCardInput = z
     metric: ZMetric,
     version: z.number().int().positive(),
     /** The amount of the version this one replaces, shown so the owner sees what changed. */
-    previousAmount: ZAmount.optional(),
+    previousAmount: ZAmountValue.optional(),
     owner: ZPerson,
     coOwners: z.array(ZPerson).max(1000),
-    amount: ZAmount,
+    amount: ZAmountValue,
     /** January … December; they sum to `amount` (time phasing). */
-    months: z.array(ZAmount).length(12),
-    parent: z.object({ name: ZText, amount: ZAmount }).optional(),
+    months: z.array(ZAmountValue).length(12),
+    parent: z.object({ name: ZText, amount: ZAmountValue }).optional(),
     funnel: ZFunnel.optional(),
   })
   .refine((t) => t.months.reduce((a, b) => a + b, 0n) === t.amount, {
@@ -108,12 +112,12 @@ function shareText(t: TTargetCardInput): string {
   if (!t.parent) return "";
   const pct = percentOf(t.amount, t.parent.amount, 1);
   const name = truncateUtf8(oneLine(t.parent.name), 120);
-  return `${name} ${formatAmount(t.parent.amount)} 中的 ${formatAmount(t.amount)}${pct ? `（${pct}%）` : ""}`;
+  return `${name} ${formatAmountShort(t.parent.amount)} 中的 ${formatAmountShort(t.amount)}${pct ? `（${pct}%）` : ""}`;
 }
 
 function quartersText(months: readonly bigint[]): string {
   const quarters = [0, 1, 2, 3].map((q) => months.slice(q * 3, q * 3 + 3).reduce((a, b) => a + b, 0n));
-  return quarters.map((amount, q) => `Q${q + 1} ${formatAmount(amount)}`).join(" · ");
+  return quarters.map((amount, q) => `Q${q + 1} ${formatAmountShort(amount)}`).join(" · ");
 }
 
 function funnelText(funnel: TTargetCardInput["funnel"]): string {
@@ -124,15 +128,15 @@ function funnelText(funnel: TTargetCardInput["funnel"]): string {
 
 function publicValues(t: TTargetCardInput, status: string, statusText: string): TargetPublic {
   const owner = truncateUtf8(oneLine(t.owner.name), 90);
-  const previous = t.previousAmount === undefined ? "" : `（上一版 ${formatAmount(t.previousAmount)}）`;
+  const previous = t.previousAmount === undefined ? "" : `（上一版 ${formatAmountShort(t.previousAmount)}）`;
   return {
     headline: `${truncateUtf8(oneLine(t.planName), 150)} · ${owner}`,
     metricLabel: metricLabel(t.metric),
-    amountText: formatAmount(t.amount),
+    amountText: formatAmountShort(t.amount),
     shareText: shareText(t),
     quartersText: quartersText(t.months),
     monthsText: fitList(
-      t.months.map((m, i) => `${i + 1}月 ${formatAmount(m)}`),
+      t.months.map((m, i) => `${i + 1}月 ${formatAmountShort(m)}`),
       { separator: " · " },
     ),
     coOwnersText: t.coOwners.length > 0 ? formatNames(t.coOwners, 600) : "无",

@@ -9,8 +9,8 @@ import { type DingTalkRuntime, startDingTalk } from "./dingtalk/start-dingtalk.t
 import { type Calendar, createCalendar } from "./domain/calendar.ts";
 import { scheduledJobs } from "./flows/jobs/index.ts";
 import { createApp } from "./http/create-app.ts";
-import { loadHolidayOverrides } from "./lib/holiday-overrides-file.ts";
 import type { Logger } from "./lib/logger.ts";
+import { loadHolidayOverrides } from "./load-holiday-overrides.ts";
 import { startSandboxDingTalk } from "./sandbox/sandbox-dingtalk.ts";
 import type { RunOutcome } from "./scheduler/run-once.ts";
 import { createScheduler, type Scheduler } from "./scheduler/scheduler.ts";

@@ -1,31 +1,5 @@
+import { DingTalkApiError, isRetryableAnswer } from "./dingtalk-api-error.ts";
 import { createTokenCache, type TokenSource } from "./token-cache.ts";
-
-/**
- * A failed call to the new OpenAPI (api.dingtalk.com) or a session webhook. `status` is the HTTP status (0 when
- * no answer came back), `code` DingTalk's error code (`Forbidden.AccessDenied.QpsLimitForAppkeyAndApi`,
- * `param.cardAlreadyExist`, an errcode as a string, or `network`). `retryable` says whether the same request may
- * succeed later (PLATFORM.md §8: throttling, 5xx, timeouts, network) or never will (other 4xx).
- *
- * Not an AppError: it never reaches a person or an HTTP client; the outbox worker is its edge and turns it
- * into a retry or a dead row.
- */
-export class DingTalkApiError extends Error {
-  override name = "DingTalkApiError";
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly retryable: boolean,
-    options: { cause?: unknown } = {},
-  ) {
-    super(message, options);
-  }
-}
-
-/** PLATFORM.md §8: 403 QPS codes, any 5xx (504 = DingTalk's 3 s timeout) may succeed on a later try. */
-export function isRetryableAnswer(status: number, code: string): boolean {
-  return status >= 500 || (status === 403 && code.startsWith("Forbidden.AccessDenied.QpsLimit"));
-}
 
 /** A new-API access token, cached and shared by every caller of one client (PLATFORM.md §5). */
 export type AccessTokenSource = TokenSource;

@@ -1,12 +1,5 @@
-import {
-  type AccessTokenSource,
-  createAccessTokenSource,
-  DingTalkApiError,
-  errText,
-  isRetryableAnswer,
-} from "./access-token.ts";
-
-export { DingTalkApiError };
+import { type AccessTokenSource, createAccessTokenSource, errText } from "./access-token.ts";
+import { DingTalkApiError, isRetryableAnswer } from "./dingtalk-api-error.ts";
 
 /** The API names the outbox rate-limits by: DingTalk's QPS limit is per app per API (PLATFORM.md §8). */
 export const API = {

@@ -1,22 +1,21 @@
-import { DateTime, IANAZone } from "luxon";
 import { validationError } from "../lib/errors.ts";
 import type { HolidayOverrides, YearDayRules } from "./holiday-overrides.ts";
-import { holidayRulesByYear, isIsoDate } from "./holiday-overrides.ts";
+import { holidayRulesByYear } from "./holiday-overrides.ts";
+import {
+  assertYearMonth,
+  daysInMonth,
+  epochDayOf,
+  fromEpochDay,
+  toEpochDay,
+  weekdayOfDay,
+  yearOfDay,
+} from "./plain-date.ts";
 
 /*
- * Dates are plain calendar dates "YYYY-MM-DD" (they compare correctly as strings). Arithmetic runs on UTC epoch
- * days, so the host's time zone never leaks in; only localDate/localDateTime deal with instants and zones.
- * This file holds both the workday rules and the period keys because both are "the calendar" to every caller.
+ * The business calendar: which plain dates are workdays in China (weekends, public holidays, 调休 make-up
+ * days), bound to one set of holiday data. Plain dates, period keys and zoned time live in plain-date.ts,
+ * period-key.ts and zoned-time.ts.
  */
-
-/** How often a plan's progress is prompted and evaluated. */
-export type Cadence = "WEEK" | "MONTH" | "QUARTER";
-
-/** An inclusive range of plain dates. */
-export interface DateRange {
-  from: string;
-  to: string;
-}
 
 /** Where a year's holiday data comes from; NONE means weekdays are assumed to be workdays (warn about it). */
 export type YearCoverage = "OVERRIDE" | "BUILT_IN" | "NONE";
@@ -38,13 +37,12 @@ export interface Calendar {
   yearCoverage(year: number): YearCoverage;
 }
 
-const DAY_MS = 86_400_000;
 /** A year of holidays cannot hide every workday; searching longer means the holiday data is broken. */
 const MAX_SEARCH_DAYS = 366;
 
 /**
  * Builds a calendar from chinese-days' data with `overrides` replacing whole years. Pure: the overrides are the
- * parsed object (see `loadHolidayOverrides` in src/lib/holiday-overrides-file.ts for reading the file).
+ * parsed object (see `loadHolidayOverrides` in src/load-holiday-overrides.ts for reading the file).
  *
  * @throws AppError VALIDATION when the overrides are malformed.
  */
@@ -144,209 +142,3 @@ export const nextWorkday = (date: string): string => defaultCalendar.nextWorkday
 export const addWorkdays = (date: string, n: number): string => defaultCalendar.addWorkdays(date, n);
 /** {@link Calendar.isYearCovered} of the default calendar. */
 export const isYearCovered = (year: number): boolean => defaultCalendar.isYearCovered(year);
-
-// ---- plain dates -------------------------------------------------------------------------------------------
-
-/** `date` moved by `n` calendar days. */
-export function addDays(date: string, n: number): string {
-  return fromEpochDay(toEpochDay(date) + n);
-}
-
-/** ISO weekday: 1 = Monday … 7 = Sunday. */
-export function isoWeekday(date: string): number {
-  return weekdayOfDay(toEpochDay(date));
-}
-
-/** Days in a month (month 1–12). */
-export function daysInMonth(year: number, month: number): number {
-  assertYearMonth(year, month);
-  return epochDayOf(year, month + 1, 1) - epochDayOf(year, month, 1);
-}
-
-/** Throws a VALIDATION error naming `field` unless `date` is a real "YYYY-MM-DD" date. */
-export function assertIsoDate(date: string, field = "date"): void {
-  toEpochDay(date, field);
-}
-
-/** Calendar days from `from` to `to` (negative when `to` is earlier). */
-export function daysBetween(from: string, to: string): number {
-  return toEpochDay(to, "to") - toEpochDay(from, "from");
-}
-
-function toEpochDay(date: string, field = "date"): number {
-  if (!isIsoDate(date)) {
-    throw validationError(`日期「${String(date)}」无效，应为 YYYY-MM-DD 格式的真实日期`, [
-      { field, message: "日期无效" },
-    ]);
-  }
-  const [y, m, d] = date.split("-").map(Number) as [number, number, number];
-  return Date.UTC(y, m - 1, d) / DAY_MS;
-}
-
-/** Public entry points take a year 1000–9999 and a month 1–12. */
-function assertYearMonth(year: number, month: number): void {
-  if (!Number.isInteger(year) || year < 1000 || year > 9999) {
-    throw validationError(`年份无效：${String(year)}`, [{ field: "year", message: "年份应为 1000–9999 的整数" }]);
-  }
-  if (!Number.isInteger(month) || month < 1 || month > 12) {
-    throw validationError(`月份无效：${String(month)}`, [{ field: "month", message: "月份应为 1–12 的整数" }]);
-  }
-}
-
-/** Epoch day of a date; month 13 / day 0 roll over as in Date.UTC, which the month-end helpers rely on. */
-function epochDayOf(year: number, month: number, day: number): number {
-  return Date.UTC(year, month - 1, day) / DAY_MS;
-}
-
-function fromEpochDay(day: number): string {
-  return new Date(day * DAY_MS).toISOString().slice(0, 10);
-}
-
-function yearOfDay(day: number): number {
-  return new Date(day * DAY_MS).getUTCFullYear();
-}
-
-function weekdayOfDay(day: number): number {
-  // 1970-01-01 was a Thursday (ISO weekday 4).
-  return ((((day + 3) % 7) + 7) % 7) + 1;
-}
-
-// ---- period keys -------------------------------------------------------------------------------------------
-
-/** ISO week key of a date: "2026-W14" (the week belongs to the year of its Thursday). */
-export function isoWeekKey(date: string): string {
-  const day = toEpochDay(date);
-  const thursday = day + 4 - weekdayOfDay(day);
-  const year = yearOfDay(thursday);
-  const week = Math.floor((thursday - epochDayOf(year, 1, 1)) / 7) + 1;
-  return `${year}-W${String(week).padStart(2, "0")}`;
-}
-
-/** Monday through Sunday of an ISO week key. */
-export function weekRange(key: string): DateRange {
-  const period = parsePeriodKey(key);
-  if (period.cadence !== "WEEK") throw periodKeyError(key);
-  return periodRange(key);
-}
-
-/** Month key of a date: "2026-04". */
-export function monthKey(date: string): string {
-  toEpochDay(date);
-  return date.slice(0, 7);
-}
-
-/** Quarter key of a date: "2026-Q2". */
-export function quarterKey(date: string): string {
-  toEpochDay(date);
-  return `${date.slice(0, 4)}-Q${Math.ceil(Number(date.slice(5, 7)) / 3)}`;
-}
-
-/** The key of the period of `cadence` that contains `date`. */
-export function periodKey(cadence: Cadence, date: string): string {
-  if (cadence === "WEEK") return isoWeekKey(date);
-  if (cadence === "MONTH") return monthKey(date);
-  if (cadence === "QUARTER") return quarterKey(date);
-  throw validationError(`不支持的周期「${String(cadence)}」，可选 WEEK / MONTH / QUARTER`, [
-    { field: "cadence", message: "周期无效" },
-  ]);
-}
-
-/** A parsed period key: WEEK index 1–53, MONTH 1–12, QUARTER 1–4. */
-export interface PeriodKeyParts {
-  cadence: Cadence;
-  year: number;
-  index: number;
-}
-
-/** Parses "2026-W14", "2026-04" or "2026-Q2"; rejects anything else, including week 53 of a 52-week year. */
-export function parsePeriodKey(key: string): PeriodKeyParts {
-  const match = typeof key === "string" ? /^([1-9]\d{3})-(?:W(\d{2})|(\d{2})|Q([1-4]))$/.exec(key) : null;
-  if (match === null) throw periodKeyError(key);
-  const year = Number(match[1]);
-  if (match[2] !== undefined) {
-    const index = Number(match[2]);
-    if (index < 1 || index > isoWeeksInYear(year)) throw periodKeyError(key);
-    return { cadence: "WEEK", year, index };
-  }
-  if (match[3] !== undefined) {
-    const index = Number(match[3]);
-    if (index < 1 || index > 12) throw periodKeyError(key);
-    return { cadence: "MONTH", year, index };
-  }
-  return { cadence: "QUARTER", year, index: Number(match[4]) };
-}
-
-/** First and last date of any period key. */
-export function periodRange(key: string): DateRange {
-  const { cadence, year, index } = parsePeriodKey(key);
-  if (cadence === "WEEK") {
-    const jan4 = epochDayOf(year, 1, 4);
-    const from = jan4 - (weekdayOfDay(jan4) - 1) + (index - 1) * 7;
-    return { from: fromEpochDay(from), to: fromEpochDay(from + 6) };
-  }
-  const firstMonth = cadence === "MONTH" ? index : index * 3 - 2;
-  const lastMonth = cadence === "MONTH" ? index : index * 3;
-  return {
-    from: fromEpochDay(epochDayOf(year, firstMonth, 1)),
-    to: fromEpochDay(epochDayOf(year, lastMonth + 1, 1) - 1),
-  };
-}
-
-/** The period just before `key`, of the same kind ("2026-W01" → "2025-W52", "2026-01" → "2025-12"). */
-export function previousPeriodKey(key: string): string {
-  const { cadence, from } = { ...parsePeriodKey(key), ...periodRange(key) };
-  return periodKey(cadence, addDays(from, -1));
-}
-
-/** The period just after `key`, of the same kind. */
-export function nextPeriodKey(key: string): string {
-  const { cadence, to } = { ...parsePeriodKey(key), ...periodRange(key) };
-  return periodKey(cadence, addDays(to, 1));
-}
-
-/** Number of ISO weeks (52 or 53) in an ISO week-numbering year. */
-export function isoWeeksInYear(year: number): number {
-  assertYearMonth(year, 12);
-  // 28 December always lies in the last ISO week of its year.
-  return Number(isoWeekKey(fromEpochDay(epochDayOf(year, 12, 28))).slice(6));
-}
-
-function periodKeyError(key: unknown) {
-  return validationError(`周期「${String(key)}」无效，应为 2026-W14、2026-04 或 2026-Q2 这样的格式`, [
-    { field: "period", message: "周期无效" },
-  ]);
-}
-
-// ---- instants and time zones -------------------------------------------------------------------------------
-
-/** The plain date an instant falls on in an IANA zone ("Asia/Shanghai"). */
-export function localDate(instant: Date, zone: string): string {
-  assertZone(zone);
-  if (!(instant instanceof Date) || Number.isNaN(instant.getTime())) {
-    throw validationError("时间点无效", [{ field: "instant", message: "时间点无效" }]);
-  }
-  return DateTime.fromJSDate(instant, { zone }).toISODate()!;
-}
-
-/** The instant of wall-clock `time` ("16:00" or "16:00:30") on `date` in `zone`. */
-export function localDateTime(date: string, time: string, zone: string): Date {
-  assertZone(zone);
-  toEpochDay(date);
-  const match = typeof time === "string" ? /^([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$/.exec(time) : null;
-  if (match === null) {
-    throw validationError(`时间「${String(time)}」无效，应为 HH:mm 格式，如 16:00`, [
-      { field: "time", message: "时间无效" },
-    ]);
-  }
-  const [year, month, day] = date.split("-").map(Number) as [number, number, number];
-  const [hour, minute, second] = [Number(match[1]), Number(match[2]), Number(match[3] ?? 0)];
-  return DateTime.fromObject({ year, month, day, hour, minute, second }, { zone }).toJSDate();
-}
-
-function assertZone(zone: string): void {
-  if (typeof zone !== "string" || !IANAZone.isValidZone(zone)) {
-    throw validationError(`时区「${String(zone)}」无效，应为 IANA 时区名，如 Asia/Shanghai`, [
-      { field: "zone", message: "时区无效" },
-    ]);
-  }
-}

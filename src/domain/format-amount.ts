@@ -1,34 +1,47 @@
-import type { Figure, Metric } from "./parse-progress.ts";
+import { type AmountUnit, METRIC_LABELS, metricUnit } from "./metric.ts";
+import type { Figure } from "./parse-progress.ts";
+import { roundDiv } from "./round-div.ts";
 
-/** What an amount counts: whole yuan, or whole things (new customers). */
-export type AmountUnit = "CNY" | "COUNT";
-
-/** The name of each metric as the bot says it back. */
-export const METRIC_LABELS: Record<Metric, string> = {
-  REVENUE: "销售额",
-  COLLECTION: "回款",
-  GROSS_PROFIT: "毛利",
-  NEW_CUSTOMERS: "新客户",
-};
+/*
+ * Two ways to write an amount, for two uses:
+ * - exact, for saying back what a person typed or what must add up (chat echoes, the "已提交" echo on a progress
+ *   card, conservation errors): never rounds, and reads back through parseAmount to the same value;
+ * - short, for overviews (cards, reminders about a target): at most two decimals of 万/亿, rounded.
+ */
 
 /**
- * Says an amount back to a salesperson exactly as it was stored — the echo after a progress report must never
- * round, because the rep confirms what the bot keeps (cards/format.ts rounds for overviews instead).
- * 亿 from 100,000,000 and 万 from 10,000, each with at most two decimals and only when that is exact;
- * otherwise grouped digits: 350000n → "35万元", 120000000n → "1.2亿元", 375000n → "37.5万元",
- * 12345n → "12,345元", 0n → "0元"; counts are "家": 2n → "2家". The output reads back through
+ * An amount exactly as stored: 亿 from 100,000,000 and 万 from 10,000, each with at most two decimals and only
+ * when that is exact; otherwise grouped digits: 350000n → "35万元", 120000000n → "1.2亿元", 375000n → "37.5万元",
+ * 4213457n → "4,213,457元", 0n → "0元"; counts are "家": 2n → "2家". The output reads back through
  * `parseAmount` / `parseCount` to the same value.
  */
-export function formatAmount(value: bigint, unit: AmountUnit = "CNY"): string {
-  if (value < 0n) return `-${formatAmount(-value, unit)}`;
+export function formatAmountExact(value: bigint, unit: AmountUnit = "CNY"): string {
+  if (value < 0n) return `-${formatAmountExact(-value, unit)}`;
   if (unit === "COUNT") return `${groupDigits(value)}家`;
   return `${inUnit(value, 100_000_000n, "亿") ?? inUnit(value, 10_000n, "万") ?? groupDigits(value)}元`;
 }
 
-/** "销售额 35万元，新客户 2家" — what the bot understood, in the order the rep wrote it. */
+/**
+ * An amount the way a Chinese sales team says it in an overview: 12,345 → "12,345", 70,000 → "7万",
+ * 4,213,457 → "421.35万", 36,000,000 → "3,600万", 180,000,000 → "1.8亿". At most two decimals, rounded half
+ * away from zero — except below 10万, where an amount is only written in 万 if that loses nothing
+ * (43,400 → "4.34万"). With a `unit`, the unit follows: "421.35万元", "3家".
+ */
+export function formatAmountShort(value: bigint, unit?: AmountUnit): string {
+  const suffix = unit === undefined ? "" : unit === "COUNT" ? "家" : "元";
+  const sign = value < 0n ? "-" : "";
+  const abs = value < 0n ? -value : value;
+  if (abs < 10_000n || (abs < 100_000n && abs % 100n !== 0n)) return `${sign}${groupDigits(abs)}${suffix}`;
+  const wanHundredths = roundDiv(abs, 100n);
+  // Rounding can carry 9,999.995万 up to 10,000万, which reads better as 1亿.
+  if (wanHundredths < 1_000_000n) return `${sign}${twoDecimals(wanHundredths)}万${suffix}`;
+  return `${sign}${twoDecimals(roundDiv(abs, 1_000_000n))}亿${suffix}`;
+}
+
+/** "销售额 35万元，新客户 2家" — what the bot understood, in the order the rep wrote it (exact). */
 export function formatFigureEcho(figures: readonly Figure[]): string {
   return figures
-    .map((f) => `${METRIC_LABELS[f.metric]} ${formatAmount(f.amount, f.metric === "NEW_CUSTOMERS" ? "COUNT" : "CNY")}`)
+    .map((f) => `${METRIC_LABELS[f.metric]} ${formatAmountExact(f.amount, metricUnit(f.metric))}`)
     .join("，");
 }
 
@@ -40,7 +53,11 @@ export function groupDigits(value: bigint): string {
 /** `value` in units of `base` with at most two decimals, or undefined when that would not be exact. */
 function inUnit(value: bigint, base: bigint, suffix: string): string | undefined {
   if (value < base || (value * 100n) % base !== 0n) return undefined;
-  const hundredths = (value * 100n) / base;
+  return `${twoDecimals((value * 100n) / base)}${suffix}`;
+}
+
+/** Renders `hundredths / 100` with at most two decimals, trailing zeros dropped: 360000 → "3,600", 1250 → "12.5". */
+function twoDecimals(hundredths: bigint): string {
   const fraction = (hundredths % 100n).toString().padStart(2, "0").replace(/0+$/, "");
-  return `${groupDigits(hundredths / 100n)}${fraction ? `.${fraction}` : ""}${suffix}`;
+  return `${groupDigits(hundredths / 100n)}${fraction ? `.${fraction}` : ""}`;
 }

@@ -1,4 +1,6 @@
-import { addDays, type Calendar, isoWeekKey, periodRange, previousPeriodKey, weekRange } from "./calendar.ts";
+import type { Calendar } from "./calendar.ts";
+import { isoWeekKey, periodRange, previousPeriodKey, weekRange } from "./period-key.ts";
+import { addDays } from "./plain-date.ts";
 
 /** The latest week before `date`'s week that had workdays (an empty holiday week was never prompted). */
 export function previousWorkingWeek(date: string, calendar: Calendar): string {

@@ -1,5 +1,8 @@
-import { type Cadence, type Calendar, localDate, localDateTime, periodKey, previousPeriodKey } from "./calendar.ts";
+import type { Calendar } from "./calendar.ts";
 import { EVALUATION_TIME, evaluationDay } from "./job-schedules.ts";
+import { type Cadence, periodKey, previousPeriodKey } from "./period-key.ts";
+import { periodRefWord } from "./period-words.ts";
+import { localDate, localDateTime } from "./zoned-time.ts";
 
 /** Which period a report is about, as the person said it: this one, or the one before ("上周完成30万"). */
 export type PeriodRef = "current" | "previous";
@@ -45,17 +48,6 @@ export function reportPeriod(a: {
   const period = a.ref === "previous" ? previousPeriodKey(current) : current;
   const closesAt = periodClosesAt(period, a.timezone, a.calendar);
   return { period, ref: a.ref, open: a.at.getTime() < closesAt.getTime(), closesAt };
-}
-
-const REF_WORDS: Record<Cadence, Record<PeriodRef, string>> = {
-  WEEK: { current: "本周", previous: "上周" },
-  MONTH: { current: "本月", previous: "上月" },
-  QUARTER: { current: "本季度", previous: "上季度" },
-};
-
-/** How the bot names a period to the person: 「本周」, 「上周」, 「本月」… */
-export function periodRefWord(cadence: Cadence, ref: PeriodRef): string {
-  return REF_WORDS[cadence][ref];
 }
 
 /** 「本周」 or 「上周」 for the period `at` is in or the one before; "" for any other (it is named by its key). */

@@ -1,8 +1,10 @@
 import type { InputProblem } from "../lib/errors.ts";
 import { validationError } from "../lib/errors.ts";
 import type { Calendar } from "./calendar.ts";
-import { addDays, assertIsoDate, daysInMonth, defaultCalendar, periodRange } from "./calendar.ts";
+import { defaultCalendar } from "./calendar.ts";
 import { largestRemainder, toScaledWeight } from "./largest-remainder.ts";
+import { periodRange } from "./period-key.ts";
+import { addDays, assertIsoDate, daysInMonth } from "./plain-date.ts";
 
 /**
  * How a leaf's annual amount is spread over the months (DESIGN.md §2): in proportion to each month's working

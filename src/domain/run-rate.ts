@@ -1,5 +1,5 @@
 import type { Calendar } from "./calendar.ts";
-import { nextPeriodKey, parsePeriodKey, periodRange } from "./calendar.ts";
+import { nextPeriodKey, parsePeriodKey, periodRange } from "./period-key.ts";
 
 /**
  * Periods of a plan's cadence from `periodKey` (inclusive) to the end of `fiscalYear` that have at least one

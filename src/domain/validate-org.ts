@@ -1,5 +1,5 @@
 import type { InputProblem } from "../lib/errors.ts";
-import { type OrgData, type OrgRecords, ROLE_ALIASES, ROLES, type SourceRef, type TRole } from "../org/org-input.ts";
+import { type OrgData, type OrgRecords, ROLE_ALIASES, ROLES, type SourceRef, type TRole } from "./org-records.ts";
 
 /**
  * Checks an org import as a whole and lists every problem with its row (and column): empty names, bad roles,

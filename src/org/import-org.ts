@@ -1,7 +1,7 @@
 import type { Database } from "../db/database.ts";
+import type { OrgData, OrgRecords } from "../domain/org-records.ts";
 import { validateOrg } from "../domain/validate-org.ts";
 import { validationError } from "../lib/errors.ts";
-import type { OrgData, OrgRecords } from "./org-input.ts";
 
 /** Serialises org imports (API, file upload, directory sync) so two never interleave. */
 const ORG_LOCK_KEY = 727_073_691;

@@ -2,13 +2,14 @@ import type Router from "@koa/router";
 import type { Context } from "koa";
 import { z } from "zod";
 import type { AppDeps } from "../app-deps.ts";
+import type { OrgRecords } from "../domain/org-records.ts";
 import { readBody, readJson } from "../http/read-body.ts";
 import { readMultipart } from "../http/read-multipart.ts";
 import { parseOrThrow } from "../http/validate.ts";
 import { AppError, validationError } from "../lib/errors.ts";
 import { getStaff } from "./get-staff.ts";
 import { importOrg } from "./import-org.ts";
-import { type OrgRecords, recordsFromJson, ZOrgImportRequest } from "./org-input.ts";
+import { recordsFromJson, ZOrgImportRequest } from "./org-input.ts";
 import { looksLikeXlsx, type ParseResult, parseOrgCsv, parseOrgXlsx } from "./parse-org-files.ts";
 
 const ZImportQuery = z.object({ mode: z.enum(["full", "merge"]).default("full") });

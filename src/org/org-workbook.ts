@@ -1,6 +1,6 @@
 import ExcelJS from "exceljs";
+import type { OrgData } from "../domain/org-records.ts";
 import { DEPARTMENT_COLUMNS, DEPARTMENT_SHEET, STAFF_COLUMNS, STAFF_SHEET } from "./org-columns.ts";
-import type { OrgData } from "./org-input.ts";
 
 type Rows = {
   departments: OrgData["departments"];

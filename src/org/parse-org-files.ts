@@ -1,8 +1,8 @@
 import { parse } from "csv-parse/sync";
 import ExcelJS from "exceljs";
+import type { OrgRecords } from "../domain/org-records.ts";
 import type { InputProblem } from "../lib/errors.ts";
 import { DEPARTMENT_COLUMNS, DEPARTMENT_SHEET, STAFF_COLUMNS, STAFF_SHEET, sheetMatches } from "./org-columns.ts";
-import type { OrgRecords } from "./org-input.ts";
 import { type RawTable, readTable } from "./read-table.ts";
 
 export type ParseResult = { ok: true; records: OrgRecords } | { ok: false; problems: InputProblem[] };

@@ -1,6 +1,6 @@
+import type { SourceRef } from "../domain/org-records.ts";
 import type { InputProblem } from "../lib/errors.ts";
 import { type ColumnSpec, columnLetter, headerMatches } from "./org-columns.ts";
-import type { SourceRef } from "./org-input.ts";
 
 /** One data row of a sheet or CSV file, with its 1-based row number in the file. */
 export interface RawRow {

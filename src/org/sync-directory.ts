@@ -1,9 +1,9 @@
 import type { Database } from "../db/database.ts";
 import type { DirectoryClient, TDirectoryListUser, TDirectoryUserDetail } from "../dingtalk/directory-client.ts";
+import type { DepartmentRecord, OrgRecords, StaffRecord, TRole } from "../domain/org-records.ts";
 import { AppError } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
 import { importOrg, type OrgImportCounts } from "./import-org.ts";
-import type { DepartmentRecord, OrgRecords, StaffRecord, TRole } from "./org-input.ts";
 
 /** The `sheet` of every SourceRef, so a validation problem says it came from the directory, not a file. */
 export const DIRECTORY_SHEET = "钉钉通讯录";

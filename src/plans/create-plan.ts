@@ -1,4 +1,5 @@
 import type { Database } from "../db/database.ts";
+import { metricUnit } from "../domain/metric.ts";
 import { AppError } from "../lib/errors.ts";
 import { writeLedger } from "./ledger.ts";
 import type { TCreatePlanRequest } from "./plan-input.ts";
@@ -18,7 +19,7 @@ export async function createPlan({ db, input, actor, defaultTimezone }: CreatePl
       details: [{ field: "ownerUserId", message: owner ? "已离职" : "不存在" }],
     });
   }
-  const unit = input.unit ?? (input.metric === "NEW_CUSTOMERS" ? "COUNT" : "CNY");
+  const unit = input.unit ?? metricUnit(input.metric);
   return db.prisma.$transaction(async (tx) => {
     const plan = await tx.plan.create({
       data: {

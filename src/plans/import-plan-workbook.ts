@@ -1,6 +1,6 @@
 import type { Database, Tx } from "../db/database.ts";
 import { type Calendar, defaultCalendar } from "../domain/calendar.ts";
-import { formatAmount } from "../domain/format-amount.ts";
+import { formatAmountExact } from "../domain/format-amount.ts";
 import { AppError, type InputProblem, validationError } from "../lib/errors.ts";
 import { assertPlanConserved } from "./check-plan-conservation.ts";
 import { type LedgerEntry, writeLedger } from "./ledger.ts";
@@ -162,7 +162,7 @@ function checkConservation(rows: WorkbookRow[], current: Map<string, Current>, c
     problems.push({
       sheet: TARGET_SHEET,
       cell: cellOf.get(parentId) ?? "?",
-      message: `“${p.label}” ${formatAmount(own)} ≠ 子目标合计 ${formatAmount(sum)}（差 ${formatAmount(own - sum)}；子目标单元格 ${kidCells}）`,
+      message: `“${p.label}” ${formatAmountExact(own)} ≠ 子目标合计 ${formatAmountExact(sum)}（差 ${formatAmountExact(own - sum)}；子目标单元格 ${kidCells}）`,
     });
   }
   const root = [...current.values()].find((t) => t.parentId === null);

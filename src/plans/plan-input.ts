@@ -1,31 +1,7 @@
 import { z } from "zod";
+import { ZMetric } from "../domain/metric.ts";
+import { ZAmount } from "../domain/z-amount.ts";
 
-const BIGINT_MAX = 9_223_372_036_854_775_807n;
-
-/**
- * An amount in whole yuan (or a count) as JSON gives it: an integer number within JavaScript's exact range, or
- * a string of digits for anything larger. Never a fraction, never beyond PostgreSQL's bigint.
- */
-export const ZAmount = z.union([z.number(), z.string()]).transform((v, ctx): bigint => {
-  if (typeof v === "number" && !Number.isSafeInteger(v)) {
-    ctx.addIssue({
-      code: "custom",
-      message: Number.isInteger(v) ? "超出 JSON 数字的精确范围，请以字符串传递" : "金额必须是整数（元）",
-    });
-    return z.NEVER;
-  }
-  const s = String(v).trim();
-  if (!/^-?\d+$/.test(s)) {
-    ctx.addIssue({ code: "custom", message: `“${s}”不是整数金额` });
-    return z.NEVER;
-  }
-  const n = BigInt(s);
-  if (n < 0n) ctx.addIssue({ code: "custom", message: "金额不能为负数" });
-  if (n > BIGINT_MAX) ctx.addIssue({ code: "custom", message: "金额超出范围（最大 9223372036854775807）" });
-  return n;
-});
-
-export const ZMetric = z.enum(["REVENUE", "COLLECTION", "GROSS_PROFIT", "NEW_CUSTOMERS"]);
 export const ZDimension = z.enum(["REGION", "PRODUCT_LINE", "CHANNEL", "CUSTOMER_SEGMENT", "OWNER"]);
 export const ZSplitMethod = z.enum(["EQUAL", "WEIGHTS", "HISTORY", "MANUAL"]);
 

@@ -1,6 +1,8 @@
 import schedule from "node-schedule";
 import type { Database } from "../db/database.ts";
-import { addDays, type Calendar, localDate, localDateTime } from "../domain/calendar.ts";
+import type { Calendar } from "../domain/calendar.ts";
+import { addDays } from "../domain/plain-date.ts";
+import { localDate, localDateTime } from "../domain/zoned-time.ts";
 import { AppError } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
 import type { ScheduledJob } from "./job.ts";

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AppError } from "../../src/lib/errors.ts";
-import { loadHolidayOverrides } from "../../src/lib/holiday-overrides-file.ts";
+import { loadHolidayOverrides } from "../../src/load-holiday-overrides.ts";
 
 describe("loadHolidayOverrides (real files)", () => {
   let dir = "";

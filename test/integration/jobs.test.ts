@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { formatAmount } from "../../cards/format.ts";
 import { seedDemo } from "../../src/demo/seed-demo.ts";
 import type { CardInboxItem, RobotMessageInboxItem } from "../../src/dingtalk/emulator/emulator-types.ts";
+import { formatAmountShort } from "../../src/domain/format-amount.ts";
 import { remainingWorkingPeriods, requiredRunRate } from "../../src/domain/run-rate.ts";
 import { startTestService, type TestService } from "../helpers/test-service.ts";
 
@@ -131,10 +131,10 @@ describe("POST /api/jobs/:job/run", () => {
     expect(card!.outTrackId).toBe(`prg.${planId}.2026-W14.${who}`);
     expect(card!.publicData).toMatchObject({
       status: "reported", // they gave this week's figure before the prompt: the card shows it, with 修改
-      periodTargetText: formatAmount(await progress("2026-W14")),
-      ytdActualText: formatAmount(550_000n),
-      ytdTargetText: formatAmount(ytdTarget),
-      runRateText: `每周需完成 ${formatAmount(runRate)}，才能达成全年 ${formatAmount(annual)}`,
+      periodTargetText: formatAmountShort(await progress("2026-W14")),
+      ytdActualText: formatAmountShort(550_000n),
+      ytdTargetText: formatAmountShort(ytdTarget),
+      runRateText: `每周需完成 ${formatAmountShort(runRate)}，才能达成全年 ${formatAmountShort(annual)}`,
       dueText: "请在 4月7日 12:00 前填报", // Monday 04-06 is Qingming: evaluated on Tuesday
     });
     expect(card!.privateData.canAct).toBe("true");

@@ -137,7 +137,7 @@ describe("reporting on the progress card", () => {
       note: "华润项目",
     });
     expect(data).toMatchObject({ status: "reported" });
-    expect(data.statusText).toMatch(/已提交：5万元，新客户 2 家（11月23日 10:00）/);
+    expect(data.statusText).toMatch(/已提交：5万元，新客户 2家（11月23日 10:00）/);
     expect(await entries("r11001")).toMatchObject([
       { amount: 50_000n, newCustomers: 2, note: "华润项目", source: "SELF_REPORT" },
     ]);
@@ -187,7 +187,7 @@ describe("a chat report settles the prompt card", () => {
     expect(await say("r11002", "本周完成4万，新客户1家")).toMatch(/已记录：2026-W48 销售额 4万元，新客户 1家/);
     await outbox.drain();
     expect(emulator().getCard(card)!.publicData).toMatchObject({ status: "reported" });
-    expect(emulator().getCard(card)!.publicData.statusText).toMatch(/已提交：4万元，新客户 1 家/);
+    expect(emulator().getCard(card)!.publicData.statusText).toMatch(/已提交：4万元，新客户 1家/);
     const mine = emulator()
       .getInbox("r11002")
       .find((i): i is CardInboxItem => i.kind === "card" && i.outTrackId === card);

@@ -69,7 +69,7 @@ describe("the sandbox page in a real browser", () => {
     await card.locator('input[name="newCustomers"]').fill("1");
     await card.getByTestId("button-submit").click();
     await card.getByTestId("card-status").filter({ hasText: "已提交" }).waitFor();
-    expect(await card.textContent()).toMatch(/已提交：2万元，新客户 1 家/);
+    expect(await card.textContent()).toMatch(/已提交：2万元，新客户 1家/);
     await expect.poll(() => card.getByTestId("button-correct").count()).toBe(1);
     const [entry] = await svc.db.prisma.progressEntry.findMany({ where: { userId: "r11002" } });
     expect(entry).toMatchObject({ amount: 20_000n, newCustomers: 1, source: "SELF_REPORT" });

@@ -1,35 +1,33 @@
 import { isWorkday as chineseDaysIsWorkday } from "chinese-days";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { Cadence } from "../../src/domain/calendar.ts";
 import {
-  addDays,
   addWorkdays,
   createCalendar,
-  daysBetween,
-  daysInMonth,
   defaultCalendar,
-  isoWeekday,
-  isoWeekKey,
-  isoWeeksInYear,
   isWorkday,
   isYearCovered,
-  localDate,
-  localDateTime,
-  monthKey,
-  nextPeriodKey,
   nextWorkday,
-  parsePeriodKey,
-  periodKey,
-  periodRange,
-  previousPeriodKey,
   previousWorkday,
-  quarterKey,
-  weekRange,
   workdaysInMonth,
   workdaysInRange,
 } from "../../src/domain/calendar.ts";
 import { BUILT_IN_HOLIDAY_YEARS } from "../../src/domain/holiday-overrides.ts";
+import type { Cadence } from "../../src/domain/period-key.ts";
+import {
+  isoWeekKey,
+  isoWeeksInYear,
+  monthKey,
+  nextPeriodKey,
+  parsePeriodKey,
+  periodKey,
+  periodRange,
+  previousPeriodKey,
+  quarterKey,
+  weekRange,
+} from "../../src/domain/period-key.ts";
+import { addDays, daysBetween, daysInMonth, isoWeekday } from "../../src/domain/plain-date.ts";
+import { localDate, localDateTime } from "../../src/domain/zoned-time.ts";
 import { catchValidation } from "./validation-helpers.ts";
 
 const days = (from: string, to: string) => {

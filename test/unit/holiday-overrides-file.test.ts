@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import shipped from "../../config/holidays-override.json" with { type: "json" };
 import { createCalendar } from "../../src/domain/calendar.ts";
-import { parseHolidayOverrides } from "../../src/lib/holiday-overrides-file.ts";
+import { parseHolidayOverrides } from "../../src/domain/parse-holiday-overrides.ts";
 import { catchValidation } from "./validation-helpers.ts";
 
 describe("parseHolidayOverrides", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { addDays, defaultCalendar as cal } from "../../src/domain/calendar.ts";
+import { defaultCalendar as cal } from "../../src/domain/calendar.ts";
 import {
   confirmReminderRule,
   firstWorkdayOfWeek,
@@ -7,6 +7,7 @@ import {
   weeklyPromptDay,
   weeklyPromptRule,
 } from "../../src/domain/job-schedules.ts";
+import { addDays } from "../../src/domain/plain-date.ts";
 import { scheduledJobs } from "../../src/flows/jobs/index.ts";
 
 /** Every date of a range on which a rule is due, with the period it is due for. */

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { createAccessTokenSource, DingTalkApiError, isRetryableAnswer } from "../../src/dingtalk/access-token.ts";
+import { createAccessTokenSource } from "../../src/dingtalk/access-token.ts";
+import { DingTalkApiError, isRetryableAnswer } from "../../src/dingtalk/dingtalk-api-error.ts";
 import { createOpenApiClient } from "../../src/dingtalk/openapi-client.ts";
 import { createClockOffset, createDelayMeter } from "../../src/dingtalk/outbox/delay-meter.ts";
 import { backoffMs } from "../../src/dingtalk/outbox/outbox-rows.ts";

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import nzh from "nzh/cn";
 import { describe, expect, it } from "vitest";
-import { formatAmount, formatFigureEcho, groupDigits } from "../../src/domain/format-amount.ts";
+import { formatAmountExact, formatFigureEcho, groupDigits } from "../../src/domain/format-amount.ts";
 import { type AmountResult, MAX_AMOUNT, parseAmount, parseCount, parseNumeral } from "../../src/domain/parse-amount.ts";
 
 const ok = (value: bigint): AmountResult => ({ ok: true, value });
@@ -118,7 +118,7 @@ describe("parseNumeral", () => {
   });
 });
 
-describe("formatAmount", () => {
+describe("formatAmountExact", () => {
   it.each<[bigint, string]>([
     [0n, "0元"],
     [35n, "35元"],
@@ -137,13 +137,13 @@ describe("formatAmount", () => {
     [MAX_AMOUNT, "10,000,000亿元"],
     [-50_000n, "-5万元"],
   ])("%s → %s", (value, text) => {
-    expect(formatAmount(value)).toBe(text);
+    expect(formatAmountExact(value)).toBe(text);
   });
 
   it("counts customers in 家", () => {
-    expect(formatAmount(2n, "COUNT")).toBe("2家");
-    expect(formatAmount(0n, "COUNT")).toBe("0家");
-    expect(formatAmount(12_000n, "COUNT")).toBe("12,000家");
+    expect(formatAmountExact(2n, "COUNT")).toBe("2家");
+    expect(formatAmountExact(0n, "COUNT")).toBe("0家");
+    expect(formatAmountExact(12_000n, "COUNT")).toBe("12,000家");
   });
 
   it("echoes figures with their metric names", () => {
@@ -169,8 +169,8 @@ describe("properties", () => {
   it("reads back every echoed amount exactly", () => {
     fc.assert(
       fc.property(wholeYuan, (value) => {
-        expect(parseAmount(formatAmount(value))).toStrictEqual(ok(value));
-        expect(parseCount(formatAmount(value, "COUNT"))).toStrictEqual(ok(value));
+        expect(parseAmount(formatAmountExact(value))).toStrictEqual(ok(value));
+        expect(parseCount(formatAmountExact(value, "COUNT"))).toStrictEqual(ok(value));
       }),
       { numRuns: 2_000 },
     );

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { formatAmount, formatFigureEcho } from "../../src/domain/format-amount.ts";
+import { formatAmountExact, formatFigureEcho } from "../../src/domain/format-amount.ts";
 import { MAX_AMOUNT } from "../../src/domain/parse-amount.ts";
 import { type ParsedMessage, parseProgressMessage } from "../../src/domain/parse-progress.ts";
 import { progressMessages } from "../fixtures/progress-messages.ts";
@@ -88,11 +88,11 @@ describe("properties", () => {
       fc.property(wholeYuan, (value) => {
         const expected: ParsedMessage = {
           kind: "report",
-          figures: [{ metric: "REVENUE", amount: value, text: formatAmount(value) }],
+          figures: [{ metric: "REVENUE", amount: value, text: formatAmountExact(value) }],
           correction: false,
         };
-        expect(parseProgressMessage(formatAmount(value))).toStrictEqual(expected);
-        const fullWidth = parseProgressMessage(toFullWidth(formatAmount(value)));
+        expect(parseProgressMessage(formatAmountExact(value))).toStrictEqual(expected);
+        const fullWidth = parseProgressMessage(toFullWidth(formatAmountExact(value)));
         expect(fullWidth.kind === "report" && fullWidth.figures.map((f) => f.amount)).toStrictEqual([value]);
       }),
       { numRuns: 1_000 },
@@ -103,7 +103,7 @@ describe("properties", () => {
     fc.assert(
       fc.property(wholeYuan, fc.bigInt({ min: 0n, max: 10_000n }), (collected, customers) => {
         const parsed = parseProgressMessage(
-          `本周回款${formatAmount(collected)}，新客户${formatAmount(customers, "COUNT")}`,
+          `本周回款${formatAmountExact(collected)}，新客户${formatAmountExact(customers, "COUNT")}`,
         );
         expect(parsed.kind === "report" && parsed.figures.map((f) => [f.metric, f.amount])).toStrictEqual([
           ["COLLECTION", collected],

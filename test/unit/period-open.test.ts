@@ -1,12 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { defaultCalendar as cal, createCalendar } from "../../src/domain/calendar.ts";
-import {
-  isPeriodOpen,
-  periodClosesAt,
-  periodRefWord,
-  periodRefWordAt,
-  reportPeriod,
-} from "../../src/domain/period-open.ts";
+import { isPeriodOpen, periodClosesAt, periodRefWordAt, reportPeriod } from "../../src/domain/period-open.ts";
+import { periodRefWord } from "../../src/domain/period-words.ts";
 
 const SH = "Asia/Shanghai";
 /** 12:00 in Shanghai is 04:00 UTC. */

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { addDays, createCalendar, daysBetween, isoWeekKey, nextPeriodKey } from "../../src/domain/calendar.ts";
+import { createCalendar } from "../../src/domain/calendar.ts";
+import { isoWeekKey, nextPeriodKey } from "../../src/domain/period-key.ts";
 import type { PhasingProfile } from "../../src/domain/phasing.ts";
 import {
   expectedForPeriod,
@@ -9,6 +10,7 @@ import {
   phaseAnnual,
   quarterTotals,
 } from "../../src/domain/phasing.ts";
+import { addDays, daysBetween } from "../../src/domain/plain-date.ts";
 import { catchValidation } from "./validation-helpers.ts";
 
 const TOTAL_2026 = 180_000_000n;

@@ -1,21 +1,11 @@
 import type { Context, Next } from "koa";
 import type { Logger } from "../../lib/logger.ts";
+import { DingTalkApiError } from "../dingtalk-api-error.ts";
 import { newRequestId } from "./ids.ts";
 
-/**
- * An error of the new OpenAPI (api.dingtalk.com): HTTP 4xx/5xx with `{code, message, requestid}`
- * (PLATFORM.md §8). Thrown by validators and guards, answered by {@link emulatorErrors}.
- */
-export class DingTalkApiError extends Error {
-  override name = "DingTalkApiError";
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+// The emulator answers with the same error class the client throws (one DingTalkApiError, in src/dingtalk/);
+// re-exported so that the emulator's routes keep one import for all three error types.
+export { DingTalkApiError };
 
 /** Shorthand for the common case: HTTP 400 with a `param.*` code (PLATFORM.md §3.3). */
 export function paramError(code: string, message: string): DingTalkApiError {

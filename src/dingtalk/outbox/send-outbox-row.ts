@@ -1,4 +1,4 @@
-import { DingTalkApiError } from "../access-token.ts";
+import { DingTalkApiError } from "../dingtalk-api-error.ts";
 import type { OpenApiClient, RequestGate } from "../openapi-client.ts";
 import type { OutboxPayloads } from "./enqueue.ts";
 import type { OutboxRow } from "./outbox-rows.ts";

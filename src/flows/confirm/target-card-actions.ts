@@ -8,7 +8,7 @@ import { cardTemplateId } from "../../dingtalk/card-template-id.ts";
 import type { Bot } from "../../dingtalk/inbound/create-bot.ts";
 import type { CardContext, CardUpdate } from "../../dingtalk/inbound/inbound-types.ts";
 import { enqueue } from "../../dingtalk/outbox/enqueue.ts";
-import { formatAmount } from "../../domain/format-amount.ts";
+import { formatAmountExact } from "../../domain/format-amount.ts";
 import { parseAmount } from "../../domain/parse-amount.ts";
 import { AppError } from "../../lib/errors.ts";
 import { parseTargetCardId, TARGET_CARD_PREFIX } from "./target-card-id.ts";
@@ -109,7 +109,11 @@ async function noticeManager(
   const outTrackId = `notice.dispute.${d.requestId}`;
   const card = buildNoticeCard({
     title: `${d.owner.name} 对目标提出异议`,
-    lines: [`目标：${d.label}`, `当前：${formatAmount(d.from)} → 建议：${formatAmount(d.to)}`, `原因：${d.reason}`],
+    lines: [
+      `目标：${d.label}`,
+      `当前：${formatAmountExact(d.from)} → 建议：${formatAmountExact(d.to)}`,
+      `原因：${d.reason}`,
+    ],
   });
   await enqueue(tx, {
     idempotencyKey: outTrackId,

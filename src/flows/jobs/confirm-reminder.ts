@@ -4,9 +4,9 @@ import type { Database, Tx } from "../../db/database.ts";
 import { createAndDeliverBody } from "../../dingtalk/card-delivery-body.ts";
 import { cardTemplateId } from "../../dingtalk/card-template-id.ts";
 import { enqueue } from "../../dingtalk/outbox/enqueue.ts";
-import { localDate } from "../../domain/calendar.ts";
-import { formatAmount } from "../../domain/format-amount.ts";
+import { formatAmountShort } from "../../domain/format-amount.ts";
 import { confirmReminderRule, confirmReminderStage } from "../../domain/job-schedules.ts";
+import { localDate } from "../../domain/zoned-time.ts";
 import type { ScheduledJob } from "../../scheduler/job.ts";
 import { targetCardId } from "../confirm/target-card-id.ts";
 import { robotCodeOf } from "./job-plans.ts";
@@ -88,7 +88,7 @@ async function unconfirmedCards(db: Database): Promise<(Unconfirmed & { queuedAt
 
 function remindOwner(tx: Tx, c: Unconfirmed): Promise<boolean> {
   const content = [
-    `【目标确认提醒】你在「${c.plan_name}」中的目标「${c.label}」${formatAmount(BigInt(c.amount))}（第${c.version}版）还没有确认。`,
+    `【目标确认提醒】你在「${c.plan_name}」中的目标「${c.label}」${formatAmountShort(BigInt(c.amount), "CNY")}（第${c.version}版）还没有确认。`,
     "请在与我的聊天里找到这张目标卡片：同意就点 确认；有不同意见就点 有异议，写明理由和建议目标。",
   ].join("\n");
   return enqueue(tx, {
@@ -109,7 +109,7 @@ function tellManager(
     title: `${c.owner_name} 的目标已 3 个工作日未确认`,
     lines: [
       `计划：${c.plan_name}`,
-      `目标：${c.label} ${formatAmount(BigInt(c.amount))}（第${c.version}版）`,
+      `目标：${c.label} ${formatAmountShort(BigInt(c.amount), "CNY")}（第${c.version}版）`,
       "",
       `已提醒 ${c.owner_name} 本人，仍未确认也未提出异议。请跟进：确认目标，或在卡片上提出异议。`,
     ],

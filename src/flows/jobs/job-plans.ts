@@ -1,6 +1,6 @@
 import type { AppDeps } from "../../app-deps.ts";
 import type { Database } from "../../db/database.ts";
-import { periodRange } from "../../domain/calendar.ts";
+import { periodRange } from "../../domain/period-key.ts";
 import { AppError } from "../../lib/errors.ts";
 import { ownerLeaves } from "../progress/progress-queries.ts";
 

@@ -1,8 +1,9 @@
-import { metricLabel } from "../../../cards/card-input.ts";
-import { formatDateTime, formatPeriod } from "../../../cards/format.ts";
+import { formatDateTime } from "../../../cards/format.ts";
 import type { AppDeps } from "../../app-deps.ts";
-import { localDateTime } from "../../domain/calendar.ts";
 import { EVALUATION_TIME, evaluationDay, progressReminderRule } from "../../domain/job-schedules.ts";
+import { metricLabel } from "../../domain/metric.ts";
+import { formatPeriod } from "../../domain/period-words.ts";
+import { localDateTime } from "../../domain/zoned-time.ts";
 import type { ScheduledJob } from "../../scheduler/job.ts";
 import { figuresInForce } from "../progress/progress-queries.ts";
 import { enqueueBatchText } from "./enqueue-batch-text.ts";

@@ -1,5 +1,7 @@
 import type { Database } from "../../db/database.ts";
-import { type Calendar, defaultCalendar, parsePeriodKey } from "../../domain/calendar.ts";
+import { attainment } from "../../domain/attainment.ts";
+import { type Calendar, defaultCalendar } from "../../domain/calendar.ts";
+import { parsePeriodKey } from "../../domain/period-key.ts";
 import { AppError } from "../../lib/errors.ts";
 import { planNotFound } from "../../plans/plan-errors.ts";
 import { type FigureInForce, figuresInForce, leafPeriodTarget, ownerLeaves } from "./progress-queries.ts";
@@ -40,7 +42,7 @@ export async function planProgress(db: Database, planId: string, period: string,
   }
   const rows = [...owners.values()].map((o) => ({
     ...o,
-    attainment: o.actual === null || o.target === 0n ? null : Number((o.actual * 10_000n) / o.target) / 10_000,
+    attainment: attainment(o.actual, o.target),
   }));
   rows.sort((a, b) => a.userId.localeCompare(b.userId));
   const reported = rows.filter((r) => r.reported).length;

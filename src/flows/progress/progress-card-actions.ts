@@ -6,7 +6,8 @@ import { cardParamsUpdate } from "../../dingtalk/card-delivery-body.ts";
 import type { Bot } from "../../dingtalk/inbound/create-bot.ts";
 import type { CardContext, CardUpdate } from "../../dingtalk/inbound/inbound-types.ts";
 import { noticeUpdate } from "../../dingtalk/inbound/run-card-action.ts";
-import { formatAmount } from "../../domain/format-amount.ts";
+import { formatAmountExact } from "../../domain/format-amount.ts";
+import { metricUnit } from "../../domain/metric.ts";
 import { type AmountResult, parseAmount, parseCount } from "../../domain/parse-amount.ts";
 import { isPeriodOpen, periodClosesAt, periodRefWordAt } from "../../domain/period-open.ts";
 import { AppError } from "../../lib/errors.ts";
@@ -138,7 +139,7 @@ async function askToConfirm(
   const fresh = held?.channel === "CARD" && sameFigures(held, f) && a.at.getTime() < held.expiresAt.getTime();
   if (!fresh) await holdReport(ctx.tx, { ...f, channel: "CARD", origin: `card:${ctx.event.messageId}`, at: a.at });
   await ctx.releaseChoice();
-  const amountText = formatAmount(f.amount, f.plan.metric === "NEW_CUSTOMERS" ? "COUNT" : "CNY");
+  const amountText = formatAmountExact(f.amount, metricUnit(f.plan.metric));
   const why = timesTargetText({ amountText, refWord: a.refWord, periodTarget: a.periodTarget, times: a.times });
   return noticeUpdate(`${why}，尚未记录。确认无误请在30分钟内再次提交相同数字，否则请修改后提交。`);
 }

@@ -1,3 +1,5 @@
+import { isPeriodKey } from "../../domain/period-key.ts";
+
 /**
  * A progress prompt card's outTrackId says what a click needs (DESIGN §4): which plan, which period, whose
  * prompt. It is also the card's outbox idempotency key, so one person gets one prompt per plan and period.
@@ -10,6 +12,6 @@ export function progressCardId(planId: string, period: string, userId: string): 
 }
 
 export function parseProgressCardId(outTrackId: string): { planId: string; period: string; userId: string } | null {
-  const m = /^prg\.([0-9a-f-]{36})\.(\d{4}-(?:W\d{2}|Q[1-4]|\d{2}))\.(.+)$/.exec(outTrackId);
-  return m?.[1] && m[2] && m[3] ? { planId: m[1], period: m[2], userId: m[3] } : null;
+  const m = /^prg\.([0-9a-f-]{36})\.([^.]+)\.(.+)$/.exec(outTrackId);
+  return m?.[1] && m[3] && isPeriodKey(m[2]) ? { planId: m[1], period: m[2], userId: m[3] } : null;
 }

@@ -1,6 +1,7 @@
 import type { TextContext } from "../../dingtalk/inbound/inbound-types.ts";
 import type { Figure } from "../../domain/parse-progress.ts";
-import { isPeriodOpen, periodClosesAt, periodRefWord, periodRefWordAt } from "../../domain/period-open.ts";
+import { isPeriodOpen, periodClosesAt, periodRefWordAt } from "../../domain/period-open.ts";
+import { periodRefWord } from "../../domain/period-words.ts";
 import type { ProgressChatDeps } from "./progress-chat.ts";
 import { closedText, type ReportFigures, reportedLine, storeReport } from "./progress-report.ts";
 import { updatePromptCard } from "./prompt-card-update.ts";

@@ -1,10 +1,11 @@
-import { metricLabel, type TMetric } from "../../../cards/card-input.ts";
 import type { AppDeps } from "../../app-deps.ts";
 import type { Bot } from "../../dingtalk/inbound/create-bot.ts";
 import type { TextContext } from "../../dingtalk/inbound/inbound-types.ts";
 import { formatFigureEcho } from "../../domain/format-amount.ts";
+import { type Metric, metricLabel } from "../../domain/metric.ts";
 import { type Figure, parseProgressMessage } from "../../domain/parse-progress.ts";
-import { periodRefWord, reportPeriod } from "../../domain/period-open.ts";
+import { reportPeriod } from "../../domain/period-open.ts";
+import { cadenceUnit, periodRefWord } from "../../domain/period-words.ts";
 import { AppError } from "../../lib/errors.ts";
 import { CONFIRM_WORDS, confirmPendingInChat, storeChatReport } from "./progress-chat-confirm.ts";
 import {
@@ -74,7 +75,7 @@ export async function handleProgressText(ctx: TextContext, deps: ProgressChatDep
     if (!main) continue;
     const customers = parsed.figures.find((f) => f.metric === "NEW_CUSTOMERS" && plan.metric !== "NEW_CUSTOMERS");
     if (ref === "previous" && plan.cadence !== "WEEK") {
-      return ctx.reply(`计划“${plan.name}”按${plan.cadence === "MONTH" ? "月" : "季度"}跟进，请直接发送本期数字。`);
+      return ctx.reply(`计划“${plan.name}”按${cadenceUnit(plan.cadence)}跟进，请直接发送本期数字。`);
     }
     reports.push(await readForPlan(ctx, deps, { plan, userId, at, ref, main, customers, note: parsed.note }));
   }
@@ -161,7 +162,7 @@ async function settle(
   return ctx.reply(`${verb}：${stored.join("；")}。如需更正，直接回复“改成30万”。`);
 }
 
-function missingMetricReply(figures: Figure[], metric: TMetric): string {
+function missingMetricReply(figures: Figure[], metric: Metric): string {
   const word = `${metricLabel(metric)}${metric === "NEW_CUSTOMERS" ? "数" : ""}`; // 「考核新客户数」
   return `你的目标考核${word}，这条消息里只有 ${formatFigureEcho(figures)}。请补充${word}，例如：本周${word}35万。`;
 }

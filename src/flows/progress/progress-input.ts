@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { ZAmount, ZMetric } from "../../plans/plan-input.ts";
+import { ZMetric } from "../../domain/metric.ts";
+import { ZAmount } from "../../domain/z-amount.ts";
 
 /** One figure from CRM/ERP (or another system) for `POST /api/progress`. */
 export const ZProgressEntryInput = z.object({

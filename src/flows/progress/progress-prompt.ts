@@ -1,9 +1,12 @@
 import type { TProgressCardInput } from "../../../cards/progress.ts";
 import type { Database, Tx } from "../../db/database.ts";
-import { addDays, type Calendar, localDateTime, periodRange } from "../../domain/calendar.ts";
+import type { Calendar } from "../../domain/calendar.ts";
 import { EVALUATION_TIME, evaluationDay } from "../../domain/job-schedules.ts";
+import { periodRange } from "../../domain/period-key.ts";
 import { expectedToDate } from "../../domain/phasing.ts";
+import { addDays } from "../../domain/plain-date.ts";
 import { remainingWorkingPeriods, requiredRunRate } from "../../domain/run-rate.ts";
+import { localDateTime } from "../../domain/zoned-time.ts";
 import { planNotFound } from "../../plans/plan-errors.ts";
 import {
   type FigureInForce,

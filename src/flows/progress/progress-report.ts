@@ -1,9 +1,10 @@
 import { formatDateTime } from "../../../cards/format.ts";
 import type { TProgressCardInput } from "../../../cards/progress.ts";
 import type { Tx } from "../../db/database.ts";
-import { type Calendar, parsePeriodKey } from "../../domain/calendar.ts";
-import { formatAmount, formatFigureEcho, groupDigits } from "../../domain/format-amount.ts";
+import type { Calendar } from "../../domain/calendar.ts";
+import { formatAmountShort, formatFigureEcho, groupDigits } from "../../domain/format-amount.ts";
 import type { Figure } from "../../domain/parse-progress.ts";
+import { parsePeriodKey } from "../../domain/period-key.ts";
 import type { Plan, ProgressPending } from "../../generated/prisma/client.ts";
 import { AppError } from "../../lib/errors.ts";
 import { progressPromptInputs } from "./progress-prompt.ts";
@@ -87,7 +88,7 @@ export function timesTarget(amount: bigint, periodTarget: bigint, multiple: numb
 export function timesTargetText(a: { amountText: string; refWord: string; periodTarget: bigint; times: number }) {
   // 「14.4 倍」 near the limit, 「5,000 倍」 far above it.
   const times = a.times >= 100 ? groupDigits(BigInt(Math.floor(a.times))) : String(a.times);
-  return `${a.amountText} 是${a.refWord}目标 ${formatAmount(a.periodTarget)} 的 ${times} 倍`;
+  return `${a.amountText} 是${a.refWord}目标 ${formatAmountShort(a.periodTarget, "CNY")} 的 ${times} 倍`;
 }
 
 /**

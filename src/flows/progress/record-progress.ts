@@ -1,10 +1,9 @@
 import type { Database, Tx } from "../../db/database.ts";
-import { parsePeriodKey } from "../../domain/calendar.ts";
+import { parsePeriodKey } from "../../domain/period-key.ts";
+import { cadenceWithExample } from "../../domain/period-words.ts";
 import { type InputProblem, validationError } from "../../lib/errors.ts";
 import type { TProgressEntryInput } from "./progress-input.ts";
 import { insertProgressEntry } from "./progress-queries.ts";
-
-const CADENCE_ZH = { WEEK: "周（如 2026-W14）", MONTH: "月（如 2026-04）", QUARTER: "季度（如 2026-Q2）" };
 
 /**
  * Stores reported figures all-or-nothing: every entry must name a published plan, a period of that plan's
@@ -42,7 +41,7 @@ export async function recordProgress(
     try {
       const p = parsePeriodKey(e.period);
       if (p.cadence !== plan.cadence || p.year !== plan.fiscalYear) {
-        at("period", `期间应为 ${plan.fiscalYear} 年的${CADENCE_ZH[plan.cadence]}，收到 ${e.period}`);
+        at("period", `期间应为 ${plan.fiscalYear} 年的${cadenceWithExample(plan.cadence)}，收到 ${e.period}`);
       }
     } catch {
       at("period", `期间“${e.period}”无效，应如 2026-W14、2026-04 或 2026-Q2`);

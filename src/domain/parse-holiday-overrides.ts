@@ -1,9 +1,8 @@
-import { readFile } from "node:fs/promises";
 import { z } from "zod";
-import type { HolidayOverrides } from "../domain/holiday-overrides.ts";
-import { findHolidayOverrideProblems } from "../domain/holiday-overrides.ts";
-import type { InputProblem } from "./errors.ts";
-import { validationError } from "./errors.ts";
+import type { InputProblem } from "../lib/errors.ts";
+import { validationError } from "../lib/errors.ts";
+import type { HolidayOverrides } from "./holiday-overrides.ts";
+import { findHolidayOverrideProblems } from "./holiday-overrides.ts";
 
 /**
  * Shape of config/holidays-override.json. Strict objects, so a typo such as "holiday" is reported instead of
@@ -49,29 +48,6 @@ export function parseHolidayOverrides(json: unknown, source = "节假日覆盖�
   const problems = findHolidayOverrideProblems(overrides);
   if (problems.length > 0) throw overridesError(source, problems);
   return overrides;
-}
-
-/**
- * Reads and validates an overrides file. A missing file means "no overrides" (chinese-days' data alone), so a
- * deployment without the config folder still starts; a file that exists but is broken stops start-up.
- */
-export async function loadHolidayOverrides(path: string): Promise<HolidayOverrides | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw error;
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw validationError(`节假日覆盖文件 ${path} 不是有效的 JSON：${(error as Error).message}`, [
-      { field: path, message: "JSON 语法错误" },
-    ]);
-  }
-  return parseHolidayOverrides(json, `节假日覆盖文件 ${path}`);
 }
 
 function overridesError(source: string, problems: InputProblem[]) {
