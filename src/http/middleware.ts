@@ -19,6 +19,9 @@ export function errorMiddleware() {
       if (err instanceof AppError) {
         ctx.status = err.status;
         ctx.body = { error: { code: err.code, message: err.userMessage, ...detailsOf(err) } };
+        // A refused body was not read to its end: what is left of it would be taken for the next request on
+        // this keep-alive connection, so the connection ends with this answer.
+        if (err.code === "PAYLOAD_TOO_LARGE") ctx.set("Connection", "close");
         if (err.status >= 500) log?.error({ err }, "request failed");
       } else {
         log?.error({ err }, "unhandled error while serving request; this is a bug");

@@ -1,9 +1,8 @@
-import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { orgSnapshot } from "../helpers/org-snapshot.ts";
 import { type ApiError, type ApiPlan, planApi } from "../helpers/plan-api.ts";
 import { planSnapshot } from "../helpers/plan-snapshot.ts";
-import { startTestService, TEST_TOKEN, type TestService } from "../helpers/test-service.ts";
+import { startTestService, type TestService } from "../helpers/test-service.ts";
 
 let svc: TestService;
 const api = planApi(() => svc);
@@ -16,27 +15,6 @@ beforeAll(async () => {
   plan = await api.newPlan(1_000_000);
 });
 afterAll(() => svc.close());
-
-/**
- * One request on a connection of its own, answering the status. A refused upload leaves its keep-alive
- * connection unusable for the next over-limit upload (it sees a reset after ~5 s instead of the 413): an
- * HTTP-layer issue reported separately, kept out of these tests of the limit itself.
- */
-function freshConnection(method: string, path: string, o: { headers: Record<string, string>; body: Buffer }) {
-  return new Promise<number>((resolve, reject) => {
-    const req = request(`${svc.url}${path}`, {
-      method,
-      agent: false,
-      headers: { ...o.headers, authorization: `Bearer ${TEST_TOKEN}`, "content-length": o.body.length },
-    });
-    req.on("response", (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
-    req.on("error", reject);
-    req.end(o.body);
-  });
-}
 
 /** The whole database as the routes below could change it. */
 const snapshot = async () => ({ org: await orgSnapshot(svc.db), plans: await planSnapshot(svc.db) });
@@ -92,17 +70,16 @@ describe("BODY_LIMIT_MB=1: a body over 1 MB is a 413 and changes nothing", () =>
     const before = await snapshot();
     const form = new FormData();
     form.append("file", new Blob([Buffer.alloc(MB + 100, 1)]), "org.xlsx");
-    const multipart = new Request("http://x", { method: "PUT", body: form });
-    const upload = await freshConnection("PUT", "/api/org", {
-      headers: { "content-type": multipart.headers.get("content-type")! },
-      body: Buffer.from(await multipart.arrayBuffer()),
-    });
-    expect(upload).toBe(413);
-    const workbook = await freshConnection("POST", `/api/plans/${plan.id}/import`, {
+    // Through the test client's keep-alive connections, right after the refused chunked upload above: a
+    // refused body's connection is closed, so its unread rest is never taken for the next request.
+    const upload = await svc.api("/api/org", { method: "PUT", body: form });
+    expect(upload.status).toBe(413);
+    const workbook = await svc.api(`/api/plans/${plan.id}/import`, {
+      method: "POST",
       headers: { "content-type": "application/octet-stream" },
       body: Buffer.alloc(MB + 100, 1),
     });
-    expect(workbook).toBe(413);
+    expect(workbook.status).toBe(413);
     expect(await snapshot()).toEqual(before);
   });
 });
