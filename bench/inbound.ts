@@ -25,6 +25,7 @@ import { createBot } from "../src/dingtalk/inbound/create-bot.ts";
 import { createSessionWebhookTransport } from "../src/dingtalk/inbound/session-webhook-transport.ts";
 import { startInbound } from "../src/dingtalk/inbound/start-inbound.ts";
 import { createOpenApiClient } from "../src/dingtalk/openapi-client.ts";
+import { createOutbound } from "../src/dingtalk/outbound.ts";
 import { startOutboxWorker } from "../src/dingtalk/outbox/outbox-worker.ts";
 import { defaultCalendar } from "../src/domain/calendar.ts";
 import { registerProgressChat } from "../src/flows/progress/progress-chat.ts";
@@ -90,7 +91,8 @@ async function child(): Promise<void> {
   });
   const bot = createBot({ db, log, replyTransport: createSessionWebhookTransport({ wake: () => outbox.wake() }) });
   const config = loadConfig({ ADMIN_TOKEN: "bench-admin-token-0123456789", LOG_LEVEL: "silent" });
-  registerProgressChat(bot, { db, config, calendar: defaultCalendar }, () => PROMPT_TIME);
+  const outbound = createOutbound({ config, dingtalk: null }); // replies only: no card is sent here
+  registerProgressChat(bot, { db, config, calendar: defaultCalendar, outbound }, () => PROMPT_TIME);
   bot.onCardAction("target:", async (ctx) => {
     const action = cardActionSchemas.target.parse(ctx.event.params);
     await ctx.tx.inboundEvent.create({ data: { key: `effect:${ctx.event.messageId}`, kind: "effect" } });

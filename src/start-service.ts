@@ -5,6 +5,7 @@ import type { AppDeps } from "./app-deps.ts";
 import type { Config } from "./config.ts";
 import { type Database, openDatabase } from "./db/database.ts";
 import { seedDemo } from "./demo/seed-demo.ts";
+import { createOutbound } from "./dingtalk/outbound.ts";
 import { type DingTalkRuntime, startDingTalk } from "./dingtalk/start-dingtalk.ts";
 import { type Calendar, createCalendar } from "./domain/calendar.ts";
 import { scheduledJobs } from "./flows/jobs/index.ts";
@@ -64,12 +65,14 @@ export async function startService({
     given ?? (await openDatabase({ url: config.databaseUrl, pgliteDir: path.join(config.dataDir, "pglite"), log }));
   const calendar = createCalendar(await loadHolidayOverrides(HOLIDAY_OVERRIDES_FILE));
   const sandboxDingTalk = sandbox && config.sandbox ? await startSandboxDingTalk(log) : undefined;
+  const dingtalkApp = sandboxDingTalk?.dingtalk ?? configuredApp(config);
   const deps: AppDeps = {
     config,
     log,
     db,
     calendar,
-    dingtalk: sandboxDingTalk?.dingtalk ?? configuredApp(config),
+    dingtalk: dingtalkApp,
+    outbound: createOutbound({ config, dingtalk: dingtalkApp }),
     ...(sandboxDingTalk ? { emulator: sandboxDingTalk.emulator } : {}),
     dingtalkStatus: () => (config.sandbox ? "sandbox" : (dingtalk?.status() ?? "not-started")),
     now: now ?? clockFrom(config.fakeNow) ?? (() => new Date()),

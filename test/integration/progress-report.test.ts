@@ -11,6 +11,7 @@ import type { CardUpdate } from "../../src/dingtalk/inbound/inbound-types.ts";
 import { createSessionWebhookTransport } from "../../src/dingtalk/inbound/session-webhook-transport.ts";
 import { type Inbound, startInbound } from "../../src/dingtalk/inbound/start-inbound.ts";
 import { createOpenApiClient } from "../../src/dingtalk/openapi-client.ts";
+import { createOutbound } from "../../src/dingtalk/outbound.ts";
 import { enqueue } from "../../src/dingtalk/outbox/enqueue.ts";
 import { type OutboxWorker, startOutboxWorker } from "../../src/dingtalk/outbox/outbox-worker.ts";
 import { registerProgressCardActions } from "../../src/flows/progress/progress-card-actions.ts";
@@ -55,7 +56,8 @@ beforeAll(async () => {
   const app = sandbox.dingtalk;
   const client = createOpenApiClient(app);
   outbox = startOutboxWorker({ db: svc.db, client, qps: 500, log: silentLog, pollMs: 50 });
-  deps = { ...svc.deps, dingtalk: app, config: { ...svc.deps.config, sandbox: true } };
+  const config = { ...svc.deps.config, sandbox: true };
+  deps = { ...svc.deps, dingtalk: app, config, outbound: createOutbound({ config, dingtalk: app }) };
   bot = createBot({
     db: svc.db,
     log: silentLog,

@@ -3,18 +3,16 @@ import { buildNoticeCard } from "../../../cards/notice.ts";
 import { targetCardConfirmed, targetCardDisputed } from "../../../cards/target.ts";
 import type { AppDeps } from "../../app-deps.ts";
 import type { Tx } from "../../db/database.ts";
-import { cardParamsUpdate, createAndDeliverBody } from "../../dingtalk/card-delivery-body.ts";
-import { cardTemplateId } from "../../dingtalk/card-template-id.ts";
+import { cardParamsUpdate } from "../../dingtalk/card-delivery-body.ts";
 import type { Bot } from "../../dingtalk/inbound/create-bot.ts";
 import type { CardContext, CardUpdate } from "../../dingtalk/inbound/inbound-types.ts";
-import { enqueue } from "../../dingtalk/outbox/enqueue.ts";
 import { formatAmount } from "../../domain/format-amount.ts";
 import { parseAmount } from "../../domain/parse-amount.ts";
 import { AppError } from "../../lib/errors.ts";
 import { parseTargetCardId, TARGET_CARD_PREFIX } from "./target-card-id.ts";
 import { targetCardInput } from "./target-card-input.ts";
 
-type Deps = Pick<AppDeps, "db" | "config" | "dingtalk">;
+type Deps = Pick<AppDeps, "db" | "config" | "outbound">;
 
 /** 确认 and 有异议 on target cards (DESIGN §2 Confirmation). */
 export function registerTargetCardActions(bot: Bot, deps: Deps): void {
@@ -71,7 +69,7 @@ export async function handleTargetCardAction(deps: Deps, ctx: CardContext): Prom
       proposedAmount: amount.value,
     },
   });
-  await noticeManager(deps, ctx.tx, {
+  await noticeManager(deps, ctx, {
     requestId: request.id,
     owner: target.owner,
     label: target.label,
@@ -92,34 +90,31 @@ async function refuseIfAnswered(tx: Tx, targetId: string, version: number): Prom
   if (pending) throw new AppError("CONFLICT", "你已对这一版目标提出异议，正在等待经理处理");
 }
 
-/** The owner's manager hears of the dispute at once (routing and approval cards come with the approval flow). */
+/**
+ * The owner's manager hears of the dispute at once (routing and approval cards come with the approval flow).
+ * An owner without a manager is logged: the dispute is stored and waits, but nobody was told of it.
+ */
 async function noticeManager(
   deps: Deps,
-  tx: Tx,
+  ctx: CardContext,
   d: {
     requestId: string;
-    owner: { name: string; managerUserId: string | null };
+    owner: { userId: string; name: string; managerUserId: string | null };
     label: string;
     from: bigint;
     to: bigint;
     reason: string;
   },
 ): Promise<void> {
-  if (!d.owner.managerUserId || !deps.dingtalk) return;
+  if (!d.owner.managerUserId) {
+    const { userId, name } = d.owner;
+    ctx.log.warn({ userId, name, requestId: d.requestId, target: d.label }, "dispute has no manager to notify");
+    return;
+  }
   const outTrackId = `notice.dispute.${d.requestId}`;
   const card = buildNoticeCard({
     title: `${d.owner.name} 对目标提出异议`,
     lines: [`目标：${d.label}`, `当前：${formatAmount(d.from)} → 建议：${formatAmount(d.to)}`, `原因：${d.reason}`],
   });
-  await enqueue(tx, {
-    idempotencyKey: outTrackId,
-    kind: "card.createAndDeliver",
-    payload: createAndDeliverBody({
-      templateId: cardTemplateId(deps.config, "notice"),
-      outTrackId,
-      card,
-      userId: d.owner.managerUserId,
-      robotCode: deps.dingtalk.robotCode,
-    }),
-  });
+  await deps.outbound.sendCard(ctx.tx, { card: "notice", to: d.owner.managerUserId, key: outTrackId, params: card });
 }

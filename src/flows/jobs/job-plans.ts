@@ -1,16 +1,6 @@
-import type { AppDeps } from "../../app-deps.ts";
 import type { Database } from "../../db/database.ts";
 import { periodRange } from "../../domain/calendar.ts";
-import { AppError } from "../../lib/errors.ts";
 import { ownerLeaves } from "../progress/progress-queries.ts";
-
-/** The robot code the jobs send as; without a DingTalk app (real or sandbox) a run fails and is retried later. */
-export function robotCodeOf(deps: Pick<AppDeps, "dingtalk">): string {
-  if (!deps.dingtalk) {
-    throw new AppError("CONFLICT", "未连接钉钉：请配置 DINGTALK_CLIENT_ID / DINGTALK_CLIENT_SECRET，或以沙盒模式启动");
-  }
-  return deps.dingtalk.robotCode;
-}
 
 /** Published weekly plans whose fiscal year overlaps the week `period` (a W01 that starts in December counts). */
 export async function publishedWeeklyPlans(db: Database, period: string) {

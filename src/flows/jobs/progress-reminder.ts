@@ -5,8 +5,7 @@ import { localDateTime } from "../../domain/calendar.ts";
 import { EVALUATION_TIME, evaluationDay, progressReminderRule } from "../../domain/job-schedules.ts";
 import type { ScheduledJob } from "../../scheduler/job.ts";
 import { figuresInForce } from "../progress/progress-queries.ts";
-import { enqueueBatchText } from "./enqueue-batch-text.ts";
-import { activeLeafOwners, publishedWeeklyPlans, robotCodeOf } from "./job-plans.ts";
+import { activeLeafOwners, publishedWeeklyPlans } from "./job-plans.ts";
 
 /**
  * Monday 10:00 (the first workday of the week): a 1:1 text to every owner with no figure for the last working
@@ -17,7 +16,7 @@ export const progressReminderJob: ScheduledJob<AppDeps> = {
   id: "progress-reminder",
   rule: progressReminderRule,
   async run(deps, period) {
-    robotCodeOf(deps);
+    deps.outbound.assertConnected();
     const plans = await publishedWeeklyPlans(deps.db, period);
     let recipients = 0;
     let queued = 0;
@@ -33,7 +32,8 @@ export const progressReminderJob: ScheduledJob<AppDeps> = {
         due: formatDateTime(dueAt, plan.timezone),
       });
       const r = await deps.db.prisma.$transaction(
-        (tx) => enqueueBatchText(tx, { keyPrefix: `rmd.prg.${plan.id}.${period}.`, userIds: missing, content }),
+        (tx) =>
+          deps.outbound.broadcastText(tx, { keyPrefix: `rmd.prg.${plan.id}.${period}.`, to: missing, text: content }),
         { timeout: 60_000, maxWait: 30_000 },
       );
       recipients += r.recipients;

@@ -1,13 +1,10 @@
 import { buildProgressCard, progressCardReported } from "../../../cards/progress.ts";
 import type { AppDeps } from "../../app-deps.ts";
-import { createAndDeliverBody } from "../../dingtalk/card-delivery-body.ts";
-import { cardTemplateId } from "../../dingtalk/card-template-id.ts";
-import { enqueue } from "../../dingtalk/outbox/enqueue.ts";
 import { weeklyPromptRule } from "../../domain/job-schedules.ts";
 import type { ScheduledJob } from "../../scheduler/job.ts";
 import { progressCardId } from "../progress/progress-card-id.ts";
 import { progressPromptInputs } from "../progress/progress-prompt.ts";
-import { publishedWeeklyPlans, robotCodeOf } from "./job-plans.ts";
+import { publishedWeeklyPlans } from "./job-plans.ts";
 
 /**
  * Friday 16:00 (the workday before when Friday is a holiday): every active leaf owner of every published weekly
@@ -19,29 +16,24 @@ export const weeklyPromptJob: ScheduledJob<AppDeps> = {
   id: "weekly-prompt",
   rule: weeklyPromptRule,
   async run(deps, period) {
-    const robotCode = robotCodeOf(deps);
-    const templateId = cardTemplateId(deps.config, "progress");
+    deps.outbound.assertConnected();
     const plans = await publishedWeeklyPlans(deps.db, period);
     let prompts = 0;
     let queued = 0;
     for (const plan of plans) {
       const owners = await progressPromptInputs(deps.db, { planId: plan.id, period, calendar: deps.calendar });
       const cards = owners.map(({ input, reported }) => {
-        const outTrackId = progressCardId(plan.id, period, input.owner.userId);
+        const to = input.owner.userId;
         // Someone who reported before the prompt (chat, import) sees their figure and 修改, not a second ask.
-        const card = reported
+        const params = reported
           ? progressCardReported(input, reported, reported.at, plan.timezone)
           : buildProgressCard(input, plan.timezone);
-        const userId = input.owner.userId;
-        return { outTrackId, body: createAndDeliverBody({ templateId, outTrackId, card, userId, robotCode }) };
+        return { card: "progress" as const, to, key: progressCardId(plan.id, period, to), params };
       });
       queued += await deps.db.prisma.$transaction(
         async (tx) => {
           let n = 0;
-          for (const c of cards) {
-            if (await enqueue(tx, { idempotencyKey: c.outTrackId, kind: "card.createAndDeliver", payload: c.body }))
-              n++;
-          }
+          for (const c of cards) if (await deps.outbound.sendCard(tx, c)) n++;
           return n;
         },
         { timeout: 120_000, maxWait: 30_000 },

@@ -62,7 +62,7 @@ export async function storeChatReport(
 ): Promise<void> {
   const { figures: f } = a;
   await storeReport(ctx.tx, f, a.origin);
-  await updatePromptCard(ctx.tx, {
+  await updatePromptCard(ctx.tx, deps.outbound, {
     planId: f.plan.id,
     period: f.period,
     userId: f.userId,

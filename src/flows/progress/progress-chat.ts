@@ -28,7 +28,7 @@ export const PROGRESS_HELP = [
   "金额可写 35万 / 35w / 三十五万 / 350,000。",
 ].join("\n");
 
-export type ProgressChatDeps = Pick<AppDeps, "db" | "config" | "calendar">;
+export type ProgressChatDeps = Pick<AppDeps, "db" | "config" | "calendar" | "outbound">;
 
 /** Progress reported in chat (DESIGN §2 Progress): "本周完成35万，新客户2家" → stored for the current period. */
 export function registerProgressChat(bot: Bot, deps: ProgressChatDeps, now: () => Date = () => new Date()): void {
