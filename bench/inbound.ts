@@ -28,7 +28,8 @@ import { createOpenApiClient } from "../src/dingtalk/openapi-client.ts";
 import { createOutbound } from "../src/dingtalk/outbound.ts";
 import { startOutboxWorker } from "../src/dingtalk/outbox/outbox-worker.ts";
 import { defaultCalendar } from "../src/domain/calendar.ts";
-import { registerProgressChat } from "../src/flows/progress/progress-chat.ts";
+import { botHandlers } from "../src/flows/flow.ts";
+import { progressFlow } from "../src/flows/progress/index.ts";
 import { createLogger } from "../src/lib/logger.ts";
 import { runPerEngine } from "./bench-util.ts";
 
@@ -92,7 +93,8 @@ async function child(): Promise<void> {
   const bot = createBot({ db, log, replyTransport: createSessionWebhookTransport({ wake: () => outbox.wake() }) });
   const config = loadConfig({ ADMIN_TOKEN: "bench-admin-token-0123456789", LOG_LEVEL: "silent" });
   const outbound = createOutbound({ config, dingtalk: null }); // replies only: no card is sent here
-  registerProgressChat(bot, { db, config, calendar: defaultCalendar, outbound }, () => PROMPT_TIME);
+  const deps = { db, config, log, calendar: defaultCalendar, dingtalk: null, outbound, now: () => PROMPT_TIME };
+  bot.use(botHandlers([progressFlow({ ...deps, dingtalkStatus: () => "bench" })]));
   bot.onCardAction("target:", async (ctx) => {
     const action = cardActionSchemas.target.parse(ctx.event.params);
     await ctx.tx.inboundEvent.create({ data: { key: `effect:${ctx.event.messageId}`, kind: "effect" } });

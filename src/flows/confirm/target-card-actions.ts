@@ -3,24 +3,17 @@ import { buildNoticeCard } from "../../../cards/notice.ts";
 import { targetCardConfirmed, targetCardDisputed } from "../../../cards/target.ts";
 import type { AppDeps } from "../../app-deps.ts";
 import type { Tx } from "../../db/database.ts";
-import { cardParamsUpdate } from "../../dingtalk/card-delivery-body.ts";
-import type { Bot } from "../../dingtalk/inbound/create-bot.ts";
-import type { CardContext, CardUpdate } from "../../dingtalk/inbound/inbound-types.ts";
+import { type CardContext, type CardUpdate, cardParamsUpdate } from "../../dingtalk/bot.ts";
 import { formatAmount } from "../../domain/format-amount.ts";
 import { parseAmount } from "../../domain/parse-amount.ts";
 import { AppError } from "../../lib/errors.ts";
-import { parseTargetCardId, TARGET_CARD_PREFIX } from "./target-card-id.ts";
+import { parseTargetCardId } from "./target-card-id.ts";
 import { targetCardInput } from "./target-card-input.ts";
 
 type Deps = Pick<AppDeps, "db" | "config" | "outbound">;
 
-/** 确认 and 有异议 on target cards (DESIGN §2 Confirmation). */
-export function registerTargetCardActions(bot: Bot, deps: Deps): void {
-  bot.onCardAction(TARGET_CARD_PREFIX, (ctx) => handleTargetCardAction(deps, ctx));
-}
-
 /**
- * Only the owner may act, only on the card of the current version, once: anyone else, an old card or a
+ * 确认 and 有异议 on target cards (DESIGN §2 Confirmation). Only the owner may act, only on the card of the current version, once: anyone else, an old card or a
  * repeated answer changes nothing and is told why (AppError → the bot shows its message to the clicker).
  */
 export async function handleTargetCardAction(deps: Deps, ctx: CardContext): Promise<CardUpdate> {

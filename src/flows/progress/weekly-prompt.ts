@@ -2,9 +2,9 @@ import { buildProgressCard, progressCardReported } from "../../../cards/progress
 import type { AppDeps } from "../../app-deps.ts";
 import { weeklyPromptRule } from "../../domain/job-schedules.ts";
 import type { ScheduledJob } from "../../scheduler/job.ts";
-import { progressCardId } from "../progress/progress-card-id.ts";
-import { progressPromptInputs } from "../progress/progress-prompt.ts";
-import { publishedWeeklyPlans } from "./job-plans.ts";
+import { progressCardId } from "./progress-card-id.ts";
+import { progressPromptInputs } from "./progress-prompt.ts";
+import { publishedWeeklyPlans } from "./published-weekly-plans.ts";
 
 /**
  * Friday 16:00 (the workday before when Friday is a holiday): every active leaf owner of every published weekly

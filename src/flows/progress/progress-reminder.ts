@@ -4,8 +4,8 @@ import type { AppDeps } from "../../app-deps.ts";
 import { localDateTime } from "../../domain/calendar.ts";
 import { EVALUATION_TIME, evaluationDay, progressReminderRule } from "../../domain/job-schedules.ts";
 import type { ScheduledJob } from "../../scheduler/job.ts";
-import { figuresInForce } from "../progress/progress-queries.ts";
-import { activeLeafOwners, publishedWeeklyPlans } from "./job-plans.ts";
+import { figuresInForce } from "./progress-queries.ts";
+import { activeLeafOwners, publishedWeeklyPlans } from "./published-weekly-plans.ts";
 
 /**
  * Monday 10:00 (the first workday of the week): a 1:1 text to every owner with no figure for the last working

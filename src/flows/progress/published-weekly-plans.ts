@@ -1,6 +1,6 @@
 import type { Database } from "../../db/database.ts";
 import { periodRange } from "../../domain/calendar.ts";
-import { ownerLeaves } from "../progress/progress-queries.ts";
+import { ownerLeaves } from "./progress-queries.ts";
 
 /** Published weekly plans whose fiscal year overlaps the week `period` (a W01 that starts in December counts). */
 export async function publishedWeeklyPlans(db: Database, period: string) {
