@@ -52,7 +52,7 @@ export async function handleProgressCardAction(deps: Deps, ctx: CardContext, at:
   if (times !== undefined && !(await confirmedBefore(ctx.tx, figures, at))) {
     return askToConfirm(ctx, figures, { at, refWord, periodTarget: input.periodTarget, times });
   }
-  await storeReport(ctx.tx, figures, `card:${ctx.event.messageId}`);
+  await storeReport(ctx.tx, figures, { source: "card", origin: `card:${ctx.event.messageId}` });
   await ctx.tx.progressPending.deleteMany({ where: { userId: ids.userId, planId: plan.id, period: ids.period } });
   ctx.log.info({ planId: plan.id, period: ids.period, amount: figures.amount.toString() }, "progress reported on card");
   const report = {

@@ -71,7 +71,7 @@ export async function storeChatReport(
   a: { figures: ReportFigures; at: Date; origin: string },
 ): Promise<void> {
   const { figures: f } = a;
-  await storeReport(ctx.tx, f, a.origin);
+  await storeReport(ctx.tx, f, { source: "chat", origin: a.origin });
   await updatePromptCard(ctx.tx, deps.outbound, {
     planId: f.plan.id,
     period: f.period,
