@@ -62,9 +62,9 @@ async function connect(flows: Flow[]): Promise<void> {
 }
 
 /**
- * The replies `text` got. Replies of one chat are sent in the order they were stored, and all of a message's
- * replies are stored in its one transaction: once the reply to a later message has arrived, every reply to
- * this one has too. So the count below is final, not a snapshot.
+ * The replies `text` got. All of a message's replies are stored in the transaction that records it as handled,
+ * and replies of one chat are sent in the order they were stored: once the message is recorded, a help request
+ * sent after it is answered after every reply to it. So the count below is final, not a snapshot.
  */
 async function repliesTo(text: string): Promise<string[]> {
   const textsSince = (n: number) =>
@@ -72,7 +72,10 @@ async function repliesTo(text: string): Promise<string[]> {
       .slice(n)
       .map((r) => (r.body as { text?: { content?: string } }).text?.content ?? JSON.stringify(r.body));
   const before = sessionReplies(emulator(), REP).length;
-  expect(emulator().sendText(REP, text)).toBeTruthy();
+  const messageId = emulator().sendText(REP, text);
+  expect(messageId).toBeTruthy();
+  const recorded = () => svc.db.prisma.inboundEvent.count({ where: { key: `mid:${messageId}` } });
+  await expect.poll(recorded, { timeout: 10_000 }).toBe(1);
   expect(emulator().sendText(REP, "帮助")).toBeTruthy(); // answered by the bot's help intent
   const isHelp = (t: string | undefined) => !!t?.includes("直接回复本期完成情况") && !t.startsWith("没看懂");
   await expect.poll(() => isHelp(textsSince(before).at(-1)), { timeout: 10_000 }).toBe(true);
