@@ -5,7 +5,7 @@ import { localDateTime } from "../../domain/calendar.ts";
 import { EVALUATION_TIME, evaluationDay, progressReminderRule } from "../../domain/job-schedules.ts";
 import type { ScheduledJob } from "../../scheduler/job.ts";
 import { figuresInForce } from "./progress-queries.ts";
-import { activeLeafOwners, publishedWeeklyPlans } from "./published-weekly-plans.ts";
+import { activeLeafOwners, eachWeeklyPlan } from "./published-weekly-plans.ts";
 
 /**
  * Monday 10:00 (the first workday of the week): a 1:1 text to every owner with no figure for the last working
@@ -15,12 +15,8 @@ import { activeLeafOwners, publishedWeeklyPlans } from "./published-weekly-plans
 export const progressReminderJob: ScheduledJob<AppDeps> = {
   id: "progress-reminder",
   rule: progressReminderRule,
-  async run(deps, period) {
-    deps.outbound.assertConnected();
-    const plans = await publishedWeeklyPlans(deps.db, period);
-    let recipients = 0;
-    let queued = 0;
-    for (const plan of plans) {
+  run: (deps, period) =>
+    eachWeeklyPlan(deps, period, { recipients: 0, queued: 0 }, async (plan) => {
       const owners = await activeLeafOwners(deps.db, plan.id);
       const reported = await figuresInForce(deps.db.prisma, { planId: plan.id, metric: plan.metric, period });
       const missing = owners.filter((u) => !reported.has(u));
@@ -31,16 +27,12 @@ export const progressReminderJob: ScheduledJob<AppDeps> = {
         metric: metricLabel(plan.metric),
         due: formatDateTime(dueAt, plan.timezone),
       });
-      const r = await deps.db.prisma.$transaction(
+      return deps.db.prisma.$transaction(
         (tx) =>
           deps.outbound.broadcastText(tx, { keyPrefix: `rmd.prg.${plan.id}.${period}.`, to: missing, text: content }),
         { timeout: 60_000, maxWait: 30_000 },
       );
-      recipients += r.recipients;
-      queued += r.queued;
-    }
-    return { plans: plans.length, recipients, queued };
-  },
+    }),
 };
 
 /** The reminder in plain Chinese: what is missing, how to answer late, and until when it counts. */

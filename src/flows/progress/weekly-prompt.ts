@@ -4,7 +4,7 @@ import { weeklyPromptRule } from "../../domain/job-schedules.ts";
 import type { ScheduledJob } from "../../scheduler/job.ts";
 import { progressCardId } from "./progress-card-id.ts";
 import { progressPromptInputs } from "./progress-prompt.ts";
-import { publishedWeeklyPlans } from "./published-weekly-plans.ts";
+import { eachWeeklyPlan } from "./published-weekly-plans.ts";
 
 /**
  * Friday 16:00 (the workday before when Friday is a holiday): every active leaf owner of every published weekly
@@ -15,12 +15,8 @@ import { publishedWeeklyPlans } from "./published-weekly-plans.ts";
 export const weeklyPromptJob: ScheduledJob<AppDeps> = {
   id: "weekly-prompt",
   rule: weeklyPromptRule,
-  async run(deps, period) {
-    deps.outbound.assertConnected();
-    const plans = await publishedWeeklyPlans(deps.db, period);
-    let prompts = 0;
-    let queued = 0;
-    for (const plan of plans) {
+  run: (deps, period) =>
+    eachWeeklyPlan(deps, period, { prompts: 0, queued: 0 }, async (plan) => {
       const owners = await progressPromptInputs(deps.db, { planId: plan.id, period, calendar: deps.calendar });
       const cards = owners.map(({ input, reported }) => {
         const to = input.owner.userId;
@@ -30,7 +26,7 @@ export const weeklyPromptJob: ScheduledJob<AppDeps> = {
           : buildProgressCard(input, plan.timezone);
         return { card: "progress" as const, to, key: progressCardId(plan.id, period, to), params };
       });
-      queued += await deps.db.prisma.$transaction(
+      const queued = await deps.db.prisma.$transaction(
         async (tx) => {
           let n = 0;
           for (const c of cards) if (await deps.outbound.sendCard(tx, c)) n++;
@@ -38,8 +34,6 @@ export const weeklyPromptJob: ScheduledJob<AppDeps> = {
         },
         { timeout: 120_000, maxWait: 30_000 },
       );
-      prompts += cards.length;
-    }
-    return { plans: plans.length, prompts, queued };
-  },
+      return { prompts: cards.length, queued };
+    }),
 };
