@@ -1,6 +1,7 @@
 import type { Config } from "./config.ts";
 import type { Database } from "./db/database.ts";
 import type { Emulator } from "./dingtalk/emulator/emulator-types.ts";
+import type { Outbound } from "./dingtalk/outbound.ts";
 import type { StreamState } from "./dingtalk/stream-client.ts";
 import type { Calendar } from "./domain/calendar.ts";
 import type { Logger } from "./lib/logger.ts";
@@ -15,6 +16,8 @@ export interface AppDeps {
   calendar: Calendar;
   /** The DingTalk app the bot is: the configured one, or in sandbox mode the emulator's. */
   dingtalk: { clientId: string; clientSecret: string; robotCode: string; apiBase: string; oapiBase: string } | null;
+  /** Sends to DingTalk through the outbox (src/dingtalk/outbound.ts): the only way flows reach it. */
+  outbound: Outbound;
   /** Sandbox mode only: the in-process DingTalk emulator the bot talks to. */
   emulator?: Emulator;
   /** The stream connection's state for /healthz; undefined when there is no DingTalk app to connect to. */

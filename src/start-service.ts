@@ -5,15 +5,24 @@ import type { AppDeps } from "./app-deps.ts";
 import type { Config } from "./config.ts";
 import { type Database, openDatabase } from "./db/database.ts";
 import { seedDemo } from "./demo/seed-demo.ts";
+import { createOutbound } from "./dingtalk/outbound.ts";
 import { type DingTalkRuntime, startDingTalk } from "./dingtalk/start-dingtalk.ts";
 import { type Calendar, createCalendar } from "./domain/calendar.ts";
-import { scheduledJobs } from "./flows/jobs/index.ts";
+import { confirmFlow } from "./flows/confirm/index.ts";
+import { botHandlers, type FlowFactory } from "./flows/flow.ts";
+import { progressFlow } from "./flows/progress/index.ts";
 import { createApp } from "./http/create-app.ts";
 import type { Logger } from "./lib/logger.ts";
 import { loadHolidayOverrides } from "./load-holiday-overrides.ts";
 import { startSandboxDingTalk } from "./sandbox/sandbox-dingtalk.ts";
 import type { RunOutcome } from "./scheduler/run-once.ts";
 import { createScheduler, type Scheduler } from "./scheduler/scheduler.ts";
+
+/**
+ * Every flow of the bot, listed once: their chat intents are tried in this order (then the help fallback), their
+ * jobs run in this order at a shared trigger, and their routes and card actions are mounted from here.
+ */
+export const FLOWS: FlowFactory[] = [progressFlow, confirmFlow];
 
 /** Next year's holidays, once announced, go here (chinese-days ships data up to the year it was released). */
 const HOLIDAY_OVERRIDES_FILE = fileURLToPath(new URL("../config/holidays-override.json", import.meta.url));
@@ -25,7 +34,7 @@ export interface RunningService {
   /** The outbox worker and stream connection, when there is a DingTalk app (real or sandbox). */
   dingtalk: DingTalkRuntime | undefined;
   /**
-   * The scheduled jobs (src/flows/jobs/). Started — catch-up of the last 7 days, then daily triggers — when
+   * The flows' scheduled jobs. Started — catch-up of the last 7 days, then daily triggers — when
    * there is a DingTalk app (real or sandbox) and BOT_SCHEDULER is not "off"; `runNow` works either way.
    */
   scheduler: Scheduler;
@@ -64,21 +73,24 @@ export async function startService({
     given ?? (await openDatabase({ url: config.databaseUrl, pgliteDir: path.join(config.dataDir, "pglite"), log }));
   const calendar = createCalendar(await loadHolidayOverrides(HOLIDAY_OVERRIDES_FILE));
   const sandboxDingTalk = sandbox && config.sandbox ? await startSandboxDingTalk(log) : undefined;
+  const dingtalkApp = sandboxDingTalk?.dingtalk ?? configuredApp(config);
   const deps: AppDeps = {
     config,
     log,
     db,
     calendar,
-    dingtalk: sandboxDingTalk?.dingtalk ?? configuredApp(config),
+    dingtalk: dingtalkApp,
+    outbound: createOutbound({ config, dingtalk: dingtalkApp }),
     ...(sandboxDingTalk ? { emulator: sandboxDingTalk.emulator } : {}),
     streamState: () => dingtalk?.inbound.client.streamState(),
     now: now ?? clockFrom(config.fakeNow) ?? (() => new Date()),
   };
   // Read by streamState above, which /healthz calls only once the service is up.
-  const dingtalk = await startDingTalk(deps);
+  const flows = FLOWS.map((flow) => flow(deps));
+  const dingtalk = await startDingTalk(deps, botHandlers(flows));
   const scheduler = createScheduler({
     db,
-    jobs: scheduledJobs(config),
+    jobs: flows.flatMap((f) => f.jobs),
     deps,
     calendar,
     timeZone: config.timezone,
@@ -86,7 +98,10 @@ export async function startService({
     now: deps.now,
   });
   deps.scheduler = scheduler;
-  const app = createApp(deps);
+  const app = createApp(
+    deps,
+    flows.map((f) => f.routes),
+  );
   const server = await listen(app.callback(), config.port);
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : config.port;

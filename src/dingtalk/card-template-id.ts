@@ -1,13 +1,20 @@
 import { type CardId, cardDefinitions } from "../../cards/index.ts";
 import type { Config } from "../config.ts";
 import { AppError } from "../lib/errors.ts";
-import { sandboxTemplateId } from "../sandbox/card-templates.ts";
+
+/**
+ * A card's template id in sandbox mode: the emulator accepts any id, so it simply names the definition and the
+ * sandbox page (src/sandbox/card-templates.ts) can render the card from the same definition.
+ */
+export function sandboxTemplateId(cardId: CardId): string {
+  return `sandbox-${cardId}.schema`;
+}
 
 /**
  * The DingTalk template id of a card: in sandbox mode one the emulator and the sandbox page understand; in
  * production the one configured for it (built in DingTalk's card platform from the definition in cards/).
  */
-export function cardTemplateId(config: Config, cardId: CardId): string {
+export function cardTemplateId(config: Pick<Config, "sandbox" | "cardTemplates">, cardId: CardId): string {
   if (config.sandbox) return sandboxTemplateId(cardId);
   const key = cardDefinitions[cardId].templateIdConfigKey;
   const id = config.cardTemplates[key];

@@ -1,9 +1,7 @@
 import type { AppDeps } from "../app-deps.ts";
-import { registerTargetCardActions } from "../flows/confirm/target-card-actions.ts";
-import { registerProgressCardActions } from "../flows/progress/progress-card-actions.ts";
-import { registerProgressChat } from "../flows/progress/progress-chat.ts";
 import { createApiCardUpdater } from "./inbound/api-card-updater.ts";
 import { createBot } from "./inbound/create-bot.ts";
+import type { BotHandlers } from "./inbound/inbound-types.ts";
 import { createSessionWebhookTransport } from "./inbound/session-webhook-transport.ts";
 import { type Inbound, startInbound } from "./inbound/start-inbound.ts";
 import { createOpenApiClient } from "./openapi-client.ts";
@@ -20,9 +18,13 @@ export interface DingTalkRuntime {
 
 /**
  * The bot's two directions against one DingTalk app (or the sandbox emulator): the outbox worker sending
- * what the flows queued, and the stream connection feeding pushes to the flows' handlers.
+ * what the flows queued, and the stream connection feeding pushes to the handlers the service passes in (the
+ * flows' intents and card actions: this side knows no flow).
  */
-export async function startDingTalk(deps: AppDeps): Promise<DingTalkRuntime | undefined> {
+export async function startDingTalk(
+  deps: Pick<AppDeps, "dingtalk" | "log" | "db" | "config">,
+  handlers: BotHandlers,
+): Promise<DingTalkRuntime | undefined> {
   const app = deps.dingtalk;
   if (!app) return undefined;
   const log = deps.log.child({ component: "dingtalk" });
@@ -40,10 +42,7 @@ export async function startDingTalk(deps: AppDeps): Promise<DingTalkRuntime | un
     // after the commit sends them now rather than at its next poll.
     replyTransport: createSessionWebhookTransport({ wake: () => outbox.wake() }),
     cardUpdater: createApiCardUpdater({ wake: () => outbox.wake() }),
-  });
-  registerTargetCardActions(bot, deps);
-  registerProgressChat(bot, deps, deps.now);
-  registerProgressCardActions(bot, deps, deps.now);
+  }).use(handlers);
   const inbound = await startInbound({
     bot,
     client: { apiBase: app.apiBase, clientId: app.clientId, clientSecret: app.clientSecret },

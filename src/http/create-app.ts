@@ -2,19 +2,20 @@ import Router from "@koa/router";
 import Koa from "koa";
 import type { AppDeps } from "../app-deps.ts";
 import { registerOutboxRoutes } from "../dingtalk/outbox/outbox-routes.ts";
-import { registerConfirmRoutes } from "../flows/confirm/confirm-routes.ts";
-import { registerJobRoutes } from "../flows/jobs/job-routes.ts";
-import { registerProgressRoutes } from "../flows/progress/progress-routes.ts";
 import { AppError } from "../lib/errors.ts";
 import { registerOrgRoutes } from "../org/org-routes.ts";
 import { registerOrgSyncRoutes } from "../org/org-sync-routes.ts";
 import { registerPlanRoutes } from "../plans/plan-routes.ts";
 import { registerSandboxRoutes } from "../sandbox/sandbox-routes.ts";
 import { registerHealthRoutes } from "./health-routes.ts";
+import { registerJobRoutes } from "./job-routes.ts";
 import { bearerAuth, bigintJson, errorMiddleware, requestLogger } from "./middleware.ts";
 
-/** The koa app: error middleware first, then request logging, auth for /api/*, and each feature's routes. */
-export function createApp(deps: AppDeps): Koa {
+/**
+ * The koa app: error middleware first, then request logging, auth for /api/*, and each feature's routes —
+ * the flows' routes are passed in (`flowRoutes`, from each flow's module).
+ */
+export function createApp(deps: AppDeps, flowRoutes: ((router: Router) => void)[] = []): Koa {
   const app = new Koa({ proxy: true });
   app.silent = true; // errors are logged by the error middleware, not printed by koa
   app.use(requestLogger(deps.log));
@@ -27,8 +28,7 @@ export function createApp(deps: AppDeps): Koa {
   registerOrgRoutes(router, deps);
   registerOrgSyncRoutes(router, deps);
   registerPlanRoutes(router, deps);
-  registerProgressRoutes(router, deps);
-  registerConfirmRoutes(router, deps);
+  for (const register of flowRoutes) register(router);
   registerOutboxRoutes(router, deps);
   registerJobRoutes(router, deps);
   if (deps.emulator) registerSandboxRoutes(router, deps, deps.emulator);

@@ -4,6 +4,7 @@ import { phaseAnnual } from "../domain/phasing.ts";
 import type { Plan } from "../generated/prisma/client.ts";
 import { AppError } from "../lib/errors.ts";
 import { assertPlanConserved } from "./check-plan-conservation.ts";
+import { liveLeafSql } from "./leaf-targets.ts";
 import { type LedgerEntry, writeLedger } from "./ledger.ts";
 import { planNotFound } from "./plan-errors.ts";
 import type { TPhasingProfile } from "./plan-input.ts";
@@ -56,8 +57,7 @@ export async function phaseTargets(tx: Tx, { plan, targetIds, actor, calendar, b
     `SELECT t.id, t.amount, t.version,
             (SELECT array_agg(m.amount::text ORDER BY m.month) FROM target_month m WHERE m.target_id = t.id) AS months
        FROM target t
-      WHERE t.plan_id = $1 AND t.state <> 'ARCHIVED' AND ($2::text[] IS NULL OR t.id = ANY($2::text[]))
-        AND NOT EXISTS (SELECT 1 FROM target c WHERE c.parent_id = t.id AND c.state <> 'ARCHIVED')`,
+      WHERE t.plan_id = $1 AND ($2::text[] IS NULL OR t.id = ANY($2::text[])) AND ${liveLeafSql("t")}`,
     plan.id,
     targetIds ?? null,
   );

@@ -1,5 +1,6 @@
 import type { Database } from "../db/database.ts";
 import { findConservationViolations } from "./check-plan-conservation.ts";
+import { liveLeafSql } from "./leaf-targets.ts";
 import { planNotFound } from "./plan-errors.ts";
 
 export interface ResponsibilityProblem {
@@ -32,8 +33,7 @@ export async function planReadiness(db: Database, planId: string) {
             (SELECT array_agg(s.name) FROM target_co_owner c JOIN staff s ON s.user_id = c.user_id WHERE c.target_id = t.id AND NOT s.active) AS inactive_co,
             EXISTS (SELECT 1 FROM target_month m WHERE m.target_id = t.id) AS phased
        FROM target t LEFT JOIN staff o ON o.user_id = t.owner_user_id
-      WHERE t.plan_id = $1 AND t.state <> 'ARCHIVED'
-        AND NOT EXISTS (SELECT 1 FROM target c WHERE c.parent_id = t.id AND c.state <> 'ARCHIVED')
+      WHERE t.plan_id = $1 AND ${liveLeafSql("t")}
       ORDER BY t.depth, t.label`,
     [planId],
   );

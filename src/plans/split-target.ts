@@ -1,17 +1,16 @@
-import { randomUUID } from "node:crypto";
 import type { Database, Tx } from "../db/database.ts";
 import { type Calendar, defaultCalendar } from "../domain/calendar.ts";
 import { splitAmount } from "../domain/split-amount.ts";
-import type { Target } from "../generated/prisma/client.ts";
 import { AppError } from "../lib/errors.ts";
 import { assertPlanConserved } from "./check-plan-conservation.ts";
-import { insertCoOwners, insertTargets, type NewTarget } from "./insert-targets.ts";
-import { type LedgerEntry, writeLedger } from "./ledger.ts";
-import { peopleChanges, replaceCoOwners } from "./people-changes.ts";
+import { type ChildChanges, childChanges, type LockedParent } from "./child-changes.ts";
+import { insertCoOwners, insertTargets } from "./insert-targets.ts";
+import { writeLedger } from "./ledger.ts";
+import { replaceCoOwners } from "./people-changes.ts";
 import { rephaseIfPhased } from "./phase-plan.ts";
 import { planNotFound, targetNotFound } from "./plan-errors.ts";
 import type { TSplitRequest } from "./plan-input.ts";
-import { type ResolvedChild, resolveChildren } from "./resolve-children.ts";
+import { resolveChildren } from "./resolve-children.ts";
 
 const DIMENSION_ZH = {
   REGION: "区域",
@@ -66,7 +65,7 @@ export async function splitTarget({ db, planId, request, actor, calendar = defau
       await checkSplittable(tx, parent, existing, request);
       const resolved = await resolveChildren(tx, request);
       const amounts = splitAmount({ total: parent.amount, method: request.method, children: request.children });
-      const ids = await writeChildren(tx, { parent, existing, request, resolved, amounts, actor });
+      const ids = await writeChildren(tx, childChanges({ parent, existing, request, resolved, amounts, actor }));
       // Record how the parent is split, and drop its months: months live on leaves only.
       await tx.$executeRawUnsafe(
         `WITH gone AS (DELETE FROM target_month WHERE target_id = $1)
@@ -87,9 +86,6 @@ export async function splitTarget({ db, planId, request, actor, calendar = defau
     { timeout: 120_000, maxWait: 30_000 },
   );
 }
-
-/** The parent fields a split needs, read with its row lock. */
-type LockedParent = Pick<Target, "id" | "planId" | "label" | "depth" | "amount" | "state" | "splitDimension">;
 
 async function checkSplittable(
   tx: Tx,
@@ -115,89 +111,19 @@ async function checkSplittable(
   }
 }
 
-interface WriteChildrenArgs {
-  parent: LockedParent;
-  existing: (Target & { coOwners: { userId: string }[] })[];
-  request: TSplitRequest;
-  resolved: ResolvedChild[];
-  amounts: bigint[];
-  actor: string;
-}
-
-/** Creates, updates and archives children; returns the ids of the children that are new or changed. */
-async function writeChildren(tx: Tx, a: WriteChildrenArgs): Promise<string[]> {
-  const byKey = new Map(a.existing.map((c) => [c.key, c]));
-  const ledger: LedgerEntry[] = [];
-  const touched: string[] = [];
+/** Applies a split's child changes: new versions first, then the new children in bulk, then the archived. */
+async function writeChildren(tx: Tx, c: ChildChanges): Promise<string[]> {
+  for (const u of c.updates) {
+    await tx.target.update({ where: { id: u.id }, data: u.data });
+    await replaceCoOwners(tx, u.id, u.coOwnerUserIds);
+  }
   // New children are written in bulk (a split may have thousands, e.g. every rep of a region).
-  const creates: NewTarget[] = [];
-  const coOwners: { targetId: string; userId: string }[] = [];
-  const base = { planId: a.parent.planId, actor: a.actor, reason: a.request.reason ?? null };
-  for (const [i, child] of a.resolved.entries()) {
-    const input = a.request.children[i]!;
-    const amount = a.amounts[i]!;
-    const fields = {
-      label: child.label,
-      ownerUserId: child.ownerUserId,
-      locked: input.locked,
-      weight: input.weight ?? null,
-      lastYear: input.lastYear ?? null,
-      growth: input.growth ?? null,
-    };
-    const old = byKey.get(child.key);
-    if (!old) {
-      const id = randomUUID();
-      creates.push({
-        id,
-        planId: a.parent.planId,
-        parentId: a.parent.id,
-        dimension: a.request.dimension,
-        key: child.key,
-        depth: a.parent.depth + 1,
-        amount,
-        ...fields,
-      });
-      coOwners.push(...child.coOwnerUserIds.map((userId) => ({ targetId: id, userId })));
-      ledger.push({ ...base, targetId: id, version: 1, kind: "SPLIT", newAmount: amount });
-      touched.push(id);
-      continue;
-    }
-    byKey.delete(child.key);
-    const changes = peopleChanges(
-      { ownerUserId: old.ownerUserId, coOwnerUserIds: old.coOwners.map((c) => c.userId) },
-      child,
-    );
-    if (old.state === "ARCHIVED") changes.state = ["ARCHIVED", "DRAFT"];
-    if (old.amount === amount && Object.keys(changes).length === 0 && old.label === child.label) continue;
-    const version = old.version + 1;
-    await tx.target.update({ where: { id: old.id }, data: { ...fields, amount, version, state: "DRAFT" } });
-    await replaceCoOwners(tx, old.id, child.coOwnerUserIds);
-    ledger.push({
-      ...base,
-      targetId: old.id,
-      version,
-      kind: "SPLIT",
-      oldAmount: old.amount,
-      newAmount: amount,
-      changes,
-    });
-    touched.push(old.id);
-  }
-  await insertTargets(tx, creates);
-  await insertCoOwners(tx, coOwners);
-  for (const gone of byKey.values()) {
-    if (gone.state === "ARCHIVED") continue;
-    await tx.target.update({ where: { id: gone.id }, data: { state: "ARCHIVED", version: gone.version + 1 } });
+  await insertTargets(tx, c.creates);
+  await insertCoOwners(tx, c.coOwners);
+  for (const gone of c.archives) {
+    await tx.target.update({ where: { id: gone.id }, data: { state: "ARCHIVED", version: gone.version } });
     await tx.targetMonth.deleteMany({ where: { targetId: gone.id } });
-    ledger.push({
-      ...base,
-      targetId: gone.id,
-      version: gone.version + 1,
-      kind: "ARCHIVE",
-      oldAmount: gone.amount,
-      newAmount: 0n,
-    });
   }
-  await writeLedger(tx, ledger);
-  return touched;
+  await writeLedger(tx, c.ledger);
+  return c.touched;
 }

@@ -10,14 +10,14 @@ export type TargetConfirmation =
 
 /**
  * The answers to the current versions of a plan's targets, by target id: the acknowledgement of that version,
- * else its open dispute. Targets with neither are PENDING or UNSENT by whether their card went out (sentVersion).
+ * else its open dispute, else PENDING when the owner's card of that version was queued (target_card_sent).
  */
 export async function targetAnswers(db: Database, planId: string): Promise<Map<string, TargetConfirmation>> {
   const rows = await db.sql.query<{
     id: string;
-    state: "CONFIRMED" | "DISPUTED";
+    state: "CONFIRMED" | "DISPUTED" | "PENDING";
     user_id: string;
-    name: string;
+    name: string | null;
     at: Date;
   }>(
     `SELECT t.id, 'CONFIRMED' AS state, a.user_id, s.name, a.at
@@ -29,23 +29,30 @@ export async function targetAnswers(db: Database, planId: string): Promise<Map<s
        FROM target t JOIN change_request r ON r.target_id = t.id AND r.target_version = t.version
         AND r.kind = 'DISPUTE' AND r.status = 'PENDING'
        JOIN staff s ON s.user_id = r.requester_user_id
+      WHERE t.plan_id = $1
+     UNION ALL
+     SELECT t.id, 'PENDING', c.user_id, NULL, c.sent_at
+       FROM target t JOIN target_card_sent c ON c.target_id = t.id AND c.version = t.version
+        AND c.user_id = t.owner_user_id
       WHERE t.plan_id = $1`,
     [planId],
   );
   const answers = new Map<string, TargetConfirmation>();
   for (const r of rows) {
     // An acknowledgement settles the version; an open dispute (one per version, the card refuses a second)
-    // only counts while there is none.
-    if (answers.get(r.id)?.state === "CONFIRMED") continue;
-    answers.set(r.id, { state: r.state, by: { userId: r.user_id, name: r.name }, at: new Date(r.at) });
+    // only counts while there is none; a card sent (the confirm flow's target_card_sent) only while neither.
+    const earlier = answers.get(r.id)?.state;
+    if (earlier === "CONFIRMED" || (earlier === "DISPUTED" && r.state === "PENDING")) continue;
+    if (r.state === "PENDING") {
+      if (earlier === undefined) answers.set(r.id, { state: "PENDING" });
+      continue;
+    }
+    answers.set(r.id, { state: r.state, by: { userId: r.user_id, name: r.name ?? r.user_id }, at: new Date(r.at) });
   }
   return answers;
 }
 
-/** A leaf's confirmation: its answer, else PENDING while the card of this version is out, else UNSENT. */
-export function confirmationOf(
-  t: { id: string; version: number; sentVersion: number | null },
-  answers: Map<string, TargetConfirmation>,
-): TargetConfirmation {
-  return answers.get(t.id) ?? { state: t.sentVersion === t.version ? "PENDING" : "UNSENT" };
+/** A leaf's confirmation: its answer, else PENDING while the owner's card of this version is out, else UNSENT. */
+export function confirmationOf(t: { id: string }, answers: Map<string, TargetConfirmation>): TargetConfirmation {
+  return answers.get(t.id) ?? { state: "UNSENT" };
 }

@@ -168,11 +168,9 @@ let nday: { leaves: Leaf[]; confirmed: Leaf; disputed: Leaf };
 
 describe("2026 National Day on the injected clock", () => {
   beforeAll(async () => {
-    // Target cards were queued on Tuesday 09-29 (set here: the clock is injected, the outbox stamps real time);
-    // one target is confirmed, one disputed — neither is reminded.
-    await svc.db.sql.query("UPDATE outbox_message SET created_at = $1 WHERE idempotency_key LIKE 'tgt.%'", [
-      shanghai("2026-09-29T15:00:00"),
-    ]);
+    // Target cards were queued on Tuesday 09-29 (set here: the clock is injected, the confirm flow stamps real
+    // time); one target is confirmed, one disputed — neither is reminded.
+    await svc.db.sql.query("UPDATE target_card_sent SET sent_at = $1", [shanghai("2026-09-29T15:00:00")]);
     const leaves = await leafTargets();
     const [confirmed, disputed] = leaves as [Leaf, Leaf];
     await svc.db.prisma.targetAck.create({

@@ -11,11 +11,12 @@ import type { CardUpdate } from "../../src/dingtalk/inbound/inbound-types.ts";
 import { createSessionWebhookTransport } from "../../src/dingtalk/inbound/session-webhook-transport.ts";
 import { type Inbound, startInbound } from "../../src/dingtalk/inbound/start-inbound.ts";
 import { createOpenApiClient } from "../../src/dingtalk/openapi-client.ts";
+import { createOutbound } from "../../src/dingtalk/outbound.ts";
 import { enqueue } from "../../src/dingtalk/outbox/enqueue.ts";
 import { type OutboxWorker, startOutboxWorker } from "../../src/dingtalk/outbox/outbox-worker.ts";
-import { registerProgressCardActions } from "../../src/flows/progress/progress-card-actions.ts";
+import { botHandlers } from "../../src/flows/flow.ts";
+import { progressFlow } from "../../src/flows/progress/index.ts";
 import { progressCardId } from "../../src/flows/progress/progress-card-id.ts";
-import { registerProgressChat } from "../../src/flows/progress/progress-chat.ts";
 import { progressPromptInputs } from "../../src/flows/progress/progress-prompt.ts";
 import { type SandboxDingTalk, startSandboxDingTalk } from "../../src/sandbox/sandbox-dingtalk.ts";
 import { say as sayTo } from "../helpers/chat.ts";
@@ -55,15 +56,15 @@ beforeAll(async () => {
   const app = sandbox.dingtalk;
   const client = createOpenApiClient(app);
   outbox = startOutboxWorker({ db: svc.db, client, qps: 500, log: silentLog, pollMs: 50 });
-  deps = { ...svc.deps, dingtalk: app, config: { ...svc.deps.config, sandbox: true } };
+  const config = { ...svc.deps.config, sandbox: true };
+  deps = { ...svc.deps, dingtalk: app, config, outbound: createOutbound({ config, dingtalk: app }) };
   bot = createBot({
     db: svc.db,
     log: silentLog,
     replyTransport: createSessionWebhookTransport({ wake: () => outbox.wake() }),
     cardUpdater: createApiCardUpdater({ wake: () => outbox.wake() }),
   });
-  registerProgressChat(bot, deps, () => clock);
-  registerProgressCardActions(bot, deps, () => clock);
+  bot.use(botHandlers([progressFlow({ ...deps, now: () => clock })]));
   inbound = await startInbound({
     bot,
     client: { apiBase: app.apiBase, clientId: app.clientId, clientSecret: app.clientSecret },

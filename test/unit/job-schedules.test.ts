@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { AppDeps } from "../../src/app-deps.ts";
 import { defaultCalendar as cal } from "../../src/domain/calendar.ts";
 import {
   confirmReminderRule,
@@ -8,7 +9,11 @@ import {
   weeklyPromptRule,
 } from "../../src/domain/job-schedules.ts";
 import { addDays } from "../../src/domain/plain-date.ts";
-import { scheduledJobs } from "../../src/flows/jobs/index.ts";
+import { FLOWS } from "../../src/start-service.ts";
+
+/** The jobs of the flows the service lists, in the order a trigger runs them. */
+const scheduledJobs = (config: Pick<AppDeps["config"], "promptTime">) =>
+  FLOWS.flatMap((flow) => flow({ config } as AppDeps).jobs);
 
 /** Every date of a range on which a rule is due, with the period it is due for. */
 function dueDates(rule: typeof weeklyPromptRule, from: string, to: string): [string, string][] {

@@ -1,7 +1,15 @@
 import type { Database } from "../../db/database.ts";
 import type { Logger } from "../../lib/logger.ts";
 import { createApiCardUpdater } from "./api-card-updater.ts";
-import type { CardHandler, CardMatcher, CardUpdater, ReplyTransport, TextHandler } from "./inbound-types.ts";
+import type {
+  BotHandlers,
+  CardHandler,
+  CardMatcher,
+  CardUpdater,
+  Intent,
+  ReplyTransport,
+  TextHandler,
+} from "./inbound-types.ts";
 import type { CardActionEvent, RobotTextEvent } from "./parse-push.ts";
 import { type CardResponder, runCardAction } from "./run-card-action.ts";
 import { runText, type TextOutcome } from "./run-text.ts";
@@ -24,7 +32,9 @@ export interface CreateBotOptions {
 /** Everything the runners need: the options plus the registered handlers. */
 export interface BotCore extends Required<Pick<CreateBotOptions, "db" | "log" | "replyTransport" | "cardUpdater">> {
   transaction: { maxWait: number; timeout: number };
-  textHandlers: TextHandler[];
+  intents: Intent[];
+  /** Answers a message no intent took; none = no reply. */
+  fallback: TextHandler | undefined;
   cardRoutes: { match: (outTrackId: string) => boolean; handler: CardHandler }[];
 }
 
@@ -34,12 +44,16 @@ export interface BotCore extends Required<Pick<CreateBotOptions, "db" | "log" | 
  * one transaction that first records its dedupe key, so a duplicate never runs a handler twice.
  */
 export interface Bot {
-  /** Every chat message goes to every text handler, in registration order, in one transaction. */
+  /** A chat message goes to the first intent (in the order added) whose matcher accepts it, and to no other. */
+  onIntent(intent: Intent): Bot;
+  /** A catch-all intent: takes every message that no intent added before it took. */
   onText(handler: TextHandler): Bot;
+  /** Adds a set of flows' intents and card actions, and sets the reply for a message no intent takes. */
+  use(handlers: BotHandlers): Bot;
   /** A click goes to the first handler whose matcher accepts its outTrackId. */
   onCardAction(match: CardMatcher, handler: CardHandler): Bot;
   /**
-   * Runs the text handlers; never throws (errors become a chat reply and a log line). Calls `committed` once
+   * Runs the matching intent (or the fallback); never throws (errors become a chat reply and a log line). Calls `committed` once
    * the outcome — effects and replies — is durable (the caller acks there), then wakes the reply sender.
    */
   handleText(event: RobotTextEvent, committed: () => void, log?: Logger): Promise<TextOutcome>;
@@ -58,12 +72,20 @@ export function createBot(opts: CreateBotOptions): Bot {
     replyTransport: opts.replyTransport ?? createSessionWebhookTransport(),
     cardUpdater: opts.cardUpdater ?? createApiCardUpdater(),
     transaction: { maxWait: opts.transaction?.maxWait ?? 10_000, timeout: opts.transaction?.timeout ?? 30_000 },
-    textHandlers: [],
+    intents: [],
+    fallback: undefined,
     cardRoutes: [],
   };
   const bot: Bot = {
-    onText(handler) {
-      core.textHandlers.push(handler);
+    onIntent(intent) {
+      core.intents.push(intent);
+      return bot;
+    },
+    onText: (handle) => bot.onIntent({ name: "text", match: () => true, handle }),
+    use(handlers) {
+      for (const intent of handlers.intents) bot.onIntent(intent);
+      for (const a of handlers.cardActions) bot.onCardAction(a.prefix, a.handle);
+      if (handlers.fallback) core.fallback = handlers.fallback;
       return bot;
     },
     onCardAction(match, handler) {

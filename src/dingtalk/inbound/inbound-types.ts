@@ -98,6 +98,31 @@ export interface CardContext extends BaseContext {
 }
 
 export type TextHandler = (ctx: TextContext) => Promise<void> | void;
+
+/**
+ * One thing the bot understands in chat (docs/architecture.md "Chat intents"): a message goes to the FIRST
+ * intent, in the declared order, whose `match` accepts it — never to two — and to the fallback when none does.
+ * `match` may read the database through `ctx.tx` (e.g. "is a figure waiting for 确认?") but must not write.
+ */
+export interface Intent {
+  /** For logs: which intent took a message. */
+  name: string;
+  match(ctx: TextContext): boolean | Promise<boolean>;
+  handle: TextHandler;
+}
+
+/** A card click handler for the cards whose outTrackId starts with `prefix`. */
+export interface CardAction {
+  prefix: string;
+  handle: CardHandler;
+}
+
+/** What a set of flows gives the bot: chat intents in order, the reply when none matches, card handlers. */
+export interface BotHandlers {
+  intents: Intent[];
+  fallback?: TextHandler;
+  cardActions: CardAction[];
+}
 /** Returns the callback response, or nothing to leave the card as it is. */
 // biome-ignore lint/suspicious/noConfusingVoidType: handlers may simply not return.
 export type CardHandler = (ctx: CardContext) => Promise<CardUpdate | undefined | void> | CardUpdate | undefined | void;

@@ -58,7 +58,7 @@ export async function runText(
           await core.replyTransport.enqueue(tx, { key: replyKey(event, index++), target, body });
         },
       };
-      for (const handler of core.textHandlers) await handler(ctx);
+      await dispatch(core, ctx);
       queued = index;
     }, core.transaction);
   } catch (err) {
@@ -73,6 +73,18 @@ export async function runText(
   committed();
   if (queued > 0) core.replyTransport.wake?.();
   return outcome;
+}
+
+/** The first intent whose matcher accepts the message handles it; none does → the fallback. */
+async function dispatch(core: BotCore, ctx: TextContext): Promise<void> {
+  for (const intent of core.intents) {
+    if (await intent.match(ctx)) {
+      ctx.log.debug({ intent: intent.name }, "chat message matched");
+      return intent.handle(ctx);
+    }
+  }
+  ctx.log.debug("chat message matched no intent");
+  await core.fallback?.(ctx);
 }
 
 /**

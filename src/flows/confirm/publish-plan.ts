@@ -1,13 +1,13 @@
 import { buildTargetCard, buildTargetInfoCard } from "../../../cards/target.ts";
 import type { AppDeps } from "../../app-deps.ts";
-import { createAndDeliverBody } from "../../dingtalk/card-delivery-body.ts";
-import { cardTemplateId } from "../../dingtalk/card-template-id.ts";
-import { enqueue } from "../../dingtalk/outbox/enqueue.ts";
+import type { Database } from "../../db/database.ts";
 import { AppError } from "../../lib/errors.ts";
+import { liveLeafIds } from "../../plans/leaf-targets.ts";
 import { planNotFound } from "../../plans/plan-errors.ts";
 import { planReadiness } from "../../plans/plan-readiness.ts";
 import { targetCardId } from "./target-card-id.ts";
 import { targetCardInput } from "./target-card-input.ts";
+import { sendTargetCards, type TargetCard } from "./target-cards-sent.ts";
 
 export interface PublishResult {
   /** Cards newly queued (0 when everything was sent before). */
@@ -22,16 +22,12 @@ export interface PublishResult {
  * co-owner. Card ids carry target, version and recipient, so publishing again queues nothing and a new
  * version of a target queues cards for that target only.
  */
-export async function publishPlan(
-  deps: Pick<AppDeps, "db" | "config" | "dingtalk">,
-  planId: string,
-): Promise<PublishResult> {
+export async function publishPlan(deps: Pick<AppDeps, "db" | "outbound">, planId: string): Promise<PublishResult> {
   const { db } = deps;
   const plan = await db.prisma.plan.findUnique({ where: { id: planId } });
   if (!plan) throw planNotFound(planId);
   if (plan.status === "CLOSED") throw new AppError("CONFLICT", "计划已关闭，不能发布");
-  if (!deps.dingtalk)
-    throw new AppError("CONFLICT", "未连接钉钉：请配置 DINGTALK_CLIENT_ID / DINGTALK_CLIENT_SECRET，或以沙盒模式启动");
+  deps.outbound.assertConnected();
   const readiness = await planReadiness(db, planId);
   if (!readiness.ready) {
     throw new AppError(
@@ -42,54 +38,31 @@ export async function publishPlan(
       },
     );
   }
-  const { cards, versions } = await cardsToSend(deps, planId);
+  const cards = await cardsToSend(db, planId);
   return db.prisma.$transaction(
     async (tx) => {
       await tx.plan.update({ where: { id: planId }, data: { status: "PUBLISHED" } });
       await tx.target.updateMany({ where: { planId, state: "DRAFT" }, data: { state: "PUBLISHED" } });
-      let queued = 0;
-      for (const c of cards) {
-        if (await enqueue(tx, { idempotencyKey: c.outTrackId, kind: "card.createAndDeliver", payload: c.body }))
-          queued++;
-      }
-      // The target tree's confirmation state: this version's card is out (the version the card was built for).
-      await tx.$executeRawUnsafe(
-        `UPDATE target t SET sent_version = v.version
-           FROM unnest($1::text[], $2::int[]) AS v(id, version) WHERE t.id = v.id`,
-        versions.map((v) => v.id),
-        versions.map((v) => v.version),
-      );
+      const queued = await sendTargetCards(tx, deps.outbound, cards);
       return { queued, leaves: readiness.leaves };
     },
     { timeout: 300_000, maxWait: 30_000 },
   );
 }
 
-/** Every card of every leaf (the owner's, and one informational card per active co-owner), and their versions. */
-async function cardsToSend(deps: Pick<AppDeps, "db" | "config" | "dingtalk">, planId: string) {
-  const robotCode = deps.dingtalk!.robotCode;
-  const templateId = cardTemplateId(deps.config, "target");
-  const leaves = await deps.db.sql.query<{ id: string }>(
-    `SELECT t.id FROM target t WHERE t.plan_id = $1 AND t.state <> 'ARCHIVED'
-       AND NOT EXISTS (SELECT 1 FROM target c WHERE c.parent_id = t.id AND c.state <> 'ARCHIVED') ORDER BY t.id`,
-    [planId],
-  );
-  const cards: { outTrackId: string; body: ReturnType<typeof createAndDeliverBody> }[] = [];
-  const versions: { id: string; version: number }[] = [];
-  for (const { id } of leaves) {
-    const input = await targetCardInput(deps.db, id);
-    versions.push({ id, version: input.version });
+/** Every card of every leaf: the owner's, and one informational card per active co-owner. */
+async function cardsToSend(db: Database, planId: string): Promise<TargetCard[]> {
+  const cards: TargetCard[] = [];
+  for (const id of await liveLeafIds(db.prisma, planId)) {
+    const input = await targetCardInput(db, id);
     const recipients = [
-      { userId: input.owner.userId, card: buildTargetCard(input) },
-      ...input.coOwners.map((c) => ({ userId: c.userId, card: buildTargetInfoCard(input) })),
+      { userId: input.owner.userId, params: buildTargetCard(input), card: "target" as const },
+      ...input.coOwners.map((c) => ({ userId: c.userId, params: buildTargetInfoCard(input), card: "target" as const })),
     ];
     for (const r of recipients) {
-      const outTrackId = targetCardId(id, input.version, r.userId);
-      cards.push({
-        outTrackId,
-        body: createAndDeliverBody({ templateId, outTrackId, card: r.card, userId: r.userId, robotCode }),
-      });
+      const key = targetCardId(id, input.version, r.userId);
+      cards.push({ card: r.card, to: r.userId, key, params: r.params, targetId: id, version: input.version });
     }
   }
-  return { cards, versions };
+  return cards;
 }

@@ -1,31 +1,36 @@
 import { ZTargetCardAction } from "../../../cards/card-action.ts";
-import { buildNoticeCard } from "../../../cards/notice.ts";
 import { targetCardConfirmed, targetCardDisputed } from "../../../cards/target.ts";
 import type { AppDeps } from "../../app-deps.ts";
 import type { Tx } from "../../db/database.ts";
-import { cardParamsUpdate, createAndDeliverBody } from "../../dingtalk/card-delivery-body.ts";
-import { cardTemplateId } from "../../dingtalk/card-template-id.ts";
-import type { Bot } from "../../dingtalk/inbound/create-bot.ts";
-import type { CardContext, CardUpdate } from "../../dingtalk/inbound/inbound-types.ts";
-import { enqueue } from "../../dingtalk/outbox/enqueue.ts";
-import { formatAmountExact } from "../../domain/format-amount.ts";
-import { parseAmount } from "../../domain/parse-amount.ts";
+import { type CardContext, type CardUpdate, cardParamsUpdate } from "../../dingtalk/bot.ts";
+import type { Staff, Target } from "../../generated/prisma/client.ts";
 import { AppError } from "../../lib/errors.ts";
-import { parseTargetCardId, TARGET_CARD_PREFIX } from "./target-card-id.ts";
+import { disputeTarget } from "./dispute-target.ts";
+import { parseTargetCardId } from "./target-card-id.ts";
 import { targetCardInput } from "./target-card-input.ts";
 
-type Deps = Pick<AppDeps, "db" | "config" | "dingtalk">;
+type Deps = Pick<AppDeps, "db" | "config" | "outbound">;
 
-/** 确认 and 有异议 on target cards (DESIGN §2 Confirmation). */
-export function registerTargetCardActions(bot: Bot, deps: Deps): void {
-  bot.onCardAction(TARGET_CARD_PREFIX, (ctx) => handleTargetCardAction(deps, ctx));
+/**
+ * 确认 and 有异议 on target cards (DESIGN §2 Confirmation): accept the click, then confirm or dispute; the card
+ * answers with its new state.
+ */
+export async function handleTargetCardAction(deps: Deps, ctx: CardContext): Promise<CardUpdate> {
+  const { target, action } = await acceptTargetClick(ctx);
+  const input = await targetCardInput(ctx.tx, target.id);
+  if (action.action === "confirm") {
+    await confirmTarget(ctx, target);
+    return cardParamsUpdate(targetCardConfirmed(input, new Date(), deps.config.timezone), ctx.event.userId);
+  }
+  await disputeTarget(deps, ctx, { target, amount: action.amount, reason: action.reason });
+  return cardParamsUpdate(targetCardDisputed(input), ctx.event.userId);
 }
 
 /**
  * Only the owner may act, only on the card of the current version, once: anyone else, an old card or a
  * repeated answer changes nothing and is told why (AppError → the bot shows its message to the clicker).
  */
-export async function handleTargetCardAction(deps: Deps, ctx: CardContext): Promise<CardUpdate> {
+async function acceptTargetClick(ctx: CardContext) {
   const ids = parseTargetCardId(ctx.event.outTrackId);
   if (!ids) throw new AppError("VALIDATION", "无法识别这张目标卡片");
   const parsed = ZTargetCardAction.safeParse(ctx.event.params);
@@ -42,44 +47,15 @@ export async function handleTargetCardAction(deps: Deps, ctx: CardContext): Prom
     );
   }
   await refuseIfAnswered(ctx.tx, target.id, target.version);
-  const input = await targetCardInput(ctx.tx, target.id);
-  const action = parsed.data;
-  if (action.action === "confirm") {
-    await ctx.tx.targetAck.create({
-      data: {
-        targetId: target.id,
-        version: target.version,
-        userId: ctx.event.userId,
-        outTrackId: ctx.event.outTrackId,
-      },
-    });
-    ctx.log.info({ targetId: target.id, version: target.version }, "target confirmed");
-    return cardParamsUpdate(targetCardConfirmed(input, new Date(), deps.config.timezone), ctx.event.userId);
-  }
-  const amount = parseAmount(action.amount);
-  if (!amount.ok) throw new AppError("VALIDATION", `建议目标“${action.amount}”无法识别，请填写如 380万 或 3800000`);
-  if (amount.value === target.amount) throw new AppError("VALIDATION", "建议目标与当前目标相同；如无异议请点 确认");
-  const request = await ctx.tx.changeRequest.create({
-    data: {
-      planId: target.planId,
-      targetId: target.id,
-      targetVersion: target.version,
-      kind: "DISPUTE",
-      requesterUserId: ctx.event.userId,
-      reason: action.reason,
-      currentAmount: target.amount,
-      proposedAmount: amount.value,
-    },
+  return { target: target as Target & { owner: Staff }, action: parsed.data };
+}
+
+/** 确认: an immutable acknowledgement of this version by its owner, from this card. */
+async function confirmTarget(ctx: CardContext, target: Target): Promise<void> {
+  await ctx.tx.targetAck.create({
+    data: { targetId: target.id, version: target.version, userId: ctx.event.userId, outTrackId: ctx.event.outTrackId },
   });
-  await noticeManager(deps, ctx.tx, {
-    requestId: request.id,
-    owner: target.owner,
-    label: target.label,
-    from: target.amount,
-    to: amount.value,
-    reason: action.reason,
-  });
-  return cardParamsUpdate(targetCardDisputed(input), ctx.event.userId);
+  ctx.log.info({ targetId: target.id, version: target.version }, "target confirmed");
 }
 
 /** One answer per version: after 确认, or while a dispute waits for the manager, the card is settled. */
@@ -90,40 +66,4 @@ async function refuseIfAnswered(tx: Tx, targetId: string, version: number): Prom
     where: { targetId, targetVersion: version, kind: "DISPUTE", status: "PENDING" },
   });
   if (pending) throw new AppError("CONFLICT", "你已对这一版目标提出异议，正在等待经理处理");
-}
-
-/** The owner's manager hears of the dispute at once (routing and approval cards come with the approval flow). */
-async function noticeManager(
-  deps: Deps,
-  tx: Tx,
-  d: {
-    requestId: string;
-    owner: { name: string; managerUserId: string | null };
-    label: string;
-    from: bigint;
-    to: bigint;
-    reason: string;
-  },
-): Promise<void> {
-  if (!d.owner.managerUserId || !deps.dingtalk) return;
-  const outTrackId = `notice.dispute.${d.requestId}`;
-  const card = buildNoticeCard({
-    title: `${d.owner.name} 对目标提出异议`,
-    lines: [
-      `目标：${d.label}`,
-      `当前：${formatAmountExact(d.from)} → 建议：${formatAmountExact(d.to)}`,
-      `原因：${d.reason}`,
-    ],
-  });
-  await enqueue(tx, {
-    idempotencyKey: outTrackId,
-    kind: "card.createAndDeliver",
-    payload: createAndDeliverBody({
-      templateId: cardTemplateId(deps.config, "notice"),
-      outTrackId,
-      card,
-      userId: d.owner.managerUserId,
-      robotCode: deps.dingtalk.robotCode,
-    }),
-  });
 }

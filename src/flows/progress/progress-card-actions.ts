@@ -2,16 +2,13 @@ import { ZProgressCardAction } from "../../../cards/card-action.ts";
 import { progressCardReported } from "../../../cards/progress.ts";
 import type { AppDeps } from "../../app-deps.ts";
 import type { Tx } from "../../db/database.ts";
-import { cardParamsUpdate } from "../../dingtalk/card-delivery-body.ts";
-import type { Bot } from "../../dingtalk/inbound/create-bot.ts";
-import type { CardContext, CardUpdate } from "../../dingtalk/inbound/inbound-types.ts";
-import { noticeUpdate } from "../../dingtalk/inbound/run-card-action.ts";
+import { type CardContext, type CardUpdate, cardParamsUpdate, noticeUpdate } from "../../dingtalk/bot.ts";
 import { formatAmountExact } from "../../domain/format-amount.ts";
 import { metricUnit } from "../../domain/metric.ts";
 import { type AmountResult, parseAmount, parseCount } from "../../domain/parse-amount.ts";
 import { isPeriodOpen, periodClosesAt, periodRefWordAt } from "../../domain/period-open.ts";
 import { AppError } from "../../lib/errors.ts";
-import { PROGRESS_CARD_PREFIX, parseProgressCardId } from "./progress-card-id.ts";
+import { parseProgressCardId } from "./progress-card-id.ts";
 import {
   closedText,
   holdReport,
@@ -31,13 +28,8 @@ type Deps = Pick<AppDeps, "db" | "config" | "calendar">;
  */
 const MIN_CONFIRM_GAP_MS = 3_000;
 
-/** 提交 / 修改 on progress prompt cards (DESIGN §2 Progress, §4 card actions). */
-export function registerProgressCardActions(bot: Bot, deps: Deps, now: () => Date = () => new Date()): void {
-  bot.onCardAction(PROGRESS_CARD_PREFIX, (ctx) => handleProgressCardAction(deps, ctx, now()));
-}
-
 /**
- * Only the owner may report, only while the period is open (until it is evaluated), with the same rules as in
+ * 提交 / 修改 on progress prompt cards (DESIGN §2 Progress, §4 card actions). Only the owner may report, only while the period is open (until it is evaluated), with the same rules as in
  * chat: the amount is read like a chat amount ("35万"), a negative one is refused, and one far above the period
  * target is stored only when submitted again (a card has no "确认" reply). The report is a SELF_REPORT (latest
  * wins, history kept); the card answers 「已提交：…」. A repeated identical click is one effect: the bot core
@@ -61,7 +53,7 @@ export async function handleProgressCardAction(deps: Deps, ctx: CardContext, at:
   if (times !== undefined && !(await confirmedBefore(ctx.tx, figures, at))) {
     return askToConfirm(ctx, figures, { at, refWord, periodTarget: input.periodTarget, times });
   }
-  await storeReport(ctx.tx, figures, `card:${ctx.event.messageId}`);
+  await storeReport(ctx.tx, figures, { source: "card", origin: `card:${ctx.event.messageId}` });
   await ctx.tx.progressPending.deleteMany({ where: { userId: ids.userId, planId: plan.id, period: ids.period } });
   ctx.log.info({ planId: plan.id, period: ids.period, amount: figures.amount.toString() }, "progress reported on card");
   const report = {

@@ -1,4 +1,4 @@
-import type { TextContext } from "../../dingtalk/inbound/inbound-types.ts";
+import type { TextContext } from "../../dingtalk/bot.ts";
 import type { Figure } from "../../domain/parse-progress.ts";
 import { isPeriodOpen, periodClosesAt, periodRefWordAt } from "../../domain/period-open.ts";
 import { periodRefWord } from "../../domain/period-words.ts";
@@ -8,6 +8,16 @@ import { updatePromptCard } from "./prompt-card-update.ts";
 
 /** A reply that confirms a held figure: "确认", "是的", "对" (with trailing punctuation). */
 export const CONFIRM_WORDS = /^(?:确认|确定|是的|是|对|对的|没错|无误|确认无误)[!！。.~～]*$/;
+
+/** Whether the person has figures waiting for their 「确认」 in chat (expired ones too: they are told so). */
+export async function hasHeldInChat(ctx: TextContext): Promise<boolean> {
+  if (!ctx.staff?.active) return false;
+  const held = await ctx.tx.progressPending.findFirst({
+    where: { userId: ctx.staff.userId, channel: "CHAT" },
+    select: { id: true },
+  });
+  return held !== null;
+}
 
 /**
  * "确认" after the bot asked about a figure far above the target: stores what was held (within 30 minutes, while
@@ -62,8 +72,8 @@ export async function storeChatReport(
   a: { figures: ReportFigures; at: Date; origin: string },
 ): Promise<void> {
   const { figures: f } = a;
-  await storeReport(ctx.tx, f, a.origin);
-  await updatePromptCard(ctx.tx, {
+  await storeReport(ctx.tx, f, { source: "chat", origin: a.origin });
+  await updatePromptCard(ctx.tx, deps.outbound, {
     planId: f.plan.id,
     period: f.period,
     userId: f.userId,

@@ -1,13 +1,13 @@
 import type { AppDeps } from "../../app-deps.ts";
-import type { Bot } from "../../dingtalk/inbound/create-bot.ts";
-import type { TextContext } from "../../dingtalk/inbound/inbound-types.ts";
+import type { Intent, TextContext } from "../../dingtalk/bot.ts";
 import { formatFigureEcho } from "../../domain/format-amount.ts";
 import { type Metric, metricLabel } from "../../domain/metric.ts";
-import { type Figure, parseProgressMessage } from "../../domain/parse-progress.ts";
+import type { Figure, ParsedMessage } from "../../domain/parse-progress.ts";
 import { reportPeriod } from "../../domain/period-open.ts";
 import { cadenceUnit, periodRefWord } from "../../domain/period-words.ts";
 import { AppError } from "../../lib/errors.ts";
-import { CONFIRM_WORDS, confirmPendingInChat, storeChatReport } from "./progress-chat-confirm.ts";
+import { readChatMessage } from "../read-chat-message.ts";
+import { CONFIRM_WORDS, confirmPendingInChat, hasHeldInChat, storeChatReport } from "./progress-chat-confirm.ts";
 import {
   closedText,
   holdReport,
@@ -29,11 +29,39 @@ export const PROGRESS_HELP = [
   "金额可写 35万 / 35w / 三十五万 / 350,000。",
 ].join("\n");
 
-export type ProgressChatDeps = Pick<AppDeps, "db" | "config" | "calendar">;
+export type ProgressChatDeps = Pick<AppDeps, "db" | "config" | "calendar" | "outbound" | "now">;
 
-/** Progress reported in chat (DESIGN §2 Progress): "本周完成35万，新客户2家" → stored for the current period. */
-export function registerProgressChat(bot: Bot, deps: ProgressChatDeps, now: () => Date = () => new Date()): void {
-  bot.onText((ctx) => handleProgressText(ctx, deps, now()));
+/** Progress is reported in the 1:1 chat with the bot. */
+const inOneToOne = (ctx: TextContext) => ctx.event.conversationType === "1";
+
+/**
+ * Progress reported in chat (DESIGN §2 Progress), in the order tried: 「确认」 while a figure waits for it, a
+ * correction (「改成30万」), a report (「本周完成35万，新客户2家」) — or a figure the parser refused, answered with why.
+ */
+export function progressIntents(deps: ProgressChatDeps): Intent[] {
+  const report = (ctx: TextContext) => handleProgressText(ctx, deps, deps.now());
+  const reading = (ctx: TextContext) => (inOneToOne(ctx) ? readChatMessage(ctx.event) : undefined);
+  return [
+    {
+      name: "progress.confirm",
+      match: async (ctx) => inOneToOne(ctx) && CONFIRM_WORDS.test(ctx.event.text.trim()) && (await hasHeldInChat(ctx)),
+      handle: async (ctx) => void (await confirmPendingInChat(ctx, deps, deps.now())),
+    },
+    {
+      name: "progress.correction",
+      match: (ctx) => {
+        const m = reading(ctx);
+        return isReport(m) && m.correction;
+      },
+      handle: report,
+    },
+    { name: "progress.report", match: (ctx) => isReport(reading(ctx)), handle: report },
+    { name: "progress.invalid", match: (ctx) => reading(ctx)?.kind === "invalid", handle: report },
+  ];
+}
+
+function isReport(m: ParsedMessage | undefined): m is Extract<ParsedMessage, { kind: "report" }> {
+  return m?.kind === "report";
 }
 
 /** One plan's reading of the message: what would be stored, and what stands in the way. */
@@ -48,22 +76,19 @@ interface PlanReport {
 }
 
 /**
- * Reads the message with the domain parser; a report is stored (latest wins, history kept) for every published
+ * A report (or a refused figure) from the 1:1 chat; a report is stored (latest wins, history kept) for every published
  * plan in which the person owns a target and whose metric the message gives, in the period it names (the
  * current one, or "上周…" while last week is not evaluated yet), and echoed back so the person sees what was
- * understood. A figure far above the period target is held until the person replies "确认". Help, nonsense,
- * invalid figures and closed periods get a reply and store nothing.
+ * understood. A figure far above the period target is held until the person replies "确认". Invalid figures
+ * and closed periods get a reply and store nothing.
  */
-export async function handleProgressText(ctx: TextContext, deps: ProgressChatDeps, at: Date): Promise<void> {
-  if (ctx.event.conversationType !== "1") return; // progress is reported in the 1:1 chat with the bot
+async function handleProgressText(ctx: TextContext, deps: ProgressChatDeps, at: Date): Promise<void> {
   if (!ctx.staff?.active)
     throw new AppError("NOT_FOUND", "系统里还没有你的员工信息，请联系管理员导入组织架构后再填报。");
   const userId = ctx.staff.userId;
-  if (CONFIRM_WORDS.test(ctx.event.text.trim()) && (await confirmPendingInChat(ctx, deps, at))) return;
-  const parsed = parseProgressMessage(ctx.event.text);
-  if (parsed.kind === "help") return ctx.reply(PROGRESS_HELP);
-  if (parsed.kind === "unrecognized") return ctx.reply(`没看懂这条消息。${PROGRESS_HELP}`);
+  const parsed = readChatMessage(ctx.event);
   if (parsed.kind === "invalid") return ctx.reply(parsed.message);
+  if (parsed.kind !== "report") return; // the intents' matchers let only reports and refused figures through
   // Any new figure replaces one still waiting for "确认".
   await ctx.tx.progressPending.deleteMany({ where: { userId } });
   const plans = await reportablePlans(ctx.tx, userId);

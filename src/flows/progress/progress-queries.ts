@@ -2,6 +2,7 @@ import type { Tx } from "../../db/database.ts";
 import type { Calendar } from "../../domain/calendar.ts";
 import { expectedForPeriod } from "../../domain/phasing.ts";
 import type { Metric } from "../../generated/prisma/client.ts";
+import { liveLeafSql } from "../../plans/leaf-targets.ts";
 
 /**
  * The progress rules that several views read the database for (STYLE.md §4: one rule, one place): whose targets
@@ -21,8 +22,7 @@ export async function ownerLeaves(tx: Tx, planId: string, userId?: string): Prom
   const rows = await tx.$queryRawUnsafe<{ user_id: string; name: string; active: boolean; months: string[] }[]>(
     `SELECT t.owner_user_id AS user_id, s.name, s.active, array_agg(m.amount::text ORDER BY m.month) AS months
        FROM target t JOIN staff s ON s.user_id = t.owner_user_id JOIN target_month m ON m.target_id = t.id
-      WHERE t.plan_id = $1 AND t.state <> 'ARCHIVED' AND ($2::text IS NULL OR t.owner_user_id = $2)
-        AND NOT EXISTS (SELECT 1 FROM target c WHERE c.parent_id = t.id AND c.state <> 'ARCHIVED')
+      WHERE t.plan_id = $1 AND ($2::text IS NULL OR t.owner_user_id = $2) AND ${liveLeafSql("t")}
       GROUP BY t.id, t.owner_user_id, s.name, s.active`,
     planId,
     userId ?? null,

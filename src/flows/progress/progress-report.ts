@@ -4,11 +4,10 @@ import type { Tx } from "../../db/database.ts";
 import type { Calendar } from "../../domain/calendar.ts";
 import { formatAmountShort, formatFigureEcho, groupDigits } from "../../domain/format-amount.ts";
 import type { Figure } from "../../domain/parse-progress.ts";
-import { parsePeriodKey } from "../../domain/period-key.ts";
 import type { Plan, ProgressPending } from "../../generated/prisma/client.ts";
-import { AppError } from "../../lib/errors.ts";
 import { progressPromptInputs } from "./progress-prompt.ts";
-import { insertProgressEntry, leafPeriodTarget, ownerLeaves } from "./progress-queries.ts";
+import { leafPeriodTarget, ownerLeaves } from "./progress-queries.ts";
+import { type ReportSource, reportProgress } from "./report-progress.ts";
 
 /**
  * The parts of reporting progress that chat and the card share (STYLE.md §4: one rule, one place): the owner's
@@ -92,28 +91,19 @@ export function timesTargetText(a: { amountText: string; refWord: string; period
 }
 
 /**
- * Stores a self-report (latest wins, history kept; an unchanged repeat stores nothing: insertProgressEntry, as
- * for an import). The callers have checked what recordProgress checks for an import — a published plan, a
- * person who owns a target in it (chat: the plans query; card: the prompt input) and a period of its cadence.
+ * Stores a self-report from chat or a card through reportProgress, the one path every reported figure takes
+ * (latest wins, history kept; an unchanged repeat stores nothing).
  * The caller drops what was waiting for confirmation: chat all of the person's held figures on any new one,
  * the card the one for its period.
- * @throws AppError VALIDATION when the period is outside the plan's fiscal year ("上周" in the first week).
+ * @throws AppError VALIDATION with the reason, e.g. a period outside the plan's fiscal year ("上周" in W01).
  */
-export async function storeReport(tx: Tx, r: ReportFigures, origin: string): Promise<void> {
-  if (parsePeriodKey(r.period).year !== r.plan.fiscalYear) {
-    throw new AppError("VALIDATION", `${r.period} 不在计划“${r.plan.name}”的 ${r.plan.fiscalYear} 年度内，未记录。`);
-  }
-  await insertProgressEntry(tx, {
-    planId: r.plan.id,
-    userId: r.userId,
-    period: r.period,
-    metric: r.plan.metric,
-    amount: r.amount,
-    newCustomers: r.newCustomers ?? null,
-    note: r.note ?? null,
-    source: "SELF_REPORT",
-    origin,
-  });
+export async function storeReport(
+  tx: Tx,
+  r: ReportFigures,
+  a: { source: Exclude<ReportSource, "api">; origin: string },
+): Promise<void> {
+  const { plan, ...figure } = r;
+  await reportProgress(tx, { figures: [{ ...figure, planId: plan.id, metric: plan.metric }], ...a });
 }
 
 /** Holds a figure until it is confirmed; a newer figure for the same person, plan and period replaces it. */

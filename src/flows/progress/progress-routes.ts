@@ -4,7 +4,7 @@ import type { AppDeps } from "../../app-deps.ts";
 import { parseOrThrow, validate } from "../../http/validate.ts";
 import { planProgress } from "./plan-progress.ts";
 import { ZProgressImport } from "./progress-input.ts";
-import { recordProgress } from "./record-progress.ts";
+import { reportProgress } from "./report-progress.ts";
 
 const ZPeriodQuery = z.object({ period: z.string().trim().min(1, "请指定 period，如 2026-W14") });
 
@@ -13,7 +13,10 @@ export function registerProgressRoutes(router: Router, deps: AppDeps): void {
   router.post("/api/progress", validate(ZProgressImport, deps.config.bodyLimitBytes), async (ctx) => {
     const { entries } = ctx.state.body as z.output<typeof ZProgressImport>;
     const origin = `api:${ctx.state.requestId as string}`;
-    ctx.body = await deps.db.prisma.$transaction((tx) => recordProgress(tx, entries, origin), { timeout: 120_000 });
+    const figures = entries.map(({ source, ...e }) => ({ ...e, kind: source }));
+    ctx.body = await deps.db.prisma.$transaction((tx) => reportProgress(tx, { figures, source: "api", origin }), {
+      timeout: 120_000,
+    });
   });
 
   router.get("/api/plans/:id/progress", async (ctx) => {

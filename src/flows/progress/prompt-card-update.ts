@@ -1,8 +1,6 @@
 import { progressCardReported, type TProgressReport } from "../../../cards/progress.ts";
 import type { Tx } from "../../db/database.ts";
-import { cardParamsUpdate } from "../../dingtalk/card-delivery-body.ts";
-import { cardUpdateBody } from "../../dingtalk/inbound/api-card-updater.ts";
-import { enqueue } from "../../dingtalk/outbox/enqueue.ts";
+import type { Outbound } from "../../dingtalk/outbound.ts";
 import type { Calendar } from "../../domain/calendar.ts";
 import { progressCardId } from "./progress-card-id.ts";
 import { promptInputFor } from "./progress-report.ts";
@@ -15,6 +13,7 @@ import { promptInputFor } from "./progress-report.ts";
  */
 export async function updatePromptCard(
   tx: Tx,
+  outbound: Outbound,
   a: {
     planId: string;
     period: string;
@@ -27,12 +26,9 @@ export async function updatePromptCard(
   },
 ): Promise<boolean> {
   const outTrackId = progressCardId(a.planId, a.period, a.userId);
-  const sent = await tx.outboxMessage.findUnique({ where: { idempotencyKey: outTrackId }, select: { kind: true } });
-  if (sent?.kind !== "card.createAndDeliver") return false;
+  if (!(await outbound.wasSent(tx, outTrackId))) return false;
   const input = await promptInputFor(tx, a);
   if (!input) return false;
-  const card = progressCardReported(input, a.report, a.at, a.timezone);
-  const update = cardParamsUpdate(card, a.userId);
-  const payload = cardUpdateBody({ outTrackId, userId: a.userId, userIdType: 1, update });
-  return enqueue(tx, { idempotencyKey: `${outTrackId}.report.${a.key}`, kind: "card.update", payload });
+  const params = progressCardReported(input, a.report, a.at, a.timezone);
+  return outbound.updateCard(tx, { card: outTrackId, to: a.userId, key: `${outTrackId}.report.${a.key}`, params });
 }

@@ -1,15 +1,12 @@
 import { buildNoticeCard } from "../../../cards/notice.ts";
 import type { AppDeps } from "../../app-deps.ts";
 import type { Database, Tx } from "../../db/database.ts";
-import { createAndDeliverBody } from "../../dingtalk/card-delivery-body.ts";
-import { cardTemplateId } from "../../dingtalk/card-template-id.ts";
-import { enqueue } from "../../dingtalk/outbox/enqueue.ts";
+import type { Outbound } from "../../dingtalk/outbound.ts";
 import { formatAmountShort } from "../../domain/format-amount.ts";
 import { confirmReminderRule, confirmReminderStage } from "../../domain/job-schedules.ts";
 import { localDate } from "../../domain/zoned-time.ts";
+import { liveLeafSql } from "../../plans/leaf-targets.ts";
 import type { ScheduledJob } from "../../scheduler/job.ts";
-import { targetCardId } from "../confirm/target-card-id.ts";
-import { robotCodeOf } from "./job-plans.ts";
 
 interface Unconfirmed {
   target_id: string;
@@ -21,14 +18,16 @@ interface Unconfirmed {
   manager_user_id: string | null;
   plan_name: string;
   timezone: string;
+  queued_at: Date;
 }
 
 /**
  * Every workday at 10:00 (DESIGN §2 Confirmation): for each current target version of a published plan that
  * is neither confirmed nor disputed (a pending 有异议 waits for the manager, not the owner), counted from when
- * its owner's target card was queued (the outbox row's created_at — the moment the bot committed to sending
- * it; a version whose card was never queued has nothing to remind about):
- * after 1 full workday the owner gets a text reminder, after 3 the owner's manager gets a notice card.
+ * its owner's target card was queued (target_card_sent — the moment the bot committed to sending it; a version
+ * whose card was never queued has nothing to remind about):
+ * after 1 full workday the owner gets a text reminder, after 3 the owner's manager gets a notice card; an
+ * owner with no (active) manager is logged, so someone can give them one.
  * Keys are per (target, version, kind), so each is sent once, whichever day and however often this runs;
  * a new version starts over.
  */
@@ -36,18 +35,21 @@ export const confirmReminderJob: ScheduledJob<AppDeps> = {
   id: "confirm-reminder",
   rule: confirmReminderRule,
   async run(deps, day) {
-    const robotCode = robotCodeOf(deps);
+    const { outbound } = deps;
+    outbound.assertConnected();
     const candidates = await unconfirmedCards(deps.db);
-    const templateId = cardTemplateId(deps.config, "notice");
     let reminders = 0;
     let notices = 0;
     await deps.db.prisma.$transaction(
       async (tx) => {
         for (const c of candidates) {
           const stage = confirmReminderStage(localDate(c.queuedAt, c.timezone), day, deps.calendar);
-          if (stage.remindOwner && (await remindOwner(tx, c))) reminders++;
-          if (stage.tellManager && c.manager_user_id) {
-            if (await tellManager(tx, c, c.manager_user_id, { templateId, robotCode })) notices++;
+          if (stage.remindOwner && (await remindOwner(tx, outbound, c))) reminders++;
+          if (stage.tellManager && !c.manager_user_id) {
+            const who = { userId: c.owner_user_id, name: c.owner_name, targetId: c.target_id, version: c.version };
+            deps.log.warn(who, "unconfirmed target: its owner has no active manager to notify; set one in the org");
+          } else if (stage.tellManager && c.manager_user_id) {
+            if (await tellManager(tx, outbound, c, c.manager_user_id)) notices++;
           }
         }
       },
@@ -64,46 +66,30 @@ export const confirmReminderJob: ScheduledJob<AppDeps> = {
 async function unconfirmedCards(db: Database): Promise<(Unconfirmed & { queuedAt: Date })[]> {
   const candidates = await db.sql.query<Unconfirmed>(
     `SELECT t.id AS target_id, t.version, t.label, t.amount::text AS amount, t.owner_user_id, s.name AS owner_name,
-              CASE WHEN m.active THEN s.manager_user_id END AS manager_user_id, p.name AS plan_name, p.timezone
+              CASE WHEN m.active THEN s.manager_user_id END AS manager_user_id, p.name AS plan_name, p.timezone,
+              k.sent_at AS queued_at
          FROM target t JOIN plan p ON p.id = t.plan_id
          JOIN staff s ON s.user_id = t.owner_user_id LEFT JOIN staff m ON m.user_id = s.manager_user_id
-        WHERE p.status = 'PUBLISHED' AND t.state <> 'ARCHIVED' AND s.active
-          AND NOT EXISTS (SELECT 1 FROM target c WHERE c.parent_id = t.id AND c.state <> 'ARCHIVED')
+         JOIN target_card_sent k ON k.target_id = t.id AND k.version = t.version AND k.user_id = t.owner_user_id
+        WHERE p.status = 'PUBLISHED' AND s.active
+          AND ${liveLeafSql("t")}
           AND NOT EXISTS (SELECT 1 FROM target_ack a WHERE a.target_id = t.id AND a.version = t.version)
           AND NOT EXISTS (SELECT 1 FROM change_request r WHERE r.target_id = t.id AND r.target_version = t.version
                             AND r.kind = 'DISPUTE' AND r.status = 'PENDING')
         ORDER BY t.id`,
   );
-  const keyOf = (c: Unconfirmed) => targetCardId(c.target_id, c.version, c.owner_user_id);
-  const sent = await db.sql.query<{ idempotency_key: string; created_at: Date }>(
-    "SELECT idempotency_key, created_at FROM outbox_message WHERE idempotency_key = ANY($1::text[])",
-    [candidates.map(keyOf)],
-  );
-  const queuedAt = new Map(sent.map((s) => [s.idempotency_key, new Date(s.created_at)]));
-  return candidates.flatMap((c) => {
-    const at = queuedAt.get(keyOf(c));
-    return at ? [{ ...c, queuedAt: at }] : [];
-  });
+  return candidates.map((c) => ({ ...c, queuedAt: new Date(c.queued_at) }));
 }
 
-function remindOwner(tx: Tx, c: Unconfirmed): Promise<boolean> {
+function remindOwner(tx: Tx, outbound: Outbound, c: Unconfirmed): Promise<boolean> {
   const content = [
     `【目标确认提醒】你在「${c.plan_name}」中的目标「${c.label}」${formatAmountShort(BigInt(c.amount), "CNY")}（第${c.version}版）还没有确认。`,
     "请在与我的聊天里找到这张目标卡片：同意就点 确认；有不同意见就点 有异议，写明理由和建议目标。",
   ].join("\n");
-  return enqueue(tx, {
-    idempotencyKey: `rmd.cfm.${c.target_id}.v${c.version}`,
-    kind: "robot.batchSend",
-    payload: { userIds: [c.owner_user_id], msgKey: "sampleText", msgParam: { content } },
-  });
+  return outbound.sendText(tx, { to: [c.owner_user_id], key: `rmd.cfm.${c.target_id}.v${c.version}`, text: content });
 }
 
-function tellManager(
-  tx: Tx,
-  c: Unconfirmed,
-  managerUserId: string,
-  o: { templateId: string; robotCode: string },
-): Promise<boolean> {
+function tellManager(tx: Tx, outbound: Outbound, c: Unconfirmed, managerUserId: string): Promise<boolean> {
   const outTrackId = `notice.unconfirmed.${c.target_id}.v${c.version}`;
   const card = buildNoticeCard({
     title: `${c.owner_name} 的目标已 3 个工作日未确认`,
@@ -114,15 +100,5 @@ function tellManager(
       `已提醒 ${c.owner_name} 本人，仍未确认也未提出异议。请跟进：确认目标，或在卡片上提出异议。`,
     ],
   });
-  return enqueue(tx, {
-    idempotencyKey: outTrackId,
-    kind: "card.createAndDeliver",
-    payload: createAndDeliverBody({
-      templateId: o.templateId,
-      outTrackId,
-      card,
-      userId: managerUserId,
-      robotCode: o.robotCode,
-    }),
-  });
+  return outbound.sendCard(tx, { card: "notice", to: managerUserId, key: outTrackId, params: card });
 }

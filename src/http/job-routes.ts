@@ -1,9 +1,9 @@
 import type Router from "@koa/router";
 import { z } from "zod";
-import type { AppDeps } from "../../app-deps.ts";
-import { readJson } from "../../http/read-body.ts";
-import { parseOrThrow } from "../../http/validate.ts";
-import { AppError } from "../../lib/errors.ts";
+import type { AppDeps } from "../app-deps.ts";
+import { AppError } from "../lib/errors.ts";
+import { readJson } from "./read-body.ts";
+import { parseOrThrow } from "./validate.ts";
 
 /** `POST /api/jobs/:job/run` body: the instant whose period to run (default now); ISO 8601 with an offset. */
 export const ZRunJobRequest = z.strictObject({

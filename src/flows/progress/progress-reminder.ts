@@ -5,9 +5,8 @@ import { metricLabel } from "../../domain/metric.ts";
 import { formatPeriod } from "../../domain/period-words.ts";
 import { localDateTime } from "../../domain/zoned-time.ts";
 import type { ScheduledJob } from "../../scheduler/job.ts";
-import { figuresInForce } from "../progress/progress-queries.ts";
-import { enqueueBatchText } from "./enqueue-batch-text.ts";
-import { activeLeafOwners, publishedWeeklyPlans, robotCodeOf } from "./job-plans.ts";
+import { figuresInForce } from "./progress-queries.ts";
+import { activeLeafOwners, eachWeeklyPlan } from "./published-weekly-plans.ts";
 
 /**
  * Monday 10:00 (the first workday of the week): a 1:1 text to every owner with no figure for the last working
@@ -17,12 +16,8 @@ import { activeLeafOwners, publishedWeeklyPlans, robotCodeOf } from "./job-plans
 export const progressReminderJob: ScheduledJob<AppDeps> = {
   id: "progress-reminder",
   rule: progressReminderRule,
-  async run(deps, period) {
-    robotCodeOf(deps);
-    const plans = await publishedWeeklyPlans(deps.db, period);
-    let recipients = 0;
-    let queued = 0;
-    for (const plan of plans) {
+  run: (deps, period) =>
+    eachWeeklyPlan(deps, period, { recipients: 0, queued: 0 }, async (plan) => {
       const owners = await activeLeafOwners(deps.db, plan.id);
       const reported = await figuresInForce(deps.db.prisma, { planId: plan.id, metric: plan.metric, period });
       const missing = owners.filter((u) => !reported.has(u));
@@ -33,15 +28,12 @@ export const progressReminderJob: ScheduledJob<AppDeps> = {
         metric: metricLabel(plan.metric),
         due: formatDateTime(dueAt, plan.timezone),
       });
-      const r = await deps.db.prisma.$transaction(
-        (tx) => enqueueBatchText(tx, { keyPrefix: `rmd.prg.${plan.id}.${period}.`, userIds: missing, content }),
+      return deps.db.prisma.$transaction(
+        (tx) =>
+          deps.outbound.broadcastText(tx, { keyPrefix: `rmd.prg.${plan.id}.${period}.`, to: missing, text: content }),
         { timeout: 60_000, maxWait: 30_000 },
       );
-      recipients += r.recipients;
-      queued += r.queued;
-    }
-    return { plans: plans.length, recipients, queued };
-  },
+    }),
 };
 
 /** The reminder in plain Chinese: what is missing, how to answer late, and until when it counts. */

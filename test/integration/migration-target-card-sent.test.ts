@@ -6,15 +6,15 @@ import { applyMigrations, MIGRATIONS_DIR } from "../../src/db/migrate.ts";
 import { targetCardId } from "../../src/flows/confirm/target-card-id.ts";
 import { createTestDatabase, silentLog } from "../helpers/test-db.ts";
 
-const SENT_VERSION = "20261204010000_target_sent_version";
+const CARD_SENT = "20261204010000_target_card_sent";
 
-it("migration target_sent_version marks as sent exactly the current versions whose owner card is in the outbox", async () => {
+it("migration target_card_sent stamps every target card already in the outbox with its target, version, person and time", async () => {
   const db = await createTestDatabase({ migrate: false });
   const before = await mkdtemp(path.join(tmpdir(), "migrations-"));
   try {
     // The database as it stood before the migration, with a published plan in it.
     for (const name of await readdir(MIGRATIONS_DIR)) {
-      if (name < SENT_VERSION) await cp(path.join(MIGRATIONS_DIR, name), path.join(before, name), { recursive: true });
+      if (name < CARD_SENT) await cp(path.join(MIGRATIONS_DIR, name), path.join(before, name), { recursive: true });
     }
     await applyMigrations(db.sql, silentLog, before);
     await db.sql.exec(`
@@ -32,15 +32,32 @@ it("migration target_sent_version marks as sent exactly the current versions who
     ];
     for (const key of sent) {
       await db.sql.query(
-        "INSERT INTO outbox_message (idempotency_key, kind, api, payload) VALUES ($1, 'card', 'card', '{}')",
+        `INSERT INTO outbox_message (idempotency_key, kind, api, payload, created_at)
+         VALUES ($1, 'card.createAndDeliver', 'card', '{}', '2026-03-02T02:00:00Z')`,
         [key],
       );
     }
-    expect(await applyMigrations(db.sql, silentLog)).toContain(SENT_VERSION);
-    expect(await db.sql.query("SELECT label, sent_version FROM target ORDER BY id")).toEqual([
-      { label: "已发送", sent_version: 1 },
-      { label: "新版本未发送", sent_version: null },
-      { label: "从未发送", sent_version: null },
+    // Not a target card: a reminder text, whose key does not have a card's shape.
+    await db.sql.query(
+      "INSERT INTO outbox_message (idempotency_key, kind, api, payload) VALUES ('rmd.cfm.x.v1', 'robot.batchSend', 'robot', '{}')",
+    );
+    expect(await applyMigrations(db.sql, silentLog)).toContain(CARD_SENT);
+    const stamped = await db.sql.query<{ target_id: string; version: number; user_id: string; sent_at: Date }>(
+      "SELECT target_id, version, user_id, sent_at FROM target_card_sent ORDER BY target_id",
+    );
+    expect(stamped.map((r) => ({ ...r, sent_at: new Date(r.sent_at).toISOString() }))).toEqual([
+      {
+        target_id: "00000000-0000-0000-0000-000000000001",
+        version: 1,
+        user_id: "u1",
+        sent_at: "2026-03-02T02:00:00.000Z",
+      },
+      {
+        target_id: "00000000-0000-0000-0000-000000000002",
+        version: 1,
+        user_id: "u2",
+        sent_at: "2026-03-02T02:00:00.000Z",
+      },
     ]);
   } finally {
     await rm(before, { recursive: true, force: true });

@@ -1,0 +1,118 @@
+import type { CardParams } from "../../cards/card-definition.ts";
+import type { CardId } from "../../cards/index.ts";
+import type { Config } from "../config.ts";
+import type { Tx } from "../db/database.ts";
+import { AppError } from "../lib/errors.ts";
+import { cardParamsUpdate, createAndDeliverBody } from "./card-delivery-body.ts";
+import { cardTemplateId } from "./card-template-id.ts";
+import { cardUpdateBody } from "./inbound/api-card-updater.ts";
+import { BATCH_SEND_MAX_USERS, type BatchSendInput } from "./openapi-client.ts";
+import { enqueue } from "./outbox/enqueue.ts";
+
+/**
+ * The one way flows send to DingTalk (docs/architecture.md "The outbound port"): every send is an outbox row
+ * stored in the caller's transaction, so it goes out iff the business change commits, exactly once per `key`,
+ * and a crash after the commit cannot lose it. Flows name a card and its data, a person and a key; the request
+ * bodies, template ids, robot code and batch limits stay in src/dingtalk/. Each send returns false when its key
+ * was queued before (nothing new was queued).
+ */
+export interface Outbound {
+  /** A card in `to`'s 1:1 chat with the bot; `key` is its outTrackId, which clicks on it come back with. */
+  sendCard(tx: Tx, a: { card: CardId; to: string; key: string; params: CardParams }): Promise<boolean>;
+  /** New data for a card sent before (`card` is its key); `key` makes this update exactly-once. */
+  updateCard(tx: Tx, a: { card: string; to: string; key: string; params: CardParams }): Promise<boolean>;
+  /** One plain text to up to 20 people's 1:1 chats. */
+  sendText(tx: Tx, a: { to: string[]; key: string; text: string }): Promise<boolean>;
+  /** Markdown (title shown in the chat list) to up to 20 people's 1:1 chats. */
+  sendMarkdown(tx: Tx, a: { to: string[]; key: string; title: string; text: string }): Promise<boolean>;
+  /** An image (a public URL) to up to 20 people's 1:1 chats. */
+  sendImage(tx: Tx, a: { to: string[]; key: string; url: string }): Promise<boolean>;
+  /**
+   * One text to any number of people, in sends of at most 20 keyed `<keyPrefix><n>`. People already sent to
+   * under `keyPrefix` are left out, so a repeated run (even after a partial one) reaches nobody twice. Call it
+   * under the caller's exactly-once claim (a job's period), so two runs never interleave.
+   */
+  broadcastText(
+    tx: Tx,
+    a: { to: string[]; keyPrefix: string; text: string },
+  ): Promise<{ queued: number; recipients: number }>;
+  /**
+   * Throws (AppError CONFLICT, saying what to configure) when there is no DingTalk app to send as: callers
+   * about to send check first, so a job without an app fails (and is retried) even when it has nothing to send.
+   */
+  assertConnected(): void;
+  /** Whether a send with this key was queued (a card: whether it exists to be updated). */
+  wasSent(tx: Tx, key: string): Promise<boolean>;
+}
+
+/** The DingTalk app the bot sends as; null without credentials and outside sandbox mode. */
+export interface OutboundApp {
+  config: Pick<Config, "sandbox" | "cardTemplates">;
+  dingtalk: { robotCode: string } | null;
+}
+
+/** Sends need an app: without one they are refused with what to configure (a job run fails and is retried). */
+function robotCode(app: OutboundApp): string {
+  if (!app.dingtalk) {
+    throw new AppError("CONFLICT", "未连接钉钉：请配置 DINGTALK_CLIENT_ID / DINGTALK_CLIENT_SECRET，或以沙盒模式启动");
+  }
+  return app.dingtalk.robotCode;
+}
+
+export function createOutbound(app: OutboundApp): Outbound {
+  const batchSend = (tx: Tx, key: string, input: BatchSendInput) => {
+    if (input.userIds.length === 0 || input.userIds.length > BATCH_SEND_MAX_USERS) {
+      throw new Error(`a chat send goes to 1–${BATCH_SEND_MAX_USERS} people, got ${input.userIds.length}`);
+    }
+    robotCode(app);
+    return enqueue(tx, { idempotencyKey: key, kind: "robot.batchSend", payload: input });
+  };
+  const port: Outbound = {
+    sendCard(tx, a) {
+      const body = createAndDeliverBody({
+        templateId: cardTemplateId(app.config, a.card),
+        outTrackId: a.key,
+        card: a.params,
+        userId: a.to,
+        robotCode: robotCode(app),
+      });
+      return enqueue(tx, { idempotencyKey: a.key, kind: "card.createAndDeliver", payload: body });
+    },
+    updateCard(tx, a) {
+      const update = cardParamsUpdate(a.params, a.to);
+      const payload = cardUpdateBody({ outTrackId: a.card, userId: a.to, userIdType: 1, update });
+      return enqueue(tx, { idempotencyKey: a.key, kind: "card.update", payload });
+    },
+    sendText: (tx, a) => batchSend(tx, a.key, { userIds: a.to, msgKey: "sampleText", msgParam: { content: a.text } }),
+    sendMarkdown: (tx, a) =>
+      batchSend(tx, a.key, { userIds: a.to, msgKey: "sampleMarkdown", msgParam: { title: a.title, text: a.text } }),
+    sendImage: (tx, a) =>
+      batchSend(tx, a.key, { userIds: a.to, msgKey: "sampleImageMsg", msgParam: { photoURL: a.url } }),
+    async broadcastText(tx, a) {
+      const earlier = await tx.$queryRawUnsafe<{ user_id: string }[]>(
+        `SELECT jsonb_array_elements_text(payload->'userIds') AS user_id FROM outbox_message
+          WHERE starts_with(idempotency_key, $1)`,
+        a.keyPrefix,
+      );
+      const rows = await tx.$queryRawUnsafe<{ n: bigint }[]>(
+        "SELECT count(*) AS n FROM outbox_message WHERE starts_with(idempotency_key, $1)",
+        a.keyPrefix,
+      );
+      const done = new Set(earlier.map((e) => e.user_id));
+      const todo = [...new Set(a.to)].filter((u) => !done.has(u)).sort();
+      let index = Number(rows[0]?.n ?? 0);
+      let queued = 0;
+      for (let i = 0; i < todo.length; i += BATCH_SEND_MAX_USERS) {
+        const to = todo.slice(i, i + BATCH_SEND_MAX_USERS);
+        if (await port.sendText(tx, { to, key: `${a.keyPrefix}${index++}`, text: a.text })) queued++;
+      }
+      return { queued, recipients: todo.length };
+    },
+    assertConnected: () => void robotCode(app),
+    async wasSent(tx, key) {
+      const row = await tx.outboxMessage.findUnique({ where: { idempotencyKey: key }, select: { id: true } });
+      return row !== null;
+    },
+  };
+  return port;
+}

@@ -1,0 +1,39 @@
+import type Router from "@koa/router";
+import type { AppDeps } from "../app-deps.ts";
+import type { BotHandlers, CardAction, Intent } from "../dingtalk/bot.ts";
+import type { ScheduledJob } from "../scheduler/job.ts";
+import { helpIntent, notUnderstood } from "./chat-help.ts";
+
+/**
+ * A flow is one module (docs/architecture.md "Flows"): everything one business process adds to the bot, so
+ * adding a flow is writing `src/flows/<flow>/index.ts` and listing it once in start-service.ts.
+ */
+export interface Flow {
+  name: string;
+  /** What it understands in chat, in the order tried (after earlier flows' intents). */
+  intents: Intent[];
+  /** Its part of the help reply: what to type, with examples, in Chinese. */
+  help?: string;
+  /** Its cards' click handlers, by outTrackId prefix. */
+  cardActions: CardAction[];
+  /** Its HTTP routes. */
+  routes(router: Router): void;
+  /** Its scheduled jobs, in the order a trigger runs them (after earlier flows' jobs). */
+  jobs: ScheduledJob<AppDeps>[];
+}
+
+/** Builds a flow from the service's dependencies (nothing runs until the bot, router and scheduler call it). */
+export type FlowFactory = (deps: AppDeps) => Flow;
+
+/**
+ * What the bot gets from the flows: a help request first, then every flow's intents in the listed order, and
+ * one fallback for anything none of them claims — 「没看懂」 with the help of every flow.
+ */
+export function botHandlers(flows: Flow[]): BotHandlers {
+  const help = flows.flatMap((f) => (f.help ? [f.help] : [])).join("\n\n");
+  return {
+    intents: [helpIntent(help), ...flows.flatMap((f) => f.intents)],
+    fallback: notUnderstood(help),
+    cardActions: flows.flatMap((f) => f.cardActions),
+  };
+}

@@ -1,0 +1,100 @@
+import type { Database, Tx } from "../../db/database.ts";
+import { parsePeriodKey } from "../../domain/period-key.ts";
+import { cadenceWithExample } from "../../domain/period-words.ts";
+import type { Metric, Plan } from "../../generated/prisma/client.ts";
+import { AppError, type InputProblem, validationError } from "../../lib/errors.ts";
+import { insertProgressEntry } from "./progress-queries.ts";
+
+/** One figure for one person, period and plan, as any channel gives it. */
+export interface ProgressFigure {
+  planId: string;
+  userId: string;
+  period: string;
+  amount: bigint;
+  /** Default: the plan's metric. */
+  metric?: Metric | undefined;
+  newCustomers?: number | undefined;
+  note?: string | undefined;
+  /** What the figure is (the API may say); chat and card reports are always SELF_REPORT. */
+  kind?: "IMPORT" | "SELF_REPORT" | undefined;
+}
+
+/**
+ * Where a report comes from: the 1:1 chat, a prompt card, or the API (CRM/ERP). Chat and card report one figure
+ * and their refusals are one message for the person; the API reports many and gets every problem by index.
+ */
+export type ReportSource = "chat" | "card" | "api";
+
+/**
+ * Stores reported figures, all-or-nothing, whichever channel they come from (one validation path): every
+ * figure must name a published plan, a period of that plan's cadence and fiscal year, a person who owns one of
+ * its targets, and the plan's metric (or new customers); otherwise nothing is written — the API gets every
+ * problem listed by index (VALIDATION with details), chat and card the first as the reply. A figure equal to
+ * the latest of the same person, period, metric and kind is skipped (insertProgressEntry): a retried import or
+ * a repeated message stores nothing. Chat and card checks of their own (an open period, a plausible figure)
+ * come before; this is what every stored figure satisfies.
+ */
+export async function reportProgress(
+  on: Database | Tx,
+  a: { figures: ProgressFigure[]; source: ReportSource; origin: string },
+): Promise<{ created: number; unchanged: number }> {
+  const tx: Tx = "prisma" in on ? on.prisma : on;
+  const planIds = [...new Set(a.figures.map((e) => e.planId))];
+  const plans = new Map((await tx.plan.findMany({ where: { id: { in: planIds } } })).map((p) => [p.id, p]));
+  // Only the people in the figures: a small import need not read every owner of a plan of hundreds.
+  const owners = await tx.$queryRawUnsafe<{ plan_id: string; user_id: string }[]>(
+    `SELECT DISTINCT plan_id, owner_user_id AS user_id FROM target
+      WHERE plan_id = ANY($1::text[]) AND owner_user_id = ANY($2::text[]) AND state <> 'ARCHIVED'`,
+    planIds,
+    [...new Set(a.figures.map((e) => e.userId))],
+  );
+  const owns = new Set(owners.map((o) => `${o.plan_id} ${o.user_id}`));
+  const problems = a.figures.flatMap((e, i) =>
+    figureProblems(e, plans.get(e.planId), owns).map((p) => ({
+      row: i + 1,
+      field: `entries.${i}.${p.field}`,
+      message: p.message,
+    })),
+  );
+  if (problems.length > 0) throw refusal(a.source, problems);
+  let created = 0;
+  for (const e of a.figures) {
+    const kind = a.source === "api" ? (e.kind ?? "IMPORT") : "SELF_REPORT";
+    const metric = e.metric ?? plans.get(e.planId)!.metric;
+    const row = { ...e, metric, source: kind, origin: a.origin };
+    if (await insertProgressEntry(tx, row)) created++;
+  }
+  return { created, unchanged: a.figures.length - created };
+}
+
+/** What is wrong with one figure, by field (empty when nothing is). */
+function figureProblems(e: ProgressFigure, plan: Plan | undefined, owns: Set<string>) {
+  const problems: { field: string; message: string }[] = [];
+  const at = (field: string, message: string) => problems.push({ field, message });
+  if (!plan) {
+    at("planId", `计划 ${e.planId} 不存在`);
+    return problems;
+  }
+  if (plan.status !== "PUBLISHED") at("planId", `计划“${plan.name}”尚未发布（${plan.status}），不能填报进度`);
+  if (!owns.has(`${e.planId} ${e.userId}`)) at("userId", `${e.userId} 在计划“${plan.name}”中没有目标`);
+  try {
+    const p = parsePeriodKey(e.period);
+    if (p.cadence !== plan.cadence) {
+      at("period", `期间应为 ${plan.fiscalYear} 年的${cadenceWithExample(plan.cadence)}，收到 ${e.period}`);
+    } else if (p.year !== plan.fiscalYear) {
+      at("period", `${e.period} 不在计划“${plan.name}”的 ${plan.fiscalYear} 年度内`);
+    }
+  } catch {
+    at("period", `期间“${e.period}”无效，应如 2026-W14、2026-04 或 2026-Q2`);
+  }
+  if (e.metric && e.metric !== plan.metric && e.metric !== "NEW_CUSTOMERS") {
+    at("metric", `计划“${plan.name}”考核的是 ${plan.metric}，不能填报 ${e.metric}`);
+  }
+  return problems;
+}
+
+/** The API lists every problem; a person in chat or on a card reads the first, and that nothing was stored. */
+function refusal(source: ReportSource, problems: InputProblem[]): AppError {
+  if (source === "api") return validationError(`进度数据有 ${problems.length} 处错误，未写入任何数据`, problems);
+  return new AppError("VALIDATION", `${problems[0]!.message}，未记录。`);
+}
