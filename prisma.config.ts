@@ -4,12 +4,12 @@ import { PrismaPGlite } from "pglite-prisma-adapter";
 import type { PrismaConfig } from "prisma";
 
 /**
- * Prisma's CLI on these machines cannot download its native engines (see ../shared/PRISMA.md), so the CLI
+ * Prisma's CLI on these machines cannot download its native engines (see docs/prisma.md), so the CLI
  * runs on the JS engine with an embedded PGlite. It is only used to *write* migrations
  * (`npm run migration:diff`); the service applies them itself at start (src/db/migrate.ts).
  */
 // `prisma generate` needs the datasource url to resolve to *some* value, or it tries to download an engine
-// (PRISMA.md). The CLI talks through the adapter below, so this url is never connected to.
+// (docs/prisma.md). The CLI talks through the adapter below, so this url is never connected to.
 process.env.PRISMA_CLI_DATABASE_URL ||= "postgresql://prisma-cli-uses-the-adapter/unused";
 
 export default {

@@ -31,7 +31,7 @@ const { values } = parseArgs({
     child: { type: "boolean" },
     pushes: { type: "string", default: "10000" },
     "clicks-share": { type: "string", default: "0.25" },
-    // Replies to prompts arrive at about the rate prompts go out (≤ 20 QPS fleet-wide, DESIGN §3): 50/s is
+    // Replies to prompts arrive at about the rate prompts go out (≤ 20 QPS fleet-wide, docs/architecture.md): 50/s is
     // 2.5× that peak. --rate 0 measures capacity instead.
     rate: { type: "string", default: "50" },
     concurrency: { type: "string", default: "8" },

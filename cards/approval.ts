@@ -14,7 +14,7 @@ import { DEFAULT_TIME_ZONE, formatChange, formatDateTime, formatDelta } from "./
 const PENDING = "status == 'pending' && canAct";
 const commentForm: readonly CardFormField[] = [{ name: "comment", label: "审批意见", type: "text", required: false }];
 
-/** One approval step of a target change request (DESIGN §2 Change approval). */
+/** One approval step of a target change request (docs/domain.md "Change approval"). */
 export const approvalCard = defineCard({
   id: "approval",
   title: "目标变更审批",

@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 /**
- * What a card button or form sends back as `cardPrivateData.params` (DESIGN §4 "Card actions"), one
+ * What a card button or form sends back as `cardPrivateData.params` (docs/domain.md "Card actions"), one
  * discriminated union per card. The outTrackId already says which target, period or request a click is about,
  * so the params carry only the choice and what was typed. Amounts stay the text the person typed ("35万"):
  * the inbound layer parses them exactly like chat replies.

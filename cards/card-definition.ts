@@ -11,7 +11,7 @@
  *   buttons, so a forwarded card or a co-owner's copy shows no buttons (the flows still check the clicker).
  */
 
-/** How a value is encoded into the string-only `cardParamMap` (PLATFORM.md §3.1). */
+/** How a value is encoded into the string-only `cardParamMap` (docs/dingtalk.md §3.1). */
 export type CardVariableType = "string" | "number" | "boolean" | "markdown" | "json";
 
 /** `public` goes to `cardData.cardParamMap`; `private` to `privateData[userId].cardParamMap`. */

@@ -67,7 +67,7 @@ function encodeScope(
 }
 
 /**
- * Turns typed values into DingTalk's string-only maps (PLATFORM.md §3.1): numbers and booleans as "1" / "true",
+ * Turns typed values into DingTalk's string-only maps (docs/dingtalk.md §3.1): numbers and booleans as "1" / "true",
  * JSON as a string, every value within 1 KB. Throws when a value is missing or not declared, so a template and
  * its builder cannot drift apart silently.
  */

@@ -35,7 +35,7 @@ function checkMap(definition: CardDefinition, scope: CardVariable["scope"], map:
 }
 
 /**
- * Everything wrong with card data against its definition and DingTalk's limits (PLATFORM.md §3.1): missing or
+ * Everything wrong with card data against its definition and DingTalk's limits (docs/dingtalk.md §3.1): missing or
  * undeclared variables, non-strings, keys over 100 bytes, values over 1 KB, badly encoded numbers / booleans /
  * JSON. Empty when all is well. Used by tests and usable by the emulator to refuse what DingTalk would refuse.
  */

@@ -12,7 +12,7 @@ import type { PublicValues } from "./card-params.ts";
 import { encodeCardParams } from "./card-params.ts";
 import { fitList, MAX_VALUE_BYTES, oneLine, truncateUtf8, utf8Bytes } from "./fit-text.ts";
 
-/** The Monday digest for a director (company) or a manager (subtree), DESIGN §2 Digest. */
+/** The Monday digest for a director (company) or a manager (subtree), docs/domain.md "Digest". */
 export const digestCard = defineCard({
   id: "digest",
   title: "目标周报",

@@ -15,7 +15,7 @@ import { DEFAULT_TIME_ZONE, formatDateTime } from "./format.ts";
 
 const OPEN = "status == 'open' && canAct";
 
-/** Escalation to a manager after consecutive misses (DESIGN §2 Evaluation and escalation). */
+/** Escalation to a manager after consecutive misses (docs/domain.md "Evaluation and escalation"). */
 export const escalationCard = defineCard({
   id: "escalation",
   title: "未达标预警",

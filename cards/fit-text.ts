@@ -3,9 +3,9 @@
  * counted in UTF-8 bytes (a Chinese character is 3 bytes, most emoji 4 or more), so string length is no guide.
  */
 
-/** Largest `cardParamMap` value in UTF-8 bytes (PLATFORM.md §3.1). */
+/** Largest `cardParamMap` value in UTF-8 bytes (docs/dingtalk.md §3.1). */
 export const MAX_VALUE_BYTES = 1024;
-/** Largest `cardParamMap` key in UTF-8 bytes (PLATFORM.md §3.1). */
+/** Largest `cardParamMap` key in UTF-8 bytes (docs/dingtalk.md §3.1). */
 export const MAX_KEY_BYTES = 100;
 
 const encoder = new TextEncoder();

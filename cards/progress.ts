@@ -19,7 +19,7 @@ const reportForm: readonly CardFormField[] = [
   { name: "note", label: "备注", type: "text", required: false },
 ];
 
-/** The periodic progress prompt (DESIGN §2 Progress), answered on the card or in chat. */
+/** The periodic progress prompt (docs/domain.md "Progress"), answered on the card or in chat. */
 export const progressCard = defineCard({
   id: "progress",
   title: "进度填报",

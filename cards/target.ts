@@ -13,7 +13,7 @@ import { fitList, oneLine, truncateUtf8 } from "./fit-text.ts";
 import { DEFAULT_TIME_ZONE, formatDateTime } from "./format.ts";
 
 /**
- * Target confirmation (DESIGN §2 Confirmation). One card per target version, seen by the owner and the
+ * Target confirmation (docs/domain.md "Confirmation"). One card per target version, seen by the owner and the
  * co-owners: the owner's private data carries `canAct`, so co-owners get the informational variant (no buttons).
  */
 export const targetCard = defineCard({

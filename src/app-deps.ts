@@ -7,7 +7,7 @@ import type { Calendar } from "./domain/calendar.ts";
 import type { Logger } from "./lib/logger.ts";
 import type { Scheduler } from "./scheduler/scheduler.ts";
 
-/** What every feature gets: passed in, never imported as a global (STYLE.md §2–3). */
+/** What every feature gets: passed in, never imported as a global. */
 export interface AppDeps {
   config: Config;
   log: Logger;

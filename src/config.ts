@@ -5,7 +5,7 @@ import { cardDefinitions } from "../cards/index.ts";
 /** One production template id per card in cards/ (each definition's templateIdConfigKey). */
 const CARD_TEMPLATE_KEYS = Object.values(cardDefinitions).map((d) => d.templateIdConfigKey);
 
-/** Parses the environment once. Nothing else in the service reads `process.env` (STYLE.md §2). */
+/** Parses the environment once. Nothing else in the service reads `process.env`. */
 const ZEnv = z
   .object({
     DATABASE_URL: z
@@ -27,7 +27,7 @@ const ZEnv = z
       .string()
       .default("Asia/Shanghai")
       .refine((tz) => isValidTimeZone(tz), "must be an IANA time zone such as Asia/Shanghai"),
-    /** Local time the weekly progress prompt goes out (DESIGN §2 Progress: Friday 16:00, configurable). */
+    /** Local time the weekly progress prompt goes out (docs/domain.md "Progress": Friday 16:00, configurable). */
     BOT_PROMPT_TIME: z
       .string()
       .regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be a 24-hour time HH:mm such as 16:00")
@@ -39,7 +39,7 @@ const ZEnv = z
      * so spawned processes can be tested at "Friday 16:00" without waiting. Refused with DingTalk credentials.
      */
     BOT_FAKE_NOW: z.iso.datetime({ offset: true, message: "must be an ISO datetime with offset" }).optional(),
-    /** A reported figure above this multiple of the period target is stored only once confirmed (DESIGN §2 Progress). */
+    /** A reported figure above this multiple of the period target is stored only once confirmed (docs/domain.md "Progress"). */
     PROGRESS_CONFIRM_MULTIPLE: z.coerce
       .number({ error: "must be a number such as 10" })
       .min(1, "must be at least 1 (a figure at the target itself never needs confirming)")

@@ -1,5 +1,5 @@
 /**
- * The reference company of DESIGN §1: 150 people — a sales director, five regional managers and their reps,
+ * The reference company of docs/domain.md "Who uses it": 150 people — a sales director, five regional managers and their reps,
  * product owners, marketing and sales operations. Deterministic, so samples, tests and the sandbox agree.
  */
 export interface RegionInfo {

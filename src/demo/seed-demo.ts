@@ -23,7 +23,7 @@ const SEGMENTS = [
 ];
 
 /**
- * The reference company (DESIGN §1): imports its org, then builds the 2026 plan of 1.8亿 — by region from
+ * The reference company (docs/domain.md "Who uses it"): imports its org, then builds the 2026 plan of 1.8亿 — by region from
  * 2025 history with each region's growth, by product line, channel and customer segment, then by rep —
  * and phases every leaf by working days. Idempotent: returns the existing plan if it was seeded already.
  */

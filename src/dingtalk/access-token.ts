@@ -1,7 +1,7 @@
 import { DingTalkApiError, isRetryableAnswer } from "./dingtalk-api-error.ts";
 import { createTokenCache, type TokenSource } from "./token-cache.ts";
 
-/** A new-API access token, cached and shared by every caller of one client (PLATFORM.md §5). */
+/** A new-API access token, cached and shared by every caller of one client (docs/dingtalk.md §5). */
 export type AccessTokenSource = TokenSource;
 
 export interface AccessTokenOptions {

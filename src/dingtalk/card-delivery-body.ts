@@ -3,7 +3,7 @@ import type { CardUpdate } from "./inbound/inbound-types.ts";
 
 /**
  * The `POST /v1.0/card/instances/createAndDeliver` body for a card in one person's 1:1 chat with the bot
- * (PLATFORM.md §3.3): STREAM callbacks, so clicks come back over the stream connection; private maps keyed by
+ * (docs/dingtalk.md §3.3): STREAM callbacks, so clicks come back over the stream connection; private maps keyed by
  * userId as the API expects.
  */
 export function createAndDeliverBody(a: {

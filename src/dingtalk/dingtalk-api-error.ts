@@ -4,7 +4,7 @@
  * one (emulator/api-errors.ts turns it into `{code, message, requestid}`). `status` is the HTTP status (0 when
  * no answer came back), `code` DingTalk's error code (`Forbidden.AccessDenied.QpsLimitForAppkeyAndApi`,
  * `param.cardAlreadyExist`, an errcode as a string, or `network`). `retryable` says whether the same request may
- * succeed later (PLATFORM.md §8: throttling, 5xx, timeouts, network) or never will (other 4xx); by default
+ * succeed later (docs/dingtalk.md §8: throttling, 5xx, timeouts, network) or never will (other 4xx); by default
  * what {@link isRetryableAnswer} says of the status and code.
  *
  * Not an AppError: it never reaches a person or an HTTP client; the outbox worker is its edge and turns it
@@ -23,7 +23,7 @@ export class DingTalkApiError extends Error {
   }
 }
 
-/** PLATFORM.md §8: 403 QPS codes, any 5xx (504 = DingTalk's 3 s timeout) may succeed on a later try. */
+/** docs/dingtalk.md §8: 403 QPS codes, any 5xx (504 = DingTalk's 3 s timeout) may succeed on a later try. */
 export function isRetryableAnswer(status: number, code: string): boolean {
   return status >= 500 || (status === 403 && code.startsWith("Forbidden.AccessDenied.QpsLimit"));
 }

@@ -3,13 +3,13 @@ import { z } from "zod";
 import { AppError } from "../lib/errors.ts";
 import type { LegacyTokenSource } from "./legacy-token.ts";
 
-/** A department as `/topapi/v2/department/listsub` and `/get` return it (PLATFORM.md §6). */
+/** A department as `/topapi/v2/department/listsub` and `/get` return it (docs/dingtalk.md §6). */
 export const ZDirectoryDept = z.looseObject({
   dept_id: z.number().int(),
   name: z.string(),
   parent_id: z.number().int().optional(),
 });
-/** A `/topapi/v2/user/list` item: `leader` and `boss` are about the listed department (PLATFORM.md §6). */
+/** A `/topapi/v2/user/list` item: `leader` and `boss` are about the listed department (docs/dingtalk.md §6). */
 export const ZDirectoryListUser = z.looseObject({
   userid: z.string().min(1),
   name: z.string(),
@@ -18,7 +18,7 @@ export const ZDirectoryListUser = z.looseObject({
   leader: z.boolean().default(false),
   boss: z.boolean().default(false),
 });
-/** `/topapi/v2/user/get`: the only place with `manager_userid` (PLATFORM.md §6). */
+/** `/topapi/v2/user/get`: the only place with `manager_userid` (docs/dingtalk.md §6). */
 export const ZDirectoryUserDetail = z.looseObject({
   userid: z.string().min(1),
   name: z.string(),
@@ -53,11 +53,11 @@ export interface DirectoryClientOptions {
   fetch?: typeof fetch;
   /** Waits before each retry of a transient failure; its length is the retry count (default 3 retries). */
   retryDelaysMs?: readonly number[];
-  /** Per-API call rate (PLATFORM.md §8: 20 QPS per app per API); unset = no pacing. */
+  /** Per-API call rate (docs/dingtalk.md §8: 20 QPS per app per API); unset = no pacing. */
   qps?: number;
 }
 
-/** PLATFORM.md §6: size max 100 per page. */
+/** docs/dingtalk.md §6: size max 100 per page. */
 export const USER_PAGE_SIZE = 100;
 const DEFAULT_RETRY_DELAYS_MS = [200, 500, 1000] as const;
 /** §8: on errcode 90018 (QPS limit) DingTalk asks to sleep 1 s before retrying. */
@@ -69,7 +69,7 @@ type Outcome =
   | { kind: "transient"; reason: string; minDelayMs?: number }
   | { kind: "failed"; errcode: unknown; errmsg: string };
 
-/** A client for `POST ${oapiBase}/topapi/...?access_token=` (PLATFORM.md §6, errors §8). */
+/** A client for `POST ${oapiBase}/topapi/...?access_token=` (docs/dingtalk.md §6, errors §8). */
 export function createDirectoryClient(opts: DirectoryClientOptions): DirectoryClient {
   const pace = createPacer(opts.qps);
   const call = async <T>(api: string, body: object, schema: z.ZodType<T>): Promise<T> => {
@@ -188,7 +188,7 @@ const PACE_MARGIN_MS = 50;
 
 /**
  * At most `qps` calls to each API in any second, in this process: the same sliding window DingTalk counts
- * (PLATFORM.md §8), measured on actual send times. Evenly spaced slots were not enough: a late timer lets
+ * (docs/dingtalk.md §8), measured on actual send times. Evenly spaced slots were not enough: a late timer lets
  * the next calls bunch up and trip errcode 90018.
  */
 function createPacer(qps: number | undefined): (api: string) => Promise<void> {

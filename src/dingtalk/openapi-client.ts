@@ -1,7 +1,7 @@
 import { type AccessTokenSource, createAccessTokenSource, errText } from "./access-token.ts";
 import { DingTalkApiError, isRetryableAnswer } from "./dingtalk-api-error.ts";
 
-/** The API names the outbox rate-limits by: DingTalk's QPS limit is per app per API (PLATFORM.md §8). */
+/** The API names the outbox rate-limits by: DingTalk's QPS limit is per app per API (docs/dingtalk.md §8). */
 export const API = {
   createAndDeliver: "POST /v1.0/card/instances/createAndDeliver",
   updateCard: "PUT /v1.0/card/instances",
@@ -9,12 +9,12 @@ export const API = {
   sessionReply: "POST sessionWebhook",
 } as const;
 
-/** batchSend takes at most 20 userIds per call (PLATFORM.md §4). */
+/** batchSend takes at most 20 userIds per call (docs/dingtalk.md §4). */
 export const BATCH_SEND_MAX_USERS = 20;
 
-/** A createAndDeliver body (PLATFORM.md §3.3); passed through as given. */
+/** A createAndDeliver body (docs/dingtalk.md §3.3); passed through as given. */
 export type CardCreateBody = Record<string, unknown> & { outTrackId: string };
-/** A `PUT /v1.0/card/instances` body (PLATFORM.md §3.4). */
+/** A `PUT /v1.0/card/instances` body (docs/dingtalk.md §3.4). */
 export type CardUpdateBody = Record<string, unknown> & { outTrackId: string };
 
 export interface DeliverResult {
@@ -59,7 +59,7 @@ export interface OpenApiClient {
   createAndDeliverCard(body: CardCreateBody, gate?: RequestGate): Promise<CreateAndDeliverResult>;
   updateCard(body: CardUpdateBody, gate?: RequestGate): Promise<{ success: boolean; result: unknown }>;
   batchSendOto(input: BatchSendInput, gate?: RequestGate): Promise<BatchSendResult>;
-  /** PLATFORM.md §2.1: no token; HTTP 200 with errcode ≠ 0 is an error. */
+  /** docs/dingtalk.md §2.1: no token; HTTP 200 with errcode ≠ 0 is an error. */
   replyBySessionWebhook(
     url: string,
     body: Record<string, unknown>,
@@ -87,7 +87,7 @@ export function createOpenApiClient(opts: OpenApiClientOptions): OpenApiClient {
     const url = `${opts.apiBase}${path}`;
     const token = await tokens.get();
     const first = await gate(api, () => send(doFetch, url, method, body, token));
-    // PLATFORM.md §8: an expired token answers 400 InvalidAuthentication (the Python SDK also resets on 401).
+    // docs/dingtalk.md §8: an expired token answers 400 InvalidAuthentication (the Python SDK also resets on 401).
     if (first.status === 401 || (first.status === 400 && first.body.code === "InvalidAuthentication")) {
       tokens.invalidate(token);
       const fresh = await tokens.get(); // before the gate: a token fetch must not hold a rate-limit slot
@@ -112,7 +112,7 @@ export function createOpenApiClient(opts: OpenApiClientOptions): OpenApiClient {
       const answer = await gate(API.sessionReply, () => send(doFetch, url, "POST", body, undefined));
       const errcode = typeof answer.body.errcode === "number" ? answer.body.errcode : Number.NaN;
       if (answer.status !== 200 || errcode !== 0) {
-        // Legacy convention (PLATFORM.md §6, §8): errcode -1 = system busy, worth another try.
+        // Legacy convention (docs/dingtalk.md §6, §8): errcode -1 = system busy, worth another try.
         const retryable = answer.status >= 500 || errcode === -1;
         const code = Number.isNaN(errcode) ? `HTTP ${answer.status}` : String(errcode);
         throw new DingTalkApiError(
@@ -148,7 +148,7 @@ async function send(
     try {
       parsed = text ? JSON.parse(text) : {};
     } catch {
-      // PLATFORM.md §8: the per-IP block answers an HTML page; keep its start for the log.
+      // docs/dingtalk.md §8: the per-IP block answers an HTML page; keep its start for the log.
       parsed = { code: `HTTP ${res.status}`, message: text.slice(0, 200) };
     }
     const record = typeof parsed === "object" && parsed !== null ? (parsed as Record<string, unknown>) : {};

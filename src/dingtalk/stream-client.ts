@@ -8,7 +8,7 @@ export interface StreamClientOptions {
   clientSecret: string;
   /** SDK debug printing to stdout. */
   debug?: boolean;
-  /** Sent as `ua` to the gateway (format `name-sdk-lang/version`, PLATFORM.md §1.1). */
+  /** Sent as `ua` to the gateway (format `name-sdk-lang/version`, docs/dingtalk.md §1.1). */
   ua?: string;
   /** Gateway request timeout (default 10 000 ms); a timed-out attempt is retried by the SDK after 1 s. */
   gatewayTimeoutMs?: number;
@@ -28,7 +28,7 @@ const SDK_RECONNECT_MS = 1000;
 
 /**
  * The official `DWClient` with one change: the gateway POST goes to `${apiBase}/v1.0/gateway/connections/open`
- * instead of the SDK's hard-coded https://api.dingtalk.com (PLATFORM.md §1.8). Everything else — the socket,
+ * instead of the SDK's hard-coded https://api.dingtalk.com (docs/dingtalk.md §1.8). Everything else — the socket,
  * frames, ping echo, acks via `socketCallBackResponse` — is the SDK's own code.
  *
  * The SDK reconnects by calling `this.connect()` (on socket close, and 1 s after a failed attempt), and
@@ -53,13 +53,13 @@ export class GatewayDWClient extends DWClient {
     this.#timeoutMs = opts.gatewayTimeoutMs ?? 10_000;
   }
 
-  /** Same request as the SDK's (PLATFORM.md §1.1), sent to our gateway URL; sets the URL `_connect()` opens. */
+  /** Same request as the SDK's (docs/dingtalk.md §1.1), sent to our gateway URL; sets the URL `_connect()` opens. */
   override async getEndpoint(): Promise<this> {
     if (this.#stopped) throw new Error("stream client was disconnected; create a new one");
     const { clientId, clientSecret, ua, subscriptions } = this.config;
     const res = await fetch(this.#gatewayUrl, {
       method: "POST",
-      // Without Accept the real gateway answers XML (SDK comment, PLATFORM.md §1.1).
+      // Without Accept the real gateway answers XML (SDK comment, docs/dingtalk.md §1.1).
       headers: { "Content-Type": "application/json", Accept: "application/json" },
       body: JSON.stringify({ clientId, clientSecret, ua, subscriptions }),
       signal: AbortSignal.timeout(this.#timeoutMs),
@@ -70,7 +70,7 @@ export class GatewayDWClient extends DWClient {
       throw new Error(`stream gateway ${this.#gatewayUrl} answered ${res.status} without endpoint and ticket`);
     }
     // `dw_url` is private in the SDK's typings but is exactly what `_connect()` opens; the SDK appends the
-    // ticket raw, so the endpoint must not contain `?` (PLATFORM.md §1.2).
+    // ticket raw, so the endpoint must not contain `?` (docs/dingtalk.md §1.2).
     (this as unknown as { dw_url: string }).dw_url = `${body.endpoint}?ticket=${body.ticket}`;
     return this;
   }
@@ -126,10 +126,10 @@ export interface StreamHandlers {
 }
 
 /**
- * A stream client subscribed to robot messages and card callbacks (PLATFORM.md §2, §3.6). Not connected yet:
+ * A stream client subscribed to robot messages and card callbacks (docs/dingtalk.md §2, §3.6). Not connected yet:
  * call `connect()`; close with `disconnect()`. Handlers can be given here or added later with
  * `client.on(ROBOT_MESSAGE_TOPIC, …)`. The SDK does not ack callbacks: call
- * `client.socketCallBackResponse(messageId, response)` (PLATFORM.md §1.4).
+ * `client.socketCallBackResponse(messageId, response)` (docs/dingtalk.md §1.4).
  */
 export function createStreamClient(opts: StreamClientOptions & StreamHandlers): GatewayDWClient {
   const client = new GatewayDWClient(opts);

@@ -1,4 +1,4 @@
-/** A DingTalk access token, cached and shared by every caller (PLATFORM.md §5: the token APIs are rate limited). */
+/** A DingTalk access token, cached and shared by every caller (docs/dingtalk.md §5: the token APIs are rate limited). */
 export interface TokenSource {
   /** A valid token: the cached one, or a fresh one (concurrent callers share one request). */
   get(): Promise<string>;
@@ -24,7 +24,7 @@ export function createTokenCache(
   let cached: { token: string; refreshAt: number } | undefined;
   let inflight: Promise<string> | undefined;
   // Bumped by invalidate(): a fetch started before it must not put back what may be the rejected token
-  // (DingTalk returns the same token while it is valid, PLATFORM.md §5).
+  // (DingTalk returns the same token while it is valid, docs/dingtalk.md §5).
   let generation = 0;
 
   const refresh = (): Promise<string> => {

@@ -1,5 +1,5 @@
-/** Stream topic of robot (chat) messages — PLATFORM.md §2. */
+/** Stream topic of robot (chat) messages — docs/dingtalk.md §2. */
 export const ROBOT_MESSAGE_TOPIC = "/v1.0/im/bot/messages/get";
 
-/** Stream topic of interactive-card actions (回传请求 buttons) — PLATFORM.md §3.6. */
+/** Stream topic of interactive-card actions (回传请求 buttons) — docs/dingtalk.md §3.6. */
 export const CARD_CALLBACK_TOPIC = "/v1.0/card/instances/callback";

@@ -10,7 +10,7 @@ export function previousWorkingWeek(date: string, calendar: Calendar): string {
 }
 
 /**
- * When each scheduled job is due, as pure rules over China's business calendar (DESIGN §2 Calendar,
+ * When each scheduled job is due, as pure rules over China's business calendar (docs/domain.md "Calendar",
  * issue: accountability loop). Each rule answers for one local calendar date: the period a run on that date
  * is for, or null when nothing is due that day. The scheduler fires every job daily at its local time and asks.
  */
@@ -63,7 +63,7 @@ export const confirmReminderRule: DueRule = {
   periodOf: (date) => date,
 };
 
-/** When a period is evaluated (DESIGN §2 Evaluation): at this local time on {@link evaluationDay}. */
+/** When a period is evaluated (docs/domain.md "Evaluation"): at this local time on {@link evaluationDay}. */
 export const EVALUATION_TIME = "12:00";
 
 /**
@@ -83,7 +83,7 @@ export function fullWorkdaysBetween(sentDate: string, today: string, calendar: C
   return calendar.workdaysInRange(addDays(sentDate, 1), addDays(today, -1));
 }
 
-/** DESIGN §2 Confirmation: unconfirmed after 1 workday → reminder to the owner; after 3 → the manager is told. */
+/** docs/domain.md "Confirmation": unconfirmed after 1 workday → reminder to the owner; after 3 → the manager is told. */
 export const CONFIRM_REMIND_AFTER_WORKDAYS = 1;
 export const CONFIRM_MANAGER_AFTER_WORKDAYS = 3;
 

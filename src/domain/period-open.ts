@@ -14,12 +14,12 @@ export interface ReportPeriod {
   ref: PeriodRef;
   /** False once the period has been evaluated: nothing more is stored for it. */
   open: boolean;
-  /** When the period is (or was) evaluated: the first workday after it ends, at 12:00 local (DESIGN §2 Evaluation). */
+  /** When the period is (or was) evaluated: the first workday after it ends, at 12:00 local (docs/domain.md "Evaluation"). */
   closesAt: Date;
 }
 
 /**
- * The moment a period stops taking answers (DESIGN §2 Progress: late answers count until it is evaluated). The
+ * The moment a period stops taking answers (docs/domain.md "Progress": late answers count until it is evaluated). The
  * day is the evaluation day of job-schedules.ts — for a week its following Monday, or the first workday after
  * it when that Monday is a holiday (2026-W40 → Thursday 2026-10-08) — so that the card's 「请在 … 前填报」, the
  * evaluation job and this rule cannot disagree.

@@ -7,7 +7,7 @@ import { periodRange } from "./period-key.ts";
 import { addDays, assertIsoDate, daysInMonth } from "./plain-date.ts";
 
 /**
- * How a leaf's annual amount is spread over the months (DESIGN.md §2): in proportion to each month's working
+ * How a leaf's annual amount is spread over the months (docs/domain.md "Phasing"): in proportion to each month's working
  * days, equally, or by twelve monthly weights (e.g. last year's monthly actuals).
  */
 export type PhasingProfile = "WORKDAYS" | "EQUAL" | { monthlyWeights: number[] };

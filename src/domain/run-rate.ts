@@ -23,7 +23,7 @@ export function remainingWorkingPeriods(periodKey: string, fiscalYear: number, c
 }
 
 /**
- * The run-rate now needed (DESIGN §2 Progress, 「每周需完成 …」): what is left of the annual target after the
+ * The run-rate now needed (docs/domain.md "Progress", 「每周需完成 …」): what is left of the annual target after the
  * year-to-date actual, spread evenly over the working periods left (this one included), rounded up to the
  * yuan so that keeping this pace reaches the target. 0 when the target is already met; the whole remainder
  * when no working period is left.

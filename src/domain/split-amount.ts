@@ -3,7 +3,7 @@ import { validationError } from "../lib/errors.ts";
 import { groupDigits } from "./format-amount.ts";
 import { largestRemainder, toScaledWeight, WEIGHT_SCALE } from "./largest-remainder.ts";
 
-/** How a target's amount is divided among its children (DESIGN.md §2, Targets and decomposition). */
+/** How a target's amount is divided among its children (docs/domain.md "Targets and decomposition"). */
 export type SplitMethod = "EQUAL" | "WEIGHTS" | "HISTORY" | "MANUAL";
 
 export const SPLIT_METHODS: readonly SplitMethod[] = ["EQUAL", "WEIGHTS", "HISTORY", "MANUAL"];

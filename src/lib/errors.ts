@@ -1,5 +1,5 @@
 /**
- * The one error type of the service (STYLE.md §8). Thrown anywhere; translated at three edges only: the koa
+ * The one error type of the service. Thrown anywhere; translated at three edges only: the koa
  * error middleware (HTTP status + body), the bot's error boundary (the user message as a chat reply) and the
  * scheduler wrapper (logged).
  */

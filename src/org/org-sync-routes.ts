@@ -7,7 +7,7 @@ import type { Logger } from "../lib/logger.ts";
 import { type SyncDirectoryResult, syncDirectory } from "./sync-directory.ts";
 
 /**
- * `POST /api/org/sync` (DESIGN.md §4): pulls departments and users from the DingTalk directory and imports
+ * `POST /api/org/sync` (README, Admin API): pulls departments and users from the DingTalk directory and imports
  * them as the whole org → the import counts plus `departmentsWalked` and `usersFetched`.
  */
 export function registerOrgSyncRoutes(router: Router, deps: AppDeps): void {
@@ -31,7 +31,7 @@ export function registerOrgSyncRoutes(router: Router, deps: AppDeps): void {
   });
 }
 
-/** One token cache per service (PLATFORM.md §5: the token API is rate limited); none in sandbox mode. */
+/** One token cache per service (docs/dingtalk.md §5: the token API is rate limited); none in sandbox mode. */
 function directoryClientFor(deps: AppDeps): DirectoryClient | undefined {
   const { clientId, clientSecret, oapiBase, qps } = deps.config.dingtalk;
   if (deps.config.sandbox || !clientId || !clientSecret) return undefined;

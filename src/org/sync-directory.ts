@@ -9,7 +9,7 @@ import { importOrg, type OrgImportCounts } from "./import-org.ts";
 export const DIRECTORY_SHEET = "钉钉通讯录";
 /** Root name when the host has no `/topapi/v2/department/get` (the emulator). */
 export const ROOT_FALLBACK_NAME = "全公司";
-/** Parallel directory calls; DingTalk allows 20 QPS per API (PLATFORM.md §8), so stay well below. */
+/** Parallel directory calls; DingTalk allows 20 QPS per API (docs/dingtalk.md §8), so stay well below. */
 const CONCURRENCY = 8;
 
 export interface SyncDirectoryOptions {
@@ -26,7 +26,7 @@ export interface SyncDirectoryResult extends OrgImportCounts {
 }
 
 /**
- * Pulls the org from the DingTalk directory (PLATFORM.md §6) and imports it as a full import: people and
+ * Pulls the org from the DingTalk directory (docs/dingtalk.md §6) and imports it as a full import: people and
  * departments gone from the directory become inactive. Everything is read first, so a failing API call
  * leaves the database untouched; the import itself is all-or-nothing.
  */
@@ -106,7 +106,7 @@ async function rootName(client: DirectoryClient, rootId: number): Promise<string
   try {
     return (await client.getDepartment(rootId)).name;
   } catch (err) {
-    // Only a host without the API (HTTP 404 / errcode 22, PLATFORM.md §8) gets the fallback name.
+    // Only a host without the API (HTTP 404 / errcode 22, docs/dingtalk.md §8) gets the fallback name.
     const errcode = err instanceof AppError ? (err.details as { errcode?: unknown } | undefined)?.errcode : undefined;
     if (errcode === 404 || errcode === 22) return ROOT_FALLBACK_NAME;
     throw err;
@@ -134,7 +134,7 @@ async function listMembers(client: DirectoryClient, depts: WalkedDept[]): Promis
   });
   const members = new Map<string, Member>();
   for (const [userId, { item, leaderIn }] of listedIn) {
-    // dept_id_list has no "main" department (PLATFORM.md §6); its first walked entry is stable between syncs.
+    // dept_id_list has no "main" department (docs/dingtalk.md §6); its first walked entry is stable between syncs.
     const deptId = item.dept_id_list.find((id) => walkedIds.has(id)) ?? [...leaderIn.keys()][0] ?? depts[0]!.id;
     members.set(userId, { item, deptId, leader: leaderIn.get(deptId) ?? false });
   }

@@ -14,7 +14,7 @@ export interface WeeklyActivity {
 
 /**
  * The weekly leads, visits and proposals an annual revenue target implies under a plan's funnel settings
- * (DESIGN: funnel back-calculation); undefined when the plan has none. `stored` is the plan's JSON column,
+ * (docs/domain.md "Funnel"); undefined when the plan has none. `stored` is the plan's JSON column,
  * validated again on the way out, so a row edited by hand cannot put nonsense on a card.
  */
 export function weeklyActivity(stored: unknown, annual: bigint): WeeklyActivity | undefined {

@@ -42,7 +42,7 @@ export interface SplitTargetOptions {
 }
 
 /**
- * Splits a target along one dimension (DESIGN §2). Re-running a split of the same dimension updates the
+ * Splits a target along one dimension (docs/domain.md "Targets and decomposition"). Re-running a split of the same dimension updates the
  * children in place by key — new versions for those that change, archived for keys no longer given — as
  * long as none of them has been split further. Everything happens in one transaction that ends with the
  * conservation check, and every change is in the ledger.

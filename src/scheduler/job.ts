@@ -1,7 +1,7 @@
 import type { DueRule } from "../domain/job-schedules.ts";
 
 /**
- * A scheduled job as data (STYLE.md §7): when it is due (a pure rule over the business calendar) and what it
+ * A scheduled job as data: when it is due (a pure rule over the business calendar) and what it
  * does for one period. `run` must be safe to repeat for items it already handled (sends go through the outbox
  * with idempotency keys): a run that crashed halfway is run again.
  */

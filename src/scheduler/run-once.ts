@@ -19,7 +19,7 @@ const STALE_AFTER_MS = 30 * 60_000;
 /**
  * Runs `fn` for (job, period) at most once across every replica and restart: the INSERT into job_run is the
  * claim (its primary key decides who runs). A FAILED run, or one abandoned by a crash, can be claimed again.
- * Errors are caught here (the scheduler wrapper of STYLE.md §8), recorded and logged.
+ * Errors are caught here (the scheduler wrapper: one of the three places errors are caught, see src/lib/errors.ts), recorded and logged.
  */
 export async function runOnce(
   db: Database,

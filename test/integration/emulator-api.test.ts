@@ -27,7 +27,7 @@ const text = (content: string) => ({ msgKey: "sampleText", msgParam: JSON.string
 const batchSend = (em: Emulator, token: string, userIds: string[], msg = text("请填写本周进度")) =>
   call(em, "POST", BATCH, { token, body: { robotCode: APP.clientId, userIds, ...msg } });
 
-describe("access tokens (PLATFORM.md §5, §8)", () => {
+describe("access tokens (docs/dingtalk.md §5, §8)", () => {
   it("issues tokens on both token APIs, valid 7200 s", async () => {
     const { em, token } = await setup();
     expect(token).toMatch(/^\w{32}$/);
@@ -81,7 +81,7 @@ describe("access tokens (PLATFORM.md §5, §8)", () => {
   });
 });
 
-describe("QPS limit and the request record (PLATFORM.md §8)", () => {
+describe("QPS limit and the request record (docs/dingtalk.md §8)", () => {
   it("answers 403 QpsLimitForAppkeyAndApi beyond the limit in a sliding second", async () => {
     let now = 1_700_000_000_000;
     const { em, token } = await setup({ now: () => now });
@@ -121,7 +121,7 @@ describe("QPS limit and the request record (PLATFORM.md §8)", () => {
   });
 });
 
-describe("robot messages (PLATFORM.md §4)", () => {
+describe("robot messages (docs/dingtalk.md §4)", () => {
   it("batchSend records messages per user and reports unknown ids", async () => {
     const { em, token } = await setup();
     const res = await batchSend(em, token, ["rep1101", "ghost", "rep1102"], {
@@ -183,7 +183,7 @@ describe("robot messages (PLATFORM.md §4)", () => {
   });
 });
 
-describe("session webhook (PLATFORM.md §2.1)", () => {
+describe("session webhook (docs/dingtalk.md §2.1)", () => {
   const webhookOf = (em: Emulator, messageId: string) =>
     (em.listPushes().find((p) => p.messageId === messageId)!.data as { sessionWebhook: string }).sessionWebhook;
 
@@ -231,7 +231,7 @@ describe("session webhook (PLATFORM.md §2.1)", () => {
   });
 });
 
-describe("directory (PLATFORM.md §6)", () => {
+describe("directory (docs/dingtalk.md §6)", () => {
   const topapi = (em: Emulator, token: string, path: string, body: unknown) =>
     call(em, "POST", `/topapi/v2/${path}?access_token=${token}`, { body });
 

@@ -43,7 +43,7 @@ async function cardClient(em: Emulator, respond: (data: Record<string, unknown>)
 const create = (em: Emulator, token: string, body: unknown) =>
   call(em, "POST", "/v1.0/card/instances/createAndDeliver", { token, body });
 
-describe("createAndDeliver (PLATFORM.md §3.3)", () => {
+describe("createAndDeliver (docs/dingtalk.md §3.3)", () => {
   it("stores template + data per recipient and answers the documented shape", async () => {
     const { em, token } = await setup();
     const res = await create(em, token, targetCardBody("target-42-v1-rep1101"));
@@ -164,7 +164,7 @@ describe("createAndDeliver (PLATFORM.md §3.3)", () => {
   });
 });
 
-describe("two-step create + deliver and update (PLATFORM.md §3.4)", () => {
+describe("two-step create + deliver and update (docs/dingtalk.md §3.4)", () => {
   it("creates, then delivers, then updates with replace vs merge", async () => {
     const { em, token } = await setup();
     const { openSpaceId: _s, imRobotOpenDeliverModel: _d, ...createBody } = targetCardBody("two-step");
@@ -224,7 +224,7 @@ describe("two-step create + deliver and update (PLATFORM.md §3.4)", () => {
   });
 });
 
-describe("card callbacks over the real DWClient (PLATFORM.md §3.6, §1.6)", () => {
+describe("card callbacks over the real DWClient (docs/dingtalk.md §3.6, §1.6)", () => {
   it("pushes the click in the documented envelope and applies the ack's response (replace)", async () => {
     const { em, token } = await setup();
     await create(em, token, targetCardBody("cb-replace"));

@@ -47,7 +47,7 @@ async function gatewayTicket(em: Emulator, subscriptions: unknown[] = [{ type: "
   return body as { endpoint: string; ticket: string };
 }
 
-describe("stream gateway (PLATFORM.md §1.1, §1.2)", () => {
+describe("stream gateway (docs/dingtalk.md §1.1, §1.2)", () => {
   it("answers JSON without Accept, accepts SYSTEM subscriptions and unknown fields, endpoint has no '?'", async () => {
     const em = await setup();
     const res = await fetch(`${em.url}/v1.0/gateway/connections/open`, {
@@ -112,7 +112,7 @@ describe("stream gateway (PLATFORM.md §1.1, §1.2)", () => {
   });
 });
 
-describe("robot messages over the real DWClient (PLATFORM.md §1.3, §2)", () => {
+describe("robot messages over the real DWClient (docs/dingtalk.md §1.3, §2)", () => {
   it("delivers a 1:1 text in the exact envelope, takes the ack, and shows the webhook reply in the inbox", async () => {
     const em = await setup();
     const { robotMessages } = await client(em, {
@@ -307,7 +307,7 @@ describe("stream client reconnects (src/dingtalk/stream-client.ts)", () => {
   });
 });
 
-describe("SYSTEM frames (PLATFORM.md §1.5)", () => {
+describe("SYSTEM frames (docs/dingtalk.md §1.5)", () => {
   it("sends pings with an opaque payload that the SDK echoes", async () => {
     const em = await setup({ pingIntervalMs: 20 });
     await client(em);

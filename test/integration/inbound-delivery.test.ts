@@ -12,7 +12,7 @@ afterEach(async () => {
 /** Redeliver unacked robot messages quickly and often, so lost acks and rotations resolve within a test. */
 const fastRedelivery = { redeliverAfterMs: 100, maxRedeliveries: 50 };
 
-describe("exactly once under redelivery (STYLE.md §9)", () => {
+describe("exactly once under redelivery (docs/architecture.md)", () => {
   it("the same messageId pushed twice (first ack dropped) has one effect and one reply", async () => {
     h = await startInboundHarness({ emulator: fastRedelivery });
     let runs = 0;
@@ -112,7 +112,7 @@ describe("exactly once under redelivery (STYLE.md §9)", () => {
   });
 });
 
-describe("two replicas on one database (DESIGN §3)", () => {
+describe("two replicas on one database (docs/architecture.md)", () => {
   it("lost acks redelivered to either replica still give one effect per message", async () => {
     h = await startInboundHarness({ emulator: fastRedelivery });
     const runs: string[] = [];
@@ -134,7 +134,7 @@ describe("two replicas on one database (DESIGN §3)", () => {
   });
 });
 
-describe("the 2 s card deadline (PLATFORM.md §1.6)", () => {
+describe("the 2 s card deadline (docs/dingtalk.md §1.6)", () => {
   it("a slow handler is acked in time with an empty answer; its update then goes through the outbox", async () => {
     h = await startInboundHarness({ cardDeadlineMs: 200 });
     await h.createCard("target:9:v1:rep1101");

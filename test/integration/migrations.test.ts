@@ -10,7 +10,7 @@ import { createTestDatabase, silentLog } from "../helpers/test-db.ts";
 
 const run = promisify(execFile);
 
-/** What Prisma itself would create from schema.prisma (offline schema-to-SQL diff, PRISMA.md). */
+/** What Prisma itself would create from schema.prisma (offline schema-to-SQL diff, docs/prisma.md). */
 async function schemaSql(): Promise<string> {
   const { stdout } = await run(
     "npx",

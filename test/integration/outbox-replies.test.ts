@@ -133,7 +133,7 @@ describe("chat replies are outbox rows of the handler's transaction", () => {
   });
 });
 
-describe("session webhook while valid, batchSend after (DESIGN §4)", () => {
+describe("session webhook while valid, batchSend after (docs/dingtalk.md §2.1)", () => {
   it("a valid session webhook carries the reply; batchSend is not called", async () => {
     h = await startInboundHarness();
     h.bot.onText((ctx) => ctx.reply("收到"));

@@ -1,5 +1,5 @@
 /**
- * Issue #4's acceptance test for the fleet-wide rate limit, as production runs it: two service processes
+ * The acceptance test for the fleet-wide rate limit, as production runs it: two service processes
  * (`src/main.ts`) on one PostgreSQL database send 1,000 cards to DingTalk's 20 QPS limit, with the emulator in a
  * process of its own so that its clock stamps are what DingTalk's would be. Production defaults throughout
  * (no enlarged margin). Always a PostgreSQL server, even in the PGlite run: PGlite cannot be shared by processes.

@@ -75,7 +75,7 @@ const built: Record<CardId, [string, CardParams][]> = {
   notice: [["sent", buildNoticeCard(noticeCardFixture)]],
 };
 
-/** DESIGN §4 "Card actions": action → the params a click carries besides `action`. */
+/** docs/domain.md "Card actions": action → the params a click carries besides `action`. */
 const designActions: Record<string, Record<string, string[]>> = {
   target: { confirm: [], dispute: ["amount", "reason"] },
   progress: { report: ["amount", "newCustomers", "note"] },
@@ -154,7 +154,7 @@ describe.each(ids)("card %s: definition", (id) => {
     }
   });
 
-  it("has exactly the buttons and params of DESIGN §4", () => {
+  it("has exactly the buttons and params of docs/domain.md, Card actions", () => {
     const expected = designActions[id] ?? {};
     const actual: Record<string, string[]> = {};
     for (const b of def.buttons) {

@@ -9,7 +9,7 @@ import { cardCallbackFrame, robotTextFrame } from "../fixtures/dingtalk/frames.t
 const robotData = JSON.parse(robotTextFrame.data) as Record<string, unknown>;
 const cardData = JSON.parse(cardCallbackFrame.data) as Record<string, unknown>;
 
-describe("parseRobotMessage (PLATFORM.md §2)", () => {
+describe("parseRobotMessage (docs/dingtalk.md §2)", () => {
   it("reads a realistic text message", () => {
     const r = parseRobotMessage("mid-1", robotTextFrame.data);
     expect(r).toMatchObject({
@@ -52,7 +52,7 @@ describe("parseRobotMessage (PLATFORM.md §2)", () => {
   });
 });
 
-describe("parseCardCallback (PLATFORM.md §3.6)", () => {
+describe("parseCardCallback (docs/dingtalk.md §3.6)", () => {
   it("reads a realistic callback, content JSON included", () => {
     expect(parseCardCallback("mid-2", cardCallbackFrame.data)).toEqual({
       ok: true,
@@ -109,7 +109,7 @@ describe("dedupe keys", () => {
 });
 
 describe("outgoing shapes", () => {
-  it("group replies @ the writer; markdown keeps its title (PLATFORM.md §2.1)", () => {
+  it("group replies @ the writer; markdown keeps its title (docs/dingtalk.md §2.1)", () => {
     const target = {
       sessionWebhook: "http://x",
       expiresAt: 0,

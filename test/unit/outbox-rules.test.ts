@@ -203,7 +203,7 @@ function mulberry32(seed: number): () => number {
   };
 }
 
-describe("retry rules (PLATFORM.md §8)", () => {
+describe("retry rules (docs/dingtalk.md §8)", () => {
   it("retries throttling, 5xx and timeouts, not other 4xx", () => {
     expect(isRetryableAnswer(403, "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi")).toBe(true);
     expect(isRetryableAnswer(403, "Forbidden.AccessDenied.QpsLimitForApi")).toBe(true);

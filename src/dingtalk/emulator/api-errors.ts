@@ -7,13 +7,13 @@ import { newRequestId } from "./ids.ts";
 // re-exported so that the emulator's routes keep one import for all three error types.
 export { DingTalkApiError };
 
-/** Shorthand for the common case: HTTP 400 with a `param.*` code (PLATFORM.md §3.3). */
+/** Shorthand for the common case: HTTP 400 with a `param.*` code (docs/dingtalk.md §3.3). */
 export function paramError(code: string, message: string): DingTalkApiError {
   return new DingTalkApiError(400, code, message);
 }
 
 /**
- * An error of the legacy API (oapi.dingtalk.com): HTTP 200 with a non-zero `errcode` (PLATFORM.md §6, §8).
+ * An error of the legacy API (oapi.dingtalk.com): HTTP 200 with a non-zero `errcode` (docs/dingtalk.md §6, §8).
  * `extra` carries fields such as `sub_code`.
  */
 export class LegacyApiError extends Error {

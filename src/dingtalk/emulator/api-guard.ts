@@ -45,7 +45,7 @@ export function injectFaults(core: EmulatorCore) {
     if (isControl(ctx)) return next();
     if (core.faults.latencyMs > 0) await sleep(core.faults.latencyMs);
     if (core.faults.takeFailure(ctx.method, ctx.path)) {
-      // PLATFORM.md §8: new API 500 system.busy; legacy errcode -1 "system busy" (HTTP 200, §6).
+      // docs/dingtalk.md §8: new API 500 system.busy; legacy errcode -1 "system busy" (HTTP 200, §6).
       throw isNewApi(ctx.path)
         ? new DingTalkApiError(500, "system.busy", "系统繁忙")
         : new LegacyApiError(-1, "系统繁忙");
@@ -55,7 +55,7 @@ export function injectFaults(core: EmulatorCore) {
 }
 
 /**
- * New-API guard: the token travels only in `x-acs-dingtalk-access-token` (PLATFORM.md §5); then the
+ * New-API guard: the token travels only in `x-acs-dingtalk-access-token` (docs/dingtalk.md §5); then the
  * per-app per-API QPS limit (§8, 403 when exceeded).
  */
 export function newApiAuth(core: EmulatorCore) {
@@ -74,7 +74,7 @@ export function newApiAuth(core: EmulatorCore) {
   };
 }
 
-/** Legacy guard: `?access_token=`; invalid → errcode 88 / sub_code 40014 (PLATFORM.md §6, §8); QPS → 90018. */
+/** Legacy guard: `?access_token=`; invalid → errcode 88 / sub_code 40014 (docs/dingtalk.md §6, §8); QPS → 90018. */
 export function legacyAuth(core: EmulatorCore) {
   return async (ctx: Context, next: Next) => {
     const token = typeof ctx.query.access_token === "string" ? ctx.query.access_token : undefined;

@@ -1,10 +1,10 @@
 import { encryptedId, newUuid } from "./ids.ts";
 
-/** An app the emulator knows: its credentials (= AppKey/AppSecret) and its bot (PLATFORM.md §0). */
+/** An app the emulator knows: its credentials (= AppKey/AppSecret) and its bot (docs/dingtalk.md §0). */
 export interface EmulatorApp {
   clientId: string;
   clientSecret: string;
-  /** Defaults to the clientId, as for an internal app's bot (PLATFORM.md §0). */
+  /** Defaults to the clientId, as for an internal app's bot (docs/dingtalk.md §0). */
   robotCode?: string;
 }
 
@@ -13,9 +13,9 @@ export interface AppRecord {
   clientId: string;
   clientSecret: string;
   robotCode: string;
-  /** `headers.appId` of stream frames (PLATFORM.md §1.3). */
+  /** `headers.appId` of stream frames (docs/dingtalk.md §1.3). */
   appId: string;
-  /** The bot's encrypted user id (`chatbotUserId`, PLATFORM.md §2). */
+  /** The bot's encrypted user id (`chatbotUserId`, docs/dingtalk.md §2). */
   chatbotUserId: string;
 }
 

@@ -9,7 +9,7 @@ import { isRecord } from "./read-json.ts";
 
 /**
  * A person taps a 回传请求 button: push the card callback (only for STREAM cards, only to connections that
- * subscribed the topic), wait for the ack up to the deadline, apply its `response` (PLATFORM.md §3.6, §1.6).
+ * subscribed the topic), wait for the ack up to the deadline, apply its `response` (docs/dingtalk.md §3.6, §1.6).
  */
 export async function clickCard(
   core: EmulatorCore,
@@ -18,7 +18,7 @@ export async function clickCard(
   const card = core.cards.get(input.outTrackId);
   if (!card) return { status: "none", reason: `no card with outTrackId ${input.outTrackId}` };
   if (card.callbackType !== "STREAM") {
-    return { status: "none", reason: 'card was not created with callbackType "STREAM" (PLATFORM.md §3.1)' };
+    return { status: "none", reason: 'card was not created with callbackType "STREAM" (docs/dingtalk.md §3.1)' };
   }
   const delivery = deliveryFor(card, [input.userId, core.directory.unionIdOf(input.userId)]);
   if (!delivery) return { status: "none", reason: "card was never delivered" };
@@ -55,7 +55,7 @@ function callbackData(
     type: "actionCallback",
     outTrackId: card.outTrackId,
     corpId: core.corpId,
-    // `userId` follows the card's userIdType (PLATFORM.md §3.6).
+    // `userId` follows the card's userIdType (docs/dingtalk.md §3.6).
     userId: card.userIdType === 2 ? core.directory.unionIdOf(input.userId) : input.userId,
     userIdType: card.userIdType,
     spaceType: delivery.spaceType,

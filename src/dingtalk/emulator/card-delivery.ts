@@ -6,7 +6,7 @@ import type { EmulatorCore } from "./emulator-core.ts";
 import { newOpaqueKey } from "./ids.ts";
 import type { DeliverModels, OpenSpace } from "./open-space.ts";
 
-/** One entry of `deliverResults` (PLATFORM.md §3.3). */
+/** One entry of `deliverResults` (docs/dingtalk.md §3.3). */
 export interface DeliverResult {
   spaceType: string;
   spaceId: string;
@@ -15,7 +15,7 @@ export interface DeliverResult {
   errorMsg: string;
 }
 
-/** Translates ids of a request's `userIdType` to userIds: unionIds (2) through the directory (PLATFORM.md §3.2). */
+/** Translates ids of a request's `userIdType` to userIds: unionIds (2) through the directory (docs/dingtalk.md §3.2). */
 export function userIdMapper(core: EmulatorCore, userIdType: unknown): ToUserId {
   return parseUserIdType(userIdType) === 2 ? (id) => core.directory.userIdOfUnion(id) ?? id : (id) => id;
 }
@@ -39,7 +39,7 @@ export function newCard(core: EmulatorCore, app: AppRecord, input: CardCreateInp
   };
 }
 
-/** With a directory loaded, IM_ROBOT recipients must exist: 400 param.userIdNotExist (PLATFORM.md §3.3). */
+/** With a directory loaded, IM_ROBOT recipients must exist: 400 param.userIdNotExist (docs/dingtalk.md §3.3). */
 export function checkRecipients(core: EmulatorCore, spaces: OpenSpace[], toUserId: ToUserId): void {
   if (!core.directory.hasUsers()) return;
   for (const space of spaces) {

@@ -2,7 +2,7 @@ import { paramError } from "./api-errors.ts";
 import type { CardUpdate, ParamMap } from "./card-store.ts";
 import { isRecord } from "./read-json.ts";
 
-/** cardParamMap limits (PLATFORM.md §3.1): key ≤ 100 bytes, value ≤ 1 KB, values are strings. */
+/** cardParamMap limits (docs/dingtalk.md §3.1): key ≤ 100 bytes, value ≤ 1 KB, values are strings. */
 const KEY_MAX_BYTES = 100;
 const VALUE_MAX_BYTES = 1024;
 
@@ -46,14 +46,14 @@ export function requiredString(value: unknown, code: string, field: string): str
   return value;
 }
 
-/** `userIdType`: 1 = userId (default), 2 = unionId (PLATFORM.md §3.2). */
+/** `userIdType`: 1 = userId (default), 2 = unionId (docs/dingtalk.md §3.2). */
 export function parseUserIdType(value: unknown): 1 | 2 {
   if (value === undefined || value === null || value === 1) return 1;
   if (value === 2) return 2;
   throw paramError("param.invalid", "userIdType must be 1 or 2");
 }
 
-/** The card part of create / createAndDeliver (PLATFORM.md §3.3, §3.4). */
+/** The card part of create / createAndDeliver (docs/dingtalk.md §3.3, §3.4). */
 export interface CardCreateInput {
   cardTemplateId: string;
   outTrackId: string;
@@ -84,7 +84,7 @@ export function parseCardCreate(body: Record<string, unknown>, toUserId: ToUserI
   };
 }
 
-/** `PUT /v1.0/card/instances` (PLATFORM.md §3.4). */
+/** `PUT /v1.0/card/instances` (docs/dingtalk.md §3.4). */
 export function parseCardUpdate(
   body: Record<string, unknown>,
   toUserId: ToUserId,
@@ -105,7 +105,7 @@ export function parseCardUpdate(
 }
 
 /**
- * A card-callback ack's `response` (PLATFORM.md §3.6): `cardData`, `userPrivateData` (the clicking user, the
+ * A card-callback ack's `response` (docs/dingtalk.md §3.6): `cardData`, `userPrivateData` (the clicking user, the
  * documented form), `privateData` keyed by user (the Python example's form), `cardUpdateOptions`.
  */
 export function parseCallbackResponse(response: unknown, clickingUserId: string, toUserId: ToUserId): CardUpdate {

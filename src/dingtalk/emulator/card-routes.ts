@@ -9,7 +9,7 @@ import type { EmulatorCore } from "./emulator-core.ts";
 import { parseDeliverModels, parseOpenSpaceId } from "./open-space.ts";
 import { isRecord, readApiBody } from "./read-json.ts";
 
-/** Interactive-card APIs of card_1_0 (PLATFORM.md §3.3, §3.4). */
+/** Interactive-card APIs of card_1_0 (docs/dingtalk.md §3.3, §3.4). */
 export function registerCardRoutes(router: Router, core: EmulatorCore): void {
   const auth = newApiAuth(core);
 
@@ -36,7 +36,7 @@ export function registerCardRoutes(router: Router, core: EmulatorCore): void {
     core.cards.countCreate(input.outTrackId);
     if (core.cards.get(input.outTrackId)) throw alreadyExists(input.outTrackId);
     core.cards.add(newCard(core, app, input));
-    // `result` is a string (PLATFORM.md §3.4); that it is the outTrackId is UNVERIFIED.
+    // `result` is a string (docs/dingtalk.md §3.4); that it is the outTrackId is UNVERIFIED.
     ctx.body = { success: true, result: input.outTrackId };
   });
 

@@ -1,7 +1,7 @@
-/** `cardParamMap`: strings only (PLATFORM.md §3.1). */
+/** `cardParamMap`: strings only (docs/dingtalk.md §3.1). */
 export type ParamMap = Record<string, string>;
 
-/** The space types the emulator delivers to (PLATFORM.md §3.2). */
+/** The space types the emulator delivers to (docs/dingtalk.md §3.2). */
 export type SpaceType = "IM_ROBOT" | "IM_GROUP";
 
 /** One delivery of a card into a chat. */
@@ -10,13 +10,13 @@ export interface CardDelivery {
   /** As given in openSpaceId (userId/unionId for IM_ROBOT, openConversationId for IM_GROUP). */
   spaceId: string;
   conversationId: string;
-  /** `carrierId` of the deliver result (= processQueryKey for IM spaces, PLATFORM.md §3.3). */
+  /** `carrierId` of the deliver result (= processQueryKey for IM spaces, docs/dingtalk.md §3.3). */
   carrierId: string;
   robotCode: string | undefined;
   at: number;
 }
 
-/** A change to a card; without the `…ByKey` options the maps are replaced (PLATFORM.md §3.4). */
+/** A change to a card; without the `…ByKey` options the maps are replaced (docs/dingtalk.md §3.4). */
 export interface CardUpdate {
   cardParamMap?: ParamMap;
   /** Per-user private data, keyed by userId. */
@@ -33,12 +33,12 @@ export interface CardUpdateLog {
   update: CardUpdate;
 }
 
-/** A card instance: template + public data + private data per user (PLATFORM.md §3.1). */
+/** A card instance: template + public data + private data per user (docs/dingtalk.md §3.1). */
 export interface CardRecord {
   outTrackId: string;
   clientId: string;
   cardTemplateId: string;
-  /** `STREAM` cards call back over the stream; anything else does not (PLATFORM.md §3.1). */
+  /** `STREAM` cards call back over the stream; anything else does not (docs/dingtalk.md §3.1). */
   callbackType: string | undefined;
   callbackRouteKey: string | undefined;
   userIdType: 1 | 2;
@@ -114,7 +114,7 @@ export function createCardStore(): CardStore {
   };
 }
 
-/** Applies an update in place: replace, or merge by key when the option says so (PLATFORM.md §3.4, §3.6). */
+/** Applies an update in place: replace, or merge by key when the option says so (docs/dingtalk.md §3.4, §3.6). */
 export function applyCardUpdate(card: CardRecord, update: CardUpdate, log: Omit<CardUpdateLog, "update">): void {
   if (update.cardParamMap !== undefined) {
     card.publicData = update.updateCardDataByKey

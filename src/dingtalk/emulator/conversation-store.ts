@@ -1,7 +1,7 @@
 import type { Clock } from "./clock.ts";
 import { newToken, stableConversationId } from "./ids.ts";
 
-/** "1" = 1:1 chat with the bot, "2" = group (PLATFORM.md §2). */
+/** "1" = 1:1 chat with the bot, "2" = group (docs/dingtalk.md §2). */
 export type ConversationType = "1" | "2";
 
 export interface Conversation {
@@ -13,7 +13,7 @@ export interface Conversation {
   members: Set<string>;
 }
 
-/** A session webhook handed out with a robot message (PLATFORM.md §2.1). */
+/** A session webhook handed out with a robot message (docs/dingtalk.md §2.1). */
 export interface Session {
   id: string;
   conversationId: string;
@@ -46,7 +46,7 @@ export interface StoredEntry {
   payload: StoredPayload;
 }
 
-/** Sessions expire 90 min after the message (PLATFORM.md §2: expiredTime − createAt ≈ 5 400 000 ms). */
+/** Sessions expire 90 min after the message (docs/dingtalk.md §2: expiredTime − createAt ≈ 5 400 000 ms). */
 export const SESSION_TTL_MS = 5_400_000;
 
 export interface ConversationStore {

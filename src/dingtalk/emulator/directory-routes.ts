@@ -6,10 +6,10 @@ import type { EmulatorCore } from "./emulator-core.ts";
 import { newRequestId } from "./ids.ts";
 import { readLegacyBody } from "./read-json.ts";
 
-/** user/list page size limit (PLATFORM.md §6: max 100). */
+/** user/list page size limit (docs/dingtalk.md §6: max 100). */
 export const USER_LIST_MAX_SIZE = 100;
 
-/** Legacy directory APIs (PLATFORM.md §6): POST JSON, `?access_token=`, `{errcode, errmsg, result, request_id}`. */
+/** Legacy directory APIs (docs/dingtalk.md §6): POST JSON, `?access_token=`, `{errcode, errmsg, result, request_id}`. */
 export function registerDirectoryRoutes(router: Router, core: EmulatorCore): void {
   const auth = legacyAuth(core);
   const ok = (result: unknown) => ({ errcode: 0, errmsg: "ok", result, request_id: newRequestId() });
@@ -40,7 +40,7 @@ export function registerDirectoryRoutes(router: Router, core: EmulatorCore): voi
     const body = await readLegacyBody(ctx);
     if (typeof body.userid !== "string" || body.userid === "") throw badParam("userid");
     const user = core.directory.user(body.userid);
-    // errcode 60121 "找不到该用户" is UNVERIFIED (not in PLATFORM.md).
+    // errcode 60121 "找不到该用户" is UNVERIFIED (not in docs/dingtalk.md).
     if (!user) throw new LegacyApiError(60121, "找不到该用户");
     ctx.body = ok(userDetail(core, user));
   });
@@ -56,7 +56,7 @@ function badParam(field: string) {
   return new LegacyApiError(400002, `不合法的参数: ${field}`);
 }
 
-/** A user/list item: no `manager_userid` there (PLATFORM.md §6) — callers need user/get for it. */
+/** A user/list item: no `manager_userid` there (docs/dingtalk.md §6) — callers need user/get for it. */
 function listItem(core: EmulatorCore, user: TDirectoryUser): Record<string, unknown> {
   const { manager_userid: _manager, ...rest } = user;
   return {

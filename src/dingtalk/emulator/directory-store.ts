@@ -1,14 +1,14 @@
 import { z } from "zod";
 import { derivedUnionId } from "./ids.ts";
 
-/** A department as the legacy directory API returns it (PLATFORM.md §6); extra fields are kept and echoed. */
+/** A department as the legacy directory API returns it (docs/dingtalk.md §6); extra fields are kept and echoed. */
 export const ZDirectoryDepartment = z.looseObject({
   dept_id: z.number().int(),
   name: z.string().min(1),
   parent_id: z.number().int(),
 });
 
-/** A user as `/topapi/v2/user/get` returns it (PLATFORM.md §6); extra fields are kept and echoed. */
+/** A user as `/topapi/v2/user/get` returns it (docs/dingtalk.md §6); extra fields are kept and echoed. */
 export const ZDirectoryUser = z.looseObject({
   userid: z.string().min(1),
   name: z.string().min(1),
@@ -35,7 +35,7 @@ export type TDirectoryInput = z.input<typeof ZDirectory>;
 export type TDirectoryUser = z.infer<typeof ZDirectoryUser>;
 export type TDirectoryDepartment = z.infer<typeof ZDirectoryDepartment>;
 
-/** The root department id of every DingTalk org (PLATFORM.md §6). */
+/** The root department id of every DingTalk org (docs/dingtalk.md §6). */
 export const ROOT_DEPT_ID = 1;
 
 export interface DirectoryStore {

@@ -19,9 +19,9 @@ export interface EmulatorOptions {
   staff?: TDirectoryInput;
   /** `corpId` / `senderCorpId` / `chatbotCorpId` in pushes (default derived, `ding…`). */
   corpId?: string;
-  /** Card callbacks must be acked within this (PLATFORM.md §1.6; default 2000). */
+  /** Card callbacks must be acked within this (docs/dingtalk.md §1.6; default 2000). */
   cardCallbackDeadlineMs?: number;
-  /** Unacked robot messages are pushed again after this; null = never (default 60000, PLATFORM.md §1.6). */
+  /** Unacked robot messages are pushed again after this; null = never (default 60000, docs/dingtalk.md §1.6). */
   redeliverAfterMs?: number | null;
   /** How many times an unacked push is redelivered (default 1). */
   maxRedeliveries?: number;
@@ -29,9 +29,9 @@ export interface EmulatorOptions {
   pingIntervalMs?: number | null;
   /** rotate(): socket closed this long after SYSTEM disconnect (default 2000; DingTalk ≤ 10 s). */
   disconnectCloseAfterMs?: number;
-  /** Gateway ticket validity (default 90 000, PLATFORM.md §1.1). */
+  /** Gateway ticket validity (default 90 000, docs/dingtalk.md §1.1). */
   ticketTtlMs?: number;
-  /** Access-token validity (default 7 200 000, PLATFORM.md §5). */
+  /** Access-token validity (default 7 200 000, docs/dingtalk.md §5). */
   tokenTtlMs?: number;
   /** Per-app per-API QPS limit; null = off (default). */
   qpsLimit?: number | null;
@@ -48,7 +48,7 @@ export interface SendTextOptions {
   /** Group id (`cid…`); default a fixed demo group. Ignored for 1:1 chats. */
   conversationId?: string;
   conversationTitle?: string;
-  /** Group messages reach the bot only when they @ it (PLATFORM.md §2). Default false. */
+  /** Group messages reach the bot only when they @ it (docs/dingtalk.md §2). Default false. */
   atBot?: boolean;
   /** Which app's bot; default the first app. */
   clientId?: string;
@@ -57,7 +57,7 @@ export interface SendTextOptions {
 /** A card as the emulator holds it. */
 export type CardView = CardRecord;
 
-/** A card callback's response as the app acked it (PLATFORM.md §3.6). */
+/** A card callback's response as the app acked it (docs/dingtalk.md §3.6). */
 export type CardCallbackResponse = Record<string, unknown>;
 
 /** What a click came to. */
@@ -90,7 +90,7 @@ export interface CardInboxItem extends InboxBase {
   data: ParamMap;
 }
 
-/** A message sent by batchSend / groupMessages/send (PLATFORM.md §4). */
+/** A message sent by batchSend / groupMessages/send (docs/dingtalk.md §4). */
 export interface RobotMessageInboxItem extends InboxBase {
   kind: "robotMessage";
   via: "batchSend" | "groupSend";
@@ -99,7 +99,7 @@ export interface RobotMessageInboxItem extends InboxBase {
   processQueryKey: string;
 }
 
-/** A reply posted to a session webhook (PLATFORM.md §2.1). */
+/** A reply posted to a session webhook (docs/dingtalk.md §2.1). */
 export interface SessionReplyInboxItem extends InboxBase {
   kind: "sessionReply";
   msgtype: string;

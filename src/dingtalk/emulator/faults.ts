@@ -1,6 +1,6 @@
 import { matchesApi } from "./request-log.ts";
 
-/** Faults a test or the sandbox switches on through the control API (PLATFORM.md §10 item 15). */
+/** Faults a test or the sandbox switches on through the control API (docs/dingtalk.md §10 item 15). */
 export interface Faults {
   /** Ignore the next `count` acks of pushes (they are then redelivered, if redelivery is on). */
   dropAcks(count: number): void;

@@ -1,7 +1,7 @@
 import { isRecord } from "./read-json.ts";
 
 /**
- * A server → client stream frame (PLATFORM.md §1.3). Every header value is a string: the Go SDK decodes headers
+ * A server → client stream frame (docs/dingtalk.md §1.3). Every header value is a string: the Go SDK decodes headers
  * into map[string]string and breaks on numbers; `data` is always a JSON string.
  */
 export interface DownstreamFrame {
@@ -11,7 +11,7 @@ export interface DownstreamFrame {
   data: string;
 }
 
-/** A client → server ack (PLATFORM.md §1.4). */
+/** A client → server ack (docs/dingtalk.md §1.4). */
 export interface AckFrame {
   code: number | undefined;
   message: string | undefined;
@@ -43,7 +43,7 @@ export function callbackFrame(input: {
   };
 }
 
-/** SYSTEM ping: the client must echo `data` unchanged with the same messageId (PLATFORM.md §1.5). */
+/** SYSTEM ping: the client must echo `data` unchanged with the same messageId (docs/dingtalk.md §1.5). */
 export function pingFrame(messageId: string, opaque: string): DownstreamFrame {
   return {
     specVersion: "1.0",
@@ -53,7 +53,7 @@ export function pingFrame(messageId: string, opaque: string): DownstreamFrame {
   };
 }
 
-/** SYSTEM disconnect, sent before the server closes a connection for rotation (PLATFORM.md §1.5). */
+/** SYSTEM disconnect, sent before the server closes a connection for rotation (docs/dingtalk.md §1.5). */
 export function disconnectFrame(reason: string): DownstreamFrame {
   return {
     specVersion: "1.0",

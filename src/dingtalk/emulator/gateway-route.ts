@@ -7,7 +7,7 @@ import type { Subscription } from "./ticket-store.ts";
 const SUBSCRIPTION_TYPES = new Set(["EVENT", "CALLBACK", "SYSTEM"]);
 
 /**
- * `POST /v1.0/gateway/connections/open` (PLATFORM.md §1.1): checks the credentials, records the subscriptions
+ * `POST /v1.0/gateway/connections/open` (docs/dingtalk.md §1.1): checks the credentials, records the subscriptions
  * and hands out a single-use ticket. Unknown fields (`ua`, `localIp`, `extras`) are accepted; the answer is
  * JSON whatever the `Accept` header says. The endpoint has no `?` because SDKs append `?ticket=` raw (§1.2).
  */

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomInt, randomUUID } from "node:crypto";
 
-/** Identifier generators shaped like the ones seen in real DingTalk payloads (PLATFORM.md §1.3, §2, §3.3). */
+/** Identifier generators shaped like the ones seen in real DingTalk payloads (docs/dingtalk.md §1.3, §2, §3.3). */
 
 function digest(seed: string): Buffer {
   return createHash("sha256").update(seed).digest();

@@ -6,7 +6,7 @@ function actionCardKeys(buttons: number): string[] {
   return keys;
 }
 
-/** `msgKey` → the `msgParam` keys it needs (PLATFORM.md §4 table). */
+/** `msgKey` → the `msgParam` keys it needs (docs/dingtalk.md §4 table). */
 export const MSG_PARAM_KEYS: Readonly<Record<string, readonly string[]>> = {
   sampleText: ["content"],
   sampleMarkdown: ["title", "text"],
@@ -17,7 +17,7 @@ export const MSG_PARAM_KEYS: Readonly<Record<string, readonly string[]>> = {
   sampleActionCard3: actionCardKeys(3),
   sampleActionCard4: actionCardKeys(4),
   sampleActionCard5: actionCardKeys(5),
-  // Casing of the next four is from third-party transcriptions (UNVERIFIED in PLATFORM.md §4).
+  // Casing of the next four is from third-party transcriptions (UNVERIFIED in docs/dingtalk.md §4).
   sampleActionCard6: ["title", "text", "buttonTitle1", "buttonUrl1", "buttonTitle2", "buttonUrl2"],
   sampleAudio: ["mediaId", "duration"],
   sampleFile: ["mediaId", "fileName", "fileType"],

@@ -3,7 +3,7 @@ import type { AppRecord } from "./app-registry.ts";
 import type { SpaceType } from "./card-store.ts";
 import { isRecord } from "./read-json.ts";
 
-/** One `<SPACE_TYPE>.<spaceId>` of an openSpaceId (PLATFORM.md §3.2). */
+/** One `<SPACE_TYPE>.<spaceId>` of an openSpaceId (docs/dingtalk.md §3.2). */
 export interface OpenSpace {
   spaceType: SpaceType;
   spaceId: string;
@@ -53,7 +53,7 @@ export interface DeliverModels {
   group: GroupDeliverOptions | undefined;
 }
 
-/** Each space type in openSpaceId needs its own deliver model (PLATFORM.md §3.2, §3.3). */
+/** Each space type in openSpaceId needs its own deliver model (docs/dingtalk.md §3.2, §3.3). */
 export function parseDeliverModels(body: Record<string, unknown>, spaces: OpenSpace[], app: AppRecord): DeliverModels {
   checkSpaceModels(body);
   const types = new Set(spaces.map((s) => s.spaceType));

@@ -41,7 +41,7 @@ export interface PushInput {
   clientId: string;
   topic: string;
   data: Record<string, unknown>;
-  /** Card callbacks: no ack within this → `timeout` (PLATFORM.md §1.6: 2 s). */
+  /** Card callbacks: no ack within this → `timeout` (docs/dingtalk.md §1.6: 2 s). */
   deadlineMs?: number;
   /** Robot messages are redelivered when unacked; card callbacks are not (only useful within the deadline). */
   redeliver: boolean;
@@ -95,7 +95,7 @@ export function createPushTracker(opts: PushTrackerOptions): PushTracker {
     return true;
   }
 
-  /** Unacked pushes are sent again, same messageId and same frame (PLATFORM.md §1.6; schedule UNVERIFIED). */
+  /** Unacked pushes are sent again, same messageId and same frame (docs/dingtalk.md §1.6; schedule UNVERIFIED). */
   function scheduleRedelivery(record: PushRecord) {
     const { redeliverAfterMs, maxRedeliveries } = opts;
     if (redeliverAfterMs === null || (attempts.get(record.messageId) ?? 0) > maxRedeliveries) return;

@@ -1,5 +1,5 @@
 /**
- * Per-app per-API QPS limit (PLATFORM.md §8: 20 QPS on standard orgs; off by default in the emulator).
+ * Per-app per-API QPS limit (docs/dingtalk.md §8: 20 QPS on standard orgs; off by default in the emulator).
  * Sliding one-second window over the requests it let through.
  */
 export interface QpsLimiter {

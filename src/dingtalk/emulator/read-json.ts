@@ -30,7 +30,7 @@ export async function readApiBody(ctx: Context): Promise<unknown> {
   return raw.value;
 }
 
-/** Body of a legacy call; malformed JSON is errcode 400002 "invalid parameter" (PLATFORM.md §6). */
+/** Body of a legacy call; malformed JSON is errcode 400002 "invalid parameter" (docs/dingtalk.md §6). */
 export async function readLegacyBody(ctx: Context): Promise<Record<string, unknown>> {
   const raw = await readRawJson(ctx);
   if (!raw.ok) throw new LegacyApiError(400002, `不合法的参数: ${raw.reason}`);

@@ -8,12 +8,12 @@ import { newOpaqueKey } from "./ids.ts";
 import { parseMsgParam } from "./msg-params.ts";
 import { isRecord, readApiBody } from "./read-json.ts";
 
-/** batchSend takes at most 20 userIds per call (PLATFORM.md §4). */
+/** batchSend takes at most 20 userIds per call (docs/dingtalk.md §4). */
 export const BATCH_SEND_MAX_USERS = 20;
-/** groupMessages/send: msgParam ≤ 15 000 bytes (PLATFORM.md §4). */
+/** groupMessages/send: msgParam ≤ 15 000 bytes (docs/dingtalk.md §4). */
 const GROUP_MSG_PARAM_MAX_BYTES = 15_000;
 
-/** Plain robot messages of robot_1_0 (PLATFORM.md §4). */
+/** Plain robot messages of robot_1_0 (docs/dingtalk.md §4). */
 export function registerRobotRoutes(router: Router, core: EmulatorCore): void {
   const auth = newApiAuth(core);
 

@@ -20,7 +20,7 @@ export function defaultGroupId(app: AppRecord): string {
 
 /**
  * A person types to the bot. 1:1 messages always reach it; group messages only when they @ the bot
- * (PLATFORM.md §2). Returns the push's messageId, or null when the bot does not receive the message.
+ * (docs/dingtalk.md §2). Returns the push's messageId, or null when the bot does not receive the message.
  */
 export function sendText(core: EmulatorCore, userId: string, text: string, opts: SendTextOptions = {}): string | null {
   if (!userId) throw new ControlError(400, "userId is required");
@@ -53,7 +53,7 @@ interface MessageInput {
   createAt: number;
 }
 
-/** The `data` of a robot text message, field for field as PLATFORM.md §2. */
+/** The `data` of a robot text message, field for field as docs/dingtalk.md §2. */
 export function robotTextMessage(core: EmulatorCore, input: MessageInput): Record<string, unknown> {
   const { app, conversation, session, userId } = input;
   const user = core.directory.user(userId);
@@ -74,7 +74,7 @@ export function robotTextMessage(core: EmulatorCore, input: MessageInput): Recor
     chatbotCorpId: core.corpId,
     chatbotUserId: app.chatbotUserId,
     robotCode: app.robotCode,
-    // In groups the bot is in the @ list; a third-party log shows only dingtalkId there (PLATFORM.md §2).
+    // In groups the bot is in the @ list; a third-party log shows only dingtalkId there (docs/dingtalk.md §2).
     ...(group ? { isInAtList: true, atUsers: [{ dingtalkId: app.chatbotUserId }] } : {}),
     sessionWebhook: `${core.baseUrl}/robot/sendBySession?session=${session.id}`,
     sessionWebhookExpiredTime: session.expiresAt,

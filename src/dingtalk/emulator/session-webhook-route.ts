@@ -4,7 +4,7 @@ import type { EmulatorCore } from "./emulator-core.ts";
 import { isRecord, readLegacyBody } from "./read-json.ts";
 
 /**
- * UNVERIFIED (PLATFORM.md §2.1 only says "non-zero errcode"): an unknown or expired session answers HTTP 200
+ * UNVERIFIED (docs/dingtalk.md §2.1 only says "non-zero errcode"): an unknown or expired session answers HTTP 200
  * errcode 300005, the code the custom-robot webhook gives for an invalid token (§4.1) — the session plays the
  * token's role here. A malformed body answers errcode 400002 (the legacy "invalid parameter", §6).
  */
@@ -12,7 +12,7 @@ export const SESSION_EXPIRED_ERRCODE = 300005;
 /** See {@link SESSION_EXPIRED_ERRCODE}. */
 export const WEBHOOK_BAD_BODY_ERRCODE = 400002;
 
-/** Required fields per msgtype (PLATFORM.md §2.1). */
+/** Required fields per msgtype (docs/dingtalk.md §2.1). */
 const REQUIRED: Record<string, (body: Record<string, unknown>) => boolean> = {
   text: (b) => hasStrings(b.text, ["content"]),
   markdown: (b) => hasStrings(b.markdown, ["title", "text"]),

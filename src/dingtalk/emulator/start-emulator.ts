@@ -16,7 +16,7 @@ import { registerSessionWebhookRoute } from "./session-webhook-route.ts";
 import { registerTokenRoutes } from "./token-routes.ts";
 
 /**
- * Starts a fake DingTalk (PLATFORM.md §10) on one HTTP port: the api.dingtalk.com paths, the oapi.dingtalk.com
+ * Starts a fake DingTalk (docs/dingtalk.md §10) on one HTTP port: the api.dingtalk.com paths, the oapi.dingtalk.com
  * paths, the stream WebSocket at `/connect` and the control API at `/_emulator`. State lives in memory.
  * The caller closes it.
  */

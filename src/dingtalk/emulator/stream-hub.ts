@@ -38,7 +38,7 @@ export interface StreamHubOptions {
   onAck(connectionId: string, ack: AckFrame): void;
 }
 
-/** The WebSocket side of the gateway: `/connect?ticket=` (PLATFORM.md §1.2, §1.5, §1.7). */
+/** The WebSocket side of the gateway: `/connect?ticket=` (docs/dingtalk.md §1.2, §1.5, §1.7). */
 export interface StreamHub {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   /** A random open connection of the app subscribed to CALLBACK `topic` (one connection per push, §1.7). */
@@ -87,7 +87,7 @@ export function createStreamHub(opts: StreamHubOptions): StreamHub {
     handleUpgrade(req, socket, head) {
       const url = new URL(req.url ?? "/", "http://emulator.invalid");
       if (url.pathname !== "/connect") return refuse(socket, 404, "no WebSocket endpoint here; use /connect");
-      // Validated during the handshake: unknown, used or expired tickets never get a socket (PLATFORM.md §1.2).
+      // Validated during the handshake: unknown, used or expired tickets never get a socket (docs/dingtalk.md §1.2).
       const use = opts.tickets.consume(url.searchParams.get("ticket"));
       if (!use.ok) {
         opts.log.info({ reason: use.reason }, "emulator: refused a stream connection");
@@ -156,7 +156,7 @@ function onClientFrame(conn: Connection, raw: string, opts: StreamHubOptions): v
     conn.pingEchoes++;
     conn.lastPingEchoAt = opts.clock.now();
   } else {
-    opts.log.warn({ ack }, "emulator: ping echo did not return the same opaque data (PLATFORM.md §1.5)");
+    opts.log.warn({ ack }, "emulator: ping echo did not return the same opaque data (docs/dingtalk.md §1.5)");
   }
 }
 

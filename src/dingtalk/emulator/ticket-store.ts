@@ -1,7 +1,7 @@
 import type { Clock } from "./clock.ts";
 import { newUuid } from "./ids.ts";
 
-/** One entry of the gateway's `subscriptions` (PLATFORM.md §1.1). */
+/** One entry of the gateway's `subscriptions` (docs/dingtalk.md §1.1). */
 export interface Subscription {
   type: "EVENT" | "CALLBACK" | "SYSTEM";
   topic: string;
@@ -19,14 +19,14 @@ export interface TicketRecord {
 
 export type TicketUse = { ok: true; record: TicketRecord } | { ok: false; reason: "unknown" | "used" | "expired" };
 
-/** Gateway tickets: single use, valid `ttlMs` (90 s on DingTalk, PLATFORM.md §1.1). */
+/** Gateway tickets: single use, valid `ttlMs` (90 s on DingTalk, docs/dingtalk.md §1.1). */
 export interface TicketStore {
   issue(input: Omit<TicketRecord, "ticket" | "issuedAt" | "used">): TicketRecord;
   /** Validates and burns a ticket (the WebSocket handshake calls this). */
   consume(ticket: string | null): TicketUse;
 }
 
-/** Tickets in memory; `ttlMs` is 90 s by default (PLATFORM.md §1.1). */
+/** Tickets in memory; `ttlMs` is 90 s by default (docs/dingtalk.md §1.1). */
 export function createTicketStore(clock: Clock, ttlMs: number): TicketStore {
   const tickets = new Map<string, TicketRecord>();
   function prune(now: number) {

@@ -4,7 +4,7 @@ import type { EmulatorCore } from "./emulator-core.ts";
 import { isRecord, readApiBody } from "./read-json.ts";
 
 /**
- * Access tokens (PLATFORM.md §5): `POST /v1.0/oauth2/accessToken` and the legacy `GET /gettoken` that the Node
+ * Access tokens (docs/dingtalk.md §5): `POST /v1.0/oauth2/accessToken` and the legacy `GET /gettoken` that the Node
  * SDK's `getAccessToken()` uses. Both hand out the same per-app token, valid 7200 s.
  */
 export function registerTokenRoutes(router: Router, core: EmulatorCore): void {
@@ -19,7 +19,7 @@ export function registerTokenRoutes(router: Router, core: EmulatorCore): void {
 
   router.get("/gettoken", (ctx) => {
     const app = core.apps.authenticate(ctx.query.appkey, ctx.query.appsecret);
-    // errcode 40096 per PLATFORM.md §5; errmsg text UNVERIFIED.
+    // errcode 40096 per docs/dingtalk.md §5; errmsg text UNVERIFIED.
     if (!app) throw new LegacyApiError(40096, "不合法的appKey或appSecret");
     ctx.state.clientId = app.clientId;
     const { token, expiresInSec } = core.tokens.issue(app.clientId);

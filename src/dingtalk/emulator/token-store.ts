@@ -3,7 +3,7 @@ import { newToken } from "./ids.ts";
 
 export type TokenCheck = { ok: true; clientId: string } | { ok: false; reason: "unknown" | "expired" };
 
-/** Access tokens shared by the new API and the legacy API (PLATFORM.md §5). */
+/** Access tokens shared by the new API and the legacy API (docs/dingtalk.md §5). */
 export interface TokenStore {
   /** A token for the app and its lifetime in seconds. */
   issue(clientId: string): { token: string; expiresInSec: number };
@@ -18,7 +18,7 @@ interface TokenRecord {
   expiresAt: number;
 }
 
-/** Tokens in memory, valid `ttlMs` (7200 s by default, PLATFORM.md §5). */
+/** Tokens in memory, valid `ttlMs` (7200 s by default, docs/dingtalk.md §5). */
 export function createTokenStore(clock: Clock, ttlMs: number): TokenStore {
   const byToken = new Map<string, TokenRecord>();
   const current = new Map<string, TokenRecord>();
@@ -26,7 +26,7 @@ export function createTokenStore(clock: Clock, ttlMs: number): TokenStore {
     issue(clientId) {
       const now = clock.now();
       const existing = current.get(clientId);
-      // UNVERIFIED (PLATFORM.md §5): re-fetching inside the validity returns the same token and extends it.
+      // UNVERIFIED (docs/dingtalk.md §5): re-fetching inside the validity returns the same token and extends it.
       const record =
         existing && existing.expiresAt > now ? existing : { token: newToken(), clientId, expiresAt: now + ttlMs };
       record.expiresAt = now + ttlMs;

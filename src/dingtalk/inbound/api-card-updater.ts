@@ -3,7 +3,7 @@ import { enqueue } from "../outbox/enqueue.ts";
 import type { CardUpdater, QueuedCardUpdate } from "./inbound-types.ts";
 
 /**
- * The `PUT /v1.0/card/instances` body for a callback-style response (PLATFORM.md §3.4 vs §3.6): the update API
+ * The `PUT /v1.0/card/instances` body for a callback-style response (docs/dingtalk.md §3.4 vs §3.6): the update API
  * has no "the clicking user", so `userPrivateData` becomes `privateData[userId]`, and the options are named
  * the same.
  */

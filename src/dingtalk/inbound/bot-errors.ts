@@ -10,7 +10,7 @@ export class DuplicateEvent extends Error {
 }
 
 /**
- * The bot's error boundary (STYLE.md §8): an AppError is the user's to read; anything else is ours, logged
+ * The bot's error boundary: an AppError is the user's to read; anything else is ours, logged
  * with its stack, and the user gets an apology. Returns the sentence to show.
  */
 export function userMessageFor(err: unknown, log: Logger): string {

@@ -39,7 +39,7 @@ export interface BotCore extends Required<Pick<CreateBotOptions, "db" | "log" | 
 }
 
 /**
- * The small core every flow hooks into (STYLE.md §1), like grammY's Composer: flows register handlers; the
+ * The small core every flow hooks into, like grammY's Composer: flows register handlers; the
  * stream side (start-inbound.ts) feeds parsed events to `handleText` / `handleCardAction`. Each event runs in
  * one transaction that first records its dedupe key, so a duplicate never runs a handler twice.
  */

@@ -5,7 +5,7 @@ import type { CardActionEvent, RobotTextEvent } from "./parse-push.ts";
 
 /**
  * Keys of a chat message in inbound_event. Both ids are recorded: a redelivery repeats the frame's messageId
- * and the message's msgId (PLATFORM.md §1.6 says to dedupe on both), and either one alone marks a duplicate.
+ * and the message's msgId (docs/dingtalk.md §1.6 says to dedupe on both), and either one alone marks a duplicate.
  */
 export function textKeys(event: RobotTextEvent): string[] {
   return [`msg:${event.msgId}`, `mid:${event.messageId}`];
@@ -22,7 +22,7 @@ export function cardKey(event: CardActionEvent): string {
   return `card:${event.outTrackId}:${event.userId}:${action}:${hash}`;
 }
 
-/** Key of one card push: a redelivery repeats the frame's messageId (PLATFORM.md §1.6). */
+/** Key of one card push: a redelivery repeats the frame's messageId (docs/dingtalk.md §1.6). */
 export function cardPushKey(event: CardActionEvent): string {
   return `cmid:${event.messageId}`;
 }

@@ -3,10 +3,10 @@ import type { Staff } from "../../generated/prisma/client.ts";
 import type { Logger } from "../../lib/logger.ts";
 import type { CardActionEvent, RobotTextEvent } from "./parse-push.ts";
 
-/** Where a chat reply goes: the message's session webhook (PLATFORM.md §2.1), valid until `expiresAt`. */
+/** Where a chat reply goes: the message's session webhook (docs/dingtalk.md §2.1), valid until `expiresAt`. */
 export interface ReplyTarget {
   sessionWebhook: string;
-  /** `sessionWebhookExpiredTime` (ms). After it the transport must use batchSend (DESIGN §4). */
+  /** `sessionWebhookExpiredTime` (ms). After it the transport must use batchSend (docs/dingtalk.md §2.1). */
   expiresAt: number;
   conversationId: string;
   conversationType: "1" | "2";
@@ -14,7 +14,7 @@ export interface ReplyTarget {
   userId: string | null;
 }
 
-/** A chat reply: plain text, or markdown with the title shown in the chat list (PLATFORM.md §2.1). */
+/** A chat reply: plain text, or markdown with the title shown in the chat list (docs/dingtalk.md §2.1). */
 export type ReplyBody = string | { markdown: string; title: string };
 
 /** A chat reply on its way out. `key` makes storing it idempotent (the message's msgId + the reply's index). */
@@ -25,7 +25,7 @@ export interface QueuedReply {
 }
 
 /**
- * Where chat replies go (DESIGN §3 "Outbound": every DingTalk call goes through the durable outbox).
+ * Where chat replies go (docs/architecture.md: every DingTalk call goes through the durable outbox).
  * `enqueue` runs inside the transaction that decided the reply — the handler's own, or the one recording a
  * failure — so the reply exists iff those effects committed, and a crash after the commit cannot lose it.
  * `wake` is called after such a commit so the sender goes now instead of at its next poll.
@@ -35,10 +35,10 @@ export interface ReplyTransport {
   wake?(): void;
 }
 
-/** `cardParamMap` values are strings only (PLATFORM.md §3.1). */
+/** `cardParamMap` values are strings only (docs/dingtalk.md §3.1). */
 export type CardParamMap = Record<string, string>;
 
-/** A card callback response (PLATFORM.md §3.6); empty = leave the card unchanged. */
+/** A card callback response (docs/dingtalk.md §3.6); empty = leave the card unchanged. */
 export interface CardUpdate {
   cardData?: { cardParamMap: CardParamMap };
   /** Applies to the clicking user only. */
@@ -56,7 +56,7 @@ export interface QueuedCardUpdate {
 }
 
 /**
- * Updates a card outside the callback (`PUT /v1.0/card/instances`, PLATFORM.md §3.4): used when a card
+ * Updates a card outside the callback (`PUT /v1.0/card/instances`, docs/dingtalk.md §3.4): used when a card
  * handler missed the 2 s deadline, and by `ctx.updateCardLater`. Same contract as {@link ReplyTransport}:
  * stored in the transaction that decided it, sent after commit, after the card's create and earlier updates.
  */
@@ -74,14 +74,14 @@ interface BaseContext {
   log: Logger;
 }
 
-/** What a chat handler gets (STYLE.md §3). */
+/** What a chat handler gets. */
 export interface TextContext extends BaseContext {
   event: RobotTextEvent;
   /** Stores a reply in the outbox, in this transaction: sent only if it commits, in the order of the calls. */
   reply(body: ReplyBody): Promise<void>;
 }
 
-/** What a card handler gets (STYLE.md §3). */
+/** What a card handler gets. */
 export interface CardContext extends BaseContext {
   event: CardActionEvent;
   /**

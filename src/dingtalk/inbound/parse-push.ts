@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 /**
- * The `data` of a robot message push (PLATFORM.md §2), field for field. Unknown fields are allowed: DingTalk
+ * The `data` of a robot message push (docs/dingtalk.md §2), field for field. Unknown fields are allowed: DingTalk
  * adds fields over time (`senderPlatform`, `openThreadId`…) and a new field must not make us drop a message.
  */
 export const ZRobotMessageData = z.looseObject({
@@ -13,7 +13,7 @@ export const ZRobotMessageData = z.looseObject({
   conversationId: z.string().min(1),
   conversationTitle: z.string().optional(),
   senderId: z.string().optional(),
-  // Optional per PLATFORM.md §2; without it we cannot tell who wrote, so handlers get `staff: null`.
+  // Optional per docs/dingtalk.md §2; without it we cannot tell who wrote, so handlers get `staff: null`.
   senderStaffId: z.string().optional(),
   senderNick: z.string().default(""),
   senderCorpId: z.string().optional(),
@@ -28,7 +28,7 @@ export const ZRobotMessageData = z.looseObject({
 });
 export type TRobotMessageData = z.output<typeof ZRobotMessageData>;
 
-/** `content` of a card callback, itself a JSON string (PLATFORM.md §3.6). */
+/** `content` of a card callback, itself a JSON string (docs/dingtalk.md §3.6). */
 const ZCardContent = z.looseObject({
   cardPrivateData: z.looseObject({
     actionIds: z.array(z.string()).default([]),
@@ -36,7 +36,7 @@ const ZCardContent = z.looseObject({
   }),
 });
 
-/** The `data` of a card action callback (PLATFORM.md §3.6); `content` arrives parsed. */
+/** The `data` of a card action callback (docs/dingtalk.md §3.6); `content` arrives parsed. */
 export const ZCardCallbackData = z.looseObject({
   type: z.string().optional(),
   outTrackId: z.string().min(1),
@@ -69,7 +69,7 @@ export interface RobotTextEvent {
   data: TRobotMessageData;
 }
 
-/** A tap on a 回传请求 button (PLATFORM.md §3.6). */
+/** A tap on a 回传请求 button (docs/dingtalk.md §3.6). */
 export interface CardActionEvent {
   kind: "card";
   messageId: string;

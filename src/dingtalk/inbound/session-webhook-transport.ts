@@ -7,7 +7,7 @@ export interface SessionWebhookTransportOptions {
   wake?: () => void;
 }
 
-/** The webhook body for a reply (PLATFORM.md §2.1); group replies @ the person who wrote. */
+/** The webhook body for a reply (docs/dingtalk.md §2.1); group replies @ the person who wrote. */
 export function webhookBody(target: ReplyTarget, body: ReplyBody): Record<string, unknown> {
   const at =
     target.conversationType === "2" && target.userId ? { at: { atUserIds: [target.userId], isAtAll: false } } : {};
@@ -16,9 +16,9 @@ export function webhookBody(target: ReplyTarget, body: ReplyBody): Record<string
 }
 
 /**
- * Chat replies through the message's `sessionWebhook` (PLATFORM.md §2.1), by way of the outbox: each reply is a
+ * Chat replies through the message's `sessionWebhook` (docs/dingtalk.md §2.1), by way of the outbox: each reply is a
  * `session.reply` row stored in the caller's transaction and sent by the outbox worker. The row carries the
- * webhook's expiry and, for a 1:1 chat, its `oToMessages/batchSend` fallback (DESIGN §4): a reply that would
+ * webhook's expiry and, for a 1:1 chat, its `oToMessages/batchSend` fallback (docs/dingtalk.md §2.1): a reply that would
  * reach DingTalk after the webhook expired goes through batchSend instead (see `claimDue`). Replies of one
  * chat go out in the order they were stored.
  */

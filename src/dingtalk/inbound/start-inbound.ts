@@ -13,7 +13,7 @@ export interface StartInboundOptions {
   log: Logger;
   /**
    * A card callback not answered within this gets an empty answer and its update goes through the card
-   * updater (the outbox). DingTalk allows 2 s (PLATFORM.md §1.6); 1.5 s leaves room for the network. Default 1500.
+   * updater (the outbox). DingTalk allows 2 s (docs/dingtalk.md §1.6); 1.5 s leaves room for the network. Default 1500.
    */
   cardDeadlineMs?: number;
 }
@@ -61,7 +61,7 @@ export async function startInbound(opts: StartInboundOptions): Promise<Inbound> 
 }
 
 /**
- * The ack tells DingTalk to stop redelivering (PLATFORM.md §1.6). Robot callbacks carry no answer, so the
+ * The ack tells DingTalk to stop redelivering (docs/dingtalk.md §1.6). Robot callbacks carry no answer, so the
  * doc's `{"response": null}` is sent. The SDK writes to its current socket; if that socket is gone the ack
  * is lost and the push comes again, which the dedupe keys absorb.
  */

@@ -9,7 +9,7 @@ export interface OutboxPayloads {
   "session.reply": SessionReplyPayload;
 }
 
-/** A chat reply through a message's session webhook (PLATFORM.md §2.1). */
+/** A chat reply through a message's session webhook (docs/dingtalk.md §2.1). */
 export interface SessionReplyPayload {
   url: string;
   /** The webhook body (text / markdown …). */
@@ -20,7 +20,7 @@ export interface SessionReplyPayload {
   conversationId?: string;
   /**
    * What to send instead once the webhook would have expired by the time the call lands: a claim turns the row
-   * into this `robot.batchSend` (DESIGN §4). Without it (group chats) an expired reply is DEAD.
+   * into this `robot.batchSend` (docs/dingtalk.md §2.1). Without it (group chats) an expired reply is DEAD.
    */
   fallback?: BatchSendInput;
 }
@@ -37,7 +37,7 @@ export const KIND_API: Record<OutboxKind, string> = {
 export interface EnqueueInput<K extends OutboxKind = OutboxKind> {
   /**
    * Makes the send exactly-once: enqueueing the same key again does nothing. For a card, use its outTrackId
-   * (derived from what it shows, e.g. target id + version + owner, DESIGN.md §3).
+   * (derived from what it shows, e.g. target id + version + owner, docs/architecture.md).
    */
   idempotencyKey: string;
   kind: K;

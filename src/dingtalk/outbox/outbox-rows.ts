@@ -44,7 +44,7 @@ export type ClaimWants = ReadonlyMap<string, number>;
  * (`outbox_message_due_idx`, migration 20261124010000_outbox_due), so sent history is never scanned.
  *
  * Fallback: a session reply claimed too late for its webhook becomes the `robot.batchSend` stored in its
- * payload (DESIGN §4), here rather than in the sender so that the row is rate-limited as what it is. The
+ * payload (docs/dingtalk.md §2.1), here rather than in the sender so that the row is rate-limited as what it is. The
  * original webhook stays in the payload as `expiredSessionWebhook`.
  */
 export function claimDue(sql: SqlRunner, wants: ClaimWants, leaseMs: number): Promise<OutboxRow[]> {

@@ -29,7 +29,7 @@ export interface OutboxWorkerOptions {
    * jitter that recent calls do not show.
    */
   minRateMarginMs?: number;
-  /** First retry delay, doubled per attempt (default 1000 ms: PLATFORM.md §8 says wait 1 s after throttling). */
+  /** First retry delay, doubled per attempt (default 1000 ms: docs/dingtalk.md §8 says wait 1 s after throttling). */
   retryBaseMs?: number;
 }
 

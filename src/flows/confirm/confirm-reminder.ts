@@ -22,7 +22,7 @@ interface Unconfirmed {
 }
 
 /**
- * Every workday at 10:00 (DESIGN §2 Confirmation): for each current target version of a published plan that
+ * Every workday at 10:00 (docs/domain.md "Confirmation"): for each current target version of a published plan that
  * is neither confirmed nor disputed (a pending 有异议 waits for the manager, not the owner), counted from when
  * its owner's target card was queued (target_card_sent — the moment the bot committed to sending it; a version
  * whose card was never queued has nothing to remind about):

@@ -5,7 +5,7 @@ import { handleTargetCardAction } from "./target-card-actions.ts";
 import { TARGET_CARD_PREFIX } from "./target-card-id.ts";
 
 /**
- * Confirmation (DESIGN §2 Confirmation): publishing a plan sends each leaf owner a target card to 确认 or dispute
+ * Confirmation (docs/domain.md "Confirmation"): publishing a plan sends each leaf owner a target card to 确认 or dispute
  * (有异议); the workday reminder follows up on cards left unanswered.
  */
 export const confirmFlow: FlowFactory = (deps) => ({

@@ -16,7 +16,7 @@ export interface PublishResult {
 }
 
 /**
- * Publishes a plan (DESIGN §2 Confirmation): refused with every problem listed unless the plan is conserved
+ * Publishes a plan (docs/domain.md "Confirmation"): refused with every problem listed unless the plan is conserved
  * and every leaf has its responsible people and months; then, in one transaction, marks the plan and its
  * targets published and queues each leaf owner's target card (确认 / 有异议) and an informational card to each
  * co-owner. Card ids carry target, version and recipient, so publishing again queues nothing and a new

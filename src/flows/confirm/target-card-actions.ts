@@ -12,7 +12,7 @@ import { targetCardInput } from "./target-card-input.ts";
 type Deps = Pick<AppDeps, "db" | "config" | "outbound">;
 
 /**
- * 确认 and 有异议 on target cards (DESIGN §2 Confirmation): accept the click, then confirm or dispute; the card
+ * 确认 and 有异议 on target cards (docs/domain.md "Confirmation"): accept the click, then confirm or dispute; the card
  * answers with its new state.
  */
 export async function handleTargetCardAction(deps: Deps, ctx: CardContext): Promise<CardUpdate> {

@@ -1,5 +1,5 @@
 /**
- * A target card's outTrackId says everything a click needs (DESIGN §4): which target, which version, whose
+ * A target card's outTrackId says everything a click needs (docs/domain.md "Card actions"): which target, which version, whose
  * chat. It is also the card's outbox idempotency key, so the same card is never sent twice and a new version
  * gets a new card. Format: `tgt.<targetId>.v<version>.<userId>` (≤ 128 characters for uuids and DingTalk ids).
  */

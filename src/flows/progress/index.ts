@@ -7,7 +7,7 @@ import { registerProgressRoutes } from "./progress-routes.ts";
 import { weeklyPromptJob } from "./weekly-prompt.ts";
 
 /**
- * Progress (DESIGN §2 Progress): figures reported in chat, on the weekly prompt card, or imported over the API;
+ * Progress (docs/domain.md "Progress"): figures reported in chat, on the weekly prompt card, or imported over the API;
  * the Friday prompt (at BOT_PROMPT_TIME) and the Monday reminder.
  */
 export const progressFlow: FlowFactory = (deps) => ({

@@ -29,7 +29,7 @@ type Deps = Pick<AppDeps, "db" | "config" | "calendar">;
 const MIN_CONFIRM_GAP_MS = 3_000;
 
 /**
- * 提交 / 修改 on progress prompt cards (DESIGN §2 Progress, §4 card actions). Only the owner may report, only while the period is open (until it is evaluated), with the same rules as in
+ * 提交 / 修改 on progress prompt cards (docs/domain.md "Progress", §4 card actions). Only the owner may report, only while the period is open (until it is evaluated), with the same rules as in
  * chat: the amount is read like a chat amount ("35万"), a negative one is refused, and one far above the period
  * target is stored only when submitted again (a card has no "确认" reply). The report is a SELF_REPORT (latest
  * wins, history kept); the card answers 「已提交：…」. A repeated identical click is one effect: the bot core

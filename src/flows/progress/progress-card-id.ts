@@ -1,7 +1,7 @@
 import { isPeriodKey } from "../../domain/period-key.ts";
 
 /**
- * A progress prompt card's outTrackId says what a click needs (DESIGN §4): which plan, which period, whose
+ * A progress prompt card's outTrackId says what a click needs (docs/domain.md "Card actions"): which plan, which period, whose
  * prompt. It is also the card's outbox idempotency key, so one person gets one prompt per plan and period.
  * Format: `prg.<planId>.<period>.<userId>` (period as "2026-W14", "2026-04" or "2026-Q2").
  */

@@ -35,7 +35,7 @@ export type ProgressChatDeps = Pick<AppDeps, "db" | "config" | "calendar" | "out
 const inOneToOne = (ctx: TextContext) => ctx.event.conversationType === "1";
 
 /**
- * Progress reported in chat (DESIGN §2 Progress), in the order tried: 「确认」 while a figure waits for it, a
+ * Progress reported in chat (docs/domain.md "Progress"), in the order tried: 「确认」 while a figure waits for it, a
  * correction (「改成30万」), a report (「本周完成35万，新客户2家」) — or a figure the parser refused, answered with why.
  */
 export function progressIntents(deps: ProgressChatDeps): Intent[] {

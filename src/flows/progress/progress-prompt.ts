@@ -24,7 +24,7 @@ export interface ProgressPrompt {
 }
 
 /**
- * What each owner's progress prompt for one period of a plan shows (DESIGN §2 Progress), read from the
+ * What each owner's progress prompt for one period of a plan shows (docs/domain.md "Progress"), read from the
  * database: the period target (each of the person's leaves' months, by working days, as plan-progress.ts
  * computes it), the year-to-date actual and target up to the start of the period, the run-rate now needed and
  * when the period is evaluated. A person owning several leaves gets one prompt with the sums.

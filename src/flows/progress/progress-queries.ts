@@ -5,7 +5,7 @@ import type { Metric } from "../../generated/prisma/client.ts";
 import { liveLeafSql } from "../../plans/leaf-targets.ts";
 
 /**
- * The progress rules that several views read the database for (STYLE.md §4: one rule, one place): whose targets
+ * The progress rules that several views read the database for (one rule, one place): whose targets
  * count and what they are worth in a period, which reported figure is in force, and storing one.
  */
 
@@ -30,7 +30,7 @@ export async function ownerLeaves(tx: Tx, planId: string, userId?: string): Prom
   return rows.map((r) => ({ userId: r.user_id, name: r.name, active: r.active, months: r.months.map(BigInt) }));
 }
 
-/** What a leaf is expected to bring in during a period: its months, by working days (DESIGN §2 Phasing). */
+/** What a leaf is expected to bring in during a period: its months, by working days (docs/domain.md "Phasing"). */
 export function leafPeriodTarget(leaf: OwnerLeaf, fiscalYear: number, period: string, calendar: Calendar): bigint {
   return expectedForPeriod(leaf.months, fiscalYear, period, calendar);
 }

@@ -10,11 +10,11 @@ import { leafPeriodTarget, ownerLeaves } from "./progress-queries.ts";
 import { type ReportSource, reportProgress } from "./report-progress.ts";
 
 /**
- * The parts of reporting progress that chat and the card share (STYLE.md §4: one rule, one place): the owner's
+ * The parts of reporting progress that chat and the card share (one rule, one place): the owner's
  * period target, the absurd-figure check, storing a report, and holding one until it is confirmed.
  */
 
-/** How long an absurd figure waits for its confirmation (issue #5: "确认" within 30 minutes). */
+/** How long an absurd figure waits for its confirmation (docs/domain.md "Progress": 「确认」 within 30 minutes). */
 export const PENDING_TTL_MS = 30 * 60_000;
 
 /** What reporting needs of a plan. */

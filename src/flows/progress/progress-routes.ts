@@ -8,7 +8,7 @@ import { reportProgress } from "./report-progress.ts";
 
 const ZPeriodQuery = z.object({ period: z.string().trim().min(1, "请指定 period，如 2026-W14") });
 
-/** Actuals from CRM/ERP in, and each owner's progress for a period out (DESIGN §4). */
+/** Actuals from CRM/ERP in, and each owner's progress for a period out (README, Admin API). */
 export function registerProgressRoutes(router: Router, deps: AppDeps): void {
   router.post("/api/progress", validate(ZProgressImport, deps.config.bodyLimitBytes), async (ctx) => {
     const { entries } = ctx.state.body as z.output<typeof ZProgressImport>;
