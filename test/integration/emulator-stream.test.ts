@@ -1,3 +1,4 @@
+import { connect as connectTcp } from "node:net";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { WebSocket } from "ws";
 import type { Emulator } from "../../src/dingtalk/emulator/emulator-types.ts";
@@ -304,6 +305,30 @@ describe("stream client reconnects (src/dingtalk/stream-client.ts)", () => {
     // first one failed, and the retries of both are timers of this process, fired in order.
     await failing(pacerApp, 2);
     expect(gatewayCalls(APP.clientId)).toHaveLength(calls);
+  });
+});
+
+describe("a refused handshake whose client resets the connection", () => {
+  it("leaves the emulator serving, with no uncaught socket error", async () => {
+    const em = await setup();
+    const { port } = new URL(em.url);
+    // A ws client aborts a refused handshake by destroying its socket; done at once, the emulator's write of
+    // the 401 meets a reset connection (ECONNRESET on its side, which must not be an uncaught error).
+    for (let i = 0; i < 20; i++) {
+      await new Promise<void>((resolve) => {
+        const socket = connectTcp(Number(port), "127.0.0.1", () => {
+          socket.write(
+            "GET /connect?ticket=nope HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n" +
+              "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+            () => socket.resetAndDestroy(),
+          );
+        });
+        socket.on("error", () => undefined);
+        socket.on("close", () => resolve());
+      });
+    }
+    await client(em);
+    expect(em.listConnections()).toHaveLength(1);
   });
 });
 

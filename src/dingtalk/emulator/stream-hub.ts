@@ -85,6 +85,9 @@ export function createStreamHub(opts: StreamHubOptions): StreamHub {
 
   return {
     handleUpgrade(req, socket, head) {
+      // The raw socket has no error listener of its own: a client that resets the connection while a refusal is
+      // written (ws aborts a refused handshake that way) would raise an uncaught ECONNRESET in the process.
+      socket.on("error", (err) => opts.log.debug({ err }, "emulator: stream socket error during the handshake"));
       const url = new URL(req.url ?? "/", "http://emulator.invalid");
       if (url.pathname !== "/connect") return refuse(socket, 404, "no WebSocket endpoint here; use /connect");
       // Validated during the handshake: unknown, used or expired tickets never get a socket (docs/dingtalk.md §1.2).
