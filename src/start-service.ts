@@ -10,6 +10,7 @@ import { type DingTalkRuntime, startDingTalk } from "./dingtalk/start-dingtalk.t
 import { type Calendar, createCalendar } from "./domain/calendar.ts";
 import { confirmFlow } from "./flows/confirm/index.ts";
 import { botHandlers, type FlowFactory } from "./flows/flow.ts";
+import { leaveFlow } from "./flows/leave/index.ts";
 import { progressFlow } from "./flows/progress/index.ts";
 import { createApp } from "./http/create-app.ts";
 import type { Logger } from "./lib/logger.ts";
@@ -20,9 +21,11 @@ import { createScheduler, type Scheduler } from "./scheduler/scheduler.ts";
 
 /**
  * Every flow of the bot, listed once: their chat intents are tried in this order (then the help fallback), their
- * jobs run in this order at a shared trigger, and their routes and card actions are mounted from here.
+ * jobs run in this order at a shared trigger, and their routes and card actions are mounted from here. Leave comes
+ * first: it claims no message with a progress figure, and reads 「12.8-12.12请假」 as dates before progress
+ * would refuse 12.8 as an amount.
  */
-export const FLOWS: FlowFactory[] = [progressFlow, confirmFlow];
+export const FLOWS: FlowFactory[] = [leaveFlow, progressFlow, confirmFlow];
 
 /** Next year's holidays, once announced, go here (chinese-days ships data up to the year it was released). */
 const HOLIDAY_OVERRIDES_FILE = fileURLToPath(new URL("../config/holidays-override.json", import.meta.url));

@@ -7,6 +7,7 @@ import { confirmReminderRule, confirmReminderStage } from "../../domain/job-sche
 import { localDate } from "../../domain/zoned-time.ts";
 import { liveLeafSql } from "../../plans/leaf-targets.ts";
 import type { ScheduledJob } from "../../scheduler/job.ts";
+import { awayDates, awayOnAllSql } from "../leave/leave-sql.ts";
 
 interface Unconfirmed {
   target_id: string;
@@ -37,7 +38,7 @@ export const confirmReminderJob: ScheduledJob<AppDeps> = {
   async run(deps, day) {
     const { outbound } = deps;
     outbound.assertConnected();
-    const candidates = await unconfirmedCards(deps.db);
+    const candidates = await unconfirmedCards(deps.db, day);
     let reminders = 0;
     let notices = 0;
     await deps.db.prisma.$transaction(
@@ -61,9 +62,10 @@ export const confirmReminderJob: ScheduledJob<AppDeps> = {
 
 /**
  * Current versions of leaf targets of published plans that are neither confirmed nor disputed, with when their
- * owner's target card was queued; versions whose card was never queued are left out.
+ * owner's target card was queued; versions whose card was never queued are left out, and so are owners on leave
+ * on `day` (docs/domain.md "Leave": the reminder and the manager's notice wait until they are back).
  */
-async function unconfirmedCards(db: Database): Promise<(Unconfirmed & { queuedAt: Date })[]> {
+async function unconfirmedCards(db: Database, day: string): Promise<(Unconfirmed & { queuedAt: Date })[]> {
   const candidates = await db.sql.query<Unconfirmed>(
     `SELECT t.id AS target_id, t.version, t.label, t.amount::text AS amount, t.owner_user_id, s.name AS owner_name,
               CASE WHEN m.active THEN s.manager_user_id END AS manager_user_id, p.name AS plan_name, p.timezone,
@@ -76,7 +78,9 @@ async function unconfirmedCards(db: Database): Promise<(Unconfirmed & { queuedAt
           AND NOT EXISTS (SELECT 1 FROM target_ack a WHERE a.target_id = t.id AND a.version = t.version)
           AND NOT EXISTS (SELECT 1 FROM change_request r WHERE r.target_id = t.id AND r.target_version = t.version
                             AND r.kind = 'DISPUTE' AND r.status = 'PENDING')
+          AND NOT ${awayOnAllSql("t.owner_user_id", "$1::text")}
         ORDER BY t.id`,
+    [awayDates([day])],
   );
   return candidates.map((c) => ({ ...c, queuedAt: new Date(c.queued_at) }));
 }

@@ -30,18 +30,19 @@ export interface ProgressPrompt {
  * when the period is evaluated. A person owning several leaves gets one prompt with the sums.
  *
  * Used by the weekly-prompt job to send the card and by anything that re-renders it (a report, evaluation).
- * Only active staff get a prompt; `userId` narrows the result to one person.
+ * Only active staff get a prompt; `userId` narrows the result to one person; `presentOn` (a period's workdays)
+ * leaves out those away on all of them (docs/domain.md "Leave").
  */
 export async function progressPromptInputs(
   on: Database | Tx,
-  a: { planId: string; period: string; calendar: Calendar; userId?: string },
+  a: { planId: string; period: string; calendar: Calendar; userId?: string; presentOn?: readonly string[] },
 ): Promise<ProgressPrompt[]> {
   // Inside a caller's transaction the reads must use it: PGlite has one connection.
   const db: Tx = "prisma" in on ? on.prisma : on;
   const plan = await db.plan.findUnique({ where: { id: a.planId } });
   if (!plan) throw planNotFound(a.planId);
   const { from } = periodRange(a.period);
-  const leaves = (await ownerLeaves(db, a.planId, a.userId)).filter((l) => l.active);
+  const leaves = (await ownerLeaves(db, a.planId, a.userId, a.presentOn)).filter((l) => l.active);
   // The figure in force per earlier period (IMPORT beats SELF_REPORT, latest wins), summed per person.
   const actuals = await db.$queryRawUnsafe<{ user_id: string; ytd: string }[]>(
     `SELECT user_id, sum(amount)::text AS ytd FROM (

@@ -3,6 +3,7 @@ import type { Calendar } from "../../domain/calendar.ts";
 import { expectedForPeriod } from "../../domain/phasing.ts";
 import type { Metric } from "../../generated/prisma/client.ts";
 import { liveLeafSql } from "../../plans/leaf-targets.ts";
+import { awayDates, awayOnAllSql } from "../leave/leave-sql.ts";
 
 /**
  * The progress rules that several views read the database for (one rule, one place): whose targets
@@ -17,15 +18,25 @@ export interface OwnerLeaf {
   months: bigint[];
 }
 
-/** The leaves of a plan, one row per leaf (a person may own several); `userId` narrows them to one owner. */
-export async function ownerLeaves(tx: Tx, planId: string, userId?: string): Promise<OwnerLeaf[]> {
+/**
+ * The leaves of a plan, one row per leaf (a person may own several); `userId` narrows them to one owner.
+ * `presentOn` (a period's workdays, `periodWorkdays`) leaves out owners on leave on every one of those dates.
+ */
+export async function ownerLeaves(
+  tx: Tx,
+  planId: string,
+  userId?: string,
+  presentOn?: readonly string[],
+): Promise<OwnerLeaf[]> {
   const rows = await tx.$queryRawUnsafe<{ user_id: string; name: string; active: boolean; months: string[] }[]>(
     `SELECT t.owner_user_id AS user_id, s.name, s.active, array_agg(m.amount::text ORDER BY m.month) AS months
        FROM target t JOIN staff s ON s.user_id = t.owner_user_id JOIN target_month m ON m.target_id = t.id
       WHERE t.plan_id = $1 AND ($2::text IS NULL OR t.owner_user_id = $2) AND ${liveLeafSql("t")}
+        AND ($3::text IS NULL OR NOT ${awayOnAllSql("t.owner_user_id", "$3::text")})
       GROUP BY t.id, t.owner_user_id, s.name, s.active`,
     planId,
     userId ?? null,
+    presentOn ? awayDates(presentOn) : null,
   );
   return rows.map((r) => ({ userId: r.user_id, name: r.name, active: r.active, months: r.months.map(BigInt) }));
 }

@@ -1,6 +1,7 @@
 import { formatDateTime } from "../../../cards/format.ts";
 import type { AppDeps } from "../../app-deps.ts";
 import { EVALUATION_TIME, evaluationDay, progressReminderRule } from "../../domain/job-schedules.ts";
+import { periodWorkdays } from "../../domain/leave-dates.ts";
 import { metricLabel } from "../../domain/metric.ts";
 import { formatPeriod } from "../../domain/period-words.ts";
 import { localDateTime } from "../../domain/zoned-time.ts";
@@ -11,14 +12,14 @@ import { activeLeafOwners, eachWeeklyPlan } from "./published-weekly-plans.ts";
 /**
  * Monday 10:00 (the first workday of the week): a 1:1 text to every owner with no figure for the last working
  * week — from the card, chat or an import — saying how to report late, two hours before the week is
- * evaluated. Same text for everyone, so it goes out in batchSend calls of up to 20 people.
+ * evaluated; nobody on leave for all the week's workdays. Same text for everyone, so it goes out in batchSend calls of up to 20 people.
  */
 export const progressReminderJob: ScheduledJob<AppDeps> = {
   id: "progress-reminder",
   rule: progressReminderRule,
   run: (deps, period) =>
     eachWeeklyPlan(deps, period, { recipients: 0, queued: 0 }, async (plan) => {
-      const owners = await activeLeafOwners(deps.db, plan.id);
+      const owners = await activeLeafOwners(deps.db, plan.id, periodWorkdays(period, deps.calendar));
       const reported = await figuresInForce(deps.db.prisma, { planId: plan.id, metric: plan.metric, period });
       const missing = owners.filter((u) => !reported.has(u));
       const dueAt = localDateTime(evaluationDay(period, deps.calendar), EVALUATION_TIME, plan.timezone);

@@ -36,8 +36,8 @@ export async function eachWeeklyPlan<K extends string>(
   return { plans: plans.length, ...sums };
 }
 
-/** Active people owning at least one live leaf target of a plan, sorted. */
-export async function activeLeafOwners(db: Database, planId: string): Promise<string[]> {
-  const leaves = await ownerLeaves(db.prisma, planId);
+/** Active people owning at least one live leaf target of a plan, sorted; `presentOn` as for `ownerLeaves`. */
+export async function activeLeafOwners(db: Database, planId: string, presentOn?: readonly string[]): Promise<string[]> {
+  const leaves = await ownerLeaves(db.prisma, planId, undefined, presentOn);
   return [...new Set(leaves.filter((l) => l.active).map((l) => l.userId))].sort();
 }
