@@ -1,5 +1,25 @@
 import { expect } from "vitest";
-import type { Emulator, SessionReplyInboxItem } from "../../src/dingtalk/emulator/emulator-types.ts";
+import type {
+  CardInboxItem,
+  Emulator,
+  RobotMessageInboxItem,
+  SessionReplyInboxItem,
+} from "../../src/dingtalk/emulator/emulator-types.ts";
+
+/** The cards a person holds whose outTrackId starts with `prefix`, oldest first. */
+export function cardsIn(emulator: Emulator, userId: string, prefix: string): CardInboxItem[] {
+  return emulator
+    .getInbox(userId)
+    .filter((i): i is CardInboxItem => i.kind === "card" && i.outTrackId.startsWith(prefix));
+}
+
+/** The texts of the robot's messages (not chat replies) a person got, oldest first. */
+export function robotTexts(emulator: Emulator, userId: string): string[] {
+  return emulator
+    .getInbox(userId)
+    .filter((i): i is RobotMessageInboxItem => i.kind === "robotMessage")
+    .map((m) => String(m.msgParam.content));
+}
 
 /** The replies a person got through their messages' session webhooks, oldest first. */
 export function sessionReplies(emulator: Emulator, userId: string): SessionReplyInboxItem[] {

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { seedDemo } from "../../src/demo/seed-demo.ts";
-import type { CardInboxItem, RobotMessageInboxItem } from "../../src/dingtalk/emulator/emulator-types.ts";
 import { formatAmountShort } from "../../src/domain/format-amount.ts";
 import { remainingWorkingPeriods, requiredRunRate } from "../../src/domain/run-rate.ts";
+import { cardsIn, robotTexts } from "../helpers/chat.ts";
 import { startTestService, type TestService } from "../helpers/test-service.ts";
 
 /** A wall-clock moment in Shanghai (UTC+8, no DST). */
@@ -12,15 +12,8 @@ let svc: TestService;
 let planId: string;
 let clock = shanghai("2026-04-01T09:00:00");
 const emulator = () => svc.deps.emulator!;
-const cardsOf = (userId: string, prefix: string) =>
-  emulator()
-    .getInbox(userId)
-    .filter((i): i is CardInboxItem => i.kind === "card" && i.outTrackId.startsWith(prefix));
-const textsOf = (userId: string) =>
-  emulator()
-    .getInbox(userId)
-    .filter((i): i is RobotMessageInboxItem => i.kind === "robotMessage")
-    .map((m) => String(m.msgParam.content));
+const cardsOf = (userId: string, prefix: string) => cardsIn(emulator(), userId, prefix);
+const textsOf = (userId: string) => robotTexts(emulator(), userId);
 const runJob = async (job: string, body?: unknown) => {
   const res = await svc.api(`/api/jobs/${job}/run`, {
     method: "POST",

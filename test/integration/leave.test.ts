@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { CardInboxItem, RobotMessageInboxItem } from "../../src/dingtalk/emulator/emulator-types.ts";
-import { say } from "../helpers/chat.ts";
+import { cardsIn, robotTexts, say } from "../helpers/chat.ts";
 import { createSmallPlan, SMALL_PLAN_REPS } from "../helpers/small-plan.ts";
 import { startTestService, type TestService } from "../helpers/test-service.ts";
 
@@ -50,15 +49,8 @@ const runJob = async (job: string, at: string) => {
   expect(res.status, await res.clone().text()).toBe(200);
   await svc.dingtalk!.outbox.drain();
 };
-const cardsOf = (userId: string, prefix: string) =>
-  emulator()
-    .getInbox(userId)
-    .filter((i): i is CardInboxItem => i.kind === "card" && i.outTrackId.startsWith(prefix));
-const textsOf = (userId: string) =>
-  emulator()
-    .getInbox(userId)
-    .filter((i): i is RobotMessageInboxItem => i.kind === "robotMessage")
-    .map((m) => String(m.msgParam.content));
+const cardsOf = (userId: string, prefix: string) => cardsIn(emulator(), userId, prefix);
+const textsOf = (userId: string) => robotTexts(emulator(), userId);
 
 beforeAll(async () => {
   svc = await startTestService({ DINGTALK_QPS: "500" }, { sandbox: { demo: false }, now: () => clock });
