@@ -93,6 +93,15 @@ describe("PUT / DELETE /api/staff/:userId/leave", () => {
     expect(await leaveRows()).toEqual(before);
   });
 
+  it("of overlapping requests sent at once, exactly one is stored", async () => {
+    const ranges = ["2027-01-04", "2027-01-05", "2027-01-06", "2027-01-07"].map((from) => ({ from, to: "2027-01-08" }));
+    const answers = await Promise.all(ranges.map((r) => putLeave(R2, r)));
+    expect(answers.map((a) => a.status).sort()).toEqual([201, 400, 400, 400]);
+    expect(await liveLeaves(R2)).toHaveLength(1);
+    const stored = answers.find((a) => a.status === 201)!;
+    expect(await deleteLeave(R2, `?from=${String(stored.body.from)}`)).toMatchObject({ status: 200 });
+  });
+
   it("answers 404 for an unknown person and 401 without the token, storing nothing", async () => {
     const before = await leaveRows();
     const unknown = await putLeave("nobody", { from: "2026-12-21", to: "2026-12-23" });
