@@ -180,6 +180,10 @@ describe("chat", () => {
       "2026-12-21..2026-12-23",
     ]);
     expect(await reply("帮助")).toContain("下周休假");
+    // The progress parser would refuse 「12.28」 as a fraction of a yuan: leave is tried first and takes it.
+    expect(await reply("12.28-12.30请假")).toBe(
+      "已记录你的休假：12月28日（周一）至12月30日（周三），期间不会提醒你填报。",
+    );
   });
 });
 
