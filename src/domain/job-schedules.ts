@@ -1,5 +1,5 @@
 import type { Calendar } from "./calendar.ts";
-import { isoWeekKey, periodRange, previousPeriodKey, weekRange } from "./period-key.ts";
+import { isoWeekKey, parsePeriodKey, periodRange, previousPeriodKey, weekRange } from "./period-key.ts";
 import { addDays } from "./plain-date.ts";
 
 /** The latest week before `date`'s week that had workdays (an empty holiday week was never prompted). */
@@ -28,6 +28,18 @@ export function weeklyPromptDay(weekKey: string, calendar: Calendar): string | n
   const { from, to } = weekRange(weekKey);
   if (calendar.workdaysInRange(from, to) === 0) return null; // a week with no workdays is not evaluated
   const day = calendar.previousWorkday(addDays(from, 4));
+  return day >= from ? day : null;
+}
+
+/**
+ * The day a period's progress prompt goes out (docs/domain.md "Progress"): for a week its Friday, or the
+ * workday before (weeklyPromptDay); for a month or a quarter its last workday, so the prompt comes while there
+ * is still a day to report in. Null for a period without workdays, which is never prompted.
+ */
+export function promptDay(key: string, calendar: Calendar): string | null {
+  if (parsePeriodKey(key).cadence === "WEEK") return weeklyPromptDay(key, calendar);
+  const { from, to } = periodRange(key);
+  const day = calendar.previousWorkday(to);
   return day >= from ? day : null;
 }
 
