@@ -110,7 +110,7 @@ describe("the escalation ladder", () => {
   });
 
   it("any chain: each person at most once, never the owner, only active people, ends within chain + 1 steps", () => {
-    const ids = fc.constantFrom("rep", "a", "b", "c", "d", "ceo");
+    const ids = fc.constantFrom<string>("rep", "a", "b", "c", "d", "ceo");
     const link = fc.option(fc.record({ userId: ids, active: fc.boolean() }), { nil: null });
     fc.assert(
       fc.property(fc.array(link, { maxLength: 12 }), fc.boolean(), (chain, ownerActive) => {
@@ -119,7 +119,7 @@ describe("the escalation ladder", () => {
         expect(new Set(got).size).toBe(got.length);
         expect(got).not.toContain("rep");
         expect(got.length).toBeLessThanOrEqual(chain.length + 1);
-        const active = new Set(chain.flatMap((l) => (l?.active ? [l.userId] : [])));
+        const active = new Set<string>(chain.flatMap((l) => (l?.active ? [l.userId] : [])));
         if (ownerActive) active.add("ceo");
         for (const id of got) expect(active.has(id)).toBe(true);
       }),
