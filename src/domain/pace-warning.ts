@@ -28,8 +28,7 @@ export interface PaceWarning {
  *   expected-to-date (phasing.ts expectedToDate, through the last day of the evaluated period) below
  *   1 − margin, compared exactly: 10 points behind on the dot does not warn yet;
  *
- * and the owner is not on leave (an EXCUSED ON_LEAVE period warns nobody). Nothing is expected on
- * 1 January, so being behind needs expected-to-date above 0.
+ * and the owner is not on leave (an EXCUSED ON_LEAVE period warns nobody).
  *
  * @throws AppError VALIDATION for a margin outside [0, 1) or negative amounts.
  */
@@ -45,7 +44,8 @@ export function paceWarning(a: {
     throw validationError(`预警参数无效：margin ${String(margin)}`, [{ field: "margin", message: "应在 0 到 1 之间" }]);
   }
   const floorBasisPoints = 10_000n - BigInt(Math.round(margin * 10_000));
-  const behind = a.expectedToDate > 0n && a.ytdActual * 10_000n < floorBasisPoints * a.expectedToDate;
+  // With nothing expected yet (1 January) no actual is below 0: nobody is behind.
+  const behind = a.ytdActual * 10_000n < floorBasisPoints * a.expectedToDate;
   const causes: PaceWarningCause[] = [];
   if (a.firstMiss) causes.push("FIRST_MISS");
   if (behind) causes.push("BEHIND_PACE");
