@@ -24,7 +24,7 @@ export function periodWorkdays(periodKey: string, fiscalYear: number, calendar: 
   const { from, to } = periodRange(periodKey);
   const yearFrom = `${fiscalYear}-01-01`;
   const yearTo = `${fiscalYear}-12-31`;
-  if (to < yearFrom || from > yearTo) return 0;
+  // A period outside the year clips to an empty range, which has no workdays.
   return calendar.workdaysInRange(from < yearFrom ? yearFrom : from, to > yearTo ? yearTo : to);
 }
 

@@ -138,6 +138,15 @@ describe("evaluating real 2026 weeks from the calendar and the phasing", () => {
   });
 });
 
+describe("periodWorkdays: the workdays a period target accrues over", () => {
+  it("a week across New Year counts only the plan year's days (2026-W01: 12-29 to 01-04, the 补班 Sunday)", () => {
+    expect(periodWorkdays("2026-W01", 2026, cal)).toBe(1);
+    expect(periodWorkdays("2026-W01", 2025, cal)).toBe(3);
+    expect(periodWorkdays("2026-W08", 2026, cal)).toBe(0);
+    expect(periodWorkdays("2026-Q3", 2027, cal)).toBe(0);
+  });
+});
+
 describe("leaveWorkdays: workdays of the period on leave, each once", () => {
   it("clips leave to the period and skips holidays and weekends", () => {
     expect(leaveWorkdays("2026-W40", [{ from: "2026-09-20", to: "2026-10-31" }], cal)).toBe(3);
