@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { buildEscalationCard } from "../../cards/escalation.ts";
+import { buildEscalationCard, escalationCardFixture } from "../../cards/escalation.ts";
 import { escalationReason, missStreakText, raisedText } from "../../src/domain/escalation-reason.ts";
 import { type ManagerLink, nextEscalationAddressee } from "../../src/domain/next-escalation-addressee.ts";
 
@@ -24,23 +24,15 @@ describe("the escalation reason", () => {
   });
 
   it("the escalation card says the same", () => {
-    const person = (userId: string, name: string) => ({ userId, name });
     const card = buildEscalationCard({
-      manager: person("m1", "李经理"),
-      owner: person("u1", "李娜"),
-      level: 1,
-      streak: 2,
+      ...escalationCardFixture,
       misses: [
         { period: "2026-04", target: 500_000n, actual: 400_000n },
         { period: "2026-05", target: 500_000n, actual: null },
       ],
-      annualTarget: 6_000_000n,
-      ytdActual: 1_000_000n,
-      ytdTarget: 2_500_000n,
-      requiredRunRate: 715_000n,
     });
     expect(card.cardParamMap.reasonText).toBe("连续2个月未达标：4月 80%，5月 未填报");
-    expect(card.cardParamMap.headline).toBe("李娜连续2个月未达标");
+    expect(card.cardParamMap.headline).toBe("李娜（华东）连续2个月未达标");
   });
 
   it("why it went up a level", () => {
