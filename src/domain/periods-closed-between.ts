@@ -10,9 +10,6 @@ import { localDate } from "./zoned-time.ts";
  * closed in any window are one run of consecutive keys.
  */
 
-/** How far back a search may step: a holiday block never pushes a close more than a few periods later. */
-const MAX_STEPS_BACK = 8;
-
 /**
  * The periods of `cadence` that closed after `after` and at or before `upTo`, oldest first — what a catch-up
  * after downtime must evaluate, in the order that keeps streaks right. Empty when `upTo` is not after `after`.
@@ -28,11 +25,9 @@ export function periodsClosedBetween(a: {
   if (a.upTo.getTime() <= a.after.getTime()) return [];
   const closesAt = (key: string) => periodClosesAt(key, a.timezone, a.calendar).getTime();
   // Start at the period `after` falls in (it cannot have closed yet) and step back over any whose close a
-  // holiday pushed past `after`.
+  // holiday pushed past `after` (W07 before the Spring Festival); earlier periods close earlier, so this ends.
   let key = periodKey(a.cadence, localDate(a.after, a.timezone));
-  for (let i = 0; i < MAX_STEPS_BACK && closesAt(previousPeriodKey(key)) > a.after.getTime(); i++) {
-    key = previousPeriodKey(key);
-  }
+  while (closesAt(previousPeriodKey(key)) > a.after.getTime()) key = previousPeriodKey(key);
   // Every key from here on closes after `after`: the one `after` falls in has not even ended.
   const closed: string[] = [];
   for (; closesAt(key) <= a.upTo.getTime(); key = nextPeriodKey(key)) closed.push(key);
