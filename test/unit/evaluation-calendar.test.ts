@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { defaultCalendar as cal, createCalendar } from "../../src/domain/calendar.ts";
-import { EVALUATION_TIME, evaluationDay, promptDay } from "../../src/domain/job-schedules.ts";
+import { EVALUATION_TIME, evaluationDay, promptDay, promptRule } from "../../src/domain/job-schedules.ts";
 import type { Cadence } from "../../src/domain/period-key.ts";
 import { periodBeganBefore, periodClosesAt } from "../../src/domain/period-open.ts";
 import { lastClosedPeriod, periodsClosedBetween } from "../../src/domain/periods-closed-between.ts";
+import { addDays } from "../../src/domain/plain-date.ts";
 
 const SH = "Asia/Shanghai";
 /** `HH:mm` local Shanghai time on `date` (UTC+8, no daylight saving). */
@@ -123,6 +124,40 @@ describe("promptDay: a week's Friday, a month's or quarter's last workday", () =
     const days = Array.from({ length: 31 }, (_, i) => `2030-01-${String(i + 1).padStart(2, "0")}`);
     const closedJanuary = createCalendar({ years: { 2030: { holidays: days, workdays: [] } } });
     expect(promptDay("2030-01", closedJanuary)).toBeNull();
+  });
+});
+
+describe("promptRule: the MONTH and QUARTER prompts are due once per period, on a workday", () => {
+  const due = (cadence: Cadence) => {
+    const out: [string, string][] = [];
+    for (let d = "2026-01-01"; d <= "2026-12-31"; d = addDays(d, 1)) {
+      const period = promptRule(cadence).due(d, cal);
+      if (period) out.push([d, period]);
+    }
+    return out;
+  };
+
+  it("twelve monthly prompts, February's on the 补班 Saturday", () => {
+    const months = due("MONTH");
+    expect(months.map(([, p]) => p)).toEqual(
+      Array.from({ length: 12 }, (_, i) => `2026-${String(i + 1).padStart(2, "0")}`),
+    );
+    expect(months[1]).toEqual(["2026-02-28", "2026-02"]);
+    for (const [date] of months) expect(cal.isWorkday(date)).toBe(true);
+  });
+
+  it("four quarterly prompts on the last workday of March, June, September and December", () => {
+    expect(due("QUARTER")).toEqual([
+      ["2026-03-31", "2026-Q1"],
+      ["2026-06-30", "2026-Q2"],
+      ["2026-09-30", "2026-Q3"],
+      ["2026-12-31", "2026-Q4"],
+    ]);
+  });
+
+  it("a run requested through the API is for the period the date falls in", () => {
+    expect(promptRule("MONTH").periodOf("2026-10-01", cal)).toBe("2026-10");
+    expect(promptRule("QUARTER").periodOf("2026-10-01", cal)).toBe("2026-Q4");
   });
 });
 
