@@ -1,9 +1,8 @@
 import { z } from "zod";
-import { formatAttainment } from "../src/domain/attainment.ts";
+import { periodResultLabel } from "../src/domain/escalation-reason.ts";
 import { formatAmountShort } from "../src/domain/format-amount.ts";
 import { type Metric, metricUnit } from "../src/domain/metric.ts";
 import { isPeriodKey } from "../src/domain/period-key.ts";
-import { shortPeriod } from "../src/domain/period-words.ts";
 import { ZAmountValue } from "../src/domain/z-amount.ts";
 import { fitList, oneLine } from "./fit-text.ts";
 
@@ -41,13 +40,8 @@ export const ZPeriodResult = z.object({
 });
 export type TPeriodResult = z.infer<typeof ZPeriodResult>;
 
-/** "W14 62%", "W15 未填报", "W16 免考核". */
-export function formatPeriodResult(result: TPeriodResult): string {
-  const label = shortPeriod(result.period);
-  if (result.excused) return `${label} 免考核`;
-  if (result.actual === null) return `${label} 未填报`;
-  return `${label} ${formatAttainment(result.actual, result.target)}`;
-}
+/** "W14 62%", "W15 未填报", "W16 免考核": the domain's label (escalation-reason.ts), for the card builders. */
+export const formatPeriodResult: (result: TPeriodResult) => string = periodResultLabel;
 
 /** People as "王磊、赵敏", shortened with "…等N项" when there are too many for `maxBytes`. */
 export function formatNames(people: readonly { name: string }[], maxBytes: number, itemMaxBytes = 60): string {

@@ -1,8 +1,10 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: "${name}" is the DingTalk template placeholder syntax, not a JS template.
 import { z } from "zod";
 import { formatAttainment } from "../src/domain/attainment.ts";
+import { missStreakText } from "../src/domain/escalation-reason.ts";
 import { formatAmountShort } from "../src/domain/format-amount.ts";
-import { periodUnit, shortPeriod } from "../src/domain/period-words.ts";
+import { parsePeriodKey } from "../src/domain/period-key.ts";
+import { cadenceUnit, shortPeriod } from "../src/domain/period-words.ts";
 import { ZAmountValue } from "../src/domain/z-amount.ts";
 import type { CardParams } from "./card-definition.ts";
 import { defineCard } from "./card-definition.ts";
@@ -91,11 +93,12 @@ function periodLine(r: TPeriodResult): string {
 function publicValues(e: TEscalationCardInput, status: string, statusText: string) {
   const owner = truncateUtf8(oneLine(e.owner.name), 90);
   const unit = e.ownerUnit ? `（${truncateUtf8(oneLine(e.ownerUnit), 60)}）` : "";
-  const cadence = periodUnit(e.misses[0]?.period ?? "");
+  const first = parsePeriodKey(e.misses[0]!.period).cadence;
+  const cadence = cadenceUnit(first);
   const reason = fitList(e.misses.map(formatPeriodResult), { separator: "，", maxBytes: 700 });
   const values: PublicValues<typeof escalationCard.variables> = {
-    headline: `${owner}${unit}连续${e.streak}${cadence}未达标`,
-    reasonText: `连续${e.streak}${cadence}未达标：${reason}`,
+    headline: `${owner}${unit}${missStreakText(e.streak, first)}`,
+    reasonText: `${missStreakText(e.streak, first)}：${reason}`,
     periodsText: fitList(e.misses.map(periodLine), { separator: "\n" }),
     ytdText: `年度累计 ${formatAmountShort(e.ytdActual)} / ${formatAmountShort(e.ytdTarget)}（${formatAttainment(e.ytdActual, e.ytdTarget)}）`,
     runRateText: `每${cadence}需完成 ${formatAmountShort(e.requiredRunRate)}，才能达成全年 ${formatAmountShort(e.annualTarget)}`,

@@ -1,5 +1,13 @@
 import type { Calendar } from "./calendar.ts";
-import { isoWeekKey, periodRange, previousPeriodKey, weekRange } from "./period-key.ts";
+import {
+  type Cadence,
+  isoWeekKey,
+  parsePeriodKey,
+  periodKey,
+  periodRange,
+  previousPeriodKey,
+  weekRange,
+} from "./period-key.ts";
 import { addDays } from "./plain-date.ts";
 
 /** The latest week before `date`'s week that had workdays (an empty holiday week was never prompted). */
@@ -31,6 +39,18 @@ export function weeklyPromptDay(weekKey: string, calendar: Calendar): string | n
   return day >= from ? day : null;
 }
 
+/**
+ * The day a period's progress prompt goes out (docs/domain.md "Progress"): for a week its Friday, or the
+ * workday before (weeklyPromptDay); for a month or a quarter its last workday, so the prompt comes while there
+ * is still a day to report in. Null for a period without workdays, which is never prompted.
+ */
+export function promptDay(key: string, calendar: Calendar): string | null {
+  if (parsePeriodKey(key).cadence === "WEEK") return weeklyPromptDay(key, calendar);
+  const { from, to } = periodRange(key);
+  const day = calendar.previousWorkday(to);
+  return day >= from ? day : null;
+}
+
 /** The first workday of a week (Monday, or later when Monday is a holiday); null for a week with none. */
 export function firstWorkdayOfWeek(weekKey: string, calendar: Calendar): string | null {
   const { from, to } = weekRange(weekKey);
@@ -38,12 +58,23 @@ export function firstWorkdayOfWeek(weekKey: string, calendar: Calendar): string 
   return day <= to ? day : null;
 }
 
+/**
+ * The progress prompt of a cadence: at 16:00 on the period's {@link promptDay} (a week's Friday or the workday
+ * before, a month's or quarter's last workday); period = the period the date falls in.
+ */
+export function promptRule(cadence: Cadence): DueRule {
+  return {
+    time: "16:00",
+    due: (date, calendar) => {
+      const key = periodKey(cadence, date);
+      return promptDay(key, calendar) === date ? key : null;
+    },
+    periodOf: (date) => periodKey(cadence, date),
+  };
+}
+
 /** weekly-prompt: Friday 16:00, moved to the previous workday when Friday is a holiday; period = the week. */
-export const weeklyPromptRule: DueRule = {
-  time: "16:00",
-  due: (date, calendar) => (weeklyPromptDay(isoWeekKey(date), calendar) === date ? isoWeekKey(date) : null),
-  periodOf: (date) => isoWeekKey(date),
-};
+export const weeklyPromptRule: DueRule = promptRule("WEEK");
 
 /**
  * progress-reminder: Monday 10:00 (the first workday of the week when Monday is a holiday), to those who have

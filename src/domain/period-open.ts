@@ -1,6 +1,6 @@
 import type { Calendar } from "./calendar.ts";
 import { EVALUATION_TIME, evaluationDay } from "./job-schedules.ts";
-import { type Cadence, periodKey, previousPeriodKey } from "./period-key.ts";
+import { type Cadence, periodKey, periodRange, previousPeriodKey } from "./period-key.ts";
 import { periodRefWord } from "./period-words.ts";
 import { localDate, localDateTime } from "./zoned-time.ts";
 
@@ -55,4 +55,12 @@ export function periodRefWordAt(period: string, a: { cadence: Cadence; timezone:
   const current = periodKey(a.cadence, localDate(a.at, a.timezone));
   if (period === current) return periodRefWord(a.cadence, "current");
   return period === previousPeriodKey(current) ? periodRefWord(a.cadence, "previous") : "";
+}
+
+/**
+ * True when `period` began (00:00 local on its first day) before `instant` — for evaluation, before the owner's
+ * current target version was published, so that the period of publishing never counts against anyone.
+ */
+export function periodBeganBefore(period: string, instant: Date, timezone: string): boolean {
+  return localDateTime(periodRange(period).from, "00:00", timezone).getTime() < instant.getTime();
 }

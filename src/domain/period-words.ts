@@ -13,6 +13,14 @@ export function cadenceUnit(cadence: Cadence): string {
   return CADENCE_UNIT[cadence];
 }
 
+/** Weeks are counted bare ("2周"), months and quarters with the measure word ("2个月", "2个季度"). */
+const COUNTED_UNIT: Record<Cadence, string> = { WEEK: "周", MONTH: "个月", QUARTER: "个季度" };
+
+/** A number of periods as people count them: "2周", "2个月", "2个季度". */
+export function periodCount(cadence: Cadence, n: number): string {
+  return `${n}${COUNTED_UNIT[cadence]}`;
+}
+
 /** The cadence with an example key, for messages about a wrong period: "周（如 2026-W14）". */
 export function cadenceWithExample(cadence: Cadence): string {
   return `${CADENCE_UNIT[cadence]}（如 ${EXAMPLE_KEY[cadence]}）`;

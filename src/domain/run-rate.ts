@@ -7,19 +7,25 @@ import { nextPeriodKey, parsePeriodKey, periodRange } from "./period-key.ts";
  * Spring Festival week) is not a period anyone can sell in, so it does not count. 0 once the year is over.
  */
 export function remainingWorkingPeriods(periodKey: string, fiscalYear: number, calendar: Calendar): number {
-  const yearFrom = `${fiscalYear}-01-01`;
   const yearTo = `${fiscalYear}-12-31`;
   parsePeriodKey(periodKey);
   let count = 0;
-  for (let key = periodKey; ; key = nextPeriodKey(key)) {
-    const { from, to } = periodRange(key);
-    if (from > yearTo) break;
-    if (to < yearFrom) continue;
-    const inYearFrom = from < yearFrom ? yearFrom : from;
-    const inYearTo = to > yearTo ? yearTo : to;
-    if (calendar.workdaysInRange(inYearFrom, inYearTo) > 0) count++;
+  for (let key = periodKey; periodRange(key).from <= yearTo; key = nextPeriodKey(key)) {
+    if (periodWorkdays(key, fiscalYear, calendar) > 0) count++;
   }
   return count;
+}
+
+/**
+ * Workdays of a period inside `fiscalYear` (a week spanning New Year counts only its days of the plan year): the
+ * days a period target accrues over (phasing.ts), and 0 for a period nobody can sell in.
+ */
+export function periodWorkdays(periodKey: string, fiscalYear: number, calendar: Calendar): number {
+  const { from, to } = periodRange(periodKey);
+  const yearFrom = `${fiscalYear}-01-01`;
+  const yearTo = `${fiscalYear}-12-31`;
+  // A period outside the year clips to an empty range, which has no workdays.
+  return calendar.workdaysInRange(from < yearFrom ? yearFrom : from, to > yearTo ? yearTo : to);
 }
 
 /**
