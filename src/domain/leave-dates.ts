@@ -5,19 +5,20 @@ import { addDays, type DateRange, daysBetween, isoWeekday } from "./plain-date.t
 
 /*
  * Leave (docs/domain.md "Leave"): a person away from `from` through `to`, plain dates, both inclusive. The rule
- * shared by the jobs that stop prompting and reminding, and by the evaluation that excuses a period:
- * a person is AWAY FOR A PERIOD when every workday of it falls inside one of their (not cancelled) leaves — a
+ * of the jobs that stop prompting and reminding (evaluation excuses a period at half its workdays instead, see
+ * leave-workdays.ts): a person is AWAY FOR A PERIOD when every workday of it falls inside one of their (not
+ * cancelled) leaves — a
  * leave of Monday–Wednesday does not excuse a five-day week, two leaves of Monday–Wednesday and
  * Thursday–Friday do. A period with no workday is never "away" (it has nothing to miss, and is excused for
  * that reason already). The SQL twin of {@link awayForPeriod} is `awayOnAllSql` in src/flows/leave/leave-sql.ts,
- * fed with {@link periodWorkdays}.
+ * fed with {@link periodWorkdayDates}.
  */
 
 /** A leave longer than a year is a typing mistake, not a leave (README "Admin API"). */
 export const MAX_LEAVE_DAYS = 366;
 
 /** The dates a person must be away on for the whole period to count as away: its workdays, in order. */
-export function periodWorkdays(period: string, calendar: Calendar): string[] {
+export function periodWorkdayDates(period: string, calendar: Calendar): string[] {
   const { from, to } = periodRange(period);
   const days: string[] = [];
   for (let d = from; d <= to; d = addDays(d, 1)) if (calendar.isWorkday(d)) days.push(d);
@@ -25,8 +26,13 @@ export function periodWorkdays(period: string, calendar: Calendar): string[] {
 }
 
 /** True when `workdays` is not empty and every one of them lies inside one of `leaves`. */
-export function awayForPeriod(leaves: DateRange[], workdays: string[]): boolean {
-  return workdays.length > 0 && workdays.every((d) => leaves.some((l) => l.from <= d && d <= l.to));
+export function awayForPeriod(leaves: readonly DateRange[], workdays: readonly string[]): boolean {
+  return workdays.length > 0 && workdays.every((d) => onLeave(d, leaves));
+}
+
+/** True when `day` lies inside one of `leaves` (inclusive). */
+export function onLeave(day: string, leaves: readonly DateRange[]): boolean {
+  return leaves.some((l) => l.from <= day && day <= l.to);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { defaultCalendar } from "../../src/domain/calendar.ts";
-import { assertLeaveRange, awayForPeriod, formatLeaveRange, periodWorkdays } from "../../src/domain/leave-dates.ts";
+import { assertLeaveRange, awayForPeriod, formatLeaveRange, periodWorkdayDates } from "../../src/domain/leave-dates.ts";
 import { parseLeaveMessage } from "../../src/domain/parse-leave.ts";
 
 /** Friday 2026-12-04: 下周 is 2026-W50, 12-07 (Monday) to 12-11 (Friday). */
@@ -55,7 +55,7 @@ describe("parseLeaveMessage", () => {
 
 describe("leave dates", () => {
   it("a person is away for a period only when every workday of it lies inside a leave", () => {
-    const w50 = periodWorkdays("2026-W50", defaultCalendar);
+    const w50 = periodWorkdayDates("2026-W50", defaultCalendar);
     expect(w50).toEqual(["2026-12-07", "2026-12-08", "2026-12-09", "2026-12-10", "2026-12-11"]);
     expect(awayForPeriod([{ from: "2026-12-07", to: "2026-12-11" }], w50)).toBe(true);
     expect(awayForPeriod([{ from: "2026-12-07", to: "2026-12-10" }], w50)).toBe(false);
@@ -66,7 +66,7 @@ describe("leave dates", () => {
     expect(awayForPeriod(twoLeaves, w50)).toBe(true);
     // National Day week 2026 (W41 = 10-05..10-11): 10-05..10-07 are holidays, Saturday 10-10 is a 补班 workday, so a
     // leave of Thursday–Friday alone does not cover it.
-    const w41 = periodWorkdays("2026-W41", defaultCalendar);
+    const w41 = periodWorkdayDates("2026-W41", defaultCalendar);
     expect(w41).toEqual(["2026-10-08", "2026-10-09", "2026-10-10"]);
     expect(awayForPeriod([{ from: "2026-10-08", to: "2026-10-09" }], w41)).toBe(false);
     expect(awayForPeriod([{ from: "2026-10-01", to: "2026-10-31" }], [])).toBe(false); // no workday: not "away"

@@ -2,7 +2,7 @@
  * The set-based form of the leave rule (src/domain/leave-dates.ts `awayForPeriod`), for any query that must leave
  * out — or excuse — people who are away: true when the person `userExpr` names is on a leave (not cancelled) on
  * every one of the dates `datesExpr` gives, a comma-separated text of "YYYY-MM-DD" dates (a query parameter, e.g.
- * `$2`: from `periodWorkdays(period, calendar)` for a period, or one date for a day). No dates → false.
+ * `$2`: from `periodWorkdayDates(period, calendar)` for a period, or one date for a day). No dates → false.
  *
  * One subquery per row, answered by the (user_id, from_date, to_date) index; a person with no leave costs one
  * index probe.

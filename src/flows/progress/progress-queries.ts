@@ -20,7 +20,7 @@ export interface OwnerLeaf {
 
 /**
  * The leaves of a plan, one row per leaf (a person may own several); `userId` narrows them to one owner.
- * `presentOn` (a period's workdays, `periodWorkdays`) leaves out owners on leave on every one of those dates.
+ * `presentOn` (a period's workdays, `periodWorkdayDates`) leaves out owners on leave on every one of those dates.
  */
 export async function ownerLeaves(
   tx: Tx,

@@ -1,7 +1,7 @@
 import { formatDateTime } from "../../../cards/format.ts";
 import type { AppDeps } from "../../app-deps.ts";
 import { EVALUATION_TIME, evaluationDay, progressReminderRule } from "../../domain/job-schedules.ts";
-import { periodWorkdays } from "../../domain/leave-dates.ts";
+import { periodWorkdayDates } from "../../domain/leave-dates.ts";
 import { metricLabel } from "../../domain/metric.ts";
 import { formatPeriod } from "../../domain/period-words.ts";
 import { localDateTime } from "../../domain/zoned-time.ts";
@@ -19,7 +19,7 @@ export const progressReminderJob: ScheduledJob<AppDeps> = {
   rule: progressReminderRule,
   run: (deps, period) =>
     eachWeeklyPlan(deps, period, { recipients: 0, queued: 0 }, async (plan) => {
-      const owners = await activeLeafOwners(deps.db, plan.id, periodWorkdays(period, deps.calendar));
+      const owners = await activeLeafOwners(deps.db, plan.id, periodWorkdayDates(period, deps.calendar));
       const reported = await figuresInForce(deps.db.prisma, { planId: plan.id, metric: plan.metric, period });
       const missing = owners.filter((u) => !reported.has(u));
       const dueAt = localDateTime(evaluationDay(period, deps.calendar), EVALUATION_TIME, plan.timezone);

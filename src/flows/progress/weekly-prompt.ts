@@ -1,7 +1,7 @@
 import { buildProgressCard, progressCardReported } from "../../../cards/progress.ts";
 import type { AppDeps } from "../../app-deps.ts";
 import { weeklyPromptRule } from "../../domain/job-schedules.ts";
-import { periodWorkdays } from "../../domain/leave-dates.ts";
+import { periodWorkdayDates } from "../../domain/leave-dates.ts";
 import type { ScheduledJob } from "../../scheduler/job.ts";
 import { progressCardId } from "./progress-card-id.ts";
 import { progressPromptInputs } from "./progress-prompt.ts";
@@ -22,7 +22,7 @@ export const weeklyPromptJob: ScheduledJob<AppDeps> = {
         planId: plan.id,
         period,
         calendar: deps.calendar,
-        presentOn: periodWorkdays(period, deps.calendar),
+        presentOn: periodWorkdayDates(period, deps.calendar),
       });
       const cards = owners.map(({ input, reported }) => {
         const to = input.owner.userId;
