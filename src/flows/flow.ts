@@ -14,6 +14,11 @@ export interface Flow {
   intents: Intent[];
   /** Its part of the help reply: what to type, with examples, in Chinese. */
   help?: string;
+  /**
+   * Where its help goes in the help reply, smaller first (default 100; equal ranks keep the list's order): what
+   * people do most comes first, whatever order the intents must be tried in.
+   */
+  helpRank?: number;
   /** Its cards' click handlers, by outTrackId prefix. */
   cardActions: CardAction[];
   /** Its HTTP routes. */
@@ -30,7 +35,12 @@ export type FlowFactory = (deps: AppDeps) => Flow;
  * one fallback for anything none of them claims — 「没看懂」 with the help of every flow.
  */
 export function botHandlers(flows: Flow[]): BotHandlers {
-  const help = flows.flatMap((f) => (f.help ? [f.help] : [])).join("\n\n");
+  const rank = (f: Flow) => f.helpRank ?? 100;
+  const help = flows
+    .filter((f) => f.help)
+    .sort((a, b) => rank(a) - rank(b)) // stable: equal ranks keep the flows' order
+    .map((f) => f.help)
+    .join("\n\n");
   return {
     intents: [helpIntent(help), ...flows.flatMap((f) => f.intents)],
     fallback: notUnderstood(help),

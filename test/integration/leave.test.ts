@@ -179,7 +179,10 @@ describe("chat", () => {
       "2026-12-14..2026-12-18",
       "2026-12-21..2026-12-23",
     ]);
-    expect(await reply("帮助")).toContain("下周休假");
+    // Help lists reporting progress first (what people ask about most), though leave's intents are tried first.
+    const help = await reply("帮助");
+    expect(help.startsWith("直接回复本期完成情况即可")).toBe(true);
+    expect(help).toContain("下周休假");
     // The progress parser would refuse 「12.28」 as a fraction of a yuan: leave is tried first and takes it.
     expect(await reply("12.28-12.30请假")).toBe(
       "已记录你的休假：12月28日（周一）至12月30日（周三），期间不会提醒你填报。",

@@ -14,6 +14,7 @@ export const progressFlow: FlowFactory = (deps) => ({
   name: "progress",
   intents: progressIntents(deps),
   help: PROGRESS_HELP,
+  helpRank: 0, // reporting progress is what the bot is asked about most, though leave's intents are tried first
   cardActions: [{ prefix: PROGRESS_CARD_PREFIX, handle: (ctx) => handleProgressCardAction(deps, ctx, deps.now()) }],
   routes: (router) => registerProgressRoutes(router, deps),
   jobs: [{ ...weeklyPromptJob, rule: { ...weeklyPromptJob.rule, time: deps.config.promptTime } }, progressReminderJob],
