@@ -89,18 +89,14 @@ export function createOutbound(app: OutboundApp): Outbound {
     sendImage: (tx, a) =>
       batchSend(tx, a.key, { userIds: a.to, msgKey: "sampleImageMsg", msgParam: { photoURL: a.url } }),
     async broadcastText(tx, a) {
-      const earlier = await tx.$queryRawUnsafe<{ user_id: string }[]>(
-        `SELECT jsonb_array_elements_text(payload->'userIds') AS user_id FROM outbox_message
-          WHERE starts_with(idempotency_key, $1)`,
+      // One row per earlier send under this prefix: who it reached, and how many there are (the next index).
+      const earlier = await tx.$queryRawUnsafe<{ user_ids: string[] }[]>(
+        "SELECT payload->'userIds' AS user_ids FROM outbox_message WHERE starts_with(idempotency_key, $1)",
         a.keyPrefix,
       );
-      const rows = await tx.$queryRawUnsafe<{ n: bigint }[]>(
-        "SELECT count(*) AS n FROM outbox_message WHERE starts_with(idempotency_key, $1)",
-        a.keyPrefix,
-      );
-      const done = new Set(earlier.map((e) => e.user_id));
+      const done = new Set(earlier.flatMap((e) => e.user_ids));
       const todo = [...new Set(a.to)].filter((u) => !done.has(u)).sort();
-      let index = Number(rows[0]?.n ?? 0);
+      let index = earlier.length;
       let queued = 0;
       for (let i = 0; i < todo.length; i += BATCH_SEND_MAX_USERS) {
         const to = todo.slice(i, i + BATCH_SEND_MAX_USERS);

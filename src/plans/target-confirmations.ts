@@ -8,6 +8,8 @@ export type TargetConfirmation =
   | { state: "UNSENT" | "PENDING" }
   | { state: "CONFIRMED" | "DISPUTED"; by: { userId: string; name: string }; at: Date };
 
+const PRECEDENCE: Record<TargetConfirmation["state"], number> = { UNSENT: 0, PENDING: 1, DISPUTED: 2, CONFIRMED: 3 };
+
 /**
  * The answers to the current versions of a plan's targets, by target id: the acknowledgement of that version,
  * else its open dispute, else PENDING when the owner's card of that version was queued (target_card_sent).
@@ -41,13 +43,14 @@ export async function targetAnswers(db: Database, planId: string): Promise<Map<s
   for (const r of rows) {
     // An acknowledgement settles the version; an open dispute (one per version, the card refuses a second)
     // only counts while there is none; a card sent (the confirm flow's target_card_sent) only while neither.
-    const earlier = answers.get(r.id)?.state;
-    if (earlier === "CONFIRMED" || (earlier === "DISPUTED" && r.state === "PENDING")) continue;
-    if (r.state === "PENDING") {
-      if (earlier === undefined) answers.set(r.id, { state: "PENDING" });
-      continue;
-    }
-    answers.set(r.id, { state: r.state, by: { userId: r.user_id, name: r.name ?? r.user_id }, at: new Date(r.at) });
+    const earlier = answers.get(r.id);
+    if (earlier && PRECEDENCE[earlier.state] >= PRECEDENCE[r.state]) continue;
+    answers.set(
+      r.id,
+      r.state === "PENDING"
+        ? { state: "PENDING" }
+        : { state: r.state, by: { userId: r.user_id, name: r.name ?? r.user_id }, at: new Date(r.at) },
+    );
   }
   return answers;
 }

@@ -1,5 +1,6 @@
 import { expect } from "vitest";
 import { referenceOrg } from "../../src/demo/reference-org.ts";
+import { jsonInit } from "./plan-api.ts";
 import type { TestService } from "./test-service.ts";
 
 /** The three 华东 reps a small plan is split between (李娜 first), each with their manager m11 as co-owner. */
@@ -11,12 +12,6 @@ export interface SmallPlan {
   /** Leaf target ids, in SMALL_PLAN_REPS order. */
   leafIds: string[];
 }
-
-const json = (method: string, body: unknown) => ({
-  method,
-  headers: { "content-type": "application/json", "x-actor": "ops1" },
-  body: JSON.stringify(body),
-});
 
 /**
  * Builds a ready-to-publish plan through the HTTP API as an administrator would: the reference org, a plan of
@@ -36,18 +31,18 @@ export async function createSmallPlan(
     expect(res.status, await res.clone().text()).toBe(status);
     return res.json();
   };
-  await ok(await svc.api("/api/org", json("PUT", referenceOrg())), 200);
+  await ok(await svc.api("/api/org", jsonInit("PUT", referenceOrg())), 200);
   const plan = (await ok(
     await svc.api(
       "/api/plans",
-      json("POST", { name: "华东小计划", fiscalYear: 2026, total, ownerUserId: "m11", ...extra }),
+      jsonInit("POST", { name: "华东小计划", fiscalYear: 2026, total, ownerUserId: "m11", ...extra }),
     ),
     201,
   )) as { id: string; rootTargetId: string };
   const { children } = (await ok(
     await svc.api(
       `/api/plans/${plan.id}/splits`,
-      json("POST", {
+      jsonInit("POST", {
         parentTargetId: plan.rootTargetId,
         dimension: "OWNER",
         method: "EQUAL",
@@ -56,7 +51,7 @@ export async function createSmallPlan(
     ),
     201,
   )) as { children: { id: string; key: string }[] };
-  if (phase) await ok(await svc.api(`/api/plans/${plan.id}/phasing`, json("POST", { profile: "WORKDAYS" })), 200);
+  if (phase) await ok(await svc.api(`/api/plans/${plan.id}/phasing`, jsonInit("POST", { profile: "WORKDAYS" })), 200);
   const leafIds = SMALL_PLAN_REPS.map((userId) => children.find((c) => c.key === userId)!.id);
   return { planId: plan.id, rootTargetId: plan.rootTargetId, leafIds };
 }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { orgContent, orgSnapshot } from "../helpers/org-snapshot.ts";
 import { clone, type OrgJson, sampleJson } from "../helpers/org-uploads.ts";
+import { jsonInit } from "../helpers/plan-api.ts";
 import { startTestService, type TestService } from "../helpers/test-service.ts";
 
 let svc: TestService;
@@ -12,12 +13,7 @@ beforeAll(async () => {
 });
 afterAll(() => svc.close());
 
-const putJson = (body: unknown, query = "") =>
-  svc.api(`/api/org${query}`, {
-    method: "PUT",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
+const putJson = (body: unknown, query = "") => svc.api(`/api/org${query}`, jsonInit("PUT", body));
 const counts = (d: number[], s: number[]) => {
   const c = ([created, updated, unchanged, deactivated]: number[]) => ({ created, updated, unchanged, deactivated });
   return { departments: c(d), staff: c(s) };

@@ -3,6 +3,7 @@ import ExcelJS from "exceljs";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { orgContent, orgSnapshot } from "../helpers/org-snapshot.ts";
 import { clone, csvForm, type OrgJson, orgCsvPair, SAMPLES, sampleJson, xlsxForm } from "../helpers/org-uploads.ts";
+import { jsonInit } from "../helpers/plan-api.ts";
 import { startTestService, type TestService } from "../helpers/test-service.ts";
 
 let svc: TestService;
@@ -14,12 +15,7 @@ beforeAll(async () => {
 });
 afterAll(() => svc.close());
 
-const putJson = (body: unknown, query = "") =>
-  svc.api(`/api/org${query}`, {
-    method: "PUT",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
+const putJson = (body: unknown, query = "") => svc.api(`/api/org${query}`, jsonInit("PUT", body));
 const putForm = (form: FormData) => svc.api("/api/org", { method: "PUT", body: form });
 
 async function expectRejected(
