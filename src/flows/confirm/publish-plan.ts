@@ -18,11 +18,14 @@ export interface PublishResult {
 /**
  * Publishes a plan (docs/domain.md "Confirmation"): refused with every problem listed unless the plan is conserved
  * and every leaf has its responsible people and months; then, in one transaction, marks the plan and its
- * targets published and queues each leaf owner's target card (确认 / 有异议) and an informational card to each
+ * targets published (stamped with the service clock) and queues each leaf owner's target card (确认 / 有异议) and an informational card to each
  * co-owner. Card ids carry target, version and recipient, so publishing again queues nothing and a new
  * version of a target queues cards for that target only.
  */
-export async function publishPlan(deps: Pick<AppDeps, "db" | "outbound">, planId: string): Promise<PublishResult> {
+export async function publishPlan(
+  deps: Pick<AppDeps, "db" | "outbound" | "now">,
+  planId: string,
+): Promise<PublishResult> {
   const { db } = deps;
   const plan = await db.prisma.plan.findUnique({ where: { id: planId } });
   if (!plan) throw planNotFound(planId);
@@ -42,7 +45,9 @@ export async function publishPlan(deps: Pick<AppDeps, "db" | "outbound">, planId
   return db.prisma.$transaction(
     async (tx) => {
       await tx.plan.update({ where: { id: planId }, data: { status: "PUBLISHED" } });
-      await tx.target.updateMany({ where: { planId, state: "DRAFT" }, data: { state: "PUBLISHED" } });
+      // publishedAt: evaluation excuses every period that began before it (docs/domain.md "Evaluation and escalation").
+      const publishedAt = deps.now();
+      await tx.target.updateMany({ where: { planId, state: "DRAFT" }, data: { state: "PUBLISHED", publishedAt } });
       const queued = await sendTargetCards(tx, deps.outbound, cards);
       return { queued, leaves: readiness.leaves };
     },
