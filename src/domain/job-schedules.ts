@@ -9,6 +9,7 @@ import {
   weekRange,
 } from "./period-key.ts";
 import { addDays } from "./plain-date.ts";
+import { localDate, localDateTime } from "./zoned-time.ts";
 
 /** The latest week before `date`'s week that had workdays (an empty holiday week was never prompted). */
 export function previousWorkingWeek(date: string, calendar: Calendar): string {
@@ -29,6 +30,11 @@ export interface DueRule {
   due(date: string, calendar: Calendar): string | null;
   /** The period `date` falls in, for a run requested through the API ("run it now for that period"). */
   periodOf(date: string, calendar: Calendar): string;
+  /**
+   * When the time of day matters too: the run an API request at instant `at` is for (used instead of periodOf).
+   * The evaluate job needs it: a run at 11:00 on an evaluation day is still the previous day's run.
+   */
+  periodAt?(at: Date, timeZone: string, calendar: Calendar): string;
 }
 
 /** The day a week's prompt goes out: its Friday, or the workday before when Friday is a holiday (null: no workday). */
@@ -105,6 +111,24 @@ export const EVALUATION_TIME = "12:00";
 export function evaluationDay(periodKey: string, calendar: Calendar): string {
   return calendar.nextWorkday(addDays(periodRange(periodKey).to, 1));
 }
+
+/**
+ * evaluate: every workday at 12:00 — the moment periods close (evaluationDay is always a workday) and the
+ * moment an escalation's 2 workdays are counted. A run is keyed by its date and evaluates, for every plan,
+ * each period closed by then and not yet evaluated, oldest first: on 2026-02-24 that is both W07 and the
+ * empty Spring Festival week W08, so the key cannot be a single period. An API run at `at` belongs to the
+ * latest workday whose 12:00 is not after `at`: at 11:00 that is the day before, which has run already.
+ */
+export const evaluateRule: DueRule = {
+  time: EVALUATION_TIME,
+  due: (date, calendar) => (calendar.isWorkday(date) ? date : null),
+  periodOf: (date) => date,
+  periodAt: (at, timeZone, calendar) => {
+    const today = localDate(at, timeZone);
+    const reached = at.getTime() >= localDateTime(today, EVALUATION_TIME, timeZone).getTime();
+    return reached && calendar.isWorkday(today) ? today : calendar.previousWorkday(addDays(today, -1));
+  },
+};
 
 /**
  * Whole workdays that passed between the day something was sent and `today`, neither counted: a card queued

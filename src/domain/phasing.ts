@@ -78,23 +78,36 @@ export function expectedToDate(
   calendar: Calendar = defaultCalendar,
 ): bigint {
   assertMonths(months);
+  const { month, num, den } = accrualPoint(year, date, calendar);
+  // The months before `month` are whole, so flooring the in-month part floors the cumulative rational once.
+  const within = month <= 12 ? (months[month - 1]! * num) / den : 0n;
+  return sum(months.slice(0, month - 1)) + within;
+}
+
+/**
+ * Where `date` stands in the accrual of {@link expectedToDate}, as numbers that apply to any twelve months:
+ * the expected amount is every month before `month` in full, plus ⌊amount(month) × num ÷ den⌋. `month` is 1
+ * with num 0 before the year and 13 (all twelve in full) from 31 December on. The set-based evaluation
+ * (src/flows/evaluation) computes the same sum in SQL from these numbers, so there is one rule.
+ */
+export function accrualPoint(
+  year: number,
+  date: string,
+  calendar: Calendar,
+): { month: number; num: bigint; den: bigint } {
   assertIsoDate(date);
   daysInMonth(year, 1);
   const yearText = String(year);
-  if (date < `${yearText}-01-01`) return 0n;
-  if (date >= `${yearText}-12-31`) return sum(months);
+  if (date < `${yearText}-01-01`) return { month: 1, num: 0n, den: 1n };
+  if (date >= `${yearText}-12-31`) return { month: 13, num: 0n, den: 1n };
   const month = Number(date.slice(5, 7));
-  const before = sum(months.slice(0, month - 1));
-  const monthAmount = months[month - 1]!;
-  const firstDay = `${date.slice(0, 7)}-01`;
   const monthWorkdays = calendar.workdaysInMonth(year, month);
   if (monthWorkdays === 0) {
-    const isLastDay = Number(date.slice(8, 10)) === daysInMonth(year, month);
-    return before + (isLastDay ? monthAmount : 0n);
+    // A month without workdays accrues on its last day.
+    return { month, num: Number(date.slice(8, 10)) === daysInMonth(year, month) ? 1n : 0n, den: 1n };
   }
-  const elapsed = calendar.workdaysInRange(firstDay, date);
-  // `before` is whole, so flooring the in-month part is the same as flooring the cumulative rational once.
-  return before + (monthAmount * BigInt(elapsed)) / BigInt(monthWorkdays);
+  const elapsed = calendar.workdaysInRange(`${date.slice(0, 7)}-01`, date);
+  return { month, num: BigInt(elapsed), den: BigInt(monthWorkdays) };
 }
 
 /**

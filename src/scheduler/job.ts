@@ -8,5 +8,9 @@ import type { DueRule } from "../domain/job-schedules.ts";
 export interface ScheduledJob<D> {
   id: string;
   rule: DueRule;
-  run(deps: D, period: string): Promise<unknown>;
+  /**
+   * Does the job for `period`. `at` is the instant the run is for: the trigger's local time on the due date for
+   * the schedule and catch-up, the `at` an admin gave `POST /api/jobs/:job/run` (default now).
+   */
+  run(deps: D, period: string, at: Date): Promise<unknown>;
 }

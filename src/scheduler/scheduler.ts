@@ -48,16 +48,17 @@ export function createScheduler<D>(o: SchedulerOptions<D>): Scheduler {
     inFlight.add(p);
     return p.finally(() => inFlight.delete(p));
   };
-  const runJob = (job: ScheduledJob<D>, period: string, trigger: RunTrigger) =>
-    track(runOnce(o.db, { job: job.id, period, trigger, log: o.log, fn: () => job.run(o.deps, period) }));
+  const runJob = (job: ScheduledJob<D>, period: string, trigger: RunTrigger, at: Date) =>
+    track(runOnce(o.db, { job: job.id, period, trigger, log: o.log, fn: () => job.run(o.deps, period, at) }));
 
   const dueRuns = async (date: string, trigger: RunTrigger, notAfter: Date) => {
     const out: RunOutcome[] = [];
     for (const job of o.jobs) {
       if (stopped) break;
-      if (localDateTime(date, job.rule.time, o.timeZone) > notAfter) continue;
+      const firesAt = localDateTime(date, job.rule.time, o.timeZone);
+      if (firesAt > notAfter) continue;
       const period = job.rule.due(date, o.calendar);
-      if (period) out.push(await runJob(job, period, trigger));
+      if (period) out.push(await runJob(job, period, trigger, firesAt));
     }
     return out;
   };
@@ -96,7 +97,10 @@ export function createScheduler<D>(o: SchedulerOptions<D>): Scheduler {
           details: { jobs },
         });
       }
-      return runJob(job, job.rule.periodOf(localDate(at, o.timeZone), o.calendar), "api");
+      const period = job.rule.periodAt
+        ? job.rule.periodAt(at, o.timeZone, o.calendar)
+        : job.rule.periodOf(localDate(at, o.timeZone), o.calendar);
+      return runJob(job, period, "api", at);
     },
     async stop() {
       stopped = true;

@@ -70,7 +70,7 @@ describe("POST /api/jobs/:job/run", () => {
     expect(unknown.status).toBe(404);
     expect(unknown.body.error?.message).toMatch(/weekly-prompt、progress-reminder、confirm-reminder/);
     expect(unknown.body.error).toMatchObject({
-      details: { jobs: ["weekly-prompt", "progress-reminder", "confirm-reminder"] },
+      details: { jobs: ["weekly-prompt", "progress-reminder", "confirm-reminder", "evaluate"] },
     });
     expect(await count("SELECT count(*) AS n FROM job_run")).toBe(0);
   });

@@ -3,6 +3,7 @@ import type { AppDeps } from "../../src/app-deps.ts";
 import { defaultCalendar as cal } from "../../src/domain/calendar.ts";
 import {
   confirmReminderRule,
+  evaluateRule,
   firstWorkdayOfWeek,
   progressReminderRule,
   weeklyPromptDay,
@@ -92,6 +93,26 @@ describe("confirm-reminder: every workday", () => {
   });
 });
 
+describe("evaluate: every workday at 12:00, keyed by the date", () => {
+  it("runs on workdays only, the make-up Saturday included", () => {
+    const days = dueDates(evaluateRule, "2026-10-01", "2026-10-12").map(([d, key]) => `${d}=${key}`);
+    expect(days).toEqual([
+      "2026-10-08=2026-10-08",
+      "2026-10-09=2026-10-09",
+      "2026-10-10=2026-10-10",
+      "2026-10-12=2026-10-12",
+    ]);
+  });
+
+  it("an API run belongs to the latest workday whose 12:00 it is not before", () => {
+    const at = (local: string) => evaluateRule.periodAt!(new Date(`${local}+08:00`), "Asia/Shanghai", cal);
+    expect(at("2026-10-08T12:00:00")).toBe("2026-10-08");
+    expect(at("2026-10-08T11:59:59")).toBe("2026-09-30"); // before noon on the first day back: the last run before the holiday
+    expect(at("2026-10-04T15:00:00")).toBe("2026-09-30"); // inside National Day
+    expect(at("2026-10-10T23:00:00")).toBe("2026-10-10"); // the make-up Saturday ran
+  });
+});
+
 describe("the configured prompt time (BOT_PROMPT_TIME)", () => {
   it("moves the weekly prompt's trigger and leaves the other jobs alone", () => {
     const jobs = scheduledJobs({ promptTime: "17:30" });
@@ -99,6 +120,7 @@ describe("the configured prompt time (BOT_PROMPT_TIME)", () => {
       "weekly-prompt 17:30",
       "progress-reminder 10:00",
       "confirm-reminder 10:00",
+      "evaluate 12:00",
     ]);
     expect(scheduledJobs({ promptTime: "16:00" })[0]!.rule.due("2026-04-03", cal)).toBe("2026-W14");
   });

@@ -1,0 +1,93 @@
+import type { AppDeps } from "../../app-deps.ts";
+import { EVALUATION_TIME, evaluateRule } from "../../domain/job-schedules.ts";
+import { periodRange } from "../../domain/period-key.ts";
+import { periodsClosedBetween } from "../../domain/periods-closed-between.ts";
+import { localDateTime } from "../../domain/zoned-time.ts";
+import type { ScheduledJob } from "../../scheduler/job.ts";
+import { raiseOverdueEscalations } from "../escalation/escalate-after-evaluation.ts";
+import { evaluatePlanPeriod, type PlanPeriodOutcome } from "./evaluate-plan-period.ts";
+import type { EvaluatedPlan } from "./period-evaluated.ts";
+
+/** One plan-period the run evaluated, with its counts (the run's result lists them). */
+export interface EvaluatedRun extends Omit<PlanPeriodOutcome, "evaluated"> {
+  planId: string;
+  period: string;
+}
+
+/**
+ * evaluate, every workday at 12:00 (docs/domain.md "Evaluation and escalation"): for every published plan, each
+ * period of its cadence that has closed by `at` since the plan was first published and is not evaluated yet,
+ * oldest first (a catch-up after downtime keeps streaks right), each in its own transaction
+ * (evaluatePlanPeriod); then escalations whose addressee let 2 workdays pass go one level up. Safe to repeat:
+ * an evaluated period is never evaluated again.
+ */
+export const evaluateJob: ScheduledJob<AppDeps> = {
+  id: "evaluate",
+  rule: evaluateRule,
+  async run(deps, day, at = localDateTime(day, EVALUATION_TIME, deps.config.timezone)) {
+    deps.outbound.assertConnected();
+    const evaluated: EvaluatedRun[] = [];
+    for (const { plan, periods } of await periodsToEvaluate(deps, at)) {
+      for (const period of periods) {
+        const { evaluated: done, ...counts } = await evaluatePlanPeriod(deps, plan, period, at);
+        if (done) evaluated.push({ planId: plan.id, period, ...counts });
+      }
+    }
+    const overdue = await raiseOverdueEscalations(deps, at);
+    return { at: at.toISOString(), evaluated, overdueRaised: overdue.raised };
+  },
+};
+
+/**
+ * Per published plan, the periods closed by `at` that still need evaluating, oldest first: from the period in
+ * which its first target was published (evaluated as excused: it began before) to the last closed by `at`,
+ * inside the plan year, less those evaluated before.
+ */
+async function periodsToEvaluate(deps: AppDeps, at: Date): Promise<{ plan: EvaluatedPlan; periods: string[] }[]> {
+  const plans = await deps.db.sql.query<{
+    id: string;
+    name: string;
+    fiscal_year: number;
+    metric: EvaluatedPlan["metric"];
+    cadence: EvaluatedPlan["cadence"];
+    timezone: string;
+    owner_user_id: string;
+    miss_threshold: number;
+    escalate_after: number;
+    first_published: Date | null;
+    evaluated: string[];
+  }>(
+    `SELECT p.id, p.name, p.fiscal_year, p.metric::text AS metric, p.cadence::text AS cadence, p.timezone,
+            p.owner_user_id, p.miss_threshold, p.escalate_after,
+            (SELECT min(t.published_at) FROM target t WHERE t.plan_id = p.id) AS first_published,
+            ARRAY(SELECT e.period FROM evaluated_period e WHERE e.plan_id = p.id) AS evaluated
+       FROM plan p WHERE p.status = 'PUBLISHED' ORDER BY p.created_at, p.id`,
+  );
+  return plans.flatMap((p) => {
+    if (p.first_published === null) return [];
+    const plan: EvaluatedPlan = {
+      id: p.id,
+      name: p.name,
+      fiscalYear: p.fiscal_year,
+      metric: p.metric,
+      cadence: p.cadence,
+      timezone: p.timezone,
+      ownerUserId: p.owner_user_id,
+      missThreshold: Number(p.miss_threshold),
+      escalateAfter: p.escalate_after,
+    };
+    const done = new Set(p.evaluated);
+    const year = String(p.fiscal_year);
+    const periods = periodsClosedBetween({
+      cadence: plan.cadence,
+      after: new Date(p.first_published),
+      upTo: at,
+      timezone: plan.timezone,
+      calendar: deps.calendar,
+    }).filter((k) => {
+      const { from, to } = periodRange(k);
+      return !done.has(k) && from <= `${year}-12-31` && to >= `${year}-01-01`;
+    });
+    return periods.length > 0 ? [{ plan, periods }] : [];
+  });
+}
