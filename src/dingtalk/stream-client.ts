@@ -10,7 +10,10 @@ export interface StreamClientOptions {
   debug?: boolean;
   /** Sent as `ua` to the gateway (format `name-sdk-lang/version`, docs/dingtalk.md §1.1). */
   ua?: string;
-  /** Gateway request timeout (default 10 000 ms); a timed-out attempt is retried by the SDK after 1 s. */
+  /**
+   * Gateway request and WebSocket handshake timeout (default 10 000 ms); a timed-out attempt is retried by the
+   * SDK after 1 s.
+   */
   gatewayTimeoutMs?: number;
 }
 
@@ -51,6 +54,10 @@ export class GatewayDWClient extends DWClient {
     });
     this.#gatewayUrl = `${opts.apiBase.replace(/\/+$/, "")}/v1.0/gateway/connections/open`;
     this.#timeoutMs = opts.gatewayTimeoutMs ?? 10_000;
+    // The SDK opens its socket with `new WebSocket(dw_url, this.sslopts)` and no handshake timeout: a gateway
+    // endpoint that accepts the connection but never answers the upgrade would leave connect() — and so the
+    // service's start — waiting forever. ws fails the handshake after this long, and the SDK retries.
+    (this as unknown as { sslopts: object }).sslopts = { rejectUnauthorized: true, handshakeTimeout: this.#timeoutMs };
   }
 
   /** Same request as the SDK's (docs/dingtalk.md §1.1), sent to our gateway URL; sets the URL `_connect()` opens. */
