@@ -2,7 +2,7 @@ import type { AppDeps } from "../../app-deps.ts";
 import { EVALUATION_TIME, evaluateRule } from "../../domain/job-schedules.ts";
 import { periodRange } from "../../domain/period-key.ts";
 import { periodsClosedBetween } from "../../domain/periods-closed-between.ts";
-import { localDateTime } from "../../domain/zoned-time.ts";
+import { localDate, localDateTime } from "../../domain/zoned-time.ts";
 import type { ScheduledJob } from "../../scheduler/job.ts";
 import { raiseOverdueEscalations } from "../escalation/escalate-after-evaluation.ts";
 import { evaluatePlanPeriod, type PlanPeriodOutcome } from "./evaluate-plan-period.ts";
@@ -78,6 +78,9 @@ async function periodsToEvaluate(deps: AppDeps, at: Date): Promise<{ plan: Evalu
     };
     const done = new Set(p.evaluated);
     const year = String(p.fiscal_year);
+    // A period that had ended before the plan was published (it closes on the next Monday noon, after a
+    // Monday-morning publish) was never the plan's: it is not evaluated at all.
+    const publishedOn = localDate(new Date(p.first_published), plan.timezone);
     const periods = periodsClosedBetween({
       cadence: plan.cadence,
       after: new Date(p.first_published),
@@ -86,7 +89,7 @@ async function periodsToEvaluate(deps: AppDeps, at: Date): Promise<{ plan: Evalu
       calendar: deps.calendar,
     }).filter((k) => {
       const { from, to } = periodRange(k);
-      return !done.has(k) && from <= `${year}-12-31` && to >= `${year}-01-01`;
+      return !done.has(k) && to >= publishedOn && from <= `${year}-12-31` && to >= `${year}-01-01`;
     });
     return periods.length > 0 ? [{ plan, periods }] : [];
   });
