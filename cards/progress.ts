@@ -36,7 +36,7 @@ export const progressCard = defineCard({
     ytdAttainmentText: { type: "string", scope: "public", description: "年度累计达成率，如「85%」" },
     runRateText: { type: "string", scope: "public", description: "完成全年目标所需的节奏，如「每周需完成 8.82万…」" },
     dueText: { type: "string", scope: "public", description: "填报截止时间；没有时为空" },
-    status: { type: "string", scope: "public", description: "状态：pending | reported | closed" },
+    status: { type: "string", scope: "public", description: "状态：pending | reported | closed（已评估）" },
     statusText: { type: "string", scope: "public", description: "状态说明，如「已提交：35万元（11月23日 16:05）」" },
     canAct: { type: "boolean", scope: "private", description: "仅负责人为 true：显示填报表单" },
     noticeText: { type: "string", scope: "private", description: "仅点击者可见的一行提示：操作为何未生效，或已处理过" },
@@ -71,7 +71,7 @@ export const progressCard = defineCard({
   states: {
     pending: { label: "待填报", description: "等待负责人填报本期完成" },
     reported: { label: "已提交", description: "已填报，评估前仍可修改" },
-    closed: { label: "已评估", description: "本期已评估，不再接受填报" },
+    closed: { label: "已评估", description: "本期已评估，显示评估结果，不再接受填报" },
   },
 });
 
@@ -154,19 +154,43 @@ export function progressCardReported(
   return build(p, "reported", text, timeZone);
 }
 
-/** After evaluation: no more answers for this period. `actual` null means nothing was reported. */
-export function progressCardClosed(
+/** The verdict of a period's evaluation, as the prompt card shows it (a period_evaluation row). */
+export const ZProgressVerdict = z.object({
+  status: z.enum(["MET", "MISSED", "EXCUSED"]),
+  reason: z.enum(["BELOW_TARGET", "NO_REPORT", "NO_WORKDAYS", "BEFORE_PUBLISH", "ON_LEAVE"]).nullable(),
+  /** The figure in force at evaluation; null when nothing was reported. */
+  actual: ZAmountValue.nullable(),
+});
+export type TProgressVerdict = z.infer<typeof ZProgressVerdict>;
+
+/** Why a period did not count, in words (the EXCUSED reasons of docs/domain.md "Evaluation and escalation"). */
+const EXCUSED_WORDS: Record<string, string> = {
+  NO_WORKDAYS: "本期没有工作日",
+  BEFORE_PUBLISH: "目标在本期开始后才发布",
+  ON_LEAVE: "休假",
+};
+
+/**
+ * After evaluation (docs/domain.md "Progress"): the card says the verdict — 「已评估：完成 8.6万元，达成 123%」,
+ * 「已评估：完成 5万元，71%，未达标」, 「已评估：未填报」, 「已评估：免考核（休假）」 — and takes no more figures (state
+ * `closed`: no button is visible). `input` is what the card showed, with the period target evaluated against.
+ */
+export function progressCardEvaluated(
   input: TProgressCardInput,
-  actual: bigint | null,
+  verdict: TProgressVerdict,
   timeZone = DEFAULT_TIME_ZONE,
 ): CardParams {
   const p = ZProgressCardInput.parse(input);
-  const a = ZAmountValue.nullable().parse(actual);
-  const text =
-    a === null
-      ? "本期已评估：未填报"
-      : `本期已评估：完成 ${metricValue(a, p.metric)}（${formatAttainment(a, p.periodTarget)}）`;
-  return build(p, "closed", text, timeZone);
+  const v = ZProgressVerdict.parse(verdict);
+  return build(p, "closed", `已评估：${verdictWords(p, v)}`, timeZone);
+}
+
+function verdictWords(p: TProgressCardInput, v: TProgressVerdict): string {
+  if (v.status === "EXCUSED") return `免考核（${EXCUSED_WORDS[v.reason ?? ""] ?? "不计入考核"}）`;
+  if (v.actual === null) return "未填报";
+  const done = `完成 ${metricValue(v.actual, p.metric)}`;
+  const pct = formatAttainment(v.actual, p.periodTarget);
+  return v.status === "MET" ? `${done}，达成 ${pct}` : `${done}，${pct}，未达标`;
 }
 
 /** 李娜's prompt for 2026-W14 (the Qingming week): 76万 done of 89万 expected by the end of Q1. */

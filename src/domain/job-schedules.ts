@@ -93,6 +93,24 @@ export const progressReminderRule: DueRule = {
   periodOf: (date, calendar) => previousWorkingWeek(date, calendar),
 };
 
+/**
+ * The progress reminder of a cadence: at 10:00 on the {@link evaluationDay} of the period that just ended, to
+ * those who have not reported for it, two hours before it is evaluated. For a week that is the first workday of
+ * the next week ({@link progressReminderRule}, which also skips a week without workdays); for a month or a
+ * quarter the first workday of the next one (2026-09 → Thursday 10-08, after National Day).
+ */
+export function reminderRule(cadence: Cadence): DueRule {
+  if (cadence === "WEEK") return progressReminderRule;
+  return {
+    time: "10:00",
+    due: (date, calendar) => {
+      const ended = previousPeriodKey(periodKey(cadence, date));
+      return evaluationDay(ended, calendar) === date ? ended : null;
+    },
+    periodOf: (date) => previousPeriodKey(periodKey(cadence, date)),
+  };
+}
+
 /** confirm-reminder: every workday at 10:00; period = the day. */
 export const confirmReminderRule: DueRule = {
   time: "10:00",

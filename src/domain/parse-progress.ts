@@ -1,7 +1,8 @@
 import type { Metric } from "./metric.ts";
+import type { Cadence } from "./period-key.ts";
 import { buildNote } from "./progress-text/build-note.ts";
 import { findMarkers, findTokens, findZeroPhrases, prepareText, readTokens } from "./progress-text/find-figures.ts";
-import { periodReferred, settle } from "./progress-text/settle-figures.ts";
+import { periodReferred, previousUnit, settle } from "./progress-text/settle-figures.ts";
 import { maskMatches, maskSpans } from "./progress-text/text-spans.ts";
 import { CUT, HELP_ANYWHERE, HELP_EXACT, MASK, NOT_AMOUNTS, ZERO_ALONE } from "./progress-text/vocabulary.ts";
 
@@ -19,8 +20,9 @@ import { CUT, HELP_ANYWHERE, HELP_EXACT, MASK, NOT_AMOUNTS, ZERO_ALONE } from ".
  *    the period's own one, a year's figure alone ("今年累计120万") and two figures left for one metric are
  *    AMBIGUOUS;
  * 5. what is left that is not a keyword or a filler word becomes the note;
- * 6. which period it is about: "上周完成30万" is the previous week (`period: "previous"`), anything else the
- *    current one; "比上周多5万" is a comparison, not a reference; figures for both weeks at once are AMBIGUOUS.
+ * 6. which period it is about: "上周完成30万" is the previous week (`period: "previous"`, `periodUnit: "WEEK"`;
+ *    "上月…" and "上季度…" name a month or quarter), anything else the current one; "比上周多5万" is a
+ *    comparison, not a reference; figures for both periods at once are AMBIGUOUS.
  *
  * Pure and total: never throws, whatever the input. The stages live in progress-text/: vocabulary.ts (the word
  * lists and patterns), find-figures.ts (steps 1–3), settle-figures.ts (steps 4 and 6), build-note.ts (step 5).
@@ -46,8 +48,10 @@ export type ParsedMessage =
       figures: Figure[];
       correction: boolean;
       note?: string;
-      /** Present only for a report about last week ("上周回款12万"); absent means the current period. */
+      /** Present only for a report about the period before ("上周回款12万", "上月完成35万"); absent: the current one. */
       period?: "previous";
+      /** With `period`: the cadence it named (上周 WEEK, 上月 MONTH, 上季度 QUARTER). */
+      periodUnit?: Cadence;
     }
   | { kind: "help" }
   | { kind: "invalid"; reason: InvalidReason; message: string }
@@ -88,7 +92,7 @@ export function parseProgressMessage(text: string): ParsedMessage {
     figures,
     correction: settled.correction,
     ...(note ? { note } : {}),
-    ...(period === "previous" ? { period } : {}),
+    ...(period === "previous" ? { period, periodUnit: previousUnit(src) ?? "WEEK" } : {}),
   };
 }
 

@@ -68,10 +68,18 @@ describe("POST /api/jobs/:job/run", () => {
     });
     const unknown = await runJob("nope", {});
     expect(unknown.status).toBe(404);
-    expect(unknown.body.error?.message).toMatch(/weekly-prompt、progress-reminder、confirm-reminder/);
-    expect(unknown.body.error).toMatchObject({
-      details: { jobs: ["weekly-prompt", "progress-reminder", "confirm-reminder", "evaluate"] },
-    });
+    const jobs = [
+      "weekly-prompt",
+      "monthly-prompt",
+      "quarterly-prompt",
+      "progress-reminder",
+      "monthly-progress-reminder",
+      "quarterly-progress-reminder",
+      "confirm-reminder",
+      "evaluate",
+    ];
+    expect(unknown.body.error?.message).toContain(jobs.join("、"));
+    expect(unknown.body.error).toMatchObject({ details: { jobs } });
     expect(await count("SELECT count(*) AS n FROM job_run")).toBe(0);
   });
 

@@ -36,7 +36,7 @@ afterAll(() => svc.close());
 describe("POST /api/progress and GET /api/plans/:id/progress", () => {
   it("imports actuals and reports target, actual, attainment and who reported, per owner", async () => {
     const res = await post({ entries: [{ userId: "r11001", planId, period: "2026-W14", amount: 100_000 }] });
-    expect(await res.json()).toEqual({ created: 1, unchanged: 0 });
+    expect(await res.json()).toEqual({ created: 1, unchanged: 0, evaluated: [] });
     const { body } = await progress("2026-W14");
     expect(body.total).toBe(133); // 134 leaves; one 西北 rep owns two
     expect(body.reported).toBe(1);
@@ -65,7 +65,7 @@ describe("POST /api/progress and GET /api/plans/:id/progress", () => {
     const entry = { userId: "r11003", planId, period: "2026-W15", amount: 50_000 };
     await post({ entries: [entry] });
     const before = await entriesCount();
-    expect(await (await post({ entries: [entry] })).json()).toEqual({ created: 0, unchanged: 1 });
+    expect(await (await post({ entries: [entry] })).json()).toEqual({ created: 0, unchanged: 1, evaluated: [] });
     expect(await entriesCount()).toBe(before);
     await post({ entries: [{ ...entry, amount: 350_000, source: "SELF_REPORT" }] });
     const row = async () => (await progress("2026-W15")).body.owners.find((o) => o.userId === "r11003")!;

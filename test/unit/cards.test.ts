@@ -25,7 +25,7 @@ import {
   findCardDefinition,
   noticeCardFixture,
   parseCardAction,
-  progressCardClosed,
+  progressCardEvaluated,
   progressCardFixture,
   progressCardReported,
   progressReportFixture,
@@ -51,8 +51,13 @@ const built: Record<CardId, [string, CardParams][]> = {
   progress: [
     ["pending", buildProgressCard(progressCardFixture)],
     ["reported", progressCardReported(progressCardFixture, progressReportFixture, at)],
-    ["closed", progressCardClosed(progressCardFixture, 86_000n)],
-    ["closed-no-report", progressCardClosed(progressCardFixture, null)],
+    ["met", progressCardEvaluated(progressCardFixture, { status: "MET", reason: null, actual: 86_000n })],
+    [
+      "missed",
+      progressCardEvaluated(progressCardFixture, { status: "MISSED", reason: "BELOW_TARGET", actual: 50_000n }),
+    ],
+    ["no-report", progressCardEvaluated(progressCardFixture, { status: "MISSED", reason: "NO_REPORT", actual: null })],
+    ["excused", progressCardEvaluated(progressCardFixture, { status: "EXCUSED", reason: "ON_LEAVE", actual: null })],
   ],
   escalation: [
     ["open", buildEscalationCard(escalationCardFixture)],
@@ -287,10 +292,38 @@ describe("what each viewer sees (render-text)", () => {
     });
     expect(labels(view("progress", reported, "lina01"))).toEqual(["修改"]);
     expect(labels(view("progress", reported, "zhangwei10"))).toEqual([]);
-    expect(view("progress", progressCardClosed(progressCardFixture, null), "lina01")).toMatchObject({
+    const evaluated = (verdict: Parameters<typeof progressCardEvaluated>[1]) =>
+      view("progress", progressCardEvaluated(progressCardFixture, verdict), "lina01");
+    // 李娜's W14 target is 7万: 8.6万 is 123%, 5万 is 71%.
+    expect(evaluated({ status: "MET", reason: null, actual: 86_000n })).toMatchObject({
       buttons: [],
-      status: { state: "closed", text: "本期已评估：未填报" },
+      status: { state: "closed", text: "已评估：完成 8.6万元，达成 123%" },
     });
+    expect(evaluated({ status: "MISSED", reason: "BELOW_TARGET", actual: 50_000n })).toMatchObject({
+      buttons: [],
+      status: { state: "closed", text: "已评估：完成 5万元，71%，未达标" },
+    });
+    expect(evaluated({ status: "MISSED", reason: "NO_REPORT", actual: null })).toMatchObject({
+      buttons: [],
+      status: { state: "closed", text: "已评估：未填报" },
+    });
+    expect(evaluated({ status: "EXCUSED", reason: "ON_LEAVE", actual: null })).toMatchObject({
+      buttons: [],
+      status: { state: "closed", text: "已评估：免考核（休假）" },
+    });
+    expect(evaluated({ status: "EXCUSED", reason: "BEFORE_PUBLISH", actual: null })).toMatchObject({
+      status: { text: "已评估：免考核（目标在本期开始后才发布）" },
+    });
+    // The same card does not take a figure from anyone: no 提交, no 修改.
+    expect(
+      labels(
+        view(
+          "progress",
+          progressCardEvaluated(progressCardFixture, { status: "MET", reason: null, actual: 1n }),
+          "zhangwei10",
+        ),
+      ),
+    ).toEqual([]);
   });
 
   it("escalation: says why, offers three actions to the manager, then shows the choice", () => {

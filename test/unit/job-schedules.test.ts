@@ -6,6 +6,8 @@ import {
   evaluateRule,
   firstWorkdayOfWeek,
   progressReminderRule,
+  promptRule,
+  reminderRule,
   weeklyPromptDay,
   weeklyPromptRule,
 } from "../../src/domain/job-schedules.ts";
@@ -86,6 +88,50 @@ describe("progress-reminder: first workday of the week, for the week before", ()
   });
 });
 
+describe("MONTH and QUARTER: prompt on the period's last workday, reminder on its evaluation day", () => {
+  it("prompts: a 补班 Saturday (02-28), the day before May Day (04-30), a quarter's end before National Day (09-30)", () => {
+    expect(dueDates(promptRule("MONTH"), "2026-01-01", "2026-12-31")).toEqual([
+      ["2026-01-30", "2026-01"], // Saturday 01-31 is a weekend
+      ["2026-02-28", "2026-02"], // make-up Saturday
+      ["2026-03-31", "2026-03"],
+      ["2026-04-30", "2026-04"],
+      ["2026-05-29", "2026-05"],
+      ["2026-06-30", "2026-06"],
+      ["2026-07-31", "2026-07"],
+      ["2026-08-31", "2026-08"],
+      ["2026-09-30", "2026-09"],
+      ["2026-10-30", "2026-10"],
+      ["2026-11-30", "2026-11"],
+      ["2026-12-31", "2026-12"],
+    ]);
+    expect(dueDates(promptRule("QUARTER"), "2026-01-01", "2026-12-31").map(([d, p]) => `${p} ${d}`)).toEqual([
+      "2026-Q1 2026-03-31",
+      "2026-Q2 2026-06-30",
+      "2026-Q3 2026-09-30",
+      "2026-Q4 2026-12-31",
+    ]);
+  });
+
+  it("reminders: the first workday after the period, for it (2026-04 → 05-06 after May Day, 2026-09 → 10-08)", () => {
+    expect(dueDates(reminderRule("MONTH"), "2026-04-01", "2026-10-31")).toEqual([
+      ["2026-04-01", "2026-03"],
+      ["2026-05-06", "2026-04"],
+      ["2026-06-01", "2026-05"],
+      ["2026-07-01", "2026-06"],
+      ["2026-08-03", "2026-07"],
+      ["2026-09-01", "2026-08"],
+      ["2026-10-08", "2026-09"],
+    ]);
+    expect(dueDates(reminderRule("QUARTER"), "2026-02-01", "2026-12-31")).toEqual([
+      ["2026-04-01", "2026-Q1"],
+      ["2026-07-01", "2026-Q2"],
+      ["2026-10-08", "2026-Q3"],
+    ]);
+    expect(reminderRule("MONTH").periodOf("2026-10-20", cal)).toBe("2026-09");
+    expect(reminderRule("WEEK")).toBe(progressReminderRule);
+  });
+});
+
 describe("confirm-reminder: every workday", () => {
   it("skips weekends and holidays and keeps make-up Saturdays", () => {
     const days = dueDates(confirmReminderRule, "2026-10-01", "2026-10-11").map(([d]) => d);
@@ -114,11 +160,15 @@ describe("evaluate: every workday at 12:00, keyed by the date", () => {
 });
 
 describe("the configured prompt time (BOT_PROMPT_TIME)", () => {
-  it("moves the weekly prompt's trigger and leaves the other jobs alone", () => {
+  it("moves the prompts' trigger and leaves the other jobs alone", () => {
     const jobs = scheduledJobs({ promptTime: "17:30" });
     expect(jobs.map((j) => `${j.id} ${j.rule.time}`)).toEqual([
       "weekly-prompt 17:30",
+      "monthly-prompt 17:30",
+      "quarterly-prompt 17:30",
       "progress-reminder 10:00",
+      "monthly-progress-reminder 10:00",
+      "quarterly-progress-reminder 10:00",
       "confirm-reminder 10:00",
       "evaluate 12:00",
     ]);

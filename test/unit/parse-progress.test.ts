@@ -61,8 +61,28 @@ describe("which period a report is about", () => {
       correction: false,
       note: "主要是老客户",
       period: "previous",
+      periodUnit: "WEEK",
     });
   });
+
+  it.each([
+    ["上周完成30万", "WEEK"],
+    ["上月完成35万", "MONTH"],
+    ["上个月回款12万", "MONTH"],
+    ["上季度完成120万", "QUARTER"],
+    ["上个季度签了80万", "QUARTER"],
+  ] as const)("%s names the period before of cadence %s", (text, unit) => {
+    expect(parseProgressMessage(text)).toMatchObject({ kind: "report", period: "previous", periodUnit: unit });
+  });
+
+  it.each(["本月完成35万", "这个月完成35万", "本季度完成100万", "35万，比上月多5万"])(
+    "%s is the current period",
+    (text) => {
+      const parsed = parseProgressMessage(text);
+      expect(parsed).toMatchObject({ kind: "report" });
+      expect(parsed).not.toHaveProperty("period");
+    },
+  );
 
   it("refuses figures for last week and this week in one message", () => {
     expect(parseProgressMessage("上周回款12万，本周销售35万")).toMatchObject({

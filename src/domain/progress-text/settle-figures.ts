@@ -1,4 +1,5 @@
 import { METRIC_LABELS, METRICS } from "../metric.ts";
+import type { Cadence } from "../period-key.ts";
 import { ambiguous, type Candidate, clauseEnd, clausePrefix, type Marker, type Problem } from "./text-spans.ts";
 
 /* Settling figures: corrections, running totals and years, duplicates, and which week they are about. */
@@ -42,8 +43,20 @@ export function settle(candidates: Candidate[], markers: Marker[], src: string):
   return { figures, superseded, correction };
 }
 
-const PREVIOUS_WEEK = /(?<![比较同于])上\s*(?:一\s*)?(?:个\s*)?(?:周|星期|礼拜)/;
-const CURRENT_WEEK = /(?:本|这|这一|当)\s*(?:个\s*)?(?:周|星期|礼拜)/;
+// 「上周」「上个星期」「上月」「上个月」「上季度」 — the period before, of whichever cadence it names.
+const PREVIOUS_WEEK = /(?<![比较同于])上\s*(?:一\s*)?(?:个\s*)?(周|星期|礼拜|月|季度|季)/;
+const CURRENT_WEEK = /(?:本|这|这一|当)\s*(?:个\s*)?(?:周|星期|礼拜|月|季度|季)/;
+
+/**
+ * The cadence a message's 「上…」 names: 「上月完成35万」 is about last month, which only a monthly plan has.
+ * Undefined when the message names no earlier period.
+ */
+export function previousUnit(src: string): Cadence | undefined {
+  const unit = PREVIOUS_WEEK.exec(src)?.[1];
+  if (unit === undefined) return undefined;
+  if (unit === "月") return "MONTH";
+  return unit.startsWith("季") ? "QUARTER" : "WEEK";
+}
 
 /**
  * Which week the figures are about: the week named in a figure's own clause ("上周回款12万，本周销售35万" names

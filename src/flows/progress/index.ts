@@ -2,13 +2,17 @@ import type { FlowFactory } from "../flow.ts";
 import { handleProgressCardAction } from "./progress-card-actions.ts";
 import { PROGRESS_CARD_PREFIX } from "./progress-card-id.ts";
 import { PROGRESS_HELP, progressIntents } from "./progress-chat.ts";
+import { progressPromptJob } from "./progress-prompt-job.ts";
 import { progressReminderJob } from "./progress-reminder.ts";
 import { registerProgressRoutes } from "./progress-routes.ts";
-import { weeklyPromptJob } from "./weekly-prompt.ts";
+
+/** The cadences a plan can have, in the order their jobs are listed and run on a date due for several. */
+const CADENCES = ["WEEK", "MONTH", "QUARTER"] as const;
 
 /**
- * Progress (docs/domain.md "Progress"): figures reported in chat, on the weekly prompt card, or imported over the API;
- * the Friday prompt (at BOT_PROMPT_TIME) and the Monday reminder.
+ * Progress (docs/domain.md "Progress"): figures reported in chat, on the prompt card, or imported over the API;
+ * the prompt at the end of each period (at BOT_PROMPT_TIME) and the reminder on the day it is evaluated, for
+ * weekly, monthly and quarterly plans alike.
  */
 export const progressFlow: FlowFactory = (deps) => ({
   name: "progress",
@@ -17,5 +21,8 @@ export const progressFlow: FlowFactory = (deps) => ({
   helpRank: 0, // reporting progress is what the bot is asked about most, though leave's intents are tried first
   cardActions: [{ prefix: PROGRESS_CARD_PREFIX, handle: (ctx) => handleProgressCardAction(deps, ctx, deps.now()) }],
   routes: (router) => registerProgressRoutes(router, deps),
-  jobs: [{ ...weeklyPromptJob, rule: { ...weeklyPromptJob.rule, time: deps.config.promptTime } }, progressReminderJob],
+  jobs: [
+    ...CADENCES.map((c) => progressPromptJob(c, deps.config.promptTime)),
+    ...CADENCES.map((c) => progressReminderJob(c)),
+  ],
 });

@@ -11,6 +11,7 @@ import { AppError } from "../../lib/errors.ts";
 import { parseProgressCardId } from "./progress-card-id.ts";
 import {
   closedText,
+  evaluatedText,
   holdReport,
   promptInputFor,
   type ReportFigures,
@@ -53,9 +54,11 @@ export async function handleProgressCardAction(deps: Deps, ctx: CardContext, at:
   if (times !== undefined && !(await confirmedBefore(ctx.tx, figures, at))) {
     return askToConfirm(ctx, figures, { at, refWord, periodTarget: input.periodTarget, times });
   }
-  await storeReport(ctx.tx, figures, { source: "card", origin: `card:${ctx.event.messageId}` });
+  const { evaluatedAt } = await storeReport(ctx.tx, figures, { source: "card", origin: `card:${ctx.event.messageId}` });
   await ctx.tx.progressPending.deleteMany({ where: { userId: ids.userId, planId: plan.id, period: ids.period } });
   ctx.log.info({ planId: plan.id, period: ids.period, amount: figures.amount.toString() }, "progress reported on card");
+  // Evaluated already (an evaluation run before the close): kept as history, the card keeps its verdict.
+  if (evaluatedAt) return noticeUpdate(evaluatedText(ids.period, refWord, evaluatedAt, plan.timezone));
   const report = {
     amount: figures.amount,
     ...(figures.newCustomers === undefined ? {} : { newCustomers: BigInt(figures.newCustomers) }),

@@ -3,7 +3,7 @@ import type { Figure } from "../../domain/parse-progress.ts";
 import { isPeriodOpen, periodClosesAt, periodRefWordAt } from "../../domain/period-open.ts";
 import { periodRefWord } from "../../domain/period-words.ts";
 import type { ProgressChatDeps } from "./progress-chat.ts";
-import { closedText, type ReportFigures, reportedLine, storeReport } from "./progress-report.ts";
+import { closedText, evaluatedText, type ReportFigures, reportedLine, storeReport } from "./progress-report.ts";
 import { updatePromptCard } from "./prompt-card-update.ts";
 
 /** A reply that confirms a held figure: "确认", "是的", "对" (with trailing punctuation). */
@@ -37,6 +37,7 @@ export async function confirmPendingInChat(ctx: TextContext, deps: ProgressChatD
     (await ctx.tx.plan.findMany({ where: { id: { in: live.map((p) => p.planId) } } })).map((p) => [p.id, p]),
   );
   const stored: string[] = [];
+  const notes: string[] = [];
   for (const p of live) {
     const plan = plans.get(p.planId);
     if (!plan) continue;
@@ -55,24 +56,32 @@ export async function confirmPendingInChat(ctx: TextContext, deps: ProgressChatD
       ...(p.newCustomers === null ? {} : { newCustomers: p.newCustomers }),
       ...(p.note ? { note: p.note } : {}),
     };
-    await storeChatReport(ctx, deps, { figures, at, origin: p.origin });
+    const evaluated = await storeChatReport(ctx, deps, { figures, at, origin: p.origin });
+    if (evaluated) notes.push(evaluated);
     const echo: Figure[] = [{ metric: plan.metric, amount: p.amount, text: "" }];
     if (p.newCustomers !== null) echo.push({ metric: "NEW_CUSTOMERS", amount: BigInt(p.newCustomers), text: "" });
     const previous = refWord === periodRefWord(plan.cadence, "previous");
     stored.push(reportedLine(p.period, previous ? refWord : undefined, echo));
   }
-  await ctx.reply(`已确认并记录：${stored.join("；")}。如需更正，直接回复“改成30万”。`);
+  await ctx.reply([`已确认并记录：${stored.join("；")}。如需更正，直接回复“改成30万”。`, ...notes].join("\n"));
   return true;
 }
 
-/** Stores a chat report and settles the person's prompt card for that period, if one was sent. */
+/**
+ * Stores a chat report and settles the person's prompt card for that period, if one was sent. For a period
+ * already evaluated the figure is history only: the card keeps its 已评估, and the answer is the sentence that
+ * says so (to add to the reply), else undefined.
+ */
 export async function storeChatReport(
   ctx: TextContext,
   deps: ProgressChatDeps,
   a: { figures: ReportFigures; at: Date; origin: string },
-): Promise<void> {
+): Promise<string | undefined> {
   const { figures: f } = a;
-  await storeReport(ctx.tx, f, { source: "chat", origin: a.origin });
+  const { evaluatedAt } = await storeReport(ctx.tx, f, { source: "chat", origin: a.origin });
+  const { cadence, timezone } = f.plan;
+  if (evaluatedAt)
+    return evaluatedText(f.period, periodRefWordAt(f.period, { cadence, timezone, at: a.at }), evaluatedAt, timezone);
   await updatePromptCard(ctx.tx, deps.outbound, {
     planId: f.plan.id,
     period: f.period,
@@ -87,4 +96,5 @@ export async function storeChatReport(
     calendar: deps.calendar,
     key: `msg:${ctx.event.msgId}`,
   });
+  return undefined;
 }

@@ -78,7 +78,8 @@ interface PlanReport {
 /**
  * A report (or a refused figure) from the 1:1 chat; a report is stored (latest wins, history kept) for every published
  * plan in which the person owns a target and whose metric the message gives, in the period it names (the
- * current one, or "上周…" while last week is not evaluated yet), and echoed back so the person sees what was
+ * current one, or "上周…" / "上月…" / "上季度…" — the period before, for plans of that cadence — while it is not
+ * evaluated yet), and echoed back so the person sees what was
  * understood. A figure far above the period target is held until the person replies "确认". Invalid figures
  * and closed periods get a reply and store nothing.
  */
@@ -95,15 +96,20 @@ async function handleProgressText(ctx: TextContext, deps: ProgressChatDeps, at: 
   if (plans.length === 0) return ctx.reply("你目前没有已发布的目标，暂时不需要填报进度。");
   const ref = parsed.period ?? "current";
   const reports: PlanReport[] = [];
+  // 「上周…」 is about a week: only weekly plans have one; 「上月…」 only monthly ones (the period before, by cadence).
+  const otherCadence: ReportPlan[] = [];
   for (const plan of plans) {
     const main = parsed.figures.find((f) => f.metric === plan.metric);
     if (!main) continue;
     const customers = parsed.figures.find((f) => f.metric === "NEW_CUSTOMERS" && plan.metric !== "NEW_CUSTOMERS");
-    if (ref === "previous" && plan.cadence !== "WEEK") {
-      return ctx.reply(`计划“${plan.name}”按${cadenceUnit(plan.cadence)}跟进，请直接发送本期数字。`);
+    if (ref === "previous" && plan.cadence !== parsed.periodUnit) {
+      otherCadence.push(plan);
+      continue;
     }
     reports.push(await readForPlan(ctx, deps, { plan, userId, at, ref, main, customers, note: parsed.note }));
   }
+  const [other] = otherCadence;
+  if (reports.length === 0 && other) return ctx.reply(otherCadenceReply(other));
   if (reports.length === 0) return ctx.reply(missingMetricReply(parsed.figures, plans[0]!.metric));
   return settle(ctx, deps, { reports, at, correction: parsed.correction });
 }
@@ -179,12 +185,25 @@ async function settle(
     return ctx.reply(`${why.join("；")}，确认无误请回复“确认”，否则直接发送正确数字。`);
   }
   const stored: string[] = [];
+  const notes: string[] = [];
   for (const r of a.reports) {
-    await storeChatReport(ctx, deps, { figures: r.figures, at: a.at, origin: `msg:${ctx.event.msgId}` });
+    const evaluated = await storeChatReport(ctx, deps, {
+      figures: r.figures,
+      at: a.at,
+      origin: `msg:${ctx.event.msgId}`,
+    });
+    if (evaluated) notes.push(evaluated);
     stored.push(reportedLine(r.figures.period, r.ref === "previous" ? r.refWord : undefined, r.echo));
   }
   const verb = a.correction ? "已更正" : "已记录";
-  return ctx.reply(`${verb}：${stored.join("；")}。如需更正，直接回复“改成30万”。`);
+  return ctx.reply([`${verb}：${stored.join("；")}。如需更正，直接回复“改成30万”。`, ...notes].join("\n"));
+}
+
+/** 「计划“…”按月跟进，补报上个月请发“上月完成35万”，本月的直接发“本月完成35万”。」 */
+function otherCadenceReply(plan: ReportPlan): string {
+  const previous = periodRefWord(plan.cadence, "previous");
+  const current = periodRefWord(plan.cadence, "current");
+  return `计划“${plan.name}”按${cadenceUnit(plan.cadence)}跟进，补报请发“${previous}完成35万”，${current}的直接发“${current}完成35万”。未记录。`;
 }
 
 function missingMetricReply(figures: Figure[], metric: Metric): string {

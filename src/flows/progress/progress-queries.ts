@@ -133,3 +133,31 @@ export async function insertProgressEntry(tx: Tx, e: ProgressEntryRow): Promise<
   );
   return inserted === 1;
 }
+
+/** A plan-period that has been evaluated, and when (evaluated_period, written once by the evaluation). */
+export interface EvaluatedPlanPeriod {
+  planId: string;
+  period: string;
+  evaluatedAt: Date;
+}
+
+/**
+ * Which of these plan-periods are already evaluated: a figure for one is kept in history but never rewrites the
+ * evaluation (docs/domain.md "Progress"), and whoever reported it is told so. Pairs not evaluated are absent.
+ */
+export async function evaluatedPlanPeriods(
+  tx: Tx,
+  pairs: readonly { planId: string; period: string }[],
+): Promise<EvaluatedPlanPeriod[]> {
+  if (pairs.length === 0) return [];
+  const rows = await tx.evaluatedPeriod.findMany({
+    where: {
+      planId: { in: [...new Set(pairs.map((p) => p.planId))] },
+      period: { in: [...new Set(pairs.map((p) => p.period))] },
+    },
+    select: { planId: true, period: true, evaluatedAt: true },
+    orderBy: [{ planId: "asc" }, { period: "asc" }],
+  });
+  const wanted = new Set(pairs.map((p) => `${p.planId} ${p.period}`));
+  return rows.filter((r) => wanted.has(`${r.planId} ${r.period}`));
+}

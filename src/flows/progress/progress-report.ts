@@ -92,7 +92,8 @@ export function timesTargetText(a: { amountText: string; refWord: string; period
 
 /**
  * Stores a self-report from chat or a card through reportProgress, the one path every reported figure takes
- * (latest wins, history kept; an unchanged repeat stores nothing).
+ * (latest wins, history kept; an unchanged repeat stores nothing). Answers when the period was evaluated, if it
+ * was (an admin may run an evaluation before the period closes): the figure is history then, not the verdict.
  * The caller drops what was waiting for confirmation: chat all of the person's held figures on any new one,
  * the card the one for its period.
  * @throws AppError VALIDATION with the reason, e.g. a period outside the plan's fiscal year ("上周" in W01).
@@ -101,9 +102,13 @@ export async function storeReport(
   tx: Tx,
   r: ReportFigures,
   a: { source: Exclude<ReportSource, "api">; origin: string },
-): Promise<void> {
+): Promise<{ evaluatedAt: Date | null }> {
   const { plan, ...figure } = r;
-  await reportProgress(tx, { figures: [{ ...figure, planId: plan.id, metric: plan.metric }], ...a });
+  const { evaluated } = await reportProgress(tx, {
+    figures: [{ ...figure, planId: plan.id, metric: plan.metric }],
+    ...a,
+  });
+  return { evaluatedAt: evaluated[0]?.evaluatedAt ?? null };
 }
 
 /** Holds a figure until it is confirmed; a newer figure for the same person, plan and period replaces it. */
@@ -135,6 +140,14 @@ export function sameFigures(p: ProgressPending, r: Pick<ReportFigures, "amount" 
 /** 「2026-W47（上周）已于 11月23日 12:00 评估，不再接受填报，本条未记录。」; `refWord` "" names no 上周. */
 export function closedText(period: string, refWord: string, closedAt: Date, timezone: string): string {
   return `${period}${refWord ? `（${refWord}）` : ""}已于 ${formatDateTime(closedAt, timezone)} 评估，不再接受填报，本条未记录。如有疑问请联系你的经理。`;
+}
+
+/**
+ * 「2026-W49（上周）已于 12月7日 12:00 评估，本次数字已记录，但不改变评估结果。」: said with every figure stored for a
+ * period already evaluated (docs/domain.md "Progress"), so nobody thinks a late correction changed their verdict.
+ */
+export function evaluatedText(period: string, refWord: string, evaluatedAt: Date, timezone: string): string {
+  return `${period}${refWord ? `（${refWord}）` : ""}已于 ${formatDateTime(evaluatedAt, timezone)} 评估，本次数字已记录，但不改变评估结果。`;
 }
 
 /** 「2026-W47（上周） 2万元，新客户 1家」: a stored figure as the chat echoes it; the word names only a previous period. */

@@ -3,7 +3,7 @@ import { parsePeriodKey } from "../../domain/period-key.ts";
 import { cadenceWithExample } from "../../domain/period-words.ts";
 import type { Metric, Plan } from "../../generated/prisma/client.ts";
 import { AppError, type InputProblem, validationError } from "../../lib/errors.ts";
-import { insertProgressEntry } from "./progress-queries.ts";
+import { type EvaluatedPlanPeriod, evaluatedPlanPeriods, insertProgressEntry } from "./progress-queries.ts";
 
 /** One figure for one person, period and plan, as any channel gives it. */
 export interface ProgressFigure {
@@ -33,11 +33,14 @@ export type ReportSource = "chat" | "card" | "api";
  * the latest of the same person, period, metric and kind is skipped (insertProgressEntry): a retried import or
  * a repeated message stores nothing. Chat and card checks of their own (an open period, a plausible figure)
  * come before; this is what every stored figure satisfies.
+ *
+ * A figure for a period already evaluated is stored all the same (history) but does not rewrite the
+ * evaluation: `evaluated` lists those plan-periods with when they were evaluated, for the reply to say so.
  */
 export async function reportProgress(
   on: Database | Tx,
   a: { figures: ProgressFigure[]; source: ReportSource; origin: string },
-): Promise<{ created: number; unchanged: number }> {
+): Promise<{ created: number; unchanged: number; evaluated: EvaluatedPlanPeriod[] }> {
   const tx: Tx = "prisma" in on ? on.prisma : on;
   const planIds = [...new Set(a.figures.map((e) => e.planId))];
   const plans = new Map((await tx.plan.findMany({ where: { id: { in: planIds } } })).map((p) => [p.id, p]));
@@ -64,7 +67,8 @@ export async function reportProgress(
     const row = { ...e, metric, source: kind, origin: a.origin };
     if (await insertProgressEntry(tx, row)) created++;
   }
-  return { created, unchanged: a.figures.length - created };
+  const evaluated = await evaluatedPlanPeriods(tx, a.figures);
+  return { created, unchanged: a.figures.length - created, evaluated };
 }
 
 /** What is wrong with one figure, by field (empty when nothing is). */

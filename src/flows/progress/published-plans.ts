@@ -1,33 +1,36 @@
 import type { AppDeps } from "../../app-deps.ts";
 import type { Database } from "../../db/database.ts";
-import { periodRange } from "../../domain/period-key.ts";
+import { parsePeriodKey, periodRange } from "../../domain/period-key.ts";
 import { ownerLeaves } from "./progress-queries.ts";
 
-/** Published weekly plans whose fiscal year overlaps the week `period` (a W01 that starts in December counts). */
-export async function publishedWeeklyPlans(db: Database, period: string) {
+/**
+ * Published plans of the period's cadence (a week's key serves WEEK plans, "2026-09" MONTH plans, "2026-Q3"
+ * QUARTER plans) whose fiscal year overlaps the period (a W01 that starts in December counts).
+ */
+export async function publishedPlans(db: Database, period: string) {
   const { from, to } = periodRange(period);
   const plans = await db.prisma.plan.findMany({
-    where: { status: "PUBLISHED", cadence: "WEEK" },
+    where: { status: "PUBLISHED", cadence: parsePeriodKey(period).cadence },
     orderBy: { createdAt: "asc" },
   });
   return plans.filter((p) => from <= `${p.fiscalYear}-12-31` && to >= `${p.fiscalYear}-01-01`);
 }
 
-type WeeklyPlan = Awaited<ReturnType<typeof publishedWeeklyPlans>>[number];
+type PublishedPlan = Awaited<ReturnType<typeof publishedPlans>>[number];
 
 /**
- * A weekly job's run: needs a DingTalk app to send as (without one it fails and is retried), does `perPlan` for
- * every published weekly plan of the week, and answers the counts summed over the plans (`zero` when there is
- * none), with how many plans.
+ * A progress job's run for one period: needs a DingTalk app to send as (without one it fails and is retried),
+ * does `perPlan` for every published plan of that period's cadence, and answers the counts summed over the
+ * plans (`zero` when there is none), with how many plans.
  */
-export async function eachWeeklyPlan<K extends string>(
+export async function eachPublishedPlan<K extends string>(
   deps: Pick<AppDeps, "db" | "outbound">,
   period: string,
   zero: Record<K, number>,
-  perPlan: (plan: WeeklyPlan) => Promise<Record<K, number>>,
+  perPlan: (plan: PublishedPlan) => Promise<Record<K, number>>,
 ): Promise<Record<K, number> & { plans: number }> {
   deps.outbound.assertConnected();
-  const plans = await publishedWeeklyPlans(deps.db, period);
+  const plans = await publishedPlans(deps.db, period);
   const sums = { ...zero };
   for (const plan of plans) {
     const counts = await perPlan(plan);
