@@ -162,20 +162,37 @@ describe("messages per person for the demo plan", () => {
     expect(receivedSince(before).size).toBe(0);
   });
 
-  it("confirm-reminder, 3 workdays later: ONE list per manager of their reports' unconfirmed leaves; a rerun sends nothing", async () => {
+  it("confirm-reminder, 3 workdays later: ONE list per manager, ONE reminder naming only what is new; reruns send nothing", async () => {
+    // A new version of one of an owner's two leaves, published on Wednesday 11-25 (as an approved change would):
+    // its clock starts over, so on Friday its owner is reminded of it — and only of it, the other leaf having
+    // been named on Wednesday — while the managers hear of every other unconfirmed leaf.
+    const [twice] = [...owners].find(([, n]) => n > 1)!;
+    const [, renewed] = await svc.db.prisma.target.findMany({
+      where: { planId, ownerUserId: twice, children: { none: {} } },
+      orderBy: { id: "asc" },
+    });
+    await svc.db.sql.query("UPDATE target SET version = 2 WHERE id = $1", [renewed!.id]);
+    const res = await svc.api(`/api/plans/${planId}/publish`, { method: "POST" });
+    expect(await res.json()).toMatchObject({ queued: 1, summaries: 1 });
+    await svc.dingtalk!.outbox.drain();
+    await svc.db.sql.query("UPDATE target_card_sent SET sent_at = $1 WHERE target_id = $2 AND version = 2", [
+      shanghai("2026-11-25T10:00:00"),
+      renewed!.id,
+    ]);
+
     const before = seqs();
     const result = await runReminder("2026-11-27T10:00:00");
     const managers = await svc.db.sql.query<{ manager: string; n: bigint; owners: bigint }>(
       `SELECT s.manager_user_id AS manager, count(*) AS n, count(DISTINCT s.user_id) AS owners
          FROM target t JOIN staff s ON s.user_id = t.owner_user_id
         WHERE t.plan_id = $1 AND t.state <> 'ARCHIVED' AND NOT EXISTS (SELECT 1 FROM target c WHERE c.parent_id = t.id)
-          AND NOT EXISTS (SELECT 1 FROM target_ack a WHERE a.target_id = t.id)
+          AND NOT EXISTS (SELECT 1 FROM target_ack a WHERE a.target_id = t.id) AND t.id <> $2
         GROUP BY 1`,
-      [planId],
+      [planId, renewed!.id],
     );
-    expect(result).toMatchObject({ reminders: 0, notices: managers.length, noticedTargets: 133 });
+    expect(result).toMatchObject({ reminders: 1, remindedTargets: 1, notices: managers.length, noticedTargets: 132 });
     const got = receivedSince(before);
-    expect([...got.keys()].sort()).toEqual(managers.map((m) => m.manager).sort());
+    expect([...got.keys()].sort()).toEqual([...managers.map((m) => m.manager), twice].sort());
     for (const m of managers) {
       const byKind = got.get(m.manager)!;
       expect([...byKind.keys()], m.manager).toEqual(["sampleMarkdown"]);
@@ -185,11 +202,16 @@ describe("messages per person for the demo plan", () => {
       expect(text).toMatch(new RegExp(`^#### ${n} 个目标已 3 个工作日未确认\\n你团队中 ${m.owners} 人在`));
       expect(listed(text), m.manager).toHaveLength(Math.min(n, 20) + (n > 20 ? 1 : 0));
     }
+    const reminder = got.get(twice)!.get("sampleText")!;
+    expect(reminder).toHaveLength(1);
+    expect(textOf(reminder[0])).toContain("有 1 个目标还没有确认");
+    expect(listed(textOf(reminder[0]))).toEqual([expect.stringMatching(/（第2版）$/)]);
 
     const again = seqs();
     expect(await confirmReminderJob.run(svc.deps, "2026-11-27")).toMatchObject({ reminders: 0, notices: 0 });
     expect(await runReminder("2026-11-30T10:00:00")).toMatchObject({ reminders: 0, notices: 0 });
     expect(receivedSince(again).size).toBe(0);
-    expect(await count("SELECT count(*) AS n FROM confirm_reminder")).toBe(133 * 2);
+    const named = (kind: string) => count("SELECT count(*) AS n FROM confirm_reminder WHERE kind = $1", [kind]);
+    expect([await named("OWNER"), await named("MANAGER")]).toEqual([134, 132]);
   });
 });
