@@ -1,5 +1,3 @@
-import type { Tx } from "../db/database.ts";
-
 /**
  * What a leaf target is, in SQL, for every query that needs "the targets people are accountable for": a live
  * target (not archived) with no live child — once a target is split, its parts carry the amount, not it.
@@ -9,13 +7,4 @@ import type { Tx } from "../db/database.ts";
 export function liveLeafSql(alias = "t"): string {
   return `${alias}.state <> 'ARCHIVED'
         AND NOT EXISTS (SELECT 1 FROM target c WHERE c.parent_id = ${alias}.id AND c.state <> 'ARCHIVED')`;
-}
-
-/** The ids of a plan's live leaf targets, sorted. */
-export async function liveLeafIds(tx: Tx, planId: string): Promise<string[]> {
-  const rows = await tx.$queryRawUnsafe<{ id: string }[]>(
-    `SELECT t.id FROM target t WHERE t.plan_id = $1 AND ${liveLeafSql("t")} ORDER BY t.id`,
-    planId,
-  );
-  return rows.map((r) => r.id);
 }

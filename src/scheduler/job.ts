@@ -12,5 +12,5 @@ export interface ScheduledJob<D> {
    * Does the job for `period`. `at` is the instant the run is for: the trigger's local time on the due date for
    * the schedule and catch-up, the `at` an admin gave `POST /api/jobs/:job/run` (default now).
    */
-  run(deps: D, period: string, at: Date): Promise<unknown>;
+  run(deps: D, period: string, at?: Date): Promise<unknown>;
 }

@@ -17,8 +17,16 @@ export function cardsIn(emulator: Emulator, userId: string, prefix: string): Car
 export function robotTexts(emulator: Emulator, userId: string): string[] {
   return emulator
     .getInbox(userId)
-    .filter((i): i is RobotMessageInboxItem => i.kind === "robotMessage")
+    .filter((i): i is RobotMessageInboxItem => i.kind === "robotMessage" && i.msgKey === "sampleText")
     .map((m) => String(m.msgParam.content));
+}
+
+/** The robot's markdown messages (news such as a co-owner's summary) a person got, oldest first. */
+export function robotMarkdowns(emulator: Emulator, userId: string): { title: string; text: string }[] {
+  return emulator
+    .getInbox(userId)
+    .filter((i): i is RobotMessageInboxItem => i.kind === "robotMessage" && i.msgKey === "sampleMarkdown")
+    .map((m) => ({ title: String(m.msgParam.title), text: String(m.msgParam.text) }));
 }
 
 /** The replies a person got through their messages' session webhooks, oldest first. */

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { seedDemo } from "../../src/demo/seed-demo.ts";
 import type { CardInboxItem } from "../../src/dingtalk/emulator/emulator-types.ts";
+import { robotMarkdowns } from "../helpers/chat.ts";
 import { startTestService, type TestService } from "../helpers/test-service.ts";
 
 let svc: TestService;
@@ -12,7 +13,12 @@ const targetCards = (userId: string) =>
     .filter((i): i is CardInboxItem => i.kind === "card" && i.outTrackId.startsWith("tgt."));
 const publish = async () => {
   const res = await svc.api(`/api/plans/${planId}/publish`, { method: "POST" });
-  const body = (await res.json()) as { queued: number; leaves: number; error?: { message: string; details: unknown } };
+  const body = (await res.json()) as {
+    queued: number;
+    summaries: number;
+    leaves: number;
+    error?: { message: string; details: unknown };
+  };
   await svc.dingtalk!.outbox.drain();
   return { status: res.status, body };
 };
@@ -43,10 +49,10 @@ describe("publish and confirm through the emulator (real outbox, real stream)", 
     }
   });
 
-  it("publishing sends every leaf owner exactly one target card, co-owners an informational one; again sends nothing", async () => {
+  it("publishing sends every leaf owner exactly one target card, co-owners one summary each; again sends nothing", async () => {
     const { status, body } = await publish();
     expect(status, JSON.stringify(body)).toBe(200);
-    expect(body).toEqual({ queued: 268, leaves: 134 }); // 134 owner cards + 134 manager (co-owner) cards
+    expect(body).toEqual({ queued: 134, summaries: 5, leaves: 134 }); // 134 owner cards, one summary per manager
     const owners = await svc.db.sql.query<{ owner_user_id: string; n: bigint }>(
       "SELECT owner_user_id, count(*) AS n FROM target WHERE plan_id = $1 AND dimension = 'OWNER' GROUP BY 1",
       [planId],
@@ -55,18 +61,20 @@ describe("publish and confirm through the emulator (real outbox, real stream)", 
       const mine = targetCards(o.owner_user_id).filter((c) => c.privateData.canAct === "true");
       expect(mine, o.owner_user_id).toHaveLength(Number(o.n));
     }
-    // A manager gets one informational card per leaf they co-own, none they can act on.
+    // A manager gets no card per leaf they co-own: one summary listing them all.
     const [coOwned] = await svc.db.sql.query<{ n: bigint }>(
       `SELECT count(*) AS n FROM target_co_owner c JOIN target t ON t.id = c.target_id
         WHERE t.plan_id = $1 AND t.dimension = 'OWNER' AND c.user_id = 'm11'`,
       [planId],
     );
     expect(Number(coOwned!.n)).toBeGreaterThan(0);
-    const m11 = targetCards("m11");
-    expect(m11).toHaveLength(Number(coOwned!.n));
-    expect(m11.filter((c) => c.privateData.canAct !== "false")).toEqual([]);
-    expect(await publish()).toMatchObject({ status: 200, body: { queued: 0 } });
-    expect(emulator().listCards()).toHaveLength(268);
+    expect(targetCards("m11")).toEqual([]);
+    const summaries = robotMarkdowns(emulator(), "m11");
+    expect(summaries).toHaveLength(1);
+    expect(summaries[0]!.text).toContain(`你是以下 ${coOwned!.n} 个销售额目标的协同负责人`);
+    expect(await publish()).toMatchObject({ status: 200, body: { queued: 0, summaries: 0 } });
+    expect(emulator().listCards()).toHaveLength(134);
+    expect(robotMarkdowns(emulator(), "m11")).toHaveLength(1);
   });
 
   it("李娜 confirms from her card: the card says 已确认, an immutable acknowledgement is stored; a repeat changes nothing", async () => {

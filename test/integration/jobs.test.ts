@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { seedDemo } from "../../src/demo/seed-demo.ts";
 import { formatAmountShort } from "../../src/domain/format-amount.ts";
 import { remainingWorkingPeriods, requiredRunRate } from "../../src/domain/run-rate.ts";
-import { cardsIn, robotTexts } from "../helpers/chat.ts";
+import { cardsIn, robotMarkdowns, robotTexts } from "../helpers/chat.ts";
 import { startTestService, type TestService } from "../helpers/test-service.ts";
 
 /** A wall-clock moment in Shanghai (UTC+8, no DST). */
@@ -238,45 +238,59 @@ describe("2026 National Day on the injected clock", () => {
     expect(w40(rest[0]!)).toHaveLength(1);
   });
 
-  it("confirm-reminder: the owner after 1 full workday (10-08), the manager after 3 (Saturday 补班 10-10), once each", async () => {
+  it("confirm-reminder: the owner after 1 full workday (10-08), the manager after 3 (Saturday 补班 10-10): one message per person, each target named once", async () => {
     for (const day of ["09-30", "10-01", "10-05", "10-08", "10-09", "10-10", "10-12"])
       await tick(`2026-${day}T10:00:00`);
-    const runs = await svc.db.sql.query<{ period: string; result: { reminders: number; notices: number } }>(
-      "SELECT period, result FROM job_run WHERE job = 'confirm-reminder' AND period >= '2026-09' ORDER BY period",
-    );
-    const open = nday.leaves.length - 2;
+    const runs = await svc.db.sql.query<{
+      period: string;
+      result: { reminders: number; notices: number; remindedTargets: number; noticedTargets: number };
+    }>("SELECT period, result FROM job_run WHERE job = 'confirm-reminder' AND period >= '2026-09' ORDER BY period");
+    const { confirmed, disputed } = nday;
+    const settled = new Set([confirmed.id, disputed.id]);
+    const unsettled = nday.leaves.filter((l) => !settled.has(l.id));
+    const open = unsettled.length;
+    // One message per person: each owner of an open leaf is reminded once, each of their managers told once.
+    const owning = new Set(unsettled.map((l) => l.ownerUserId)).size;
+    const managing = new Set(unsettled.map((l) => l.owner?.managerUserId).filter(Boolean)).size;
     // Holidays 10-01 … 10-07 have no run at all; each kind goes out once, on its day.
-    expect(runs.map((r) => [r.period, r.result.reminders, r.result.notices])).toEqual([
-      ["2026-09-30", 0, 0],
-      ["2026-10-08", open, 0],
-      ["2026-10-09", 0, 0],
-      ["2026-10-10", 0, open],
-      ["2026-10-12", 0, 0],
+    expect(
+      runs.map((r) => [
+        r.period,
+        r.result.reminders,
+        r.result.remindedTargets,
+        r.result.notices,
+        r.result.noticedTargets,
+      ]),
+    ).toEqual([
+      ["2026-09-30", 0, 0, 0, 0],
+      ["2026-10-08", owning, open, 0, 0],
+      ["2026-10-09", 0, 0, 0, 0],
+      ["2026-10-10", 0, 0, managing, open],
+      ["2026-10-12", 0, 0, 0, 0],
     ]);
     expect(await runJob("confirm-reminder", { at: "2026-10-12T18:00:00+08:00" })).toMatchObject({
       body: { ran: false },
     });
-    expect(await count("SELECT count(*) AS n FROM outbox_message WHERE idempotency_key LIKE 'rmd.cfm.%'")).toBe(open);
-    expect(
-      await count("SELECT count(*) AS n FROM outbox_message WHERE idempotency_key LIKE 'notice.unconfirmed.%'"),
-    ).toBe(open);
+    const named = (kind: string) => count("SELECT count(*) AS n FROM confirm_reminder WHERE kind = $1", [kind]);
+    expect([await named("OWNER"), await named("MANAGER")]).toEqual([open, open]);
 
-    const { confirmed, disputed } = nday;
-    const settled = new Set([confirmed.id, disputed.id]);
-    const owner = nday.leaves.find((l) => !settled.has(l.id) && l.owner?.managerUserId)!.owner!;
-    const mine = nday.leaves.filter((l) => l.ownerUserId === owner.userId && !settled.has(l.id)).length;
+    const owner = unsettled.find((l) => l.owner?.managerUserId)!.owner!;
+    const mine = unsettled.filter((l) => l.ownerUserId === owner.userId).length;
     const texts = textsOf(owner.userId).filter((t) => t.startsWith("【目标确认提醒】"));
-    expect(texts).toHaveLength(mine);
-    expect(texts[0]).toMatch(/还没有确认[\s\S]+确认[\s\S]+有异议/);
+    expect(texts).toHaveLength(1);
+    expect(texts[0]).toMatch(new RegExp(`有 ${mine} 个目标还没有确认[\\s\\S]+确认[\\s\\S]+有异议`));
+    expect(texts[0]!.split("\n").filter((l) => l.startsWith("- "))).toHaveLength(
+      Math.min(mine, 20) + (mine > 20 ? 1 : 0),
+    );
     for (const t of [confirmed, disputed]) {
-      // By the reminder's key: its text names the target by label, which an owner's other leaves may share.
-      expect(
-        await count(`SELECT count(*) AS n FROM outbox_message WHERE idempotency_key LIKE 'rmd.cfm.${t.id}.%'`),
-      ).toBe(0);
-      expect(cardsOf(t.owner!.managerUserId ?? "-", `notice.unconfirmed.${t.id}`)).toEqual([]);
+      // Settled targets are named to nobody (their owners' other leaves may still be).
+      expect(await count("SELECT count(*) AS n FROM confirm_reminder WHERE target_id = $1", [t.id])).toBe(0);
     }
-    const managerNotices = cardsOf(owner.managerUserId!, "notice.unconfirmed.");
-    expect(managerNotices.length).toBeGreaterThanOrEqual(mine);
-    expect(JSON.stringify(managerNotices.map((c) => c.data))).toContain(`${owner.name} 的目标已 3 个工作日未确认`);
+    const managerNotices = robotMarkdowns(emulator(), owner.managerUserId!).filter((m) =>
+      m.title.endsWith("个目标已 3 个工作日未确认"),
+    );
+    expect(managerNotices).toHaveLength(1);
+    const team = unsettled.filter((l) => l.owner?.managerUserId === owner.managerUserId).length;
+    expect(managerNotices[0]!.title).toBe(`${team} 个目标已 3 个工作日未确认`);
   });
 });

@@ -76,11 +76,13 @@ describe("the sandbox page in a real browser", () => {
     await page.close();
   });
 
-  it("her manager sees the same target as co-owner, without buttons", async () => {
+  it("her manager gets one summary of the targets they co-own, and no card per target", async () => {
     const page = await openAs("华东区域经理");
-    await page.getByTestId("card").first().waitFor();
-    expect(await page.getByTestId("button-confirm").count()).toBe(0);
-    expect(await page.getByTestId("card").first().textContent()).toContain("你是协同负责人");
+    const summary = page.getByTestId("msg-bot").filter({ hasText: "协同负责人" });
+    await summary.first().waitFor();
+    expect(await summary.count()).toBe(1);
+    expect(await summary.textContent()).toMatch(/你是以下 \d+ 个销售额目标的协同负责人[\s\S]+李娜/);
+    expect(await page.getByTestId("card").count()).toBe(0);
     await page.close();
   });
 });

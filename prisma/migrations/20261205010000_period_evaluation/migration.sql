@@ -28,7 +28,7 @@ CREATE TABLE "period_evaluation" (
     "plan_id" TEXT NOT NULL,
     "user_id" TEXT NOT NULL,
     "period" TEXT NOT NULL,
-    "target_ids" TEXT[] NOT NULL,
+    "target_ids" TEXT[],
     "target" BIGINT NOT NULL,
     "actual" BIGINT,
     "attainment" DOUBLE PRECISION,

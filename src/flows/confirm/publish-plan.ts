@@ -1,26 +1,31 @@
-import { buildTargetCard, buildTargetInfoCard } from "../../../cards/target.ts";
+import { buildTargetCard } from "../../../cards/target.ts";
 import type { AppDeps } from "../../app-deps.ts";
 import type { Database } from "../../db/database.ts";
 import { AppError } from "../../lib/errors.ts";
-import { liveLeafIds } from "../../plans/leaf-targets.ts";
+import { liveLeafSql } from "../../plans/leaf-targets.ts";
 import { planNotFound } from "../../plans/plan-errors.ts";
 import { planReadiness } from "../../plans/plan-readiness.ts";
+import { type CoOwnedTarget, sendCoOwnerSummaries } from "./co-owner-summary.ts";
 import { targetCardId } from "./target-card-id.ts";
 import { targetCardInput } from "./target-card-input.ts";
 import { sendTargetCards, type TargetCard } from "./target-cards-sent.ts";
+import { targetPathSql, targetPlace } from "./target-place.ts";
 
 export interface PublishResult {
-  /** Cards newly queued (0 when everything was sent before). */
+  /** Owners' target cards newly queued (0 when everything was sent before). */
   queued: number;
+  /** Co-owners' summaries newly queued: one per co-owner of a target whose card went out in this run. */
+  summaries: number;
   leaves: number;
 }
 
 /**
  * Publishes a plan (docs/domain.md "Confirmation"): refused with every problem listed unless the plan is conserved
  * and every leaf has its responsible people and months; then, in one transaction, marks the plan and its
- * targets published (stamped with the service clock) and queues each leaf owner's target card (确认 / 有异议) and an informational card to each
- * co-owner. Card ids carry target, version and recipient, so publishing again queues nothing and a new
- * version of a target queues cards for that target only.
+ * targets published (stamped with the service clock: evaluation excuses every period that began before) and queues each leaf owner's target card (确认 / 有异议: a decision, so one card each), and
+ * to each co-owner one summary listing the targets whose cards went out in this run (news is batched). Card ids
+ * carry target, version and owner, the summaries' keys the versions they list, so publishing again queues
+ * nothing and a new version of a target queues its owner's card and its co-owners' summaries for that target only.
  */
 export async function publishPlan(
   deps: Pick<AppDeps, "db" | "outbound" | "now">,
@@ -41,33 +46,51 @@ export async function publishPlan(
       },
     );
   }
-  const cards = await cardsToSend(db, planId);
+  const leaves = await leavesToSend(db, planId);
   return db.prisma.$transaction(
     async (tx) => {
       await tx.plan.update({ where: { id: planId }, data: { status: "PUBLISHED" } });
       // publishedAt: evaluation excuses every period that began before it (docs/domain.md "Evaluation and escalation").
       const publishedAt = deps.now();
       await tx.target.updateMany({ where: { planId, state: "DRAFT" }, data: { state: "PUBLISHED", publishedAt } });
-      const queued = await sendTargetCards(tx, deps.outbound, cards);
-      return { queued, leaves: readiness.leaves };
+      const sent = await sendTargetCards(
+        tx,
+        deps.outbound,
+        leaves.map((l) => l.card),
+      );
+      // Co-owners hear about the versions whose owner's card went out now: nothing when nothing is new.
+      const fresh = new Set(sent.map((c) => c.key));
+      const news = leaves.filter((l) => fresh.has(l.card.key)).map((l) => l.coOwned);
+      const summaries = await sendCoOwnerSummaries(tx, deps.outbound, plan, news);
+      return { queued: sent.length, summaries, leaves: readiness.leaves };
     },
     { timeout: 300_000, maxWait: 30_000 },
   );
 }
 
-/** Every card of every leaf: the owner's, and one informational card per active co-owner. */
-async function cardsToSend(db: Database, planId: string): Promise<TargetCard[]> {
-  const cards: TargetCard[] = [];
-  for (const id of await liveLeafIds(db.prisma, planId)) {
+/** Every leaf: its owner's card, and what its co-owners' summary says of it. */
+async function leavesToSend(db: Database, planId: string): Promise<{ card: TargetCard; coOwned: CoOwnedTarget }[]> {
+  const rows = await db.sql.query<{ id: string; label: string; path: string | null }>(
+    `SELECT t.id, t.label, ${targetPathSql("t")} AS path FROM target t
+      WHERE t.plan_id = $1 AND ${liveLeafSql("t")} ORDER BY path, t.label, t.id`,
+    [planId],
+  );
+  const leaves: { card: TargetCard; coOwned: CoOwnedTarget }[] = [];
+  for (const { id, label, path } of rows) {
     const input = await targetCardInput(db, id);
-    const recipients = [
-      { userId: input.owner.userId, params: buildTargetCard(input), card: "target" as const },
-      ...input.coOwners.map((c) => ({ userId: c.userId, params: buildTargetInfoCard(input), card: "target" as const })),
-    ];
-    for (const r of recipients) {
-      const key = targetCardId(id, input.version, r.userId);
-      cards.push({ card: r.card, to: r.userId, key, params: r.params, targetId: id, version: input.version });
-    }
+    const { owner, version } = input;
+    const key = targetCardId(id, version, owner.userId);
+    leaves.push({
+      card: { card: "target", to: owner.userId, key, params: buildTargetCard(input), targetId: id, version },
+      coOwned: {
+        targetId: id,
+        version,
+        place: targetPlace({ path, label, ownerName: owner.name }),
+        ownerName: owner.name,
+        amount: input.amount,
+        coOwnerUserIds: input.coOwners.map((c) => c.userId),
+      },
+    });
   }
-  return cards;
+  return leaves;
 }

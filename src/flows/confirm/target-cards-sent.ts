@@ -16,13 +16,13 @@ export interface TargetCard {
 /**
  * Queues target cards and remembers, in the confirm flow's own table, when each was first queued: the
  * confirmation reminder counts workdays from that moment. A card queued before is neither sent nor stamped
- * again. Returns how many cards were newly queued.
+ * again. Returns the cards newly queued.
  */
-export async function sendTargetCards(tx: Tx, outbound: Outbound, cards: TargetCard[]): Promise<number> {
-  let queued = 0;
+export async function sendTargetCards(tx: Tx, outbound: Outbound, cards: TargetCard[]): Promise<TargetCard[]> {
+  const queued: TargetCard[] = [];
   for (const c of cards) {
     if (!(await outbound.sendCard(tx, c))) continue;
-    queued++;
+    queued.push(c);
     await tx.targetCardSent.createMany({
       data: [{ outTrackId: c.key, targetId: c.targetId, version: c.version, userId: c.to }],
       skipDuplicates: true, // stamped by an earlier send whose outbox row is gone: the first stamp stands
