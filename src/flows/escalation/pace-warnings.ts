@@ -1,0 +1,52 @@
+import type { AppDeps } from "../../app-deps.ts";
+import type { Tx } from "../../db/database.ts";
+import type { StreakStep } from "../../domain/miss-streak.ts";
+import { paceWarning } from "../../domain/pace-warning.ts";
+import type { PeriodEvaluated, StoredEvaluation } from "../evaluation/period-evaluated.ts";
+import { paceWarningText } from "./escalation-messages.ts";
+
+/**
+ * 风险预警 after a period's evaluation (docs/domain.md "Evaluation and escalation"): the owner's first miss of a
+ * streak, or year to date more than PACE_WARNING_MARGIN points behind expected. One per owner, plan and period
+ * (the outbox key), none on leave, none to someone who left, and none to an owner whose escalation opened in
+ * this same evaluation: that private message already gives the gap and the run-rate (one message, not two).
+ */
+export async function sendPaceWarnings(
+  tx: Tx,
+  deps: Pick<AppDeps, "outbound" | "config">,
+  e: PeriodEvaluated,
+  stepped: { ev: StoredEvaluation; step: StreakStep }[],
+  escalatedOwners: ReadonlySet<string>,
+): Promise<number> {
+  const due = stepped.flatMap(({ ev, step }) => {
+    if (escalatedOwners.has(ev.userId)) return [];
+    const warning = paceWarning({
+      ytdActual: ev.ytdActual,
+      expectedToDate: ev.ytdTarget,
+      firstMiss: step.firstMiss,
+      onLeave: ev.reason === "ON_LEAVE",
+      margin: deps.config.paceWarningMargin,
+    });
+    return warning.warn ? [{ ev, warning }] : [];
+  });
+  if (due.length === 0) return 0;
+  const left = await tx.staff.findMany({
+    where: { userId: { in: due.map((d) => d.ev.userId) }, active: false },
+    select: { userId: true },
+  });
+  const gone = new Set(left.map((s) => s.userId));
+  let queued = 0;
+  for (const { ev, warning } of due) {
+    if (gone.has(ev.userId)) continue;
+    const text = paceWarningText({
+      planName: e.plan.name,
+      warning,
+      miss: { period: ev.period, target: ev.target, actual: ev.actual },
+      figures: { metric: e.plan.metric, ...ev },
+      period: ev.period,
+    });
+    const key = `pace.${e.plan.id}.${ev.period}.${ev.userId}`;
+    if (await deps.outbound.sendText(tx, { to: [ev.userId], key, text })) queued++;
+  }
+  return queued;
+}
