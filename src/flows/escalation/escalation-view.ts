@@ -133,7 +133,7 @@ export function drawCard(v: EscalationView, level: LevelView): CardParams {
   if (v.status === "CLOSED") return escalationCardClosed(input);
   const top = currentLevel(v)!;
   if (top.level > level.level) {
-    const own = level.action ? `你已${ACTION_TEXT[level.action.action]}；` : "";
+    const own = level.action ? `你已选择「${ACTION_TEXT[level.action.action]}」；` : "";
     const theirs = top.action ? ` · ${top.addressee.name} ${ACTION_TEXT[top.action.action]}` : "";
     return escalationCardRaised(input, `${own}已上报至${top.addressee.name}${theirs}`);
   }
