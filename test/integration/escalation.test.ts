@@ -360,6 +360,10 @@ describe("edge cases", () => {
       // The target tree shows the owner inactive, so the leaf stands out as needing a new owner.
       const tree = await (await svc.api(`/api/plans/${planId}/targets`)).text();
       expect(tree).toMatch(/"userId":"r11003","name":"胡玉兰","active":false/);
+      const readiness = await (await svc.api(`/api/plans/${planId}/readiness`)).text();
+      expect(readiness).toMatch(
+        /INACTIVE_OWNER[^}]*胡玉兰已离职，需要重新分配|胡玉兰已离职，需要重新分配[^}]*INACTIVE_OWNER/,
+      );
     } finally {
       await svc.db.sql.query("UPDATE staff SET active = true WHERE user_id = 'r11003'");
     }

@@ -35,18 +35,19 @@ export async function sendPaceWarnings(
     select: { userId: true },
   });
   const gone = new Set(left.map((s) => s.userId));
-  let queued = 0;
-  for (const { ev, warning } of due) {
-    if (gone.has(ev.userId)) continue;
-    const text = paceWarningText({
-      planName: e.plan.name,
-      warning,
-      miss: { period: ev.period, target: ev.target, actual: ev.actual },
-      figures: { metric: e.plan.metric, ...ev },
-      period: ev.period,
-    });
-    const key = `pace.${e.plan.id}.${ev.period}.${ev.userId}`;
-    if (await deps.outbound.sendText(tx, { to: [ev.userId], key, text })) queued++;
-  }
-  return queued;
+  const texts = due
+    .filter(({ ev }) => !gone.has(ev.userId))
+    .map(({ ev, warning }) => ({
+      to: [ev.userId],
+      key: `pace.${e.plan.id}.${ev.period}.${ev.userId}`,
+      text: paceWarningText({
+        planName: e.plan.name,
+        warning,
+        miss: { period: ev.period, target: ev.target, actual: ev.actual },
+        figures: { metric: e.plan.metric, ...ev },
+        period: ev.period,
+      }),
+    }));
+  // One statement for all of them: an evaluation of thousands of owners may warn thousands.
+  return deps.outbound.sendTexts(tx, texts);
 }
