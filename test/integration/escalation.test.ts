@@ -7,6 +7,7 @@ import {
 } from "../../src/flows/escalation/index.ts";
 import type { StoredEvaluation } from "../../src/flows/evaluation/period-evaluated.ts";
 import { cardsIn, robotTexts } from "../helpers/chat.ts";
+import { jsonInit } from "../helpers/plan-api.ts";
 import { createSmallPlan, SMALL_PLAN_REPS } from "../helpers/small-plan.ts";
 import { startTestService, type TestService } from "../helpers/test-service.ts";
 
@@ -308,7 +309,12 @@ describe("no action within 2 workdays", () => {
     const zhao = await escalationOf("r11002");
     expect(zhao.levels).toHaveLength(1);
     expect(await raiseOverdueEscalations(svc.deps, new Date("2026-10-09T04:00:00Z"))).toMatchObject({ raised: 0 });
-    expect(await raiseOverdueEscalations(svc.deps, new Date("2026-10-10T04:00:00Z"))).toMatchObject({ raised: 1 });
+    // 10-10, the 补班 Saturday: the daily escalation-overdue job (as the scheduler or an admin runs it) raises it.
+    const run = await svc.api(
+      "/api/jobs/escalation-overdue/run",
+      jsonInit("POST", { at: "2026-10-10T12:30:00+08:00" }),
+    );
+    expect(await run.json()).toMatchObject({ job: "escalation-overdue", period: "2026-10-10", ran: true });
     expect(await raiseOverdueEscalations(svc.deps, new Date("2026-10-10T05:00:00Z"))).toMatchObject({ raised: 0 });
     await svc.dingtalk!.outbox.drain();
     const after = await escalationOf("r11002");

@@ -68,9 +68,11 @@ describe("POST /api/jobs/:job/run", () => {
     });
     const unknown = await runJob("nope", {});
     expect(unknown.status).toBe(404);
-    expect(unknown.body.error?.message).toMatch(/weekly-prompt、progress-reminder、confirm-reminder/);
+    expect(unknown.body.error?.message).toMatch(
+      /weekly-prompt、progress-reminder、confirm-reminder、escalation-overdue/,
+    );
     expect(unknown.body.error).toMatchObject({
-      details: { jobs: ["weekly-prompt", "progress-reminder", "confirm-reminder"] },
+      details: { jobs: ["weekly-prompt", "progress-reminder", "confirm-reminder", "escalation-overdue"] },
     });
     expect(await count("SELECT count(*) AS n FROM job_run")).toBe(0);
   });
