@@ -405,6 +405,26 @@ describe("edge cases", () => {
   });
 });
 
+describe("an inactive manager", () => {
+  it("is skipped: the card goes to the next manager up", async () => {
+    await svc.db.sql.query("UPDATE staff SET active = false WHERE user_id = 'm11'");
+    try {
+      await evaluate("2026-W48", "2026-11-30T05:00:00Z", [
+        { userId: "r11003", status: "MISSED", streak: 1, previousStreak: 0 },
+      ]);
+      const counts = await evaluate("2026-W49", "2026-12-07T04:00:00Z", [
+        { userId: "r11003", status: "MISSED", streak: 2, previousStreak: 1 },
+      ]);
+      expect(counts.opened).toBe(1);
+      const hu = await escalationOf("r11003");
+      expect(hu.levels.map((l) => l.addresseeUserId)).toEqual(["wangjianguo"]);
+      expect(texts("r11003").at(-1)).toMatch(/已同步给王建国/);
+    } finally {
+      await svc.db.sql.query("UPDATE staff SET active = true WHERE user_id = 'm11'");
+    }
+  });
+});
+
 describe("GET /api/escalations", () => {
   it("filters by plan and status (any case) and shows levels and actions", async () => {
     const open = await api(`?planId=${planId}&status=Open`);
@@ -412,6 +432,7 @@ describe("GET /api/escalations", () => {
     expect(open.body.escalations.map((e) => (e.owner as { userId: string }).userId).sort()).toEqual([
       "r11001",
       "r11002",
+      "r11003",
     ]);
     const zhao = open.body.escalations.find((e) => (e.owner as { userId: string }).userId === "r11002")!;
     expect(zhao).toMatchObject({
@@ -431,7 +452,7 @@ describe("GET /api/escalations", () => {
     });
     const resolved = await api("?status=RESOLVED");
     expect(resolved.body.escalations).toHaveLength(2);
-    expect((await api("")).body.escalations).toHaveLength(5);
+    expect((await api("")).body.escalations).toHaveLength(6);
   });
 
   it("refuses a bad status or an unknown plan with a clear message", async () => {
