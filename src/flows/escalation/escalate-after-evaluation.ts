@@ -42,6 +42,11 @@ type Stepped = { ev: StoredEvaluation; step: StreakStep };
  */
 export async function escalateAfterEvaluation(tx: Tx, deps: Deps, e: PeriodEvaluated): Promise<EscalationCounts> {
   const closed = await closeForLeavers(tx, deps, { planId: e.plan.id, period: e.period, at: e.at });
+  // Locked, so a click or an overdue raise on one of them waits for this evaluation (and sees its outcome).
+  await tx.$queryRawUnsafe(
+    "SELECT id FROM escalation WHERE plan_id = $1 AND status = 'OPEN' ORDER BY id FOR UPDATE",
+    e.plan.id,
+  );
   const open = await tx.escalation.findMany({
     where: { planId: e.plan.id, status: "OPEN" },
     include: { levels: { select: { addresseeUserId: true } } },
