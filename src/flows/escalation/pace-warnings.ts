@@ -30,11 +30,12 @@ export async function sendPaceWarnings(
     return warning.warn ? [{ ev, warning }] : [];
   });
   if (due.length === 0) return 0;
-  const left = await tx.staff.findMany({
-    where: { userId: { in: due.map((d) => d.ev.userId) }, active: false },
-    select: { userId: true },
-  });
-  const gone = new Set(left.map((s) => s.userId));
+  // One array parameter, not a list of thousands of bind values.
+  const left = await tx.$queryRawUnsafe<{ user_id: string }[]>(
+    "SELECT user_id FROM staff WHERE user_id = ANY($1::text[]) AND NOT active",
+    due.map((d) => d.ev.userId),
+  );
+  const gone = new Set(left.map((s) => s.user_id));
   const texts = due
     .filter(({ ev }) => !gone.has(ev.userId))
     .map(({ ev, warning }) => ({
