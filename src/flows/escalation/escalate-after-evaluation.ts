@@ -74,7 +74,7 @@ export async function escalateAfterEvaluation(tx: Tx, deps: Deps, e: PeriodEvalu
   return { opened: opened.count, raised, resolved, closed, warnings };
 }
 
-/** The plan owner and the addressees' staff rows, for the ladder and the messages. */
+/** Staff rows by id (owners and the plan owner): who is active, for the ladder. */
 async function staffById(tx: Tx, ids: Iterable<string>): Promise<Map<string, Staff>> {
   const rows = await tx.staff.findMany({ where: { userId: { in: [...new Set(ids)] } } });
   return new Map(rows.map((s) => [s.userId, s]));
