@@ -33,7 +33,7 @@ export const escalationCard = defineCard({
     status: {
       type: "string",
       scope: "public",
-      description: "状态：open | coaching | adjusting | acknowledged | resolved",
+      description: "状态：open | coaching | adjusting | acknowledged | resolved | raised | closed",
     },
     statusText: { type: "string", scope: "public", description: "状态说明，如「已安排辅导 · 张伟 11月23日 10:32」" },
     canAct: { type: "boolean", scope: "private", description: "仅接收的经理为 true：显示处理按钮" },
@@ -60,6 +60,8 @@ export const escalationCard = defineCard({
     adjusting: { label: "调整中", description: "经理发起了目标调整（变更申请）" },
     acknowledged: { label: "已知悉", description: "经理已知悉" },
     resolved: { label: "已恢复", description: "此后一期达标，升级关闭" },
+    raised: { label: "已上报", description: "已上报至更上一级，此卡片的接收人不再需要处理" },
+    closed: { label: "已关闭", description: "负责人已离职（人员离职），升级关闭，目标待重新分配" },
   },
 });
 
@@ -78,6 +80,8 @@ export const ZEscalationCardInput = z.object({
   ytdActual: ZAmountValue,
   ytdTarget: ZAmountValue,
   requiredRunRate: ZAmountValue,
+  /** Why it reached this level (escalation-reason.ts raisedText), shown instead of the generic level line. */
+  levelNote: ZText.optional(),
 });
 export type TEscalationCardInput = z.infer<typeof ZEscalationCardInput>;
 
@@ -102,16 +106,21 @@ function publicValues(e: TEscalationCardInput, status: string, statusText: strin
     periodsText: fitList(e.misses.map(periodLine), { separator: "\n" }),
     ytdText: `年度累计 ${formatAmountShort(e.ytdActual)} / ${formatAmountShort(e.ytdTarget)}（${formatAttainment(e.ytdActual, e.ytdTarget)}）`,
     runRateText: `每${cadence}需完成 ${formatAmountShort(e.requiredRunRate)}，才能达成全年 ${formatAmountShort(e.annualTarget)}`,
-    levelText: e.level > 1 ? `第${e.level}级上报：下级经理未在2个工作日内处理，或再次未达标` : "",
+    levelText: levelText(e),
     status,
     statusText,
   };
   return values;
 }
 
-function build(e: TEscalationCardInput, status: string, statusText: string): CardParams {
+function levelText(e: TEscalationCardInput): string {
+  if (e.levelNote) return `第${e.level}级：${truncateUtf8(oneLine(e.levelNote), 300)}`;
+  return e.level > 1 ? `第${e.level}级上报：下级经理未在2个工作日内处理，或再次未达标` : "";
+}
+
+function build(e: TEscalationCardInput, status: string, statusText: string, canAct = true, notice = ""): CardParams {
   return encodeCardParams(escalationCard, publicValues(e, status, statusText), {
-    [e.manager.userId]: { canAct: true, noticeText: "" },
+    [e.manager.userId]: { canAct, noticeText: truncateUtf8(oneLine(notice), 300) },
   });
 }
 
@@ -145,6 +154,22 @@ export function escalationCardResolved(input: TEscalationCardInput, recovery: TP
   const e = ZEscalationCardInput.parse(input);
   const r = ZPeriodResult.parse(recovery);
   return build(e, "resolved", `已恢复：${formatPeriodResult(r)}，升级关闭`);
+}
+
+/**
+ * The escalation went past this card's addressee (a further miss, or 2 workdays without action): the card shows
+ * who has it now, and its addressee's notice line says they need do nothing more.
+ */
+export function escalationCardRaised(input: TEscalationCardInput, statusText: string): CardParams {
+  const e = ZEscalationCardInput.parse(input);
+  return build(e, "raised", truncateUtf8(oneLine(statusText), 300), false, "已上报至上级，此卡片无需你再处理");
+}
+
+/** The owner left the company (人员离职): the escalation closes and the target waits to be reassigned. */
+export function escalationCardClosed(input: TEscalationCardInput): CardParams {
+  const e = ZEscalationCardInput.parse(input);
+  const owner = truncateUtf8(oneLine(e.owner.name), 90);
+  return build(e, "closed", `人员离职：${owner}已离职，升级关闭，目标待重新分配`, false);
 }
 
 /** 张伟 (华东 manager) hears that 李娜 missed W14 (62%) and did not report W15. */

@@ -45,6 +45,12 @@ const ZEnv = z
       .min(1, "must be at least 1 (a figure at the target itself never needs confirming)")
       .max(1_000_000)
       .default(10),
+    /** 风险预警: year-to-date this many points behind expected-to-date warns the owner (docs/domain.md "Evaluation and escalation"). */
+    PACE_WARNING_MARGIN: z.coerce
+      .number({ error: "must be a number of percentage points such as 10" })
+      .min(0, "must be between 0 and 99 (percentage points)")
+      .max(99, "must be between 0 and 99 (percentage points)")
+      .default(10),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     BODY_LIMIT_MB: z.coerce.number().positive().max(200).default(20),
     ...Object.fromEntries(CARD_TEMPLATE_KEYS.map((key) => [key, z.string().trim().min(1).optional()])),
@@ -110,6 +116,8 @@ export interface Config {
   fakeNow: Date | undefined;
   /** PROGRESS_CONFIRM_MULTIPLE: a report above this × the owner's period target asks for confirmation first. */
   progressConfirmMultiple: number;
+  /** PACE_WARNING_MARGIN ÷ 100: year-to-date attainment below 1 − this (against expected-to-date) warns. */
+  paceWarningMargin: number;
   logLevel: z.infer<typeof ZEnv>["LOG_LEVEL"];
   bodyLimitBytes: number;
   /** Template id per card template config key (e.g. DINGTALK_CARD_TEMPLATE_TARGET); empty in sandbox mode. */
@@ -159,6 +167,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     schedulerEnabled: e.BOT_SCHEDULER === "on",
     fakeNow: e.BOT_FAKE_NOW ? new Date(e.BOT_FAKE_NOW) : undefined,
     progressConfirmMultiple: e.PROGRESS_CONFIRM_MULTIPLE,
+    paceWarningMargin: e.PACE_WARNING_MARGIN / 100,
     logLevel: e.LOG_LEVEL,
     bodyLimitBytes: Math.round(e.BODY_LIMIT_MB * 1024 * 1024),
     cardTemplates: Object.fromEntries(

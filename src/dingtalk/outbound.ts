@@ -7,7 +7,7 @@ import { cardParamsUpdate, createAndDeliverBody } from "./card-delivery-body.ts"
 import { cardTemplateId } from "./card-template-id.ts";
 import { cardUpdateBody } from "./inbound/api-card-updater.ts";
 import { BATCH_SEND_MAX_USERS, type BatchSendInput } from "./openapi-client.ts";
-import { enqueue } from "./outbox/enqueue.ts";
+import { enqueue, enqueueMany } from "./outbox/enqueue.ts";
 
 /**
  * The one way flows send to DingTalk (docs/architecture.md "The outbound port"): every send is an outbox row
@@ -23,6 +23,8 @@ export interface Outbound {
   updateCard(tx: Tx, a: { card: string; to: string; key: string; params: CardParams }): Promise<boolean>;
   /** One plain text to up to 20 people's 1:1 chats. */
   sendText(tx: Tx, a: { to: string[]; key: string; text: string }): Promise<boolean>;
+  /** Many sendText at once (one statement, for thousands); returns how many keys were new. */
+  sendTexts(tx: Tx, texts: readonly { to: string[]; key: string; text: string }[]): Promise<number>;
   /** Markdown (title shown in the chat list) to up to 20 people's 1:1 chats. */
   sendMarkdown(tx: Tx, a: { to: string[]; key: string; title: string; text: string }): Promise<boolean>;
   /** An image (a public URL) to up to 20 people's 1:1 chats. */
@@ -84,6 +86,23 @@ export function createOutbound(app: OutboundApp): Outbound {
       return enqueue(tx, { idempotencyKey: a.key, kind: "card.update", payload });
     },
     sendText: (tx, a) => batchSend(tx, a.key, { userIds: a.to, msgKey: "sampleText", msgParam: { content: a.text } }),
+    sendTexts(tx, texts) {
+      if (texts.length === 0) return Promise.resolve(0);
+      robotCode(app);
+      for (const t of texts) {
+        if (t.to.length === 0 || t.to.length > BATCH_SEND_MAX_USERS) {
+          throw new Error(`a chat send goes to 1–${BATCH_SEND_MAX_USERS} people, got ${t.to.length}`);
+        }
+      }
+      return enqueueMany(
+        tx,
+        texts.map((t) => ({
+          idempotencyKey: t.key,
+          kind: "robot.batchSend" as const,
+          payload: { userIds: t.to, msgKey: "sampleText", msgParam: { content: t.text } },
+        })),
+      );
+    },
     sendMarkdown: (tx, a) =>
       batchSend(tx, a.key, { userIds: a.to, msgKey: "sampleMarkdown", msgParam: { title: a.title, text: a.text } }),
     sendImage: (tx, a) =>

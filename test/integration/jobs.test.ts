@@ -77,6 +77,7 @@ describe("POST /api/jobs/:job/run", () => {
       "quarterly-progress-reminder",
       "confirm-reminder",
       "evaluate",
+      "escalation-overdue",
     ];
     expect(unknown.body.error?.message).toContain(jobs.join("、"));
     expect(unknown.body.error).toMatchObject({ details: { jobs } });

@@ -26,6 +26,14 @@ async function schemaSql(): Promise<string> {
  */
 const INDEXES_BEYOND_SCHEMA = [
   {
+    // At most one OPEN escalation per plan and owner (src/flows/escalation), migration 20261205020000_escalation.
+    tablename: "escalation",
+    indexname: "escalation_one_open_per_owner",
+    indexdef:
+      "CREATE UNIQUE INDEX escalation_one_open_per_owner ON public.escalation USING btree (plan_id, owner_user_id) " +
+      "WHERE (status = 'OPEN'::\"EscalationStatus\")",
+  },
+  {
     // The outbox claim's per-API queue of unfinished rows (outbox-rows.ts claimDue), migration
     // 20261124010000_outbox_due.
     tablename: "outbox_message",

@@ -19,8 +19,10 @@ import {
   cardDefinitions,
   checkCardParams,
   digestCardFixture,
+  escalationCardClosed,
   escalationCardFixture,
   escalationCardHandled,
+  escalationCardRaised,
   escalationCardResolved,
   findCardDefinition,
   noticeCardFixture,
@@ -68,6 +70,8 @@ const built: Record<CardId, [string, CardParams][]> = {
       "resolved",
       escalationCardResolved(escalationCardFixture, { period: "2026-W16", target: 90_000n, actual: 95_000n }),
     ],
+    ["raised", escalationCardRaised(escalationCardFixture, "已上报至王建国")],
+    ["closed", escalationCardClosed(escalationCardFixture)],
   ],
   approval: [
     ["pending", buildApprovalCard(approvalCardFixture)],
@@ -343,6 +347,23 @@ describe("what each viewer sees (render-text)", () => {
       const after = view("escalation", escalationCardHandled(escalationCardFixture, action, at), "zhangwei10");
       expect(after).toMatchObject({ buttons: [], status: { text: `${texts[action]} · 张伟 11月23日 10:32` } });
     }
+  });
+
+  it("escalation: a raised level says why; a card passed over or closed offers nothing and says why", () => {
+    const level2 = { ...escalationCardFixture, manager: { userId: "wjg", name: "王建国" }, level: 2 };
+    const raisedTo = view(
+      "escalation",
+      buildEscalationCard({ ...level2, levelNote: "张伟 2个工作日未处理，已上报" }),
+      "wjg",
+    );
+    expect(raisedTo.lines).toContain("第2级：张伟 2个工作日未处理，已上报");
+    expect(labels(raisedTo)).toEqual(["安排辅导", "发起目标调整", "已知悉"]);
+    const passed = view("escalation", escalationCardRaised(escalationCardFixture, "已上报至王建国"), "zhangwei10");
+    expect(passed).toMatchObject({ buttons: [], status: { state: "raised", text: "已上报至王建国" } });
+    expect(passed.lines).toContain("已上报至上级，此卡片无需你再处理");
+    const closed = view("escalation", escalationCardClosed(escalationCardFixture), "zhangwei10");
+    expect(closed).toMatchObject({ buttons: [], status: { state: "closed" } });
+    expect(closed.status?.text).toMatch(/人员离职/);
   });
 
   it("approval: shows the diff and step, 同意 / 驳回 only for the current approver", () => {

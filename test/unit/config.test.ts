@@ -56,6 +56,7 @@ const READS: Record<string, { value: string; read: (c: Config) => unknown; expec
     base: {},
   },
   PROGRESS_CONFIRM_MULTIPLE: { value: "3", read: (c) => c.progressConfirmMultiple, expected: 3 },
+  PACE_WARNING_MARGIN: { value: "15", read: (c) => c.paceWarningMargin, expected: 0.15 },
   LOG_LEVEL: { value: "debug", read: (c) => c.logLevel, expected: "debug" },
   BODY_LIMIT_MB: { value: "2", read: (c) => c.bodyLimitBytes, expected: 2 * 1024 * 1024 },
   ...Object.fromEntries(

@@ -171,6 +171,7 @@ describe("the configured prompt time (BOT_PROMPT_TIME)", () => {
       "quarterly-progress-reminder 10:00",
       "confirm-reminder 10:00",
       "evaluate 12:00",
+      "escalation-overdue 12:30",
     ]);
     expect(scheduledJobs({ promptTime: "16:00" })[0]!.rule.due("2026-04-03", cal)).toBe("2026-W14");
   });

@@ -4,7 +4,6 @@ import { periodRange } from "../../domain/period-key.ts";
 import { periodsClosedBetween } from "../../domain/periods-closed-between.ts";
 import { localDate, localDateTime } from "../../domain/zoned-time.ts";
 import type { ScheduledJob } from "../../scheduler/job.ts";
-import { raiseOverdueEscalations } from "../escalation/escalate-after-evaluation.ts";
 import { evaluatePlanPeriod, type PlanPeriodOutcome } from "./evaluate-plan-period.ts";
 import type { EvaluatedPlan } from "./period-evaluated.ts";
 
@@ -18,8 +17,9 @@ export interface EvaluatedRun extends Omit<PlanPeriodOutcome, "evaluated"> {
  * evaluate, every workday at 12:00 (docs/domain.md "Evaluation and escalation"): for every published plan, each
  * period of its cadence that has closed by `at` since the plan was first published and is not evaluated yet,
  * oldest first (a catch-up after downtime keeps streaks right), each in its own transaction
- * (evaluatePlanPeriod); then escalations whose addressee let 2 workdays pass go one level up. Safe to repeat:
- * an evaluated period is never evaluated again.
+ * (evaluatePlanPeriod), which also opens, raises and resolves escalations. Escalations left 2 workdays without
+ * action go up in the escalation flow's own job at 12:30, after a miss has had its say. Safe to repeat: an
+ * evaluated period is never evaluated again.
  */
 export const evaluateJob: ScheduledJob<AppDeps> = {
   id: "evaluate",
@@ -33,8 +33,7 @@ export const evaluateJob: ScheduledJob<AppDeps> = {
         if (done) evaluated.push({ planId: plan.id, period, ...counts });
       }
     }
-    const overdue = await raiseOverdueEscalations(deps, at);
-    return { at: at.toISOString(), evaluated, overdueRaised: overdue.raised };
+    return { at: at.toISOString(), evaluated };
   },
 };
 

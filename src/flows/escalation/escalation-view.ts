@@ -1,0 +1,162 @@
+import type { CardParams } from "../../../cards/card-definition.ts";
+import type { TPeriodResult } from "../../../cards/card-input.ts";
+import {
+  buildEscalationCard,
+  type EscalationAction,
+  escalationCardClosed,
+  escalationCardHandled,
+  escalationCardRaised,
+  escalationCardResolved,
+  type TEscalationCardInput,
+} from "../../../cards/escalation.ts";
+import type { Tx } from "../../db/database.ts";
+import type { Outbound } from "../../dingtalk/outbound.ts";
+import { raisedText } from "../../domain/escalation-reason.ts";
+import type {
+  EscalationAction as ActionRow,
+  Escalation,
+  EscalationActionKind,
+  EscalationLevel,
+  Staff,
+} from "../../generated/prisma/client.ts";
+
+/*
+ * An escalation as its cards and the API show it: the row, its levels with their addressees, the action at each
+ * level, and the evaluated periods it names. Loaded for a handful of escalations at a time (one query each
+ * for the rows and the periods, whatever their number).
+ */
+
+export interface LevelView extends EscalationLevel {
+  addressee: Staff;
+  action: (ActionRow & { user: Staff }) | null;
+}
+
+export interface EscalationView extends Escalation {
+  owner: Staff & { dept: { name: string } };
+  plan: { name: string; timezone: string; cadence: string };
+  /** Oldest first. */
+  levels: LevelView[];
+  /** The evaluated periods it names (the misses and the recovery), by period. */
+  results: Map<string, TPeriodResult & { attainment: number | null; reason: string | null; status: string }>;
+}
+
+export const ACTION_KIND: Record<EscalationAction, EscalationActionKind> = {
+  coach: "COACH",
+  adjust: "ADJUST",
+  ack: "ACK",
+};
+const ACTION_OF: Record<EscalationActionKind, EscalationAction> = { COACH: "coach", ADJUST: "adjust", ACK: "ack" };
+export const ACTION_TEXT: Record<EscalationActionKind, string> = {
+  COACH: "安排辅导",
+  ADJUST: "发起目标调整",
+  ACK: "已知悉",
+};
+
+export async function loadEscalationViews(tx: Tx, ids: readonly string[]): Promise<EscalationView[]> {
+  if (ids.length === 0) return [];
+  const rows = await tx.escalation.findMany({
+    where: { id: { in: [...ids] } },
+    include: {
+      owner: { include: { dept: { select: { name: true } } } },
+      plan: { select: { name: true, timezone: true, cadence: true } },
+      levels: { include: { addressee: true, actions: { include: { user: true } } }, orderBy: { level: "asc" } },
+    },
+    orderBy: { createdAt: "asc" },
+  });
+  const periods = await tx.periodEvaluation.findMany({
+    where: {
+      OR: rows.map((r) => ({
+        planId: r.planId,
+        userId: r.ownerUserId,
+        period: { in: [...r.missedPeriods, ...(r.closedPeriod ? [r.closedPeriod] : [])] },
+      })),
+    },
+  });
+  return rows.map((r) => {
+    const results = new Map(
+      periods
+        .filter((p) => p.planId === r.planId && p.userId === r.ownerUserId)
+        .map((p) => [
+          p.period,
+          {
+            period: p.period,
+            target: p.target,
+            actual: p.actual,
+            excused: p.status === "EXCUSED",
+            attainment: p.attainment,
+            reason: p.reason,
+            status: p.status,
+          },
+        ]),
+    );
+    const levels = r.levels.map(({ actions, ...l }) => ({ ...l, action: actions[0] ?? null }));
+    return { ...r, levels, results };
+  });
+}
+
+/** The level that holds the escalation now (the last one reached); undefined when the ladder ended at once. */
+export const currentLevel = (v: EscalationView): LevelView | undefined => v.levels.at(-1);
+
+/** The card input for the addressee of `level`. */
+function cardInput(v: EscalationView, level: LevelView): TEscalationCardInput {
+  const misses = v.missedPeriods.map((p) => v.results.get(p) ?? { period: p, target: 0n, actual: null });
+  const previous = v.levels.find((l) => l.level === level.level - 1);
+  let levelNote: string | undefined;
+  if (level.cause === "OVERDUE" && previous) {
+    levelNote = raisedText({ kind: "OVERDUE", previousName: previous.addressee.name });
+  } else if (level.cause === "MISSED_AGAIN") {
+    const miss = v.results.get(level.period) ?? { period: level.period, target: 0n, actual: null };
+    levelNote = raisedText({ kind: "MISSED_AGAIN", miss });
+  }
+  return {
+    manager: { userId: level.addressee.userId, name: level.addressee.name },
+    owner: { userId: v.owner.userId, name: v.owner.name },
+    ownerUnit: v.owner.dept.name,
+    level: level.level,
+    streak: Math.max(1, v.streak),
+    misses: misses.map(({ period, target, actual }) => ({ period, target, actual })),
+    annualTarget: v.annualTarget,
+    ytdActual: v.ytdActual,
+    ytdTarget: v.ytdTarget,
+    requiredRunRate: v.requiredRunRate,
+    levelNote,
+  };
+}
+
+/** What the addressee of `level` sees now: open, their choice, passed over (已上报), 已恢复, or 人员离职. */
+export function drawCard(v: EscalationView, level: LevelView): CardParams {
+  const input = cardInput(v, level);
+  if (v.status === "RESOLVED") {
+    const r = v.closedPeriod ? v.results.get(v.closedPeriod) : undefined;
+    return escalationCardResolved(input, r ?? { period: v.lastPeriod, target: 0n, actual: null });
+  }
+  if (v.status === "CLOSED") return escalationCardClosed(input);
+  const top = currentLevel(v)!;
+  if (top.level > level.level) {
+    const own = level.action ? `你已选择「${ACTION_TEXT[level.action.action]}」；` : "";
+    const theirs = top.action ? ` · ${top.addressee.name} ${ACTION_TEXT[top.action.action]}` : "";
+    return escalationCardRaised(input, `${own}已上报至${top.addressee.name}${theirs}`);
+  }
+  if (level.action) {
+    return escalationCardHandled(input, ACTION_OF[level.action.action], level.action.actedAt, v.plan.timezone);
+  }
+  return buildEscalationCard(input);
+}
+
+/**
+ * Redraws every card of the escalation but level `except`'s (just sent, or answered by the click itself). The
+ * update key names the state (levels, actions, status, streak), so each state is drawn once per card however
+ * often this runs.
+ */
+export async function redrawCards(tx: Tx, outbound: Outbound, v: EscalationView, except?: number): Promise<number> {
+  const actions = v.levels.filter((l) => l.action).length;
+  const stamp = `${v.levels.length}.${actions}.${v.status}.${v.streak}`;
+  let queued = 0;
+  for (const level of v.levels) {
+    if (level.level === except) continue;
+    const key = `${level.outTrackId}:r${stamp}`;
+    const params = drawCard(v, level);
+    if (await outbound.updateCard(tx, { card: level.outTrackId, to: level.addresseeUserId, key, params })) queued++;
+  }
+  return queued;
+}
