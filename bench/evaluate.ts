@@ -298,6 +298,7 @@ async function child(): Promise<void> {
   const service = await startService({ config, log, db, sandbox: { demo: false }, now: () => AT });
   try {
     const setup = await timed(() => setUp(db, n));
+    console.log(`${engine}: set-up ${setup.seconds.toFixed(1)} s (not timed)`);
     await profile(service.deps, "first evaluation in the process");
     await profile(service.deps, "second evaluation");
     const [{ before }] = (await db.sql.query<{ before: string }>(
@@ -325,8 +326,7 @@ async function child(): Promise<void> {
     const queuedText = queued.length ? queued.map((r) => `${r.kind} ${r.n}`).join(", ") : "none";
     const a = agreement[0]!;
     console.log(
-      `${engine}: set-up ${setup.seconds.toFixed(1)} s (not timed below)\n` +
-        `  evaluation of ${PERIOD}: ${o.owners} owners in ${run.seconds.toFixed(3)} s = ${(o.owners / run.seconds).toFixed(0)} owners/s;` +
+      `  measured evaluation of ${PERIOD}: ${o.owners} owners in ${run.seconds.toFixed(3)} s = ${(o.owners / run.seconds).toFixed(0)} owners/s;` +
         ` MET ${o.met}, MISSED ${o.missed}, EXCUSED ${o.excused}; escalations opened ${o.opened}, raised ${o.raised},` +
         ` resolved ${o.resolved}, closed ${o.closed}; warnings ${o.warnings}; prompts redrawn ${o.prompts}\n` +
         `  rows written: period_evaluation ${rows} + evaluated_period 1; outbox rows queued: ${queuedText}\n` +
