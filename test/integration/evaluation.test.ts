@@ -56,6 +56,14 @@ const months = async (targetId: string) =>
       [targetId],
     )
   ).map((r) => BigInt(r.amount));
+/** The pace warnings queued, as "period user" (outbox keys pace.<plan>.<period>.<user>). */
+const paceWarnings = async () =>
+  (
+    await svc.db.sql.query<{ k: string }>(
+      "SELECT idempotency_key AS k FROM outbox_message WHERE idempotency_key LIKE $1 ORDER BY 1",
+      [`pace.${plan.planId}.%`],
+    )
+  ).map((r) => r.k.slice(`pace.${plan.planId}.`.length).replace(".", " "));
 const tableCounts = async () =>
   (
     await svc.db.sql.query<{ e: number; p: number }>(
@@ -176,6 +184,12 @@ describe("evaluate job", () => {
     ]);
   });
 
+  it("pace warnings: none for the excused week of publishing or for an owner whose escalation is open", async () => {
+    // W15 was everyone's first miss; W16: 李娜 met, rep2 on leave (excused), rep3's second miss opened an
+    // escalation, whose own message tells rep3 — so W16 warns nobody.
+    expect(await paceWarnings()).toEqual([`2026-W15 ${lina}`, `2026-W15 ${rep2}`, `2026-W15 ${rep3}`]);
+  });
+
   it("catch-up after downtime evaluates every closed week, oldest first, so streaks are right", async () => {
     // Nothing ran for three weeks; the May Day week W18 (05-01..05 off) closes on Wednesday 05-06.
     const run = await runEvaluate("2026-05-11T12:00:00");
@@ -189,6 +203,8 @@ describe("evaluate job", () => {
       ["2026-W18", 4],
       ["2026-W19", 5],
     ]);
+    // rep3's escalation stays open through W17–W19: still no pace warning for them.
+    expect((await paceWarnings()).filter((w) => w.endsWith(rep3))).toEqual([`2026-W15 ${rep3}`]);
   });
 
   it("GET evaluations: a period of another cadence is a 400 naming the form; an unknown plan a 404", async () => {

@@ -70,7 +70,11 @@ export async function escalateAfterEvaluation(tx: Tx, deps: Deps, e: PeriodEvalu
     e,
     of("RESOLVE").map((s) => ({ id: openBy.get(s.ev.userId)!.id, ev: s.ev })),
   );
-  const warnings = await sendPaceWarnings(tx, deps, e, stepped, opened.owners);
+  // An owner whose escalation is open after this evaluation hears about it from the escalation (the message when
+  // it opens, its manager's follow-up): a weekly pace warning on top would be noise.
+  const resolvedOwners = new Set(of("RESOLVE").map((s) => s.ev.userId));
+  const escalated = new Set([...opened.owners, ...[...openBy.keys()].filter((u) => !resolvedOwners.has(u))]);
+  const warnings = await sendPaceWarnings(tx, deps, e, stepped, escalated);
   return { opened: opened.count, raised, resolved, closed, warnings };
 }
 

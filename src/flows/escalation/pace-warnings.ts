@@ -8,8 +8,9 @@ import { paceWarningText } from "./escalation-messages.ts";
 /**
  * 风险预警 after a period's evaluation (docs/domain.md "Evaluation and escalation"): the owner's first miss of a
  * streak, or year to date more than PACE_WARNING_MARGIN points behind expected. One per owner, plan and period
- * (the outbox key), none on leave, none to someone who left, and none to an owner whose escalation opened in
- * this same evaluation: that private message already gives the gap and the run-rate (one message, not two).
+ * (the outbox key); none for an excused period (on leave, the week of publishing, a week without workdays),
+ * none to someone who left, and none to an owner whose escalation is open after this evaluation: the
+ * escalation's own message already gives the gap and the run-rate (one message, not two).
  */
 export async function sendPaceWarnings(
   tx: Tx,
@@ -19,7 +20,8 @@ export async function sendPaceWarnings(
   escalatedOwners: ReadonlySet<string>,
 ): Promise<number> {
   const due = stepped.flatMap(({ ev, step }) => {
-    if (escalatedOwners.has(ev.userId)) return [];
+    // An excused period (the week of publishing, a holiday week, leave) warns nobody: nothing was asked of them.
+    if (escalatedOwners.has(ev.userId) || ev.status === "EXCUSED") return [];
     const warning = paceWarning({
       ytdActual: ev.ytdActual,
       expectedToDate: ev.ytdTarget,
