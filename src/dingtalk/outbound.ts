@@ -19,8 +19,15 @@ import { enqueue, enqueueMany } from "./outbox/enqueue.ts";
 export interface Outbound {
   /** A card in `to`'s 1:1 chat with the bot; `key` is its outTrackId, which clicks on it come back with. */
   sendCard(tx: Tx, a: { card: CardId; to: string; key: string; params: CardParams }): Promise<boolean>;
+  /** Many sendCard at once (one statement, for thousands); returns how many keys were new. */
+  sendCards(tx: Tx, cards: readonly { card: CardId; to: string; key: string; params: CardParams }[]): Promise<number>;
   /** New data for a card sent before (`card` is its key); `key` makes this update exactly-once. */
   updateCard(tx: Tx, a: { card: string; to: string; key: string; params: CardParams }): Promise<boolean>;
+  /** Many updateCard at once (one statement); returns how many keys were new. */
+  updateCards(
+    tx: Tx,
+    updates: readonly { card: string; to: string; key: string; params: CardParams }[],
+  ): Promise<number>;
   /** One plain text to up to 20 people's 1:1 chats. */
   sendText(tx: Tx, a: { to: string[]; key: string; text: string }): Promise<boolean>;
   /** Many sendText at once (one statement, for thousands); returns how many keys were new. */
@@ -45,6 +52,8 @@ export interface Outbound {
   assertConnected(): void;
   /** Whether a send with this key was queued (a card: whether it exists to be updated). */
   wasSent(tx: Tx, key: string): Promise<boolean>;
+  /** Which of `keys` were queued before: wasSent for thousands of keys in one query. */
+  sentKeys(tx: Tx, keys: readonly string[]): Promise<Set<string>>;
 }
 
 /** The DingTalk app the bot sends as; null without credentials and outside sandbox mode. */
@@ -69,22 +78,33 @@ export function createOutbound(app: OutboundApp): Outbound {
     robotCode(app);
     return enqueue(tx, { idempotencyKey: key, kind: "robot.batchSend", payload: input });
   };
+  const cardMessage = (a: { card: CardId; to: string; key: string; params: CardParams }) => ({
+    idempotencyKey: a.key,
+    kind: "card.createAndDeliver" as const,
+    payload: createAndDeliverBody({
+      templateId: cardTemplateId(app.config, a.card),
+      outTrackId: a.key,
+      card: a.params,
+      userId: a.to,
+      robotCode: robotCode(app),
+    }),
+  });
+  const updateMessage = (a: { card: string; to: string; key: string; params: CardParams }) => ({
+    idempotencyKey: a.key,
+    kind: "card.update" as const,
+    payload: cardUpdateBody({
+      outTrackId: a.card,
+      userId: a.to,
+      userIdType: 1,
+      update: cardParamsUpdate(a.params, a.to),
+    }),
+  });
   const port: Outbound = {
-    sendCard(tx, a) {
-      const body = createAndDeliverBody({
-        templateId: cardTemplateId(app.config, a.card),
-        outTrackId: a.key,
-        card: a.params,
-        userId: a.to,
-        robotCode: robotCode(app),
-      });
-      return enqueue(tx, { idempotencyKey: a.key, kind: "card.createAndDeliver", payload: body });
-    },
-    updateCard(tx, a) {
-      const update = cardParamsUpdate(a.params, a.to);
-      const payload = cardUpdateBody({ outTrackId: a.card, userId: a.to, userIdType: 1, update });
-      return enqueue(tx, { idempotencyKey: a.key, kind: "card.update", payload });
-    },
+    sendCard: (tx, a) => enqueue(tx, cardMessage(a)),
+    sendCards: (tx, cards) => (cards.length === 0 ? Promise.resolve(0) : enqueueMany(tx, cards.map(cardMessage))),
+    updateCard: (tx, a) => enqueue(tx, updateMessage(a)),
+    updateCards: (tx, updates) =>
+      updates.length === 0 ? Promise.resolve(0) : enqueueMany(tx, updates.map(updateMessage)),
     sendText: (tx, a) => batchSend(tx, a.key, { userIds: a.to, msgKey: "sampleText", msgParam: { content: a.text } }),
     sendTexts(tx, texts) {
       if (texts.length === 0) return Promise.resolve(0);
@@ -127,6 +147,14 @@ export function createOutbound(app: OutboundApp): Outbound {
     async wasSent(tx, key) {
       const row = await tx.outboxMessage.findUnique({ where: { idempotencyKey: key }, select: { id: true } });
       return row !== null;
+    },
+    async sentKeys(tx, keys) {
+      if (keys.length === 0) return new Set();
+      const rows = await tx.$queryRawUnsafe<{ k: string }[]>(
+        "SELECT idempotency_key AS k FROM outbox_message WHERE idempotency_key = ANY($1::text[])",
+        [...keys],
+      );
+      return new Set(rows.map((r) => r.k));
     },
   };
   return port;

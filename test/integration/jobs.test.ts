@@ -44,6 +44,10 @@ beforeAll(async () => {
   const res = await svc.api(`/api/plans/${planId}/publish`, { method: "POST" });
   expect(res.status).toBe(200);
   await svc.dingtalk!.outbox.drain();
+  // This file is about prompts and reminders. The ticks jump half a year at a time, so the daily evaluate job
+  // would catch up months of the demo plan (nobody reports here) and escalate everyone; without a publish
+  // stamp it leaves the plan alone (evaluation.test.ts and escalation-loop.test.ts cover it).
+  await svc.db.sql.query("UPDATE target SET published_at = NULL WHERE plan_id = $1", [planId]);
 }, 180_000);
 afterAll(() => svc?.close());
 

@@ -27,9 +27,9 @@ const tick = async (local: string) => {
   clock = shanghai(local);
   const outcomes = await svc.scheduler.tick();
   await svc.dingtalk!.outbox.drain();
-  // confirm-reminder and evaluate run every workday and are other flows': left out.
+  // confirm-reminder, evaluate and escalation-overdue run every workday and are other flows': left out.
   return outcomes
-    .filter((o) => o.job !== "confirm-reminder" && o.job !== "evaluate")
+    .filter((o) => !["confirm-reminder", "evaluate", "escalation-overdue"].includes(o.job))
     .map((o) => `${o.job} ${o.period} ${o.ran}`)
     .sort();
 };

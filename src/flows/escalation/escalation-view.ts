@@ -63,13 +63,16 @@ export async function loadEscalationViews(tx: Tx, ids: readonly string[]): Promi
     },
     orderBy: { createdAt: "asc" },
   });
+  // Three IN lists rather than one OR branch per escalation: an evaluation may open thousands at once, and a
+  // query with thousands of OR branches takes seconds to build and plan. Rows of a combination not asked for
+  // are filtered out below (by owner and plan; periods not named are never looked up).
   const periods = await tx.periodEvaluation.findMany({
     where: {
-      OR: rows.map((r) => ({
-        planId: r.planId,
-        userId: r.ownerUserId,
-        period: { in: [...r.missedPeriods, ...(r.closedPeriod ? [r.closedPeriod] : [])] },
-      })),
+      planId: { in: [...new Set(rows.map((r) => r.planId))] },
+      userId: { in: [...new Set(rows.map((r) => r.ownerUserId))] },
+      period: {
+        in: [...new Set(rows.flatMap((r) => [...r.missedPeriods, ...(r.closedPeriod ? [r.closedPeriod] : [])]))],
+      },
     },
   });
   return rows.map((r) => {

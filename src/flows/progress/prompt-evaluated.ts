@@ -25,14 +25,18 @@ export async function markPromptsEvaluated(
     select: { userId: true, name: true },
   });
   const names = new Map(staff.map((s) => [s.userId, s.name]));
-  let queued = 0;
-  for (const v of e.evaluations) {
-    const card = progressCardId(e.plan.id, v.period, v.userId);
-    if (!(await deps.outbound.wasSent(tx, card))) continue;
-    const params = progressCardEvaluated(cardInput(e, v, names.get(v.userId) ?? v.userId), v, e.plan.timezone);
-    if (await deps.outbound.updateCard(tx, { card, to: v.userId, key: `${card}.evaluated`, params })) queued++;
-  }
-  return queued;
+  // Set-based: an evaluation of 10,000 owners asks once which cards went out and queues the updates at once.
+  const cardOf = (v: StoredEvaluation) => progressCardId(e.plan.id, v.period, v.userId);
+  const sent = await deps.outbound.sentKeys(tx, e.evaluations.map(cardOf));
+  const updates = e.evaluations
+    .filter((v) => sent.has(cardOf(v)))
+    .map((v) => ({
+      card: cardOf(v),
+      to: v.userId,
+      key: `${cardOf(v)}.evaluated`,
+      params: progressCardEvaluated(cardInput(e, v, names.get(v.userId) ?? v.userId), v, e.plan.timezone),
+    }));
+  return deps.outbound.updateCards(tx, updates);
 }
 
 /** The card's figures at evaluation: the stored verdict's target, year to date and run-rate. */
