@@ -12,7 +12,7 @@ import { startTestService, type TestService } from "../helpers/test-service.ts";
  * Issue #12's acceptance, end to end in sandbox mode: the emulator, the real dingtalk-stream client (chat
  * messages and card clicks come in over its WebSocket), the outbox worker, the admin API. Only the clock is
  * injected. 李娜 (r11001) reports 60% of W15 in chat and nothing for W16: after the two evaluations exactly
- * one escalation card reaches her manager (m11) and  one private message reaches her; 已知悉 by the manager is
+ * one escalation card reaches her manager (m11) and one private message reaches her; 已知悉 by the manager is
  * recorded; a third miss (W17) goes to the director; a met W18 closes it and tells all three. Re-running
  * every evaluation sends nothing new. Her two colleagues meet every week, so nothing else is escalated.
  */
