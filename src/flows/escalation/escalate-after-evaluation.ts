@@ -7,9 +7,8 @@ import { nextEscalationAddressee } from "../../domain/next-escalation-addressee.
 import type { Staff } from "../../generated/prisma/client.ts";
 import type { PeriodEvaluated, StoredEvaluation } from "../evaluation/period-evaluated.ts";
 import { closeForLeavers } from "./close-for-leavers.ts";
-import { escalationCardId } from "./escalation-card-id.ts";
 import { addresseesRecoveredText, ownerEscalatedText, ownerRecoveredText } from "./escalation-messages.ts";
-import { currentLevel, drawCard, loadEscalationViews, redrawCards } from "./escalation-view.ts";
+import { currentLevel, drawCard, levelRow, loadEscalationViews, redrawUpdates } from "./escalation-view.ts";
 import { managerChains } from "./manager-chains.ts";
 import { sendPaceWarnings } from "./pace-warnings.ts";
 
@@ -133,20 +132,7 @@ async function openEscalations(
   });
   await tx.escalationLevel.createMany({
     data: created.flatMap(({ id, to }) =>
-      to
-        ? [
-            {
-              escalationId: id,
-              level: 1,
-              addresseeUserId: to.userId,
-              planOwner: to.planOwner,
-              cause: "OPENED" as const,
-              period: e.period,
-              sentAt: e.at,
-              outTrackId: escalationCardId(id, 1),
-            },
-          ]
-        : [],
+      to ? [levelRow({ escalationId: id, level: 1, to, cause: "OPENED", period: e.period, sentAt: e.at })] : [],
     ),
   });
   const views = await loadEscalationViews(
@@ -236,16 +222,7 @@ async function raiseEscalations(
     if (!to) continue;
     const level = addressed.length + 1;
     await tx.escalationLevel.create({
-      data: {
-        escalationId: esc.id,
-        level,
-        addresseeUserId: to.userId,
-        planOwner: to.planOwner,
-        cause: "MISSED_AGAIN",
-        period: e.period,
-        sentAt: e.at,
-        outTrackId: escalationCardId(esc.id, level),
-      },
+      data: levelRow({ escalationId: esc.id, level, to, cause: "MISSED_AGAIN", period: e.period, sentAt: e.at }),
     });
     newLevels.push({ id: esc.id, level });
   }
@@ -253,19 +230,25 @@ async function raiseEscalations(
     tx,
     raising.map((s) => openBy.get(s.ev.userId)!.id),
   );
-  for (const v of views) {
-    const fresh = newLevels.find((n) => n.id === v.id);
-    const level = fresh && v.levels.find((l) => l.level === fresh.level);
-    if (level) {
-      await deps.outbound.sendCard(tx, {
-        card: "escalation",
-        to: level.addresseeUserId,
-        key: level.outTrackId,
-        params: drawCard(v, level),
-      });
-    }
-    await redrawCards(tx, deps.outbound, v, fresh?.level);
-  }
+  // Two statements for every raised escalation: the new cards, then the redraws of the earlier ones.
+  const fresh = views.flatMap((v) => {
+    const raisedTo = newLevels.find((n) => n.id === v.id);
+    const level = raisedTo && v.levels.find((l) => l.level === raisedTo.level);
+    return level ? [{ v, level }] : [];
+  });
+  await deps.outbound.sendCards(
+    tx,
+    fresh.map(({ v, level }) => ({
+      card: "escalation" as const,
+      to: level.addresseeUserId,
+      key: level.outTrackId,
+      params: drawCard(v, level),
+    })),
+  );
+  await deps.outbound.updateCards(
+    tx,
+    views.flatMap((v) => redrawUpdates(v, newLevels.find((n) => n.id === v.id)?.level)),
+  );
   return newLevels.length;
 }
 
@@ -291,22 +274,27 @@ async function resolveEscalations(
     resolving.map((r) => r.id),
   );
   const told = new Map<string, { name: string; recovery: PeriodResult }[]>();
-  for (const v of views) {
-    await redrawCards(tx, deps.outbound, v);
+  const ownerTexts = views.map((v) => {
     const ev = resolving.find((r) => r.id === v.id)!.ev;
     const recovery = { period: ev.period, target: ev.target, actual: ev.actual };
+    for (const l of v.levels)
+      told.set(l.addresseeUserId, [...(told.get(l.addresseeUserId) ?? []), { name: v.owner.name, recovery }]);
     const text = ownerRecoveredText({ ownerName: v.owner.name, planName: e.plan.name, recovery });
-    await deps.outbound.sendText(tx, { to: [v.ownerUserId], key: `esc.${v.id}.recovered`, text });
-    for (const l of v.levels) {
-      const list = told.get(l.addresseeUserId) ?? [];
-      list.push({ name: v.owner.name, recovery });
-      told.set(l.addresseeUserId, list);
-    }
-  }
+    return { to: [v.ownerUserId], key: `esc.${v.id}.recovered`, text };
+  });
+  await deps.outbound.updateCards(
+    tx,
+    views.flatMap((v) => redrawUpdates(v)),
+  );
+  await deps.outbound.sendTexts(tx, ownerTexts);
   // News: one message per person and evaluation, listing every owner of theirs who recovered.
-  for (const [userId, owners] of told) {
-    const key = `esc.recovered.${e.plan.id}.${e.period}.${userId}`;
-    await deps.outbound.sendText(tx, { to: [userId], key, text: addresseesRecoveredText(e.plan.name, owners) });
-  }
+  await deps.outbound.sendTexts(
+    tx,
+    [...told].map(([userId, owners]) => ({
+      to: [userId],
+      key: `esc.recovered.${e.plan.id}.${e.period}.${userId}`,
+      text: addresseesRecoveredText(e.plan.name, owners),
+    })),
+  );
   return views.length;
 }

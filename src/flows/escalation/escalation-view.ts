@@ -19,6 +19,7 @@ import type {
   EscalationLevel,
   Staff,
 } from "../../generated/prisma/client.ts";
+import { escalationCardId } from "./escalation-card-id.ts";
 
 /*
  * An escalation as its cards and the API show it: the row, its levels with their addressees, the action at each
@@ -151,15 +152,41 @@ export function drawCard(v: EscalationView, level: LevelView): CardParams {
  * update key names the state (levels, actions, status, streak), so each state is drawn once per card however
  * often this runs.
  */
-export async function redrawCards(tx: Tx, outbound: Outbound, v: EscalationView, except?: number): Promise<number> {
+export function redrawCards(tx: Tx, outbound: Outbound, v: EscalationView, except?: number): Promise<number> {
+  return outbound.updateCards(tx, redrawUpdates(v, except));
+}
+
+/** The updates {@link redrawCards} queues, for callers that queue many escalations' redraws in one statement. */
+export function redrawUpdates(v: EscalationView, except?: number) {
   const actions = v.levels.filter((l) => l.action).length;
   const stamp = `${v.levels.length}.${actions}.${v.status}.${v.streak}`;
-  let queued = 0;
-  for (const level of v.levels) {
-    if (level.level === except) continue;
-    const key = `${level.outTrackId}:r${stamp}`;
-    const params = drawCard(v, level);
-    if (await outbound.updateCard(tx, { card: level.outTrackId, to: level.addresseeUserId, key, params })) queued++;
-  }
-  return queued;
+  return v.levels
+    .filter((level) => level.level !== except)
+    .map((level) => ({
+      card: level.outTrackId,
+      to: level.addresseeUserId,
+      key: `${level.outTrackId}:r${stamp}`,
+      params: drawCard(v, level),
+    }));
+}
+
+/** A new level's row: who has the escalation now, why, for which period, and its card's outTrackId. */
+export function levelRow(a: {
+  escalationId: string;
+  level: number;
+  to: { userId: string; planOwner: boolean };
+  cause: "OPENED" | "OVERDUE" | "MISSED_AGAIN";
+  period: string;
+  sentAt: Date;
+}) {
+  return {
+    escalationId: a.escalationId,
+    level: a.level,
+    addresseeUserId: a.to.userId,
+    planOwner: a.to.planOwner,
+    cause: a.cause,
+    period: a.period,
+    sentAt: a.sentAt,
+    outTrackId: escalationCardId(a.escalationId, a.level),
+  };
 }

@@ -3,8 +3,7 @@ import { escalationOverdue } from "../../domain/miss-streak.ts";
 import { nextEscalationAddressee } from "../../domain/next-escalation-addressee.ts";
 import { localDate } from "../../domain/zoned-time.ts";
 import { closeForLeavers } from "./close-for-leavers.ts";
-import { escalationCardId } from "./escalation-card-id.ts";
-import { drawCard, loadEscalationViews, redrawCards } from "./escalation-view.ts";
+import { drawCard, levelRow, loadEscalationViews, redrawCards } from "./escalation-view.ts";
 import { managerChains } from "./manager-chains.ts";
 
 interface Waiting {
@@ -78,16 +77,7 @@ async function raiseOne(deps: Pick<AppDeps, "db" | "outbound">, w: Waiting, at: 
     }
     const level = top.level + 1;
     await tx.escalationLevel.create({
-      data: {
-        escalationId: v.id,
-        level,
-        addresseeUserId: to.userId,
-        planOwner: to.planOwner,
-        cause: "OVERDUE",
-        period: v.lastPeriod,
-        sentAt: at,
-        outTrackId: escalationCardId(v.id, level),
-      },
+      data: levelRow({ escalationId: v.id, level, to, cause: "OVERDUE", period: v.lastPeriod, sentAt: at }),
     });
     const [after] = await loadEscalationViews(tx, [v.id]);
     const fresh = after!.levels.at(-1)!;
