@@ -35,7 +35,7 @@ export const approvalCard = defineCard({
     status: {
       type: "string",
       scope: "public",
-      description: "状态：pending | approved | rejected | stale | reassigned",
+      description: "状态：pending | approved | rejected | stale | reassigned | withdrawn",
     },
     statusText: { type: "string", scope: "public", description: "状态说明，如「已同意 · 张伟 11月23日 10:32」" },
     canAct: { type: "boolean", scope: "private", description: "仅当前步骤的审批人为 true：显示 同意 / 驳回" },
@@ -66,6 +66,7 @@ export const approvalCard = defineCard({
     rejected: { label: "已驳回", description: "已驳回，申请结束" },
     stale: { label: "已失效", description: "目标在申请后又有变更，申请失效" },
     reassigned: { label: "已转交", description: "超时未处理，已转交上一级审批" },
+    withdrawn: { label: "已撤回", description: "申请人撤回了申请，或申请人已离职" },
   },
 });
 
@@ -91,9 +92,12 @@ export const ZApprovalCardInput = z
     recentAttainment: z.array(ZPeriodResult),
     step: z.object({ index: z.number().int().min(1), total: z.number().int().min(1) }),
     previousDecisions: z.array(z.object({ approver: ZPerson, comment: ZOptionalText, at: z.date() })),
+    /** Further lines under the history: approvers skipped and why, a step moved up from someone who did not act. */
+    notes: z.array(ZText).default([]),
   })
   .refine((a) => a.step.index <= a.step.total, { path: ["step", "index"], message: "step beyond the last step" });
-export type TApprovalCardInput = z.infer<typeof ZApprovalCardInput>;
+export type TApprovalCardInput = z.input<typeof ZApprovalCardInput>;
+type ApprovalCardValues = z.output<typeof ZApprovalCardInput>;
 
 export type ApprovalDecision = "approve" | "reject";
 
@@ -104,15 +108,15 @@ function change(before: bigint, after: bigint): string {
   return `${formatAmountShort(before)} → ${formatAmountShort(after)}（${delta}）`;
 }
 
-function history(a: TApprovalCardInput, timeZone: string): string {
+function history(a: ApprovalCardValues, timeZone: string): string {
   const lines = a.previousDecisions.map((d, i) => {
     const comment = d.comment ? `：${truncateUtf8(oneLine(d.comment), 150)}` : "";
     return `第${i + 1}步 ${name(d.approver)} 已同意（${formatDateTime(d.at, timeZone)}）${comment}`;
   });
-  return fitList(lines, { separator: "\n" });
+  return fitList([...lines, ...a.notes.map((n) => truncateUtf8(oneLine(n), 200))], { separator: "\n" });
 }
 
-function publicValues(a: TApprovalCardInput, status: string, statusText: string, timeZone: string) {
+function publicValues(a: ApprovalCardValues, status: string, statusText: string, timeZone: string) {
   const values: PublicValues<typeof approvalCard.variables> = {
     headline: `目标变更审批 · ${name(a.owner)}`,
     targetText: truncateUtf8(oneLine(a.targetLabel), 300),
@@ -137,7 +141,7 @@ function publicValues(a: TApprovalCardInput, status: string, statusText: string,
   return values;
 }
 
-function build(a: TApprovalCardInput, status: string, statusText: string, timeZone: string): CardParams {
+function build(a: ApprovalCardValues, status: string, statusText: string, timeZone: string): CardParams {
   return encodeCardParams(approvalCard, publicValues(a, status, statusText, timeZone), {
     [a.approver.userId]: { canAct: true, noticeText: "" },
   });
@@ -168,6 +172,16 @@ export function approvalCardDecided(
 export function approvalCardStale(input: TApprovalCardInput, timeZone = DEFAULT_TIME_ZONE): CardParams {
   const a = ZApprovalCardInput.parse(input);
   return build(a, "stale", "目标在申请后已变更，此申请已失效，请重新发起", timeZone);
+}
+
+/** The requester withdrew the request, or left the company: nobody needs to act any more. */
+export function approvalCardWithdrawn(
+  input: TApprovalCardInput,
+  why: string,
+  timeZone = DEFAULT_TIME_ZONE,
+): CardParams {
+  const a = ZApprovalCardInput.parse(input);
+  return build(a, "withdrawn", truncateUtf8(oneLine(why), 300), timeZone);
 }
 
 /** No decision within 3 workdays: the step moved to the approver's manager (never auto-approved). */

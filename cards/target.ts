@@ -180,10 +180,11 @@ export function targetCardConfirmed(input: TTargetCardInput, at: Date, timeZone 
   return build(t, "confirmed", `已确认 · ${formatDateTime(at, timeZone)}`, true);
 }
 
-/** After 有异议: the dispute became a change request for the manager. */
-export function targetCardDisputed(input: TTargetCardInput): CardParams {
+/** After 有异议: the dispute became a change request; `approver` (when known) has it first. */
+export function targetCardDisputed(input: TTargetCardInput, approver?: string): CardParams {
   const t = ZTargetCardInput.parse(input);
-  return build(t, "disputed", "已提出异议，等待经理处理", true);
+  const who = approver?.trim() ? truncateUtf8(oneLine(approver), 60) : "经理";
+  return build(t, "disputed", `已提出异议，等待${who}审批`, true);
 }
 
 /** 李娜 (华东) and her 2026 target of 420万 out of 华东's 3,600万, in the reference company (1.8亿 in total). */

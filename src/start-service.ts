@@ -8,6 +8,7 @@ import { seedDemo } from "./demo/seed-demo.ts";
 import { createOutbound } from "./dingtalk/outbound.ts";
 import { type DingTalkRuntime, startDingTalk } from "./dingtalk/start-dingtalk.ts";
 import { type Calendar, createCalendar } from "./domain/calendar.ts";
+import { approvalFlow } from "./flows/approval/index.ts";
 import { confirmFlow } from "./flows/confirm/index.ts";
 import { escalationFlow } from "./flows/escalation/index.ts";
 import { evaluationFlow } from "./flows/evaluation/index.ts";
@@ -27,7 +28,14 @@ import { createScheduler, type Scheduler } from "./scheduler/scheduler.ts";
  * first: it claims no message with a progress figure, and reads 「12.8-12.12请假」 as dates before progress
  * would refuse 12.8 as an amount.
  */
-export const FLOWS: FlowFactory[] = [leaveFlow, progressFlow, confirmFlow, evaluationFlow, escalationFlow];
+export const FLOWS: FlowFactory[] = [
+  leaveFlow,
+  approvalFlow,
+  progressFlow,
+  confirmFlow,
+  evaluationFlow,
+  escalationFlow,
+];
 
 /** Next year's holidays, once announced, go here (chinese-days ships data up to the year it was released). */
 const HOLIDAY_OVERRIDES_FILE = fileURLToPath(new URL("../config/holidays-override.json", import.meta.url));

@@ -22,14 +22,15 @@ const childrenSql = (scope: string) =>
 /**
  * Targets (matched by `scope` on `t`) whose months are not 12 rows summing to the amount: any target that has
  * months, and every leaf of a phased plan — a leaf left without months there is a hole, not "not yet phased"
- * (before the plan is phased, readiness reports unphased leaves as NOT_PHASED instead).
+ * (before the plan is phased, readiness reports unphased leaves as NOT_PHASED instead). A 待分配 reserve has no
+ * months: it is nobody's target.
  */
 const monthsSql = (scope: string) =>
   `SELECT 'MONTHS', t.id, t.label, t.amount::text, coalesce(sum(m.amount), 0)::text, count(m.month)::int
      FROM target t JOIN plan pl ON pl.id = t.plan_id LEFT JOIN target_month m ON m.target_id = t.id
     WHERE t.plan_id = $1 AND t.state <> 'ARCHIVED' AND ${scope}
       AND (EXISTS (SELECT 1 FROM target_month x WHERE x.target_id = t.id)
-           OR (pl.phasing IS NOT NULL
+           OR (pl.phasing IS NOT NULL AND NOT t.reserve
                AND NOT EXISTS (SELECT 1 FROM target c WHERE c.parent_id = t.id AND c.state <> 'ARCHIVED')))
     GROUP BY t.id, t.label, t.amount HAVING count(m.month) <> 12 OR t.amount <> coalesce(sum(m.amount), 0)`;
 

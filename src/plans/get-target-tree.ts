@@ -13,6 +13,8 @@ export interface TargetNode {
   coOwners: { userId: string; name: string; active: boolean }[];
   amount: bigint;
   locked: boolean;
+  /** The parent's 待分配: what approved changes gave back (or may still take). Nobody's target, never confirmed. */
+  reserve: boolean;
   version: number;
   state: string;
   split: { dimension: string; method: string } | null;
@@ -55,6 +57,7 @@ export async function getTargetTree(db: Database, planId: string) {
       coOwners: t.coOwners.map((c) => ({ userId: c.userId, name: c.staff.name, active: c.staff.active })),
       amount: t.amount,
       locked: t.locked,
+      reserve: t.reserve,
       version: t.version,
       state: t.state,
       split: t.splitDimension && t.splitMethod ? { dimension: t.splitDimension, method: t.splitMethod } : null,
@@ -68,7 +71,7 @@ export async function getTargetTree(db: Database, planId: string) {
   }
   for (const t of targets) {
     const node = nodes.get(t.id)!;
-    if (node.children.length === 0) node.confirmation = confirmationOf(t, answers);
+    if (node.children.length === 0 && !node.reserve) node.confirmation = confirmationOf(t, answers);
   }
   return { plan: { ...plan, rootTargetId: root?.id ?? null }, root: root ?? null };
 }

@@ -12,6 +12,8 @@ export interface LedgerEntry {
   newAmount?: bigint | null;
   /** { field: [old, new] } for everything else that changed. */
   changes?: Record<string, [unknown, unknown]>;
+  /** The approved change request this entry applies (its requester, approvers and reason). */
+  changeRequestId?: string | null;
 }
 
 /**
@@ -21,10 +23,12 @@ export interface LedgerEntry {
 export async function writeLedger(tx: Tx, entries: LedgerEntry[]): Promise<void> {
   if (entries.length === 0) return;
   await tx.$executeRawUnsafe(
-    `INSERT INTO target_ledger (plan_id, target_id, version, kind, actor, reason, old_amount, new_amount, changes)
-     SELECT p, t, v, k::"LedgerKind", a, r, o, n, c::jsonb
-       FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::int8[], $8::int8[], $9::text[])
-         AS x(p, t, v, k, a, r, o, n, c)`,
+    `INSERT INTO target_ledger (plan_id, target_id, version, kind, actor, reason, old_amount, new_amount, changes,
+                                change_request_id)
+     SELECT p, t, v, k::"LedgerKind", a, r, o, n, c::jsonb, q
+       FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::int8[], $8::int8[], $9::text[],
+                   $10::text[])
+         AS x(p, t, v, k, a, r, o, n, c, q)`,
     entries.map((e) => e.planId),
     entries.map((e) => e.targetId),
     entries.map((e) => e.version),
@@ -34,6 +38,7 @@ export async function writeLedger(tx: Tx, entries: LedgerEntry[]): Promise<void>
     entries.map((e) => (e.oldAmount ?? null)?.toString() ?? null),
     entries.map((e) => (e.newAmount ?? null)?.toString() ?? null),
     entries.map((e) => (e.changes && Object.keys(e.changes).length > 0 ? JSON.stringify(e.changes, jsonBigint) : null)),
+    entries.map((e) => e.changeRequestId ?? null),
   );
 }
 

@@ -26,6 +26,14 @@ async function schemaSql(): Promise<string> {
  */
 const INDEXES_BEYOND_SCHEMA = [
   {
+    // At most one PENDING change request per target (src/flows/approval), migration 20261206010000_change_approval.
+    tablename: "change_request",
+    indexname: "change_request_one_pending_per_target",
+    indexdef:
+      "CREATE UNIQUE INDEX change_request_one_pending_per_target ON public.change_request USING btree (target_id) " +
+      "WHERE (status = 'PENDING'::\"ChangeRequestStatus\")",
+  },
+  {
     // At most one OPEN escalation per plan and owner (src/flows/escalation), migration 20261205020000_escalation.
     tablename: "escalation",
     indexname: "escalation_one_open_per_owner",

@@ -15,3 +15,5 @@ export const confirmFlow: FlowFactory = (deps) => ({
   routes: (router) => registerConfirmRoutes(router, deps),
   jobs: [confirmReminderJob],
 });
+
+export { sendNewVersionCards } from "./new-version-cards.ts";

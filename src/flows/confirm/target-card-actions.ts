@@ -9,7 +9,7 @@ import { disputeTarget } from "./dispute-target.ts";
 import { parseTargetCardId } from "./target-card-id.ts";
 import { targetCardInput } from "./target-card-input.ts";
 
-type Deps = Pick<AppDeps, "db" | "config" | "outbound">;
+type Deps = Pick<AppDeps, "db" | "config" | "outbound" | "calendar" | "log" | "now">;
 
 /**
  * 确认 and 有异议 on target cards (docs/domain.md "Confirmation"): accept the click, then confirm or dispute; the card
@@ -22,8 +22,8 @@ export async function handleTargetCardAction(deps: Deps, ctx: CardContext): Prom
     await confirmTarget(ctx, target);
     return cardParamsUpdate(targetCardConfirmed(input, new Date(), deps.config.timezone), ctx.event.userId);
   }
-  await disputeTarget(deps, ctx, { target, amount: action.amount, reason: action.reason });
-  return cardParamsUpdate(targetCardDisputed(input), ctx.event.userId);
+  const approver = await disputeTarget(deps, ctx, { target, amount: action.amount, reason: action.reason });
+  return cardParamsUpdate(targetCardDisputed(input, approver), ctx.event.userId);
 }
 
 /**
@@ -65,5 +65,5 @@ async function refuseIfAnswered(tx: Tx, targetId: string, version: number): Prom
   const pending = await tx.changeRequest.findFirst({
     where: { targetId, targetVersion: version, kind: "DISPUTE", status: "PENDING" },
   });
-  if (pending) throw new AppError("CONFLICT", "你已对这一版目标提出异议，正在等待经理处理");
+  if (pending) throw new AppError("CONFLICT", "你已对这一版目标提出异议，正在等待审批");
 }

@@ -5,11 +5,11 @@ import type { PeriodResult } from "../../domain/escalation-reason.ts";
 import { type StreakStep, streakStep } from "../../domain/miss-streak.ts";
 import { nextEscalationAddressee } from "../../domain/next-escalation-addressee.ts";
 import type { Staff } from "../../generated/prisma/client.ts";
+import { managerChains } from "../../org/manager-chains.ts";
 import type { PeriodEvaluated, StoredEvaluation } from "../evaluation/period-evaluated.ts";
 import { closeForLeavers } from "./close-for-leavers.ts";
 import { addresseesRecoveredText, ownerEscalatedText, ownerRecoveredText } from "./escalation-messages.ts";
 import { currentLevel, drawCard, levelRow, loadEscalationViews, redrawUpdates } from "./escalation-view.ts";
-import { managerChains } from "./manager-chains.ts";
 import { sendPaceWarnings } from "./pace-warnings.ts";
 
 export { raiseOverdueEscalations } from "./raise-overdue-escalations.ts";

@@ -2,9 +2,9 @@ import type { AppDeps } from "../../app-deps.ts";
 import { escalationOverdue } from "../../domain/miss-streak.ts";
 import { nextEscalationAddressee } from "../../domain/next-escalation-addressee.ts";
 import { localDate } from "../../domain/zoned-time.ts";
+import { managerChains } from "../../org/manager-chains.ts";
 import { closeForLeavers } from "./close-for-leavers.ts";
 import { drawCard, levelRow, loadEscalationViews, redrawCards } from "./escalation-view.ts";
-import { managerChains } from "./manager-chains.ts";
 
 interface Waiting {
   id: string;

@@ -13,3 +13,5 @@ export const evaluationFlow: FlowFactory = (deps) => ({
   routes: (router) => registerEvaluationRoutes(router, deps),
   jobs: [evaluateJob],
 });
+
+export { type PeriodResult, recentResults } from "./recent-results.ts";

@@ -1,5 +1,5 @@
-import type { Tx } from "../../db/database.ts";
-import type { ManagerLink } from "../../domain/next-escalation-addressee.ts";
+import type { Tx } from "../db/database.ts";
+import type { ManagerLink } from "../domain/next-escalation-addressee.ts";
 
 /**
  * Each owner's manager chain, direct manager first, in one recursive query for all of them. A manager id that

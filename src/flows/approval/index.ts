@@ -1,0 +1,19 @@
+import type { FlowFactory } from "../flow.ts";
+import { APPROVAL_CARD_PREFIX } from "./approval-card-id.ts";
+import { registerApprovalRoutes } from "./approval-routes.ts";
+import { handleApprovalCardAction } from "./decide-step.ts";
+
+export { type ChangeRequestInput, submitChangeRequest } from "./change-request-service.ts";
+
+/**
+ * Change approval (docs/domain.md "Change approval"): target-change requests from chat, the target card's
+ * 有异议, an escalation's 发起目标调整 and the admin API, routed by size to the manager chain, decided on approval
+ * cards, applied atomically with their rebalancing; reminders and moving a stale step up are its daily job.
+ */
+export const approvalFlow: FlowFactory = (deps) => ({
+  name: "approval",
+  intents: [],
+  cardActions: [{ prefix: APPROVAL_CARD_PREFIX, handle: (ctx) => handleApprovalCardAction(deps, ctx, deps.now()) }],
+  routes: (router) => registerApprovalRoutes(router, deps),
+  jobs: [],
+});
