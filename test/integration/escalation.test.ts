@@ -6,7 +6,7 @@ import {
   raiseOverdueEscalations,
 } from "../../src/flows/escalation/index.ts";
 import type { StoredEvaluation } from "../../src/flows/evaluation/period-evaluated.ts";
-import { cardsIn, robotTexts } from "../helpers/chat.ts";
+import { cardsIn, robotTexts, say } from "../helpers/chat.ts";
 import { jsonInit } from "../helpers/plan-api.ts";
 import { createSmallPlan, SMALL_PLAN_REPS } from "../helpers/small-plan.ts";
 import { startTestService, type TestService } from "../helpers/test-service.ts";
@@ -220,23 +220,32 @@ describe("escalation after consecutive misses", () => {
     expect(await snapshot()).toEqual(before);
   });
 
-  it("发起目标调整 opens a PENDING change request at the current amount and tells the manager how it continues", async () => {
+  it("发起目标调整 asks the manager in chat for the amount and reason; the reply, once confirmed, is a routed request", async () => {
     const hu = await escalationOf("r11003");
     await click(hu.levels[0]!.outTrackId, "m11", "adjust");
-    const [request] = await svc.db.prisma.changeRequest.findMany({ where: { targetId: leafOf.r11003 } });
+    expect(await svc.db.prisma.changeRequest.count({ where: { targetId: leafOf.r11003 } })).toBe(0);
+    const [action] = await svc.db.prisma.escalationAction.findMany({ where: { escalationId: hu.id } });
+    expect(action).toMatchObject({ action: "ADJUST", changeRequestIds: [] });
+    expect(card(hu.levels[0]!.outTrackId).publicData).toMatchObject({ status: "adjusting" });
+    expect(texts("m11").at(-1)).toMatch(/要调整胡玉兰的目标.+请直接回复调整后的金额和原因/);
     const target = await svc.db.prisma.target.findUniqueOrThrow({ where: { id: leafOf.r11003 } });
+    const lower = target.amount - target.amount / 20n; // −5 %: the manager alone would approve, but asks himself
+    const preview = await say(emulator(), "m11", `调整为${lower}元，原因：大客户项目推迟`);
+    expect(preview).toContain("确认提交吗");
+    expect(preview).toMatch(/已跳过 王伟：申请人本人/);
+    expect(await say(emulator(), "m11", "确认")).toContain("已确认并提交目标调整申请");
+    const [request] = await svc.db.prisma.changeRequest.findMany({ where: { targetId: leafOf.r11003 } });
     expect(request).toMatchObject({
       kind: "CHANGE",
+      source: "ESCALATION",
       status: "PENDING",
       requesterUserId: "m11",
       currentAmount: target.amount,
-      proposedAmount: target.amount,
-      reason: "经理发起：连续2周未达标",
+      proposedAmount: lower,
+      reason: "大客户项目推迟",
     });
-    const [action] = await svc.db.prisma.escalationAction.findMany({ where: { escalationId: hu.id } });
-    expect(action?.changeRequestIds).toEqual([request!.id]);
-    expect(card(hu.levels[0]!.outTrackId).publicData).toMatchObject({ status: "adjusting" });
-    expect(texts("m11").at(-1)).toMatch(/胡玉兰的目标.+发起目标调整申请[\s\S]*待处理/);
+    await svc.dingtalk!.outbox.drain();
+    expect(cardsIn(emulator(), "wangjianguo", "apr.")).toHaveLength(1);
   });
 
   it("a third miss raises it to the director: a new card saying why; the manager's card can no longer act", async () => {

@@ -56,7 +56,9 @@ export async function handleApprovalCardAction(deps: Deps, ctx: CardContext, at:
       where: { requestId_level: { requestId: d.request.id, level: next.level } },
       data: { status: "PENDING", pendingSince: at },
     });
-    await sendStepCard(deps, ctx.tx, d, { ...next, status: "PENDING", pendingSince: at });
+    // Read again: the next card shows this decision in its history.
+    const fresh = (await loadRequest(ctx.tx, d.request.id))!;
+    await sendStepCard(deps, ctx.tx, fresh, fresh.steps.find((s) => s.level === next.level)!);
     const text = `你的目标调整申请「${d.targetPath}」${changeText(d.request.currentAmount, d.request.proposedAmount)}：${step.approver.name}已同意，等待${next.approver.name}审批（第${next.level}步/共${d.steps.length}步）。`;
     await deps.outbound.sendText(ctx.tx, {
       to: [d.requester.userId],

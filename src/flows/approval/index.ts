@@ -1,8 +1,10 @@
 import type { FlowFactory } from "../flow.ts";
 import { APPROVAL_CARD_PREFIX } from "./approval-card-id.ts";
+import { APPROVAL_HELP, approvalIntents } from "./approval-chat.ts";
 import { registerApprovalRoutes } from "./approval-routes.ts";
 import { handleApprovalCardAction } from "./decide-step.ts";
 
+export { askForNewAmount } from "./ask-for-amount.ts";
 export { type ChangeRequestInput, submitChangeRequest } from "./change-request-service.ts";
 
 /**
@@ -12,7 +14,9 @@ export { type ChangeRequestInput, submitChangeRequest } from "./change-request-s
  */
 export const approvalFlow: FlowFactory = (deps) => ({
   name: "approval",
-  intents: [],
+  intents: approvalIntents(deps),
+  help: APPROVAL_HELP,
+  helpRank: 50,
   cardActions: [{ prefix: APPROVAL_CARD_PREFIX, handle: (ctx) => handleApprovalCardAction(deps, ctx, deps.now()) }],
   routes: (router) => registerApprovalRoutes(router, deps),
   jobs: [],

@@ -2,10 +2,8 @@ import { ZEscalationCardAction } from "../../../cards/card-action.ts";
 import { formatDateTime } from "../../../cards/format.ts";
 import type { AppDeps } from "../../app-deps.ts";
 import { type CardContext, type CardUpdate, cardParamsUpdate } from "../../dingtalk/bot.ts";
-import { missStreakText } from "../../domain/escalation-reason.ts";
-import { formatAmountShort } from "../../domain/format-amount.ts";
-import { parsePeriodKey } from "../../domain/period-key.ts";
 import { AppError } from "../../lib/errors.ts";
+import { askForNewAmount } from "../approval/index.ts";
 import { parseEscalationCardId } from "./escalation-card-id.ts";
 import {
   ACTION_KIND,
@@ -16,7 +14,7 @@ import {
   redrawCards,
 } from "./escalation-view.ts";
 
-type Deps = Pick<AppDeps, "outbound" | "config">;
+type Deps = Pick<AppDeps, "outbound" | "config" | "now">;
 
 /**
  * 安排辅导 / 发起目标调整 / 已知悉 on an escalation card (docs/domain.md "Evaluation and escalation"). Only the
@@ -35,9 +33,9 @@ export async function handleEscalationCardAction(deps: Deps, ctx: CardContext): 
   if (!v || !level) throw new AppError("NOT_FOUND", "这张卡片对应的升级已不存在");
   refuseUnlessActionable(v, level.level, ctx.event.userId);
   const kind = ACTION_KIND[parsed.data.action];
-  const changeRequestIds = kind === "ADJUST" ? await openChangeRequests(deps, ctx, v) : [];
+  if (kind === "ADJUST") await askForAdjustment(deps, ctx, v);
   await ctx.tx.escalationAction.create({
-    data: { escalationId: v.id, level: level.level, userId: ctx.event.userId, action: kind, changeRequestIds },
+    data: { escalationId: v.id, level: level.level, userId: ctx.event.userId, action: kind, changeRequestIds: [] },
   });
   ctx.log.info({ escalationId: v.id, level: level.level, action: kind }, "escalation action recorded");
   const [after] = await loadEscalationViews(ctx.tx, [v.id]);
@@ -68,11 +66,11 @@ function refuseUnlessActionable(v: EscalationView, level: number, userId: string
 }
 
 /**
- * 发起目标调整: a PENDING change request (kind CHANGE) for each live target the owner was evaluated on, at the
- * current amount — the approval flow will ask for the new amount and route it; until then it waits. The
- * manager is told so in a private message.
+ * 发起目标调整: the approval flow asks the manager in chat for the new amount and the reason of the owner's live
+ * targets evaluated in the streak; the request is made (and routed) from that reply, after the manager's 「确认」.
+ * Nothing is stored as a request until then, so the action records no request ids.
  */
-async function openChangeRequests(deps: Deps, ctx: CardContext, v: EscalationView): Promise<string[]> {
+async function askForAdjustment(deps: Deps, ctx: CardContext, v: EscalationView): Promise<void> {
   const evaluation = await ctx.tx.periodEvaluation.findFirst({
     where: { planId: v.planId, userId: v.ownerUserId, period: { in: v.missedPeriods } },
     orderBy: { period: "desc" },
@@ -82,28 +80,11 @@ async function openChangeRequests(deps: Deps, ctx: CardContext, v: EscalationVie
     orderBy: { label: "asc" },
   });
   if (targets.length === 0) throw new AppError("CONFLICT", `${v.owner.name}目前没有可调整的已发布目标`);
-  const cadence = parsePeriodKey(v.missedPeriods[0] ?? v.lastPeriod).cadence;
-  const reason = `经理发起：${missStreakText(v.streak, cadence)}`;
-  const ids: string[] = [];
-  for (const t of targets) {
-    const request = await ctx.tx.changeRequest.create({
-      data: {
-        planId: v.planId,
-        targetId: t.id,
-        targetVersion: t.version,
-        kind: "CHANGE",
-        requesterUserId: ctx.event.userId,
-        reason,
-        currentAmount: t.amount,
-        proposedAmount: t.amount,
-      },
-    });
-    ids.push(request.id);
-  }
-  const list = targets.map((t) => `「${t.label}」（当前 ${formatAmountShort(t.amount)}）`).join("、");
-  const text =
-    `已为${v.owner.name}的目标${list}发起目标调整申请，原因：${reason}。` +
-    "申请已保存为待处理；审批流程会请你填写调整后的目标金额并按规则送审，在此之前目标保持不变。";
-  await deps.outbound.sendText(ctx.tx, { to: [ctx.event.userId], key: `esc.${v.id}.adjust`, text });
-  return ids;
+  await askForNewAmount(ctx.tx, deps.outbound, {
+    userId: ctx.event.userId,
+    owner: v.owner.name,
+    targets,
+    key: `esc.${v.id}.adjust`,
+    at: deps.now(),
+  });
 }

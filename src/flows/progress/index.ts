@@ -26,3 +26,5 @@ export const progressFlow: FlowFactory = (deps) => ({
     ...CADENCES.map((c) => progressReminderJob(c)),
   ],
 });
+
+export { CONFIRM_WORDS, heldInChatSince } from "./progress-chat-confirm.ts";

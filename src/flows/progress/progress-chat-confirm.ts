@@ -20,6 +20,19 @@ export async function hasHeldInChat(ctx: TextContext): Promise<boolean> {
 }
 
 /**
+ * When the bot last asked this person to 「确认」 a figure in chat (the newest one waiting, expired or not), or null:
+ * another flow asking for 「确认」 too lets the latest question win.
+ */
+export async function heldInChatSince(tx: TextContext["tx"], userId: string): Promise<Date | null> {
+  const held = await tx.progressPending.findFirst({
+    where: { userId, channel: "CHAT" },
+    orderBy: { createdAt: "desc" },
+    select: { createdAt: true },
+  });
+  return held?.createdAt ?? null;
+}
+
+/**
  * "确认" after the bot asked about a figure far above the target: stores what was held (within 30 minutes, while
  * its period is open) and deletes it. Returns false when nothing was held, so the message is read as usual.
  */
