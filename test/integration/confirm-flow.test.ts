@@ -100,7 +100,7 @@ describe("publish and confirm through the emulator (real outbox, real stream)", 
     expect(await acks()).toBe(before);
   });
 
-  it("有异议 with a reason and a counter-proposal: a pending dispute, the manager is told, the card says so", async () => {
+  it("有异议 with a reason and a counter-proposal: a routed change request, the manager holds its approval card, the card says so", async () => {
     const [card] = targetCards("r11003").filter((c) => c.privateData.canAct === "true");
     const bad = await emulator().clickCard(
       card!.outTrackId,
@@ -127,12 +127,14 @@ describe("publish and confirm through the emulator (real outbox, real stream)", 
       proposedAmount: 800_000n,
       reason: "大客户项目延期到明年",
     });
+    // The dispute is a routed change request: the manager holds its approval card, the rep's card says who.
     await svc.dingtalk!.outbox.drain();
-    const notice = emulator()
+    const approval = emulator()
       .getInbox("m11")
-      .filter((i): i is CardInboxItem => i.kind === "card" && i.outTrackId.startsWith("notice.dispute."));
-    expect(notice).toHaveLength(1);
-    expect(JSON.stringify(notice[0]!.data)).toMatch(/80万/);
+      .filter((i): i is CardInboxItem => i.kind === "card" && i.outTrackId.startsWith(`apr.${request!.id}.`));
+    expect(approval).toHaveLength(1);
+    expect(approval[0]!.publicData.diffText).toMatch(/→ 80万/);
+    expect(emulator().getCard(card!.outTrackId)?.publicData.statusText).toBe("已提出异议，等待王伟审批");
 
     const confirmAfter = await emulator().clickCard(card!.outTrackId, "r11003", { action: "confirm" }, "confirm");
     expect(JSON.stringify(confirmAfter.status === "applied" ? confirmAfter.response : null)).toMatch(

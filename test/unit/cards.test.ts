@@ -273,7 +273,7 @@ describe("what each viewer sees (render-text)", () => {
     });
     expect(view("target", disputed, "lina01")).toMatchObject({
       buttons: [],
-      status: { text: "已提出异议，等待经理处理" },
+      status: { text: "已提出异议，等待经理审批" },
     });
   });
 
