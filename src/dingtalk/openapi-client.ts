@@ -193,7 +193,12 @@ function directoryUnionIds(opts: OpenApiClientOptions): UnionIdSource {
     };
   }
   const fetchOpt = opts.fetch ? { fetch: opts.fetch } : {};
-  const token = createLegacyTokenSource({ oapiBase, clientId: opts.clientId, clientSecret: opts.clientSecret, ...fetchOpt });
+  const token = createLegacyTokenSource({
+    oapiBase,
+    clientId: opts.clientId,
+    clientSecret: opts.clientSecret,
+    ...fetchOpt,
+  });
   return createUnionIdSource(createDirectoryClient({ oapiBase, token, ...fetchOpt }));
 }
 

@@ -25,7 +25,12 @@ export function createUnionIdSource(directory: Pick<DirectoryClient, "getUser">)
       throw asApiError(userId, err);
     }
     if (!unionId) {
-      throw new DingTalkApiError(400, "directory.noUnionId", `user/get ${userId}: the directory gave no unionid`, false);
+      throw new DingTalkApiError(
+        400,
+        "directory.noUnionId",
+        `user/get ${userId}: the directory gave no unionid`,
+        false,
+      );
     }
     known.set(userId, unionId);
     return unionId;
