@@ -9,17 +9,18 @@ import { isRecord, readApiBody } from "./read-json.ts";
 import type { TodoTask } from "./todo-store.ts";
 
 const ZUnionIds = z.array(z.string().min(1));
+const requiredText = (field: string) => z.string({ error: `${field} 不能为空` }).min(1, `${field} 不能为空`);
 
 /** docs/dingtalk.md §7; unknown fields (actionList, contentFieldList, …) are accepted and ignored. */
 export const ZTodoCreate = z.looseObject({
-  subject: z.string().trim().min(1, "subject 不能为空"),
+  subject: requiredText("subject").trim().min(1, "subject 不能为空"),
   description: z.string().optional(),
   dueTime: z.number().int().optional(),
   executorIds: ZUnionIds.default([]),
   participantIds: ZUnionIds.default([]),
   // Required since 2024-02-01 (open.dingtalk.com add-dingtalk-to-do-task).
   detailUrl: z.object(
-    { appUrl: z.string().min(1, "detailUrl.appUrl 不能为空"), pcUrl: z.string().min(1, "detailUrl.pcUrl 不能为空") },
+    { appUrl: requiredText("detailUrl.appUrl"), pcUrl: requiredText("detailUrl.pcUrl") },
     { error: "detailUrl 不能为空（自 2024-02-01 起必填）" },
   ),
   sourceId: z.string().optional(),
