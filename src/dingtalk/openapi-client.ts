@@ -13,6 +13,7 @@ export const API = {
   /** The path's `{unionId}` (and `{taskId}`) are filled in per call; the limit is per API, not per person. */
   todoCreate: "POST /v1.0/todo/users/{unionId}/tasks",
   todoUpdate: "PUT /v1.0/todo/users/{unionId}/tasks/{taskId}",
+  todoBySource: "GET /v1.0/todo/users/{unionId}/tasks/sources/{sourceId}",
 } as const;
 
 /** batchSend takes at most 20 userIds per call (docs/dingtalk.md §4). */
@@ -97,6 +98,8 @@ export interface OpenApiClient {
   unionIdOf(userId: string): Promise<string>;
   /** A to-do in `unionId`'s 待办 list (docs/dingtalk.md §7), created with that person as operator. */
   createTodo(unionId: string, body: TodoCreateBody, gate?: RequestGate): Promise<TodoTask>;
+  /** The to-do of `unionId`'s created with this `sourceId`, or null when DingTalk has none (any 4xx answer). */
+  findTodoBySource(unionId: string, sourceId: string, gate?: RequestGate): Promise<TodoTask | null>;
   /** Changes a to-do of `unionId`'s, e.g. `{done: true}`; DingTalk answers `{result: boolean}`. */
   updateTodo(
     unionId: string,
@@ -160,6 +163,17 @@ export function createOpenApiClient(opts: OpenApiClientOptions): OpenApiClient {
       const user = encodeURIComponent(unionId);
       return call(API.todoCreate, body, gate, `/v1.0/todo/users/${user}/tasks?operatorId=${user}`);
     },
+    async findTodoBySource(unionId, sourceId, gate = direct) {
+      const user = encodeURIComponent(unionId);
+      const path = `/v1.0/todo/users/${user}/tasks/sources/${encodeURIComponent(sourceId)}?operatorId=${user}`;
+      try {
+        return await call<TodoTask>(API.todoBySource, undefined, gate, path);
+      } catch (err) {
+        // Which code DingTalk uses for "no such task" is not documented: any final answer means none to reuse.
+        if (err instanceof DingTalkApiError && !err.retryable) return null;
+        throw err;
+      }
+    },
     updateTodo: (unionId, taskId, body, gate = direct) => {
       const user = encodeURIComponent(unionId);
       const path = `/v1.0/todo/users/${user}/tasks/${encodeURIComponent(taskId)}?operatorId=${user}`;
@@ -217,7 +231,7 @@ async function send(
   const headers: Record<string, string> = { "Content-Type": "application/json", Accept: "application/json" };
   if (token !== undefined) headers["x-acs-dingtalk-access-token"] = token;
   try {
-    const res = await doFetch(url, { method, headers, body: JSON.stringify(body) });
+    const res = await doFetch(url, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
     const text = await res.text();
     let parsed: unknown;
     try {

@@ -5,7 +5,7 @@ import { derivedUnionId } from "../../src/dingtalk/emulator/ids.ts";
 import { createOpenApiClient } from "../../src/dingtalk/openapi-client.ts";
 import { createOutbound, type Outbound, type OutboundApp } from "../../src/dingtalk/outbound.ts";
 import { type OutboxWorker, startOutboxWorker } from "../../src/dingtalk/outbox/outbox-worker.ts";
-import { APP, startTestEmulator } from "../fixtures/dingtalk/emulator-app.ts";
+import { APP, accessToken, call, startTestEmulator } from "../fixtures/dingtalk/emulator-app.ts";
 import { createOutboxTestDatabase } from "../helpers/outbox-fixtures.ts";
 import { silentLog, type TestDatabase } from "../helpers/test-db.ts";
 
@@ -137,6 +137,28 @@ describe("to-dos through the outbox", () => {
     expect(create).toMatchObject({ status: "SENT", attempts: 1 });
     expect(update).toMatchObject({ status: "SENT", attempts: 1, result: { result: true } });
     expect(em.listRequests().filter((r) => r.method === "PUT")).toHaveLength(1);
+  });
+
+  it("a retried create takes the to-do an attempt whose answer was lost made, rather than making a second", async () => {
+    const { db, em } = await setup();
+    await inTx(db, (tx) =>
+      outbound().createTodo(tx, { to: "mgr110", key: "todo-cr6-s1", subject: "审批", url: URL_OF("6") }),
+    );
+    // The first attempt reached DingTalk, but its answer never came back (a timeout, a crash before SENT).
+    const unionId = derivedUnionId("mgr110");
+    const landed = await call(em, "POST", `/v1.0/todo/users/${unionId}/tasks`, {
+      token: await accessToken(em),
+      body: {
+        subject: "审批",
+        executorIds: [unionId],
+        detailUrl: { appUrl: URL_OF("6"), pcUrl: URL_OF("6") },
+        sourceId: "todo-cr6-s1",
+      },
+    });
+    await db.sql.query("UPDATE outbox_message SET attempts = 1");
+    await start(db, em).drain();
+    expect(em.listTodos("mgr110")).toMatchObject([{ id: landed.body.id, sourceId: "todo-cr6-s1" }]);
+    expect((await rows(db))[0]).toMatchObject({ status: "SENT", attempts: 2, result: { id: landed.body.id } });
   });
 
   it("a person the directory does not know makes the create DEAD at once; finishing it then sends nothing", async () => {

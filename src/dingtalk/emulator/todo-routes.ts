@@ -72,6 +72,18 @@ export function registerTodoRoutes(router: Router, core: EmulatorCore): void {
     ctx.body = taskBody(existingTask(core, ctx));
   });
 
+  router.get(
+    "/v1.0/todo/users/:unionId/tasks/sources/:sourceId",
+    newApiAuth(core, `GET ${TASKS}/sources/{sourceId}`),
+    (ctx) => {
+      const unionId = ctx.params.unionId!;
+      const clientId = appOf(ctx, core).clientId;
+      const task = core.todos.of(unionId).find((t) => t.sourceId === ctx.params.sourceId && t.clientId === clientId);
+      if (!task) throw paramError("param.taskNotExist", `没有 sourceId 为 ${ctx.params.sourceId} 的待办`);
+      ctx.body = taskBody(task);
+    },
+  );
+
   router.put("/v1.0/todo/users/:unionId/tasks/:taskId", newApiAuth(core, `PUT ${TASKS}/{taskId}`), async (ctx) => {
     checkOperator(core, ctx);
     const task = existingTask(core, ctx);

@@ -84,6 +84,12 @@ async function callFor(client: OpenApiClient, row: OutboxRow, gate: RequestGate)
     case "todo.create": {
       const { userId, body } = row.payload as OutboxPayloads["todo.create"];
       const unionId = await client.unionIdOf(userId);
+      // A retry may follow a create that reached DingTalk but whose answer was lost (a timeout, a crash before
+      // SENT was recorded): that to-do is the one to keep, rather than a second in the person's list.
+      if (row.attempts > 1 && body.sourceId) {
+        const earlier = await client.findTodoBySource(unionId, body.sourceId, gate);
+        if (earlier) return earlier;
+      }
       return client.createTodo(unionId, { ...body, executorIds: [unionId] }, gate);
     }
     default:
