@@ -161,6 +161,19 @@ describe("to-dos through the outbox", () => {
     expect((await rows(db))[0]).toMatchObject({ status: "SENT", attempts: 2, result: { id: landed.body.id } });
   });
 
+  it("a create answered 5xx is retried: the lookup finds nothing, and the to-do is made once", async () => {
+    const { db, em } = await setup();
+    em.fail5xx(`POST /v1.0/todo/users/${derivedUnionId("rep1101")}/tasks`, 1);
+    await inTx(db, (tx) =>
+      outbound().createTodo(tx, { to: "rep1101", key: "todo-cr7-s1", subject: "审批", url: URL_OF("7") }),
+    );
+    await start(db, em).drain();
+    expect(em.listTodos("rep1101")).toMatchObject([{ sourceId: "todo-cr7-s1" }]);
+    expect((await rows(db))[0]).toMatchObject({ status: "SENT", attempts: 2 });
+    const todoCalls = em.listRequests().filter((r) => r.path.startsWith("/v1.0/todo/"));
+    expect(todoCalls.map((r) => `${r.method} ${r.status}`)).toEqual(["POST 500", "GET 400", "POST 200"]);
+  });
+
   it("a person the directory does not know makes the create DEAD at once; finishing it then sends nothing", async () => {
     const { db, em } = await setup();
     const port = outbound();
