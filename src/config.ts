@@ -23,6 +23,15 @@ const ZEnv = z
     DINGTALK_API_BASE: z.url().default("https://api.dingtalk.com"),
     DINGTALK_OAPI_BASE: z.url().default("https://oapi.dingtalk.com"),
     DINGTALK_QPS: z.coerce.number().positive().max(1000).default(20),
+    /** "off": pending approval steps are not put in the approvers' DingTalk 待办 (docs/architecture.md). */
+    DINGTALK_TODO: z.enum(["on", "off"], { error: 'must be "on" or "off"' }).default("on"),
+    /**
+     * This service's base URL as staff's phones reach it: the link a DingTalk to-do opens (DingTalk requires one).
+     * Sandbox default: http://localhost:PORT.
+     */
+    PUBLIC_URL: z
+      .url({ protocol: /^https?$/, error: "must be an http(s) URL such as https://bot.example.com" })
+      .optional(),
     BOT_TIMEZONE: z
       .string()
       .default("Asia/Shanghai")
@@ -106,7 +115,11 @@ export interface Config {
     apiBase: string;
     oapiBase: string;
     qps: number;
+    /** False when DINGTALK_TODO=off: the outbound port's to-do methods then queue nothing. */
+    todo: boolean;
   };
+  /** PUBLIC_URL without a trailing slash; in sandbox mode http://localhost:PORT when unset. */
+  publicUrl: string | undefined;
   timezone: string;
   /** BOT_PROMPT_TIME: "HH:mm", local time of the weekly progress prompt. */
   promptTime: string;
@@ -161,7 +174,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       apiBase: e.DINGTALK_API_BASE.replace(/\/+$/, ""),
       oapiBase: e.DINGTALK_OAPI_BASE.replace(/\/+$/, ""),
       qps: e.DINGTALK_QPS,
+      todo: e.DINGTALK_TODO === "on",
     },
+    publicUrl: e.PUBLIC_URL?.replace(/\/+$/, "") ?? (sandbox ? `http://localhost:${e.PORT}` : undefined),
     timezone: e.BOT_TIMEZONE,
     promptTime: e.BOT_PROMPT_TIME,
     schedulerEnabled: e.BOT_SCHEDULER === "on",

@@ -23,7 +23,11 @@ export class DingTalkApiError extends Error {
   }
 }
 
-/** docs/dingtalk.md §8: 403 QPS codes, any 5xx (504 = DingTalk's 3 s timeout) may succeed on a later try. */
+/**
+ * docs/dingtalk.md §8: 403 QPS codes, any 5xx (504 = DingTalk's 3 s timeout) may succeed on a later try; so may
+ * a to-do create throttled per executor or org (§7, `todo.taskCreate.flowControlError`, whatever its status).
+ */
 export function isRetryableAnswer(status: number, code: string): boolean {
+  if (code === "todo.taskCreate.flowControlError") return true;
   return status >= 500 || (status === 403 && code.startsWith("Forbidden.AccessDenied.QpsLimit"));
 }

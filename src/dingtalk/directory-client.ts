@@ -21,6 +21,8 @@ export const ZDirectoryListUser = z.looseObject({
 /** `/topapi/v2/user/get`: the only place with `manager_userid` (docs/dingtalk.md §6). */
 export const ZDirectoryUserDetail = z.looseObject({
   userid: z.string().min(1),
+  /** The id the new OpenAPI's to-do paths take (docs/dingtalk.md §7). */
+  unionid: z.string().optional(),
   name: z.string(),
   dept_id_list: z.array(z.number().int()).default([]),
   title: z.string().optional(),

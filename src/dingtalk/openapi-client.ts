@@ -1,5 +1,8 @@
 import { type AccessTokenSource, createAccessTokenSource, errText } from "./access-token.ts";
 import { DingTalkApiError, isRetryableAnswer } from "./dingtalk-api-error.ts";
+import { createDirectoryClient } from "./directory-client.ts";
+import { createLegacyTokenSource } from "./legacy-token.ts";
+import { createUnionIdSource, type UnionIdSource } from "./union-ids.ts";
 
 /** The API names the outbox rate-limits by: DingTalk's QPS limit is per app per API (docs/dingtalk.md §8). */
 export const API = {
@@ -7,6 +10,10 @@ export const API = {
   updateCard: "PUT /v1.0/card/instances",
   batchSend: "POST /v1.0/robot/oToMessages/batchSend",
   sessionReply: "POST sessionWebhook",
+  /** The path's `{unionId}` (and `{taskId}`) are filled in per call; the limit is per API, not per person. */
+  todoCreate: "POST /v1.0/todo/users/{unionId}/tasks",
+  todoUpdate: "PUT /v1.0/todo/users/{unionId}/tasks/{taskId}",
+  todoBySource: "GET /v1.0/todo/users/{unionId}/tasks/sources/{sourceId}",
 } as const;
 
 /** batchSend takes at most 20 userIds per call (docs/dingtalk.md §4). */
@@ -16,6 +23,25 @@ export const BATCH_SEND_MAX_USERS = 20;
 export type CardCreateBody = Record<string, unknown> & { outTrackId: string };
 /** A `PUT /v1.0/card/instances` body (docs/dingtalk.md §3.4). */
 export type CardUpdateBody = Record<string, unknown> & { outTrackId: string };
+
+/** A to-do create body (docs/dingtalk.md §7); `detailUrl` is required since 2024-02-01. */
+export interface TodoCreateBody {
+  subject: string;
+  description?: string;
+  /** unionIds. */
+  executorIds: string[];
+  detailUrl: { appUrl: string; pcUrl: string };
+  sourceId?: string;
+  notifyConfigs?: { dingNotify?: string };
+}
+/** A to-do as DingTalk returns it (the fields the service reads; there are more). */
+export interface TodoTask {
+  id: string;
+  subject: string;
+  done: boolean;
+  executorIds: string[];
+  createdTime: number;
+}
 
 export interface DeliverResult {
   spaceType: string;
@@ -65,6 +91,22 @@ export interface OpenApiClient {
     body: Record<string, unknown>,
     gate?: RequestGate,
   ): Promise<{ errcode: number; errmsg?: string }>;
+  /**
+   * The unionId of a userId, from the directory and cached per client; throws a {@link DingTalkApiError} that
+   * is not retryable when the directory does not know the person. Called outside any gate, like a token fetch.
+   */
+  unionIdOf(userId: string): Promise<string>;
+  /** A to-do in `unionId`'s 待办 list (docs/dingtalk.md §7), created with that person as operator. */
+  createTodo(unionId: string, body: TodoCreateBody, gate?: RequestGate): Promise<TodoTask>;
+  /** The to-do of `unionId`'s created with this `sourceId`, or null when DingTalk has none (any 4xx answer). */
+  findTodoBySource(unionId: string, sourceId: string, gate?: RequestGate): Promise<TodoTask | null>;
+  /** Changes a to-do of `unionId`'s, e.g. `{done: true}`; DingTalk answers `{result: boolean}`. */
+  updateTodo(
+    unionId: string,
+    taskId: string,
+    body: { done: boolean },
+    gate?: RequestGate,
+  ): Promise<{ result: boolean }>;
 }
 
 export interface OpenApiClientOptions {
@@ -75,6 +117,10 @@ export interface OpenApiClientOptions {
   fetch?: typeof fetch;
   /** Shared token cache; default one per client. */
   tokens?: AccessTokenSource;
+  /** The legacy host whose directory gives unionIds (default: none, and to-dos fail as not sendable). */
+  oapiBase?: string;
+  /** Where unionIds come from; default the directory at `oapiBase`, cached for the client's life. */
+  unionIds?: UnionIdSource;
 }
 
 /** A client for api.dingtalk.com with a cached access token, refreshed once when DingTalk rejects it. */
@@ -82,8 +128,12 @@ export function createOpenApiClient(opts: OpenApiClientOptions): OpenApiClient {
   const doFetch = opts.fetch ?? fetch;
   const tokens = opts.tokens ?? createAccessTokenSource(opts);
 
-  const call = async <T>(api: string, body: unknown, gate: RequestGate): Promise<T> => {
-    const [method, path] = api.split(" ") as [string, string];
+  const unionIds = opts.unionIds ?? directoryUnionIds(opts);
+
+  /** `path` fills in the placeholders of the API's path; the API name stays the rate-limit bucket. */
+  const call = async <T>(api: string, body: unknown, gate: RequestGate, at?: string): Promise<T> => {
+    const [method, template] = api.split(" ") as [string, string];
+    const path = at ?? template;
     const url = `${opts.apiBase}${path}`;
     const token = await tokens.get();
     const first = await gate(api, () => send(doFetch, url, method, body, token));
@@ -108,6 +158,27 @@ export function createOpenApiClient(opts: OpenApiClientOptions): OpenApiClient {
       const body = { robotCode: opts.robotCode, userIds, msgKey, msgParam: param };
       return call(API.batchSend, body, gate);
     },
+    unionIdOf: (userId) => unionIds(userId),
+    createTodo: (unionId, body, gate = direct) => {
+      const user = encodeURIComponent(unionId);
+      return call(API.todoCreate, body, gate, `/v1.0/todo/users/${user}/tasks?operatorId=${user}`);
+    },
+    async findTodoBySource(unionId, sourceId, gate = direct) {
+      const user = encodeURIComponent(unionId);
+      const path = `/v1.0/todo/users/${user}/tasks/sources/${encodeURIComponent(sourceId)}?operatorId=${user}`;
+      try {
+        return await call<TodoTask>(API.todoBySource, undefined, gate, path);
+      } catch (err) {
+        // Which code DingTalk uses for "no such task" is not documented: any final answer means none to reuse.
+        if (err instanceof DingTalkApiError && !err.retryable) return null;
+        throw err;
+      }
+    },
+    updateTodo: (unionId, taskId, body, gate = direct) => {
+      const user = encodeURIComponent(unionId);
+      const path = `/v1.0/todo/users/${user}/tasks/${encodeURIComponent(taskId)}?operatorId=${user}`;
+      return call(API.todoUpdate, body, gate, path);
+    },
     async replyBySessionWebhook(url, body, gate = direct) {
       const answer = await gate(API.sessionReply, () => send(doFetch, url, "POST", body, undefined));
       const errcode = typeof answer.body.errcode === "number" ? answer.body.errcode : Number.NaN;
@@ -127,6 +198,24 @@ export function createOpenApiClient(opts: OpenApiClientOptions): OpenApiClient {
   };
 }
 
+/** unionIds from the directory at `oapiBase`, with a legacy token of the same app. */
+function directoryUnionIds(opts: OpenApiClientOptions): UnionIdSource {
+  const { oapiBase } = opts;
+  if (!oapiBase) {
+    return async () => {
+      throw new DingTalkApiError(0, "directory.none", "no oapiBase configured: unionIds cannot be looked up", false);
+    };
+  }
+  const fetchOpt = opts.fetch ? { fetch: opts.fetch } : {};
+  const token = createLegacyTokenSource({
+    oapiBase,
+    clientId: opts.clientId,
+    clientSecret: opts.clientSecret,
+    ...fetchOpt,
+  });
+  return createUnionIdSource(createDirectoryClient({ oapiBase, token, ...fetchOpt }));
+}
+
 interface Answer {
   status: number;
   body: Record<string, unknown>;
@@ -142,7 +231,7 @@ async function send(
   const headers: Record<string, string> = { "Content-Type": "application/json", Accept: "application/json" };
   if (token !== undefined) headers["x-acs-dingtalk-access-token"] = token;
   try {
-    const res = await doFetch(url, { method, headers, body: JSON.stringify(body) });
+    const res = await doFetch(url, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
     const text = await res.text();
     let parsed: unknown;
     try {

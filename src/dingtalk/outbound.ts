@@ -46,6 +46,22 @@ export interface Outbound {
     a: { to: string[]; keyPrefix: string; text: string },
   ): Promise<{ queued: number; recipients: number }>;
   /**
+   * A task in `to`'s DingTalk 待办 list (docs/dingtalk.md §7), e.g. an approval step waiting for them, so it is
+   * not lost in a chat scroll. `url` is the page the to-do opens (absolute http(s); default PUBLIC_URL, the
+   * service's root); DingTalk requires one, so with neither nothing is queued. Also nothing (false) when
+   * to-dos are off (DINGTALK_TODO=off). The person's unionId is looked up in the directory when it is sent.
+   */
+  createTodo(
+    tx: Tx,
+    a: { to: string; key: string; subject: string; description?: string; url?: string },
+  ): Promise<boolean>;
+  /**
+   * Marks the to-do created under `key` done, exactly once per `doneKey`. Safe to call right after createTodo
+   * (it waits for the create to go out) and when no to-do was created (it then does nothing when sent).
+   * False when `doneKey` was queued before, or to-dos are off and none was created under `key`.
+   */
+  finishTodo(tx: Tx, a: { key: string; doneKey: string }): Promise<boolean>;
+  /**
    * Throws (AppError CONFLICT, saying what to configure) when there is no DingTalk app to send as: callers
    * about to send check first, so a job without an app fails (and is retried) even when it has nothing to send.
    */
@@ -58,7 +74,7 @@ export interface Outbound {
 
 /** The DingTalk app the bot sends as; null without credentials and outside sandbox mode. */
 export interface OutboundApp {
-  config: Pick<Config, "sandbox" | "cardTemplates">;
+  config: Pick<Config, "sandbox" | "cardTemplates" | "publicUrl"> & { dingtalk: Pick<Config["dingtalk"], "todo"> };
   dingtalk: { robotCode: string } | null;
 }
 
@@ -142,6 +158,26 @@ export function createOutbound(app: OutboundApp): Outbound {
         if (await port.sendText(tx, { to, key: `${a.keyPrefix}${index++}`, text: a.text })) queued++;
       }
       return { queued, recipients: todo.length };
+    },
+    createTodo(tx, a) {
+      const url = a.url ?? app.config.publicUrl;
+      if (!app.config.dingtalk.todo || url === undefined) return Promise.resolve(false);
+      if (!/^https?:\/\/./.test(url)) throw new Error(`a to-do's url must be an absolute http(s) URL, got ${url}`);
+      robotCode(app);
+      const body = {
+        subject: a.subject,
+        ...(a.description === undefined ? {} : { description: a.description }),
+        detailUrl: { appUrl: url, pcUrl: url },
+        // Lets a person's to-dos be found by our key (GET …/tasks/sources/{sourceId}).
+        sourceId: a.key,
+      };
+      return enqueue(tx, { idempotencyKey: a.key, kind: "todo.create", payload: { userId: a.to, body } });
+    },
+    async finishTodo(tx, a) {
+      // Turned off after some were created: those are still closed, or they would stay open in 待办 forever.
+      if (!app.config.dingtalk.todo && !(await port.wasSent(tx, a.key))) return false;
+      robotCode(app);
+      return enqueue(tx, { idempotencyKey: a.doneKey, kind: "todo.update", payload: { createKey: a.key, done: true } });
     },
     assertConnected: () => void robotCode(app),
     async wasSent(tx, key) {

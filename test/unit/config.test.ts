@@ -45,6 +45,8 @@ const READS: Record<string, { value: string; read: (c: Config) => unknown; expec
   },
   DINGTALK_OAPI_BASE: { value: "http://10.0.0.1:81", read: (c) => c.dingtalk.oapiBase, expected: "http://10.0.0.1:81" },
   DINGTALK_QPS: { value: "15", read: (c) => c.dingtalk.qps, expected: 15 },
+  DINGTALK_TODO: { value: "off", read: (c) => c.dingtalk.todo, expected: false },
+  PUBLIC_URL: { value: "https://bot.example.com/", read: (c) => c.publicUrl, expected: "https://bot.example.com" },
   BOT_TIMEZONE: { value: "Asia/Urumqi", read: (c) => c.timezone, expected: "Asia/Urumqi" },
   BOT_PROMPT_TIME: { value: "17:30", read: (c) => c.promptTime, expected: "17:30" },
   BOT_SCHEDULER: { value: "off", read: (c) => c.schedulerEnabled, expected: false },
@@ -102,6 +104,14 @@ describe("loadConfig", () => {
     const { ADMIN_TOKEN: _, DINGTALK_CARD_TEMPLATE_TARGET: __, ...partial } = LIVE;
     for (const name of ["PORT", "ADMIN_TOKEN", "DINGTALK_CARD_TEMPLATE_TARGET"])
       expect(() => loadConfig({ ...partial, PORT: "not-a-port" }), name).toThrow(new RegExp(`^  ${name}: `, "m"));
+  });
+
+  it("turns to-dos on by default, refuses a DINGTALK_TODO other than on/off and a PUBLIC_URL that is not http(s)", () => {
+    expect(loadConfig(LIVE)).toMatchObject({ dingtalk: { todo: true }, publicUrl: undefined });
+    expect(loadConfig({ PORT: "8080" }).publicUrl).toBe("http://localhost:8080");
+    expect(() => loadConfig({ DINGTALK_TODO: "no" })).toThrow(/^ {2}DINGTALK_TODO: must be "on" or "off"/m);
+    for (const bad of ["ftp://bot.example.com", "bot.example.com", "/approvals"])
+      expect(() => loadConfig({ PUBLIC_URL: bad }), bad).toThrow(/^ {2}PUBLIC_URL: must be an http\(s\) URL/m);
   });
 
   it("reads the weekly prompt time as HH:mm and refuses anything else", () => {

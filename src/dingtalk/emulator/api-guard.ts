@@ -56,9 +56,10 @@ export function injectFaults(core: EmulatorCore) {
 
 /**
  * New-API guard: the token travels only in `x-acs-dingtalk-access-token` (docs/dingtalk.md §5); then the
- * per-app per-API QPS limit (§8, 403 when exceeded).
+ * per-app per-API QPS limit (§8, 403 when exceeded). `api` names the API of a path with ids in it (the to-do
+ * paths carry a unionId), so that the limit counts the API and not each person; default `METHOD path`.
  */
-export function newApiAuth(core: EmulatorCore) {
+export function newApiAuth(core: EmulatorCore, api?: string) {
   return async (ctx: Context, next: Next) => {
     const token = ctx.get("x-acs-dingtalk-access-token");
     if (!token) {
@@ -67,7 +68,7 @@ export function newApiAuth(core: EmulatorCore) {
     const check = core.tokens.check(token);
     if (!check.ok) throw new DingTalkApiError(400, "InvalidAuthentication", "不合法的access_token");
     ctx.state.clientId = check.clientId;
-    if (!core.qps.allow(check.clientId, apiKey(ctx.method, ctx.path), core.clock.now())) {
+    if (!core.qps.allow(check.clientId, api ?? apiKey(ctx.method, ctx.path), core.clock.now())) {
       throw new DingTalkApiError(403, "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi", "超过应用调用该接口的QPS限制");
     }
     await next();

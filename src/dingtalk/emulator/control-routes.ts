@@ -57,6 +57,9 @@ export function registerControlRoutes(router: Router, emulator: Emulator): void 
     if (!card) throw new ControlError(404, `no card with outTrackId ${ctx.params.outTrackId}`);
     ctx.body = card;
   });
+  router.get(`${p}/todos/:userId`, (ctx) => {
+    ctx.body = emulator.listTodos(ctx.params.userId!);
+  });
   router.get(`${p}/inbox/:userId`, (ctx) => {
     ctx.body = emulator.getInbox(ctx.params.userId!);
   });

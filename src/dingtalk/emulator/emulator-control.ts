@@ -43,6 +43,8 @@ export function createEmulatorControl(core: EmulatorCore, close: () => Promise<v
     },
     listCards: () => core.cards.list().map((c) => structuredClone(c)),
     cardCreateCounts: () => core.cards.createCounts(),
+    listTodos: (userId) =>
+      core.directory.user(userId) ? core.todos.of(core.directory.unionIdOf(userId)).map((t) => structuredClone(t)) : [],
     listRequests: (api) => core.requests.list(api).map((r) => ({ ...r })),
     maxRequestsInWindow: (api, windowMs = 1000) =>
       maxInWindow(
@@ -68,6 +70,7 @@ export function createEmulatorControl(core: EmulatorCore, close: () => Promise<v
     advanceClock: (ms) => core.clock.advance(ms),
     reset: () => {
       core.cards.clear();
+      core.todos.clear();
       core.conversations.clear();
       core.pushes.clear();
       core.requests.clear();

@@ -12,6 +12,7 @@ import { createQpsLimiter, type QpsLimiter } from "./qps-limiter.ts";
 import { createRequestLog, type RequestLog } from "./request-log.ts";
 import { createStreamHub, type StreamHub } from "./stream-hub.ts";
 import { createTicketStore, type TicketStore } from "./ticket-store.ts";
+import { createTodoStore, type TodoStore } from "./todo-store.ts";
 import { createTokenStore, type TokenStore } from "./token-store.ts";
 
 /** Timings and limits with their defaults applied. */
@@ -42,6 +43,7 @@ export interface EmulatorCore {
   cards: CardStore;
   conversations: ConversationStore;
   directory: DirectoryStore;
+  todos: TodoStore;
   pushes: PushTracker;
   hub: StreamHub;
   /** `http://host:port`, known once listening. */
@@ -102,6 +104,7 @@ export function createEmulatorCore(opts: EmulatorOptions): EmulatorCore {
     cards: createCardStore(),
     conversations: createConversationStore(clock),
     directory: createDirectoryStore(opts.staff),
+    todos: createTodoStore(),
     pushes,
     hub,
     baseUrl: "",

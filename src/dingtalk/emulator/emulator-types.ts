@@ -6,8 +6,18 @@ import type { TDirectory, TDirectoryInput } from "./directory-store.ts";
 import type { PushRecord } from "./push-tracker.ts";
 import type { RequestRecord } from "./request-log.ts";
 import type { ConnectionInfo } from "./stream-hub.ts";
+import type { TodoTask } from "./todo-store.ts";
 
-export type { CardCreateCounts, ConnectionInfo, EmulatorApp, PushRecord, RequestRecord, TDirectory, TDirectoryInput };
+export type {
+  CardCreateCounts,
+  ConnectionInfo,
+  EmulatorApp,
+  PushRecord,
+  RequestRecord,
+  TDirectory,
+  TDirectoryInput,
+  TodoTask,
+};
 
 export interface EmulatorOptions {
   /** 0 (default) = a random free port. */
@@ -147,6 +157,8 @@ export interface Emulator {
   directConversationId(userId: string, clientId?: string): string;
   getCard(outTrackId: string): CardView | undefined;
   listCards(): CardView[];
+  /** The to-dos (待办) a person holds, by userId, in creation order; [] for a person the directory lacks. */
+  listTodos(userId: string): TodoTask[];
   /** Create calls per outTrackId since start or reset: a card sent twice shows here, not in listCards. */
   cardCreateCounts(): CardCreateCounts;
   /** Requests served, in order; `api` = `METHOD path` or a path. */
@@ -170,7 +182,7 @@ export interface Emulator {
   getStaff(): TDirectory;
   /** Moves the expiry clock forward (tickets, tokens, session webhooks). */
   advanceClock(ms: number): void;
-  /** Forgets cards, chats, pushes, requests, faults and clock offset; keeps apps, connections, tokens, staff. */
+  /** Forgets cards, to-dos, chats, pushes, requests, faults and clock offset; keeps apps, connections, tokens, staff. */
   reset(): void;
   close(): Promise<void>;
 }

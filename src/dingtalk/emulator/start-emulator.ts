@@ -13,6 +13,7 @@ import type { Emulator, EmulatorOptions } from "./emulator-types.ts";
 import { registerGatewayRoute } from "./gateway-route.ts";
 import { registerRobotRoutes } from "./robot-routes.ts";
 import { registerSessionWebhookRoute } from "./session-webhook-route.ts";
+import { registerTodoRoutes } from "./todo-routes.ts";
 import { registerTokenRoutes } from "./token-routes.ts";
 
 /**
@@ -52,6 +53,7 @@ function buildApp(core: EmulatorCore, emulator: Emulator): Koa {
   registerRobotRoutes(router, core);
   registerSessionWebhookRoute(router, core);
   registerDirectoryRoutes(router, core);
+  registerTodoRoutes(router, core);
   registerControlRoutes(router, emulator);
   app.use(router.routes());
   app.use(router.allowedMethods());

@@ -1,5 +1,11 @@
 import type { Database, PrismaClient, Tx } from "../../db/database.ts";
-import { API, type BatchSendInput, type CardCreateBody, type CardUpdateBody } from "../openapi-client.ts";
+import {
+  API,
+  type BatchSendInput,
+  type CardCreateBody,
+  type CardUpdateBody,
+  type TodoCreateBody,
+} from "../openapi-client.ts";
 
 /** What an outbox row asks DingTalk to do, with the payload each kind carries. */
 export interface OutboxPayloads {
@@ -7,6 +13,23 @@ export interface OutboxPayloads {
   "card.update": CardUpdateBody;
   "robot.batchSend": BatchSendInput;
   "session.reply": SessionReplyPayload;
+  "todo.create": TodoCreatePayload;
+  "todo.update": TodoUpdatePayload;
+}
+
+/**
+ * A to-do for `userId`: the body without `executorIds`, which take the person's unionId, looked up when the row
+ * is sent (flows know userIds; docs/dingtalk.md §7). The created task (its `id`) is the row's `result`.
+ */
+export interface TodoCreatePayload {
+  userId: string;
+  body: Omit<TodoCreateBody, "executorIds">;
+}
+
+/** A change to the to-do created by the `todo.create` row keyed `createKey` (its task id is in that row's result). */
+export interface TodoUpdatePayload {
+  createKey: string;
+  done: boolean;
 }
 
 /** A chat reply through a message's session webhook (docs/dingtalk.md §2.1). */
@@ -32,6 +55,8 @@ export const KIND_API: Record<OutboxKind, string> = {
   "card.update": API.updateCard,
   "robot.batchSend": API.batchSend,
   "session.reply": API.sessionReply,
+  "todo.create": API.todoCreate,
+  "todo.update": API.todoUpdate,
 };
 
 export interface EnqueueInput<K extends OutboxKind = OutboxKind> {

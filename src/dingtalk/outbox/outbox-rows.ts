@@ -101,6 +101,38 @@ export async function markDead(sql: SqlRunner, row: OutboxRow, error: string): P
   ]);
 }
 
+/**
+ * A claimed row that cannot go out yet (see SendOutcome "wait"): due again in `delayMs`, and the claim's attempt
+ * given back, so waiting never makes a row DEAD. The next claim bumps `attempts` again, so the fence holds.
+ */
+export async function markWait(sql: SqlRunner, row: OutboxRow, delayMs: number, error: string): Promise<void> {
+  await sql.query(
+    `UPDATE outbox_message SET status = 'PENDING', lease_until = NULL, last_error = $3, attempts = attempts - 1,
+       next_attempt_at = now() + $4 * interval '1 millisecond' ${MINE}`,
+    [row.id, row.attempts, error, Math.round(delayMs)],
+  );
+}
+
+/** A `todo.create` row as a `todo.update` needs it. */
+export interface TodoCreateRow {
+  status: OutboxRow["status"];
+  userId: string;
+  /** The created task's id (its result's `id`), once SENT. */
+  taskId: string | null;
+  /** How long until it is due (0 when due or being sent). */
+  dueInMs: number;
+}
+
+export async function findTodoCreate(sql: SqlRunner, key: string): Promise<TodoCreateRow | undefined> {
+  const rows = await sql.query<TodoCreateRow>(
+    `SELECT status, payload->>'userId' AS "userId", result->>'id' AS "taskId",
+       GREATEST(0, extract(epoch FROM next_attempt_at - now()) * 1000)::float8 AS "dueInMs"
+     FROM outbox_message WHERE idempotency_key = $1 AND kind = 'todo.create'`,
+    [key],
+  );
+  return rows[0];
+}
+
 /** Rows still to be sent (due or not) or being sent. */
 export async function countUnfinished(sql: SqlRunner): Promise<number> {
   const rows = await sql.query<{ n: number }>(

@@ -6,8 +6,18 @@ import type { OpenApiClient, RequestGate } from "../openapi-client.ts";
 import { createDelayMeter, localNow } from "./delay-meter.ts";
 import { KIND_API } from "./enqueue.ts";
 import { createFleetRateLimiter, type Slot } from "./fleet-rate-limiter.ts";
-import { backoffMs, claimDue, countUnfinished, markDead, markRetry, markSent, type OutboxRow } from "./outbox-rows.ts";
-import { NotSent, type SendOutcome, sendOutboxRow } from "./send-outbox-row.ts";
+import {
+  backoffMs,
+  claimDue,
+  countUnfinished,
+  findTodoCreate,
+  markDead,
+  markRetry,
+  markSent,
+  markWait,
+  type OutboxRow,
+} from "./outbox-rows.ts";
+import { NotSent, type OutboxLookup, type SendOutcome, sendOutboxRow } from "./send-outbox-row.ts";
 
 export interface OutboxWorkerOptions {
   db: Pick<Database, "sql">;
@@ -59,6 +69,7 @@ export function startOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
     qps: opts.qps,
     meter: createDelayMeter({ minMarginMs: opts.minRateMarginMs ?? 10 }),
   });
+  const lookup: OutboxLookup = { todoCreate: (key) => findTodoCreate(db.sql, key) };
   let stopped = false;
 
   /** Null when the lease ran out while waiting: the row is left for whoever claims it next. */
@@ -104,7 +115,7 @@ export function startOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
   const processRow = async (row: OutboxRow, leaseEnd: number): Promise<void> => {
     let outcome: SendOutcome;
     try {
-      outcome = await sendOutboxRow(opts.client, row, gateFor(leaseEnd));
+      outcome = await sendOutboxRow(opts.client, row, gateFor(leaseEnd), lookup);
     } catch (err) {
       if (err instanceof NotSent && err.leaseLost) return;
       // The token fetch or the rate limiter failed: nothing (more) was sent, so trying again is safe.
@@ -113,6 +124,14 @@ export function startOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
     if (outcome.kind === "sent") {
       log.debug({ id: String(row.id), key: row.idempotency_key }, "outbox: sent");
       return markSent(db.sql, row, outcome.result);
+    }
+    if (outcome.kind === "skipped") {
+      log.warn({ id: String(row.id), key: row.idempotency_key, reason: outcome.reason }, "outbox: nothing to send");
+      return markSent(db.sql, row, { skipped: outcome.reason });
+    }
+    if (outcome.kind === "wait") {
+      log.debug({ id: String(row.id), key: row.idempotency_key, reason: outcome.error }, "outbox: waiting");
+      return markWait(db.sql, row, Math.min(Math.max(outcome.afterMs, retryBaseMs), 5 * 60_000), outcome.error);
     }
     const rowLog = { id: String(row.id), key: row.idempotency_key, attempts: row.attempts, error: outcome.error };
     if (outcome.kind === "retry" && row.attempts < maxAttempts) {

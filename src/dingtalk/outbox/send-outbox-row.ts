@@ -1,13 +1,23 @@
 import { DingTalkApiError } from "../dingtalk-api-error.ts";
 import type { OpenApiClient, RequestGate } from "../openapi-client.ts";
 import type { OutboxPayloads } from "./enqueue.ts";
-import type { OutboxRow } from "./outbox-rows.ts";
+import type { OutboxRow, TodoCreateRow } from "./outbox-rows.ts";
 
 /** What became of one send. */
 export type SendOutcome =
   | { kind: "sent"; result: unknown }
   | { kind: "retry"; error: string }
-  | { kind: "dead"; error: string };
+  | { kind: "dead"; error: string }
+  /** Not yet sendable (a to-do update before its create went out): try again in `afterMs`, not an attempt. */
+  | { kind: "wait"; error: string; afterMs: number }
+  /** Nothing to do, for good (the to-do it changes was never created): done, with the reason logged. */
+  | { kind: "skipped"; reason: string };
+
+/** What the sender reads of other rows. */
+export interface OutboxLookup {
+  /** The `todo.create` row with this key, if there is one. */
+  todoCreate(key: string): Promise<TodoCreateRow | undefined>;
+}
 
 /**
  * Thrown by a {@link RequestGate} that could not let a request out: its rate-limit slot could not be had, or the
@@ -29,8 +39,14 @@ export class NotSent extends Error {
  * a success: the outTrackId makes creation idempotent on DingTalk's side, so a crash between sending and
  * marking SENT ends in exactly one card.
  */
-export async function sendOutboxRow(client: OpenApiClient, row: OutboxRow, gate: RequestGate): Promise<SendOutcome> {
+export async function sendOutboxRow(
+  client: OpenApiClient,
+  row: OutboxRow,
+  gate: RequestGate,
+  lookup: OutboxLookup,
+): Promise<SendOutcome> {
   try {
+    if (row.kind === "todo.update") return await updateTodo(client, row, gate, lookup);
     return { kind: "sent", result: await callFor(client, row, gate) };
   } catch (err) {
     if (err instanceof NotSent) throw err; // the worker's to handle: not an answer
@@ -48,7 +64,7 @@ export async function sendOutboxRow(client: OpenApiClient, row: OutboxRow, gate:
   }
 }
 
-function callFor(client: OpenApiClient, row: OutboxRow, gate: RequestGate): Promise<unknown> {
+async function callFor(client: OpenApiClient, row: OutboxRow, gate: RequestGate): Promise<unknown> {
   switch (row.kind) {
     case "card.createAndDeliver":
       return client.createAndDeliverCard(row.payload as OutboxPayloads["card.createAndDeliver"], gate);
@@ -65,7 +81,41 @@ function callFor(client: OpenApiClient, row: OutboxRow, gate: RequestGate): Prom
       }
       return client.replyBySessionWebhook(url, body, gate);
     }
+    case "todo.create": {
+      const { userId, body } = row.payload as OutboxPayloads["todo.create"];
+      const unionId = await client.unionIdOf(userId);
+      // A retry may follow a create that reached DingTalk but whose answer was lost (a timeout, a crash before
+      // SENT was recorded): that to-do is the one to keep, rather than a second in the person's list.
+      if (row.attempts > 1 && body.sourceId) {
+        const earlier = await client.findTodoBySource(unionId, body.sourceId, gate);
+        if (earlier) return earlier;
+      }
+      return client.createTodo(unionId, { ...body, executorIds: [unionId] }, gate);
+    }
     default:
       throw new DingTalkApiError(0, "outbox.unknownKind", `unknown outbox kind ${row.kind}`, false);
   }
+}
+
+/**
+ * A to-do update needs the task id its create got back. The claim does not order the two (they share no
+ * order key), so an update that comes first waits for its create, however long that takes; one whose create
+ * was never sent, and never will be, has nothing to change.
+ */
+async function updateTodo(
+  client: OpenApiClient,
+  row: OutboxRow,
+  gate: RequestGate,
+  lookup: OutboxLookup,
+): Promise<SendOutcome> {
+  const { createKey, done } = row.payload as OutboxPayloads["todo.update"];
+  const create = await lookup.todoCreate(createKey);
+  if (!create) return { kind: "skipped", reason: `no to-do was queued under ${createKey}` };
+  if (create.status === "DEAD") return { kind: "skipped", reason: `the to-do ${createKey} could not be created` };
+  if (create.status !== "SENT") {
+    return { kind: "wait", error: `the to-do ${createKey} is not created yet`, afterMs: create.dueInMs };
+  }
+  if (!create.taskId) return { kind: "skipped", reason: `the to-do ${createKey} was created without a task id` };
+  const unionId = await client.unionIdOf(create.userId);
+  return { kind: "sent", result: await client.updateTodo(unionId, create.taskId, { done }, gate) };
 }
