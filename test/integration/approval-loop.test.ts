@@ -74,6 +74,10 @@ describe("target-change approval, end to end in sandbox mode", () => {
     expect(more).toHaveLength(0);
     expect(card!.publicData.diffText).toContain("-3.0%");
     expect(card!.privateData).toMatchObject({ canAct: "true" });
+    // The step is in the manager's DingTalk 待办 too, so it is not lost in the chat.
+    expect(emulator().listTodos(MANAGER)).toEqual([
+      expect.objectContaining({ subject: expect.stringContaining("审批目标调整：李娜"), done: false }),
+    ]);
 
     // A forged click by a colleague changes nothing.
     const before = await snapshot();
@@ -84,6 +88,7 @@ describe("target-change approval, end to end in sandbox mode", () => {
     clock = shanghai("2026-04-07T11:00:00");
     await clickCard(card!.outTrackId, MANAGER, { action: "approve", comment: "同意，下季度补回" });
     expect(await amountOf(leaf)).toBe(proposed);
+    expect(emulator().listTodos(MANAGER).map((t) => t.done)).toEqual([true]);
     // Siblings and the reserve balance to the parent exactly, in one SQL query.
     const [balance] = await svc.db.sql.query<{ parent: string; children: string }>(
       `SELECT p.amount::text AS parent, sum(c.amount)::text AS children
