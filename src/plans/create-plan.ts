@@ -35,6 +35,7 @@ export async function createPlan({ db, input, actor, defaultTimezone }: CreatePl
         escalateAfter: input.escalateAfter,
         minOwners: input.minOwners,
         // JSON has no bigint: the deal size is stored as a string of digits, as the API gives amounts.
+        ...(input.approvalThresholds ? { approvalThresholds: input.approvalThresholds } : {}),
         ...(input.funnel ? { funnel: { ...input.funnel, avgDealSize: String(input.funnel.avgDealSize) } } : {}),
       },
     });

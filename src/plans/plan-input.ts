@@ -36,6 +36,13 @@ export const ZCreatePlanRequest = z
     minOwners: z.number().int().min(1).max(10).default(2),
     timezone: z.string().trim().min(1).optional(),
     funnel: ZFunnelSettings.optional(),
+    /** Change approval tiers: |Δ| ≤ first % → the manager; ≤ second % → manager and director; above → + plan owner. */
+    approvalThresholds: z
+      .tuple([z.number().gt(0).max(100), z.number().gt(0).max(100)], {
+        error: "approvalThresholds 应为两个百分数，如 [5, 15]",
+      })
+      .refine(([low, high]) => low < high, "approvalThresholds 的第一个数必须小于第二个，如 [5, 15]")
+      .optional(),
   })
   .refine((p) => !p.funnel || p.metric === "REVENUE", {
     path: ["funnel"],
