@@ -2,7 +2,7 @@ import type { TApprovalCardInput } from "../../../cards/approval.ts";
 import type { Tx } from "../../db/database.ts";
 import type { SkippedApprover } from "../../domain/approval-route.ts";
 import type { ApprovalStep, ChangeRequest, Plan, Staff, Target } from "../../generated/prisma/client.ts";
-import { targetPathSql } from "../confirm/target-place.ts";
+import { targetPathSql } from "../confirm/index.ts";
 import { recentResults } from "../evaluation/index.ts";
 import { type Effect, storedEffects } from "./change-effects.ts";
 

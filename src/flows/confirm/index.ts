@@ -17,3 +17,4 @@ export const confirmFlow: FlowFactory = (deps) => ({
 });
 
 export { sendNewVersionCards } from "./new-version-cards.ts";
+export { targetPathSql } from "./target-place.ts";
