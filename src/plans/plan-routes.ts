@@ -78,12 +78,39 @@ export function registerPlanRoutes(router: Router, deps: AppDeps): void {
     // A mistyped target id must not look like a target with no history.
     if (q.targetId && !(await db.prisma.target.findFirst({ where: { id: q.targetId, planId } })))
       throw targetNotFound(q.targetId);
+    const entries = await db.prisma.targetLedger.findMany({
+      where: { planId, ...(q.targetId ? { targetId: q.targetId } : {}) },
+      include: {
+        changeRequest: {
+          select: {
+            id: true,
+            targetId: true,
+            requesterUserId: true,
+            rebalance: true,
+            steps: { where: { status: "APPROVED" }, select: { approverUserId: true }, orderBy: { level: "asc" } },
+          },
+        },
+      },
+      orderBy: { id: "asc" },
+      take: q.limit,
+    });
+    // An entry that applies an approved change request names it: who asked and who approved (the reason is the
+    // entry's own).
     ctx.body = {
-      entries: await db.prisma.targetLedger.findMany({
-        where: { planId, ...(q.targetId ? { targetId: q.targetId } : {}) },
-        orderBy: { id: "asc" },
-        take: q.limit,
-      }),
+      entries: entries.map(({ changeRequest: r, ...e }) =>
+        r
+          ? {
+              ...e,
+              changeRequest: {
+                id: r.id,
+                targetId: r.targetId,
+                requesterUserId: r.requesterUserId,
+                approverUserIds: r.steps.map((s) => s.approverUserId),
+                rebalance: r.rebalance,
+              },
+            }
+          : e,
+      ),
     };
   });
 

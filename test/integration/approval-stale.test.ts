@@ -84,7 +84,7 @@ describe("an Excel import on a published plan", () => {
 
   it("a request, then an import reassigning its target → 同意 applies nothing: STALE, 已失效, the requester told", async () => {
     const leaf = plan.leafIds[0]!;
-    const [{ amount }] = (await tree()).filter((t) => t.id === leaf) as [{ amount: string }];
+    const amount = (await tree()).find((t) => t.id === leaf)!.amount;
     const proposed = BigInt(amount) - (BigInt(amount) * 3n) / 100n;
     const submitted = await svc.api(
       "/api/change-requests",

@@ -34,7 +34,8 @@ const ZCancel = z.strictObject({ userId: z.string().trim().min(1).max(64).option
 
 /**
  * The admin API of change approval (README "Admin API"): submit a request on someone's behalf, list and read
- * requests with their steps, withdraw one, and a plan's ledger of applied changes with the request behind each.
+ * requests with their steps, withdraw one. (A plan's ledger names the request behind each applied change:
+ * GET /api/plans/:id/ledger in plan-routes.ts.)
  */
 export function registerApprovalRoutes(router: Router, deps: AppDeps): void {
   const { prisma } = deps.db;
@@ -84,41 +85,6 @@ export function registerApprovalRoutes(router: Router, deps: AppDeps): void {
       withdrawChangeRequest(deps, t, { requestId: ctx.params.id ?? "", userId: body.userId ?? null, at: deps.now() }),
     );
     ctx.body = requestJson(d);
-  });
-
-  router.get("/api/plans/:id/ledger", async (ctx) => {
-    const planId = ctx.params.id ?? "";
-    if (!(await prisma.plan.findUnique({ where: { id: planId }, select: { id: true } }))) {
-      throw new AppError("NOT_FOUND", `计划 ${planId} 不存在`);
-    }
-    const entries = await prisma.targetLedger.findMany({
-      where: { planId, changeRequestId: { not: null } },
-      include: {
-        target: { select: { label: true } },
-        changeRequest: { include: { steps: { orderBy: { level: "asc" } } } },
-      },
-      orderBy: { id: "asc" },
-    });
-    ctx.body = {
-      entries: entries.map((e) => ({
-        id: e.id,
-        at: e.at,
-        targetId: e.targetId,
-        targetLabel: e.target.label,
-        version: e.version,
-        kind: e.kind,
-        oldAmount: e.oldAmount,
-        newAmount: e.newAmount,
-        reason: e.reason,
-        changeRequest: e.changeRequest && {
-          id: e.changeRequest.id,
-          targetId: e.changeRequest.targetId,
-          requesterUserId: e.changeRequest.requesterUserId,
-          approverUserIds: e.changeRequest.steps.filter((s) => s.status === "APPROVED").map((s) => s.approverUserId),
-          rebalance: e.changeRequest.rebalance,
-        },
-      })),
-    };
   });
 }
 
