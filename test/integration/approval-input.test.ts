@@ -155,6 +155,46 @@ describe("POST /api/change-requests refuses bad input, writing nothing", () => {
     expect(await state()).toEqual(before);
   });
 
+  it("SIBLINGS when every sibling is locked: 400, nothing written", async () => {
+    const created = await post("/api/plans", {
+      name: "锁定计划",
+      fiscalYear: 2026,
+      total: 3_000_000,
+      ownerUserId: MANAGER,
+    });
+    expect(created.status).toBe(201);
+    const locked = (await created.json()) as { id: string; rootTargetId: string };
+    const split = await post(`/api/plans/${locked.id}/splits`, {
+      parentTargetId: locked.rootTargetId,
+      dimension: "OWNER",
+      method: "MANUAL",
+      children: SMALL_PLAN_REPS.map((userId, i) => ({
+        key: userId,
+        ownerUserId: userId,
+        coOwnerUserIds: [MANAGER],
+        amount: 1_000_000,
+        locked: i > 0,
+      })),
+    });
+    expect(split.status, await split.clone().text()).toBe(201);
+    const { children } = (await split.json()) as { children: { id: string; key: string }[] };
+    expect((await post(`/api/plans/${locked.id}/phasing`, { profile: "EQUAL" })).status).toBe(200);
+    const published = await svc.api(`/api/plans/${locked.id}/publish`, { method: "POST" });
+    expect(published.status, await published.clone().text()).toBe(200);
+    await drain();
+    const lockedTree = () => q("SELECT * FROM target WHERE plan_id = $1 ORDER BY id", [locked.id]);
+    const before = { ...(await state()), lockedTree: await lockedTree() };
+    const body = {
+      targetId: children.find((c) => c.key === LINA)!.id,
+      requesterUserId: LINA,
+      proposedAmount: 900_000,
+      reason: "客户流失",
+      rebalance: "SIBLINGS",
+    };
+    await refused(await post("/api/change-requests", body), 400, /没有未锁定的同级目标可以分摊这次调整/);
+    expect({ ...(await state()), lockedTree: await lockedTree() }).toEqual(before);
+  });
+
   it("a second pending request for the same target is refused (409); cancel by another user or twice is 409", async () => {
     const leaf = plan.leafIds[0]!;
     const proposed = minus(await amountOf(leaf), 3n).toString();
