@@ -33,7 +33,7 @@ type Current = {
 
 /**
  * Applies an edited export: changed amounts, owners and co-owners become new versions with ledger entries;
- * an unchanged file changes nothing. The whole file is refused (with sheet and cell references) if it breaks
+ * an unchanged file changes nothing. On a published plan only owners and co-owners may change (refuseAmountEdits). The whole file is refused (with sheet and cell references) if it breaks
  * conservation, names unknown people, is stale, or edits what is read-only.
  */
 export async function importPlanWorkbook({
@@ -59,9 +59,8 @@ export async function importPlanWorkbook({
       const current = await loadCurrent(tx, planId);
       const changes = diffRows(read.rows, current);
       if (changes.length === 0) return { changed: 0, targets: [] };
-      if (plan.status !== "DRAFT") {
-        throw new AppError("CONFLICT", "计划已发布：目标调整需走审批流程，不能通过 Excel 直接修改");
-      }
+      if (plan.status === "CLOSED") throw new AppError("CONFLICT", "计划已关闭，不能再导入修改");
+      if (plan.status === "PUBLISHED") refuseAmountEdits(changes, current);
       await checkPeople(tx, changes);
       checkConservation(read.rows, current, changes);
       const result = await applyChanges(tx, { planId, changes, current, actor, reason: reason ?? "Excel 导入" });
@@ -71,6 +70,29 @@ export async function importPlanWorkbook({
       return { changed: result.length, targets: result };
     },
     { timeout: 300_000, maxWait: 30_000 },
+  );
+}
+
+/**
+ * On a published plan an import may reassign people (a leaver's targets, docs/domain.md "Escalation") but not
+ * change amounts: those go through change approval, so every amount edit is refused with its cell. A people
+ * change still makes a new version, which makes a pending request for that target stale and gets the new
+ * owner's card out when the plan is published again.
+ */
+function refuseAmountEdits(changes: WorkbookRow[], current: Map<string, Current>): void {
+  const problems: InputProblem[] = changes.flatMap((r) => {
+    const t = current.get(r.id)!;
+    if (r.amount === t.amount) return [];
+    const message = `“${t.label}”的金额不能在已发布的计划中直接修改（${formatAmountExact(t.amount)} → ${formatAmountExact(r.amount)}），请发起目标调整申请`;
+    return [{ sheet: TARGET_SHEET, row: r.row, cell: r.cells.amount, message }];
+  });
+  if (problems.length === 0) return;
+  throw new AppError(
+    "CONFLICT",
+    "计划已发布：目标金额调整需走审批流程，不能通过 Excel 直接修改；负责人和协作人可以修改",
+    {
+      details: problems,
+    },
   );
 }
 

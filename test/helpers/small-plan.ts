@@ -20,7 +20,7 @@ export interface SmallPlan {
  * `extra` is merged into the create request (e.g. funnel settings).
  */
 export async function createSmallPlan(
-  svc: TestService,
+  svc: Pick<TestService, "api">,
   {
     total = 15_600_000,
     extra = {},

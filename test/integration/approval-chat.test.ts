@@ -95,7 +95,9 @@ describe("change requests in chat", () => {
     const leaf = first.leafIds[2]!;
     const current = await amountOf(leaf);
     clock = shanghai("2026-04-09T10:00:00");
-    expect(await askChange(HU, `目标改成${current - 2000n}元，原因：客户预算冻结`, "华东小计划")).toContain("确认提交吗");
+    expect(await askChange(HU, `目标改成${current - 2000n}元，原因：客户预算冻结`, "华东小计划")).toContain(
+      "确认提交吗",
+    );
     clock = shanghai("2026-04-09T10:01:00");
     expect(await say(emulator(), HU, "本周完成600万")).toContain("确认");
     clock = shanghai("2026-04-09T10:02:00");

@@ -88,7 +88,11 @@ describe("target-change approval, end to end in sandbox mode", () => {
     clock = shanghai("2026-04-07T11:00:00");
     await clickCard(card!.outTrackId, MANAGER, { action: "approve", comment: "同意，下季度补回" });
     expect(await amountOf(leaf)).toBe(proposed);
-    expect(emulator().listTodos(MANAGER).map((t) => t.done)).toEqual([true]);
+    expect(
+      emulator()
+        .listTodos(MANAGER)
+        .map((t) => t.done),
+    ).toEqual([true]);
     // Siblings and the reserve balance to the parent exactly, in one SQL query.
     const [balance] = await svc.db.sql.query<{ parent: string; children: string }>(
       `SELECT p.amount::text AS parent, sum(c.amount)::text AS children
