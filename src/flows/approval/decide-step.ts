@@ -110,7 +110,7 @@ async function reject(
   const text =
     `你的目标调整申请「${d.targetPath}」${changeText(d.request.currentAmount, d.request.proposedAmount)}被${step.approver.name}驳回，` +
     `意见：${comment}。目标保持不变。`;
-  await deps.outbound.sendText(ctx.tx, { to: [d.requester.userId], key: `apr.${d.request.id}.result`, text });
+  await deps.outbound.sendText(ctx.tx, { to: [d.requester.userId], key: `apr.${d.request.id}.rejected`, text });
   ctx.log.info({ requestId: d.request.id, level: step.level }, "change request rejected");
 }
 
@@ -130,7 +130,7 @@ async function approve(deps: Deps, ctx: CardContext, d: RequestDetail, step: Ste
     d.target.ownerUserId === d.requester.userId ? "新的目标卡片已发给你，请确认。" : "新的目标卡片已发给负责人确认。";
   await deps.outbound.sendText(ctx.tx, {
     to: [d.requester.userId],
-    key: `apr.${d.request.id}.result`,
+    key: `apr.${d.request.id}.approved`,
     text: `你的目标调整申请${change}已审批通过并生效。${where ? `${where}。` : ""}${ownerCard}`,
   });
   const approvers = [...new Set(d.steps.map((s) => s.approverUserId))].filter((u) => u !== d.requester.userId);
