@@ -1,5 +1,6 @@
 import type { FlowFactory } from "../flow.ts";
 import { APPROVAL_CARD_PREFIX } from "./approval-card-id.ts";
+import { approvalReminderJob } from "./approval-reminder-job.ts";
 import { registerApprovalRoutes } from "./approval-routes.ts";
 import { handleApprovalCardAction } from "./decide-step.ts";
 
@@ -15,5 +16,5 @@ export const approvalFlow: FlowFactory = (deps) => ({
   intents: [],
   cardActions: [{ prefix: APPROVAL_CARD_PREFIX, handle: (ctx) => handleApprovalCardAction(deps, ctx, deps.now()) }],
   routes: (router) => registerApprovalRoutes(router, deps),
-  jobs: [],
+  jobs: [approvalReminderJob],
 });
