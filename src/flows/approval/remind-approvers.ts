@@ -70,9 +70,9 @@ async function remindOne(deps: AppDeps, tx: Tx, approver: string, due: readonly 
   return true;
 }
 
-/** 「李娜 申请调整「华东 / 李娜」520万 → 504.4万（-15.6万，-3%），4月1日 09:00 起待你审批，已 1 个工作日」 */
+/** 「李娜 申请调整「华东 / 李娜」520万 → 504.4万（-15.6万，-3%），4月1日 09:00 起待你审批，已等待 1 个工作日」 */
 function line(r: DueReminder): string {
   const { request, requester, targetPath, plan } = r.detail;
   const since = formatDateTime(r.step.pendingSince ?? request.createdAt, plan.timezone);
-  return `${requester.name} 申请调整「${targetPath}」${changeText(request.currentAmount, request.proposedAmount)}，${since} 起待你审批，已 ${r.days} 个工作日`;
+  return `${requester.name} 申请调整「${targetPath}」${changeText(request.currentAmount, request.proposedAmount)}，${since} 起待你审批，已等待 ${r.days} 个工作日`;
 }
