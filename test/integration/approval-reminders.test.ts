@@ -161,12 +161,21 @@ describe("the approval-reminder job", () => {
   it("Thursday before May Day: the holiday does not count — reminded Wednesday 05-06, moved up Friday 05-08", async () => {
     const r = await submit("2026-04-30T16:00:00", plan.leafIds[1]!, WANG, "渠道调整");
     holidayRequest = r.id;
+    const other = await submit("2026-04-30T17:00:00", plan.leafIds[2]!, HU, "客户转移");
     // An admin's run on a holiday: no workday has passed.
     expect((await runJob("2026-05-05T10:00:00")).result).toEqual(NONE);
+    const before = texts(MANAGER, REMINDER).length;
+    // Both requests wait for the manager: one message lists both (reminded counts approvers).
     expect((await runJob("2026-05-06T10:00:00")).result).toEqual({ ...NONE, reminded: 1 });
-    expect(texts(MANAGER, "赵涛 申请调整")).toEqual([
-      expect.stringContaining("4月30日 16:00 起待你审批，已等待 1 个工作日"),
-    ]);
+    const batched = texts(MANAGER, REMINDER).slice(before);
+    expect(batched).toHaveLength(1);
+    expect(batched[0]).toContain("你有 2 项目标调整申请等待审批");
+    expect(batched[0]).toContain("赵涛 申请调整「赵涛」");
+    expect(batched[0]).toContain("4月30日 16:00 起待你审批，已等待 1 个工作日");
+    expect(batched[0]).toContain("胡玉兰 申请调整「胡玉兰」");
+    const cancel = await svc.api(`/api/change-requests/${other.id}/cancel`, jsonInit("POST", {}));
+    expect(cancel.status).toBe(200);
+    await svc.dingtalk!.outbox.drain();
     expect((await runJob("2026-05-07T10:00:00")).result).toEqual(NONE);
     expect((await runJob("2026-05-08T10:00:00")).result).toEqual({ ...NONE, movedUp: 1 });
     expect((await getRequest(r.id)).currentApproverUserId).toBe(DIRECTOR_ID);
@@ -192,13 +201,14 @@ describe("the approval-reminder job", () => {
   it("a requester who left: WITHDRAWN at the next run, the approver told, the card 已撤回, nothing else changed", async () => {
     const r = await submit("2026-05-18T09:00:00", plan.leafIds[2]!, HU, "客户转移");
     await svc.db.sql.query("UPDATE staff SET active = false WHERE user_id = $1", [HU]);
+    const remindersOfHu = texts(MANAGER, "胡玉兰 申请调整").length;
     const unchanged = await snapshot();
     expect((await runJob("2026-05-19T10:00:00")).result).toEqual({ withdrawn: 1, stale: 0, reminded: 0, movedUp: 0 });
     expect(await getRequest(r.id)).toMatchObject({ status: "WITHDRAWN", statusNote: "申请人已离职，申请自动撤回" });
     expect(texts(MANAGER, "已离职，其目标调整申请「胡玉兰」")).toHaveLength(1);
     const [card] = cardsOf(MANAGER, r.id);
     expect(card!.publicData).toMatchObject({ status: "withdrawn", statusText: "申请人已离职，申请自动撤回" });
-    expect(texts(MANAGER, "胡玉兰 申请调整")).toHaveLength(0);
+    expect(texts(MANAGER, "胡玉兰 申请调整")).toHaveLength(remindersOfHu); // only the one from May
     expect(await snapshot()).toEqual(unchanged);
   });
 

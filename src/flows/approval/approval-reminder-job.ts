@@ -59,7 +59,10 @@ export async function runApprovalReminders(
       if (outcome.kind === "remind") due.push(outcome.due);
       else if (outcome.kind !== "none") counts[outcome.kind]++;
     } catch (err) {
-      deps.log.error({ err, requestId: id }, "approval reminder: this request was skipped; the next run retries it");
+      deps.log.error(
+        { err, requestId: id },
+        "approval reminder: this request was skipped today; tomorrow's run looks at it again",
+      );
     }
   }
   counts.reminded = await remindApprovers(deps, due, at);
@@ -85,6 +88,8 @@ async function lookAtRequest(deps: AppDeps, tx: Tx, id: string, at: Date): Promi
       await moveStepUp(deps, tx, d, step, to, at);
       return { kind: "movedUp" };
     }
+    const who = { requestId: d.request.id, level: step.level, approver: step.approverUserId };
+    deps.log.warn(who, "approval step waited 3 workdays and nobody above can take it; set a manager in the org");
   }
   // Once per attempt; every workday once the step is stuck with nobody above to take it.
   const remindedToday = step.remindedAt !== null && localDate(step.remindedAt, tz) === today;

@@ -33,7 +33,10 @@ export async function remindApprovers(deps: AppDeps, due: readonly DueReminder[]
       });
       if (sent) reminded++;
     } catch (err) {
-      deps.log.error({ err, approver }, "approval reminder not sent to this approver; the next run retries it");
+      deps.log.error(
+        { err, approver },
+        "approval reminder not sent to this approver today; tomorrow's run tries again",
+      );
     }
   }
   return reminded;
