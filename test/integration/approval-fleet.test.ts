@@ -181,11 +181,11 @@ async function expectOneDecision(id: string, leaf: string, version: number) {
     [`apr.${id}.%`],
   );
   const outcome = keys.map((r) => r.k.slice(`apr.${id}.`.length)).filter((k) => !/^L1\.A1$|^api$/.test(k));
-  expect(outcome).toEqual(decision === "APPROVED" ? ["done", "result"] : ["result"]);
-  // …and it tells what happened (both outcomes use the key "result": a second decision's text would be dropped).
+  expect(outcome).toEqual(decision === "APPROVED" ? ["approved", "done"] : ["rejected"]);
+  // …and it tells what happened.
   const [result] = await query<{ text: string }>(
     "SELECT payload::text AS text FROM outbox_message WHERE idempotency_key = $1",
-    [`apr.${id}.result`],
+    [`apr.${id}.${decision === "APPROVED" ? "approved" : "rejected"}`],
   );
   expect(result!.text).toContain(decision === "APPROVED" ? "已审批通过并生效" : "驳回");
   return decision;

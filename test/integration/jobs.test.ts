@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { seedDemo } from "../../src/demo/seed-demo.ts";
 import { formatAmountShort } from "../../src/domain/format-amount.ts";
 import { remainingWorkingPeriods, requiredRunRate } from "../../src/domain/run-rate.ts";
+import { submitChangeRequest } from "../../src/flows/approval/index.ts";
 import { cardsIn, robotMarkdowns, robotTexts } from "../helpers/chat.ts";
 import { startTestService, type TestService } from "../helpers/test-service.ts";
 
@@ -73,6 +74,7 @@ describe("POST /api/jobs/:job/run", () => {
     const unknown = await runJob("nope", {});
     expect(unknown.status).toBe(404);
     const jobs = [
+      "approval-reminder",
       "weekly-prompt",
       "monthly-prompt",
       "quarterly-prompt",
@@ -182,18 +184,24 @@ describe("2026 National Day on the injected clock", () => {
     await svc.db.prisma.targetAck.create({
       data: { targetId: confirmed.id, version: 1, userId: confirmed.ownerUserId!, outTrackId: "test" },
     });
-    await svc.db.prisma.changeRequest.create({
-      data: {
-        planId,
-        targetId: disputed.id,
-        targetVersion: 1,
-        kind: "DISPUTE",
-        requesterUserId: disputed.ownerUserId!,
-        reason: "太高",
-        currentAmount: disputed.amount,
-        proposedAmount: disputed.amount / 2n,
-      },
-    });
+    // A real 有异议 request (routed, with its effects), so the approval-reminder job at the same trigger finds it
+    // current and leaves it pending.
+    await svc.db.prisma.$transaction((tx) =>
+      submitChangeRequest(
+        svc.deps,
+        tx,
+        {
+          targetId: disputed.id,
+          requesterUserId: disputed.ownerUserId!,
+          proposedAmount: disputed.amount / 2n,
+          reason: "太高",
+          rebalance: "RESERVE",
+          source: "CARD",
+          kind: "DISPUTE",
+        },
+        shanghai("2026-09-29T15:00:00"),
+      ),
+    );
     nday = { leaves, confirmed, disputed };
   });
 

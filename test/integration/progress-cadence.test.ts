@@ -27,9 +27,9 @@ const tick = async (local: string) => {
   clock = shanghai(local);
   const outcomes = await svc.scheduler.tick();
   await svc.dingtalk!.outbox.drain();
-  // confirm-reminder, evaluate and escalation-overdue run every workday and are other flows': left out.
+  // approval-reminder, confirm-reminder, evaluate and escalation-overdue run every workday and are other flows': left out.
   return outcomes
-    .filter((o) => !["confirm-reminder", "evaluate", "escalation-overdue"].includes(o.job))
+    .filter((o) => !["approval-reminder", "confirm-reminder", "evaluate", "escalation-overdue"].includes(o.job))
     .map((o) => `${o.job} ${o.period} ${o.ran}`)
     .sort();
 };

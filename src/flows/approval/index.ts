@@ -1,6 +1,7 @@
 import type { FlowFactory } from "../flow.ts";
 import { APPROVAL_CARD_PREFIX } from "./approval-card-id.ts";
 import { APPROVAL_HELP, approvalIntents } from "./approval-chat.ts";
+import { approvalReminderJob } from "./approval-reminder-job.ts";
 import { registerApprovalRoutes } from "./approval-routes.ts";
 import { handleApprovalCardAction } from "./decide-step.ts";
 
@@ -19,5 +20,5 @@ export const approvalFlow: FlowFactory = (deps) => ({
   helpRank: 50,
   cardActions: [{ prefix: APPROVAL_CARD_PREFIX, handle: (ctx) => handleApprovalCardAction(deps, ctx, deps.now()) }],
   routes: (router) => registerApprovalRoutes(router, deps),
-  jobs: [],
+  jobs: [approvalReminderJob],
 });
