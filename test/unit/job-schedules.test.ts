@@ -163,6 +163,7 @@ describe("the configured prompt time (BOT_PROMPT_TIME)", () => {
   it("moves the prompts' trigger and leaves the other jobs alone", () => {
     const jobs = scheduledJobs({ promptTime: "17:30" });
     expect(jobs.map((j) => `${j.id} ${j.rule.time}`)).toEqual([
+      "approval-reminder 10:00",
       "weekly-prompt 17:30",
       "monthly-prompt 17:30",
       "quarterly-prompt 17:30",
@@ -173,6 +174,6 @@ describe("the configured prompt time (BOT_PROMPT_TIME)", () => {
       "evaluate 12:00",
       "escalation-overdue 12:30",
     ]);
-    expect(scheduledJobs({ promptTime: "16:00" })[0]!.rule.due("2026-04-03", cal)).toBe("2026-W14");
+    expect(scheduledJobs({ promptTime: "16:00" })[1]!.rule.due("2026-04-03", cal)).toBe("2026-W14");
   });
 });
