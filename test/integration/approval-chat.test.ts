@@ -65,6 +65,8 @@ describe("change requests in chat", () => {
     const list = await say(emulator(), LINA, `目标改成${proposed}元，原因：华南大客户流失`);
     expect(list).toMatch(/要把哪个目标调整为.+请回复序号：\n1\. .+\n2\. /);
     const line = list.split("\n").find((l) => l.includes("华东小计划（二）"))!;
+    // A number outside the list is answered as such, not read as a progress figure.
+    expect(await say(emulator(), LINA, "3")).toBe("请回复 1 到 2 之间的序号。");
     const preview = await say(emulator(), LINA, line.slice(0, 1));
     expect(preview).toContain("目标：华东小计划（二） · 李娜");
     // approvalThresholds [1, 2]: −3 % is above both, so manager, director (the plan owner is the manager).

@@ -67,8 +67,9 @@ export function approvalIntents(deps: ApprovalChatDeps): Intent[] {
       name: "approval.choose",
       match: async (ctx) => {
         if (!inOneToOne(ctx) || !/^\s*\d{1,2}\s*$/.test(ctx.event.text)) return false;
+        // Any small number while a list waits (30 minutes): one out of range is answered here, not read as a figure.
         const draft = await draftOf(ctx);
-        return draft?.stage === "CHOOSE" && Number(ctx.event.text.trim()) <= draft.targetIds.length;
+        return draft?.stage === "CHOOSE" && draft.expiresAt > deps.now();
       },
       handle: (ctx) => chooseTarget(deps, ctx),
     },
@@ -183,16 +184,15 @@ async function chooseText(ctx: TextContext, targetIds: string[], amount: bigint)
   return [`要把哪个目标调整为${formatAmountShort(amount)}？请回复序号：`, ...lines].join("\n");
 }
 
-/** A number after the list: that target, then the preview. */
+/** A number after the list (matched only while it is live): that target, then the preview. */
 async function chooseTarget(deps: ApprovalChatDeps, ctx: TextContext) {
   const userId = staffId(ctx);
   const at = deps.now();
   const draft = (await ctx.tx.changeDraft.findUnique({ where: { userId } })) as ChangeDraft;
-  if (draft.expiresAt <= at || draft.proposedAmount === null || draft.reason === null) {
-    await ctx.tx.changeDraft.delete({ where: { userId } });
-    return ctx.reply("选择已超过30分钟，没有提交。请重新发送调整申请，例如：目标改成150万，原因：大客户流失");
-  }
-  const targetId = draft.targetIds[Number(ctx.event.text.trim()) - 1]!;
+  if (draft.proposedAmount === null || draft.reason === null)
+    throw new Error(`CHOOSE draft of ${userId} has no amount`);
+  const targetId = draft.targetIds[Number(ctx.event.text.trim()) - 1];
+  if (!targetId) return ctx.reply(`请回复 1 到 ${draft.targetIds.length} 之间的序号。`);
   return preview(ctx, {
     userId,
     targetId,
