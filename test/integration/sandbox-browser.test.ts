@@ -85,4 +85,34 @@ describe("the sandbox page in a real browser", () => {
     expect(await page.getByTestId("card").count()).toBe(0);
     await page.close();
   });
+
+  it("有异议 on the page becomes an approval card for the manager, who approves it with a comment", async () => {
+    const rep = await openAs("胡玉兰");
+    const card = rep.locator('[data-testid="card"][data-track^="tgt."]').first();
+    await card.waitFor();
+    const track = (await card.getAttribute("data-track"))!;
+    const target = await svc.db.prisma.target.findUniqueOrThrow({ where: { id: track.split(".")[1]! } });
+    const lower = target.amount - (target.amount * 3n) / 100n; // −3 %: the manager alone
+    const dispute = card.locator("form").filter({ has: rep.getByTestId("button-dispute") });
+    await dispute.locator('input[name="reason"]').fill("重点客户预算削减");
+    await dispute.locator('input[name="amount"]').fill(String(lower));
+    await dispute.getByTestId("button-dispute").click();
+    await card.getByTestId("card-status").filter({ hasText: "有异议" }).waitFor();
+    expect(await card.textContent()).toContain("已提出异议，等待王伟审批");
+    await rep.close();
+    await svc.dingtalk!.outbox.drain();
+
+    const manager = await openAs("华东区域经理");
+    const approval = manager.locator('[data-testid="card"][data-track^="apr."]');
+    await approval.waitFor();
+    expect(await approval.textContent()).toMatch(/目标变更审批[\s\S]+-3(\.0)?%[\s\S]+重点客户预算削减/);
+    const approve = approval.locator("form").filter({ has: manager.getByTestId("button-approve") });
+    await approve.locator('input[name="comment"]').fill("同意，下季度复盘");
+    await approve.getByTestId("button-approve").click();
+    await approval.getByTestId("card-status").filter({ hasText: "已同意" }).waitFor();
+    await expect.poll(() => approval.getByTestId("button-approve").count()).toBe(0);
+    const request = await svc.db.prisma.changeRequest.findFirstOrThrow({ where: { targetId: target.id } });
+    expect(request).toMatchObject({ status: "APPROVED", source: "CARD", proposedAmount: lower });
+    await manager.close();
+  });
 });
