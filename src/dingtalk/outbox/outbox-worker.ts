@@ -34,8 +34,12 @@ export interface OutboxWorkerOptions {
   /** How long a claim is exclusive; a crashed sender's rows are claimed again after it (default 60 s). */
   leaseMs?: number;
   /**
-   * The least margin a rate-limit slot declares, ms (default 10). The margin is otherwise measured: the delay
-   * from taking a slot to DingTalk's answer (see fleet-rate-limiter.ts). Raise it where the network has
+   * The least margin a rate-limit slot declares, ms (default 250). The margin is otherwise measured: the delay
+   * from taking a slot to DingTalk's answer (see fleet-rate-limiter.ts). The floor covers a stall longer than
+   * any recent call showed (a process descheduled on a busy host, a GC pause): with 10 ms, such a call could
+   * land after its slot had already expired, and 21 calls fell in one sliding second in a CI run on two busy
+   * cores. It costs little: an answered call's slot ends a second after the answer whatever the margin, so the
+   * floor only holds back the next slot while a call is still unanswered. Raise it where the network has
    * jitter that recent calls do not show.
    */
   minRateMarginMs?: number;
@@ -67,7 +71,7 @@ export function startOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
   const limiter = createFleetRateLimiter({
     sql: db.sql,
     qps: opts.qps,
-    meter: createDelayMeter({ minMarginMs: opts.minRateMarginMs ?? 10 }),
+    meter: createDelayMeter({ minMarginMs: opts.minRateMarginMs ?? 250 }),
   });
   const lookup: OutboxLookup = { todoCreate: (key) => findTodoCreate(db.sql, key) };
   let stopped = false;
