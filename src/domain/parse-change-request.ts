@@ -20,7 +20,8 @@ import { type AmountError, normalizeText, parseAmount, parseCount } from "./pars
  */
 
 export type ChangeChat =
-  | { kind: "change"; amount: bigint; reason: string }
+  /** `person`: whose target, when named (「把李娜的目标改成…」 — a manager asking for a report); else the sender's. */
+  | { kind: "change"; amount: bigint; reason: string; person?: string }
   /** 「撤回申请」 (index null), or 「撤回申请 2」: the 2nd of the list the bot showed. */
   | { kind: "withdraw"; index: number | null }
   /** About a target change but unusable: the Chinese reply says why and gives an example. */
@@ -89,7 +90,19 @@ export function parseChangeChat(text: string, opts: { needsTargetWord?: boolean 
   if (length > MAX_REASON_CHARS) {
     return invalid(`调整原因最多 ${MAX_REASON_CHARS} 字，这次写了 ${length} 字，请精简后重新发送。`);
   }
-  return { kind: "change", amount: amount.value, reason };
+  const person = personBefore(src, head.start);
+  return { kind: "change", amount: amount.value, reason, ...(person ? { person } : {}) };
+}
+
+/** Words for oneself before 的目标: the sender's own target, not someone named. */
+const SELF = new Set(["我", "我自己", "自己", "本人", "我们"]);
+
+/** The name in 「(申请)把李娜的目标…」 / 「将李娜的目标…」 / 「李娜的目标…」, when the request starts with 目标 there. */
+function personBefore(src: string, start: number): string | undefined {
+  if (!(src.startsWith("目标", start) || src.startsWith("目標", start))) return undefined;
+  const m = /(?:^|[把将]|申请)\s*([^\s\p{P}\d把将]{1,12}?)\s*的\s*(?:年度|全年|销售)?$/u.exec(src.slice(0, start));
+  const name = m?.[1];
+  return name && !SELF.has(name) ? name : undefined;
 }
 
 const invalid = (message: string): ChangeChat => ({ kind: "invalid", message });

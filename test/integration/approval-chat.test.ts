@@ -145,4 +145,22 @@ describe("change requests in chat", () => {
     expect(await pendingOf(pendingLeaf)).toHaveLength(1);
     expect(cardsIn(emulator(), "m11", "apr.").length).toBeGreaterThan(0);
   });
+
+  it("a manager asks for a report's target by name; a name that is not theirs, or nobody's, is refused", async () => {
+    const leaf = first.leafIds[0]!;
+    const current = await amountOf(leaf);
+    clock = shanghai("2026-04-14T09:00:00");
+    const preview = await askChange("m11", `把李娜的目标改成${current - 5000n}元，原因：客户转给赵涛`, "华东小计划");
+    expect(preview).toContain("目标：华东小计划 · 李娜");
+    expect(preview).toMatch(/审批：王建国（总监）（已跳过 王伟：申请人本人）/);
+    expect(await say(emulator(), "m11", "确认")).toContain("已确认并提交目标调整申请");
+    const [request] = await pendingOf(leaf);
+    expect(request).toMatchObject({ requesterUserId: "m11", source: "CHAT" });
+    const before = await snapshot();
+    expect(await say(emulator(), LINA, "把王建国的目标改成100万，原因：试试")).toContain("王建国不是你的下属");
+    expect(await say(emulator(), "m11", "把张无忌的目标改成100万，原因：试试")).toContain(
+      "没有找到名叫“张无忌”的在职同事",
+    );
+    expect(await snapshot()).toEqual(before);
+  });
 });

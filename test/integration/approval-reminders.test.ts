@@ -23,7 +23,7 @@ const emulator = () => svc.deps.emulator!;
 const cardsOf = (userId: string, requestId: string) => cardsIn(emulator(), userId, `apr.${requestId}.`);
 const texts = (userId: string, needle: string) => robotTexts(emulator(), userId).filter((t) => t.includes(needle));
 const REMINDER = "【审批提醒】";
-const NONE = { withdrawn: 0, stale: 0, reminded: 0, movedUp: 0 };
+const NONE = { withdrawn: 0, stale: 0, reminded: 0, movedUp: 0, routed: 0 };
 
 interface RunResult {
   ran: boolean;
@@ -96,7 +96,13 @@ describe("the approval-reminder job", () => {
     requestId = r.id;
     expect(r.currentApproverUserId).toBe(MANAGER);
 
-    expect((await runJob("2026-04-16T10:00:00")).result).toEqual({ withdrawn: 0, stale: 0, reminded: 1, movedUp: 0 });
+    expect((await runJob("2026-04-16T10:00:00")).result).toEqual({
+      withdrawn: 0,
+      stale: 0,
+      reminded: 1,
+      movedUp: 0,
+      routed: 0,
+    });
     const [reminder, ...more] = texts(MANAGER, REMINDER);
     expect(more).toHaveLength(0);
     expect(reminder).toContain("李娜 申请调整「李娜」");
@@ -106,14 +112,26 @@ describe("the approval-reminder job", () => {
 
     const before = await outboxCount();
     expect((await runJob("2026-04-16T15:00:00")).ran).toBe(false); // the day's run is done
-    expect((await runJob("2026-04-17T10:00:00")).result).toEqual({ withdrawn: 0, stale: 0, reminded: 0, movedUp: 0 });
+    expect((await runJob("2026-04-17T10:00:00")).result).toEqual({
+      withdrawn: 0,
+      stale: 0,
+      reminded: 0,
+      movedUp: 0,
+      routed: 0,
+    });
     expect(await outboxCount()).toBe(before);
     expect(texts(MANAGER, REMINDER)).toHaveLength(1);
     expect(cardsOf(DIRECTOR_ID, requestId)).toHaveLength(0);
   });
 
   it("Monday (3 workdays): the step moves up to the director; the manager's old card is 已转交 and a click on it changes nothing", async () => {
-    expect((await runJob("2026-04-20T10:00:00")).result).toEqual({ withdrawn: 0, stale: 0, reminded: 0, movedUp: 1 });
+    expect((await runJob("2026-04-20T10:00:00")).result).toEqual({
+      withdrawn: 0,
+      stale: 0,
+      reminded: 0,
+      movedUp: 1,
+      routed: 0,
+    });
     const r = await getRequest(requestId);
     expect(r).toMatchObject({ status: "PENDING", currentApproverUserId: DIRECTOR_ID });
     expect(r.steps).toEqual([
@@ -203,7 +221,13 @@ describe("the approval-reminder job", () => {
     await svc.db.sql.query("UPDATE staff SET active = false WHERE user_id = $1", [HU]);
     const remindersOfHu = texts(MANAGER, "胡玉兰 申请调整").length;
     const unchanged = await snapshot();
-    expect((await runJob("2026-05-19T10:00:00")).result).toEqual({ withdrawn: 1, stale: 0, reminded: 0, movedUp: 0 });
+    expect((await runJob("2026-05-19T10:00:00")).result).toEqual({
+      withdrawn: 1,
+      stale: 0,
+      reminded: 0,
+      movedUp: 0,
+      routed: 0,
+    });
     expect(await getRequest(r.id)).toMatchObject({ status: "WITHDRAWN", statusNote: "申请人已离职，申请自动撤回" });
     expect(texts(MANAGER, "已离职，其目标调整申请「胡玉兰」")).toHaveLength(1);
     const [card] = cardsOf(MANAGER, r.id);
@@ -219,10 +243,47 @@ describe("the approval-reminder job", () => {
     await svc.db.sql.query("UPDATE target SET version = version + 1 WHERE id = $1", [plan.leafIds[0]]);
     const reminders = texts(MANAGER, REMINDER).length;
     // Two workdays later a reminder would be due, were the request still current.
-    expect((await runJob("2026-05-21T10:00:00")).result).toEqual({ withdrawn: 0, stale: 1, reminded: 0, movedUp: 0 });
+    expect((await runJob("2026-05-21T10:00:00")).result).toEqual({
+      withdrawn: 0,
+      stale: 1,
+      reminded: 0,
+      movedUp: 0,
+      routed: 0,
+    });
     expect((await getRequest(r.id)).status).toBe("STALE");
     expect(texts(LINA, "已失效：目标在申请后已有新版本")).toHaveLength(1);
     expect(cardsOf(MANAGER, r.id)[0]!.publicData).toMatchObject({ status: "stale" });
     expect(texts(MANAGER, REMINDER)).toHaveLength(reminders);
+  });
+
+  it("a dispute stored before routing existed (no steps) is routed at the next run; one that no longer can be is withdrawn", async () => {
+    // Rows as the 有异议 of the release before approval left them: PENDING, no steps, no planned effects.
+    const bare = async (id: string, targetId: string, requester: string, version: number | null) => {
+      const [t] = await svc.db.sql.query<{ amount: string; version: number }>(
+        "SELECT amount::text, version FROM target WHERE id = $1",
+        [targetId],
+      );
+      await svc.db.sql.query(
+        `INSERT INTO change_request (id, plan_id, target_id, target_version, kind, requester_user_id, reason,
+                                     current_amount, proposed_amount, created_at)
+         VALUES ($1, $2, $3, $4, 'DISPUTE', $5, '客户预算削减', $6::int8, $6::int8 - 1000, '2026-05-20T01:00:00Z')`,
+        [id, plan.planId, targetId, version ?? t!.version, requester, t!.amount],
+      );
+    };
+    const routedId = "00000000-0000-4000-8000-000000000001";
+    const oldId = "00000000-0000-4000-8000-000000000002";
+    await bare(routedId, plan.leafIds[0]!, LINA, null);
+    await bare(oldId, plan.leafIds[1]!, WANG, 0); // made against a version the target no longer has
+    expect((await runJob("2026-05-22T10:00:00")).result).toEqual({ ...NONE, routed: 1, withdrawn: 1 });
+    const routed = await getRequest(routedId);
+    expect(routed).toMatchObject({ status: "PENDING", currentApproverUserId: MANAGER });
+    expect(cardsOf(MANAGER, routedId)).toHaveLength(1);
+    expect(texts(LINA, "已送审，等待王伟审批")).toHaveLength(1);
+    expect(await getRequest(oldId)).toMatchObject({
+      status: "WITHDRAWN",
+      statusNote: "无法送审：目标在申请后已有新版本",
+    });
+    expect(texts(WANG, "无法送审（目标在申请后已有新版本），已撤回")).toHaveLength(1);
+    expect(cardsOf(MANAGER, oldId)).toHaveLength(0);
   });
 });

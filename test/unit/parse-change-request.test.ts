@@ -153,3 +153,24 @@ describe("parseChangeChat property", () => {
     );
   });
 });
+
+describe("parseChangeChat: whose target", () => {
+  it.each([
+    ["申请把李娜的目标调整为150万，原因：大客户流失", "李娜"],
+    ["把李娜的目标改成150万 因为客户流失", "李娜"],
+    ["将 王建国 的年度目标调整为1亿，原因：区域合并", "王建国"],
+    ["李娜的目标改成150万，原因：客户转移", "李娜"],
+  ])("「%s」 names %s", (text, person) => {
+    expect(parseChangeChat(text)).toMatchObject({ kind: "change", person });
+  });
+
+  it.each([
+    "把我的目标改成150万，原因：客户流失",
+    "申请把目标调整为150万，原因：大客户流失",
+    "目标改成150万，原因：客户流失",
+  ])("「%s」 is the sender's own", (text) => {
+    const m = parseChangeChat(text);
+    expect(m.kind).toBe("change");
+    expect(m).not.toHaveProperty("person");
+  });
+});

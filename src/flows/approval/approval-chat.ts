@@ -1,9 +1,11 @@
 import type { AppDeps } from "../../app-deps.ts";
 import type { Intent, TextContext } from "../../dingtalk/bot.ts";
+import type { ApprovalStep } from "../../domain/approval-route.ts";
 import { formatAmountShort } from "../../domain/format-amount.ts";
 import { type ChangeChat, parseChangeChat } from "../../domain/parse-change-request.ts";
 import type { ChangeDraft } from "../../generated/prisma/client.ts";
 import { AppError } from "../../lib/errors.ts";
+import { managerChains } from "../../org/manager-chains.ts";
 import { CONFIRM_WORDS, heldInChatSince } from "../progress/index.ts";
 import {
   type PreparedRequest,
@@ -25,11 +27,11 @@ export const APPROVAL_HELP = [
   "申请调整目标，例如：",
   "· 申请把目标调整为150万，原因：大客户流失",
   "· 目标改成150万 因为华南大客户流失",
+  "· 把李娜的目标改成150万，原因：……（经理为下属申请）",
   "提交前我会列出调整前后、差额去向和审批人，回复“确认”即提交；审批中可回复“撤回申请”。",
 ].join("\n");
 
 const inOneToOne = (ctx: TextContext) => ctx.event.conversationType === "1";
-const ROLE_TEXT = { MANAGER: "直属上级", DIRECTOR: "总监", PLAN_OWNER: "计划负责人" } as const;
 
 /**
  * Target-change requests in the 1:1 chat (docs/domain.md "Change approval"), tried before progress: 「确认」 while a
@@ -135,10 +137,13 @@ async function askChange(deps: ApprovalChatDeps, ctx: TextContext, m: Extract<Ch
   const draft = await ctx.tx.changeDraft.findUnique({ where: { userId } });
   const fromEscalation = draft?.stage === "AMOUNT" && draft.expiresAt > at;
   const source: RequestSource = fromEscalation ? "ESCALATION" : "CHAT";
-  const targetIds = fromEscalation ? draft.targetIds : await ownTargets(ctx, userId);
+  const named = !fromEscalation && m.person ? await namedReport(ctx, userId, m.person) : undefined;
+  const targetIds = fromEscalation ? draft.targetIds : await publishedTargetsOf(ctx, named?.userId ?? userId);
   if (targetIds.length === 0) {
     return ctx.reply(
-      "你名下没有已发布的目标，无法申请调整。如需调整下属的目标，请在升级卡片上点「发起目标调整」，或联系管理员。",
+      named
+        ? `${named.name}名下没有已发布的目标，无法申请调整。`
+        : "你名下没有已发布的目标，无法申请调整。如需调整下属的目标，请说“把李娜的目标改成150万，原因：……”。",
     );
   }
   if (targetIds.length > 1) {
@@ -157,8 +162,31 @@ async function askChange(deps: ApprovalChatDeps, ctx: TextContext, m: Extract<Ch
   return preview(ctx, { userId, targetId: targetIds[0]!, amount: m.amount, reason: m.reason, source, at });
 }
 
-/** The person's live published leaf targets, by place in the tree. */
-async function ownTargets(ctx: TextContext, userId: string): Promise<string[]> {
+/**
+ * 「把李娜的目标…」: the active person of that name whom the sender manages (anywhere up the chain), or the sender
+ * themself by their own name. Nobody of that name, or nobody of it under the sender, is refused with why.
+ */
+async function namedReport(ctx: TextContext, userId: string, name: string): Promise<{ userId: string; name: string }> {
+  const people = await ctx.tx.staff.findMany({ where: { name, active: true }, orderBy: { userId: "asc" } });
+  if (people.length === 0) {
+    throw new AppError("NOT_FOUND", `没有找到名叫“${name}”的在职同事。调整自己的目标请说“目标改成150万，原因：……”。`);
+  }
+  const self = people.find((p) => p.userId === userId);
+  if (self) return self;
+  const chains = await managerChains(
+    ctx.tx,
+    people.map((p) => p.userId),
+  );
+  const mine = people.filter((p) => chains.get(p.userId)?.some((l) => l?.userId === userId));
+  if (mine.length === 0) throw new AppError("CONFLICT", `${name}不是你的下属，不能替${name}申请调整目标。`);
+  if (mine.length > 1) {
+    throw new AppError("CONFLICT", `你的下属中有${mine.length}位叫“${name}”的同事，请联系管理员通过接口提交。`);
+  }
+  return mine[0]!;
+}
+
+/** A person's live published leaf targets, by place in the tree. */
+async function publishedTargetsOf(ctx: TextContext, userId: string): Promise<string[]> {
   const rows = await ctx.tx.$queryRawUnsafe<{ id: string }[]>(
     `SELECT t.id FROM target t JOIN plan p ON p.id = t.plan_id
       WHERE t.owner_user_id = $1 AND p.status = 'PUBLISHED' AND t.state = 'PUBLISHED' AND NOT t.reserve
@@ -233,7 +261,15 @@ async function preview(
 /** What a request will do and who will decide it, as the chat echoes it. */
 export function previewLines(p: PreparedRequest): string[] {
   const parentLabel = p.planned.parent?.label ?? null;
-  const approvers = p.route.steps.map((s) => `${p.approvers.get(s.userId)?.name ?? s.userId}（${ROLE_TEXT[s.role]}）`);
+  // What the approver is to the owner, in words: the plan owner's step, a director, the direct manager, or a
+  // manager further up (a level the chain filled from higher up after someone was skipped).
+  const roleText = (s: ApprovalStep) => {
+    const staff = p.approvers.get(s.userId);
+    if (s.role === "PLAN_OWNER") return "计划负责人";
+    if (staff?.role === "DIRECTOR") return "总监";
+    return s.userId === p.target.owner.managerUserId ? "直属上级" : "上级";
+  };
+  const approvers = p.route.steps.map((s) => `${p.approvers.get(s.userId)?.name ?? s.userId}（${roleText(s)}）`);
   const skipped = p.route.skipped.map(
     (s) => `${s.userId ? (p.approvers.get(s.userId)?.name ?? s.userId) : "缺失的上级"}：${s.reason}`,
   );

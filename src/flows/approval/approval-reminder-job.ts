@@ -8,6 +8,7 @@ import {
 import type { DueRule } from "../../domain/job-schedules.ts";
 import { localDate, localDateTime } from "../../domain/zoned-time.ts";
 import type { ScheduledJob } from "../../scheduler/job.ts";
+import { routeUnroutedRequest } from "./change-request-service.ts";
 import { endRequest, isStale } from "./end-request.ts";
 import { findStepIn, moveStepUp } from "./move-step-up.ts";
 import { type DueReminder, remindApprovers } from "./remind-approvers.ts";
@@ -30,11 +31,12 @@ export const approvalReminderJob: ScheduledJob<AppDeps> = {
   },
 };
 
-type Outcome = { kind: "none" | "stale" | "movedUp" } | { kind: "remind"; due: DueReminder };
+type Outcome = { kind: "none" | "stale" | "movedUp" | "routed" | "withdrawn" } | { kind: "remind"; due: DueReminder };
 
 /**
  * The daily look at pending change requests (docs/domain.md "Change approval"), in this order: requests of people
- * who left are withdrawn; a request whose target changed since becomes STALE (and nobody is reminded of it); a
+ * who left are withdrawn; a request stored before routing existed is routed now (or withdrawn, saying why, when
+ * it no longer can be); a request whose target changed since becomes STALE (and nobody is reminded of it); a
  * step left 3 workdays moves up to its approver's manager; a step left 1 workday gets its approver one reminder
  * per attempt — every workday when nobody is left to move it up to (never auto-approve). Each request is
  * re-checked under its lock in its own transaction, so one failure undoes only that request and a rerun or a
@@ -43,7 +45,7 @@ type Outcome = { kind: "none" | "stale" | "movedUp" } | { kind: "remind"; due: D
 export async function runApprovalReminders(
   deps: AppDeps,
   at: Date,
-): Promise<{ withdrawn: number; stale: number; reminded: number; movedUp: number }> {
+): Promise<{ withdrawn: number; stale: number; reminded: number; movedUp: number; routed: number }> {
   const { prisma } = deps.db;
   const withdrawn = await prisma.$transaction((tx) => withdrawForLeavers(deps, tx, at), { timeout: 120_000 });
   const pending = await prisma.changeRequest.findMany({
@@ -51,7 +53,7 @@ export async function runApprovalReminders(
     select: { id: true },
     orderBy: [{ createdAt: "asc" }, { id: "asc" }],
   });
-  const counts = { withdrawn, stale: 0, reminded: 0, movedUp: 0 };
+  const counts = { withdrawn, stale: 0, reminded: 0, movedUp: 0, routed: 0 };
   const due: DueReminder[] = [];
   for (const { id } of pending) {
     try {
@@ -72,6 +74,7 @@ export async function runApprovalReminders(
 async function lookAtRequest(deps: AppDeps, tx: Tx, id: string, at: Date): Promise<Outcome> {
   const d = await loadRequest(tx, id, { lock: true });
   if (d?.request.status !== "PENDING") return { kind: "none" };
+  if (d.steps.length === 0) return { kind: (await routeUnroutedRequest(deps, tx, d, at)) ? "routed" : "withdrawn" };
   if (await isStale(tx, d)) {
     await endRequest(deps, tx, d, "STALE", at);
     return { kind: "stale" };

@@ -9,6 +9,7 @@ import {
   approvalTier,
   DEFAULT_APPROVAL_THRESHOLDS,
 } from "../../domain/approval-route.ts";
+import { formatAmountShort } from "../../domain/format-amount.ts";
 import type { RebalanceMode } from "../../domain/rebalance-change.ts";
 import type { Plan, Staff, Target } from "../../generated/prisma/client.ts";
 import { AppError, validationError } from "../../lib/errors.ts";
@@ -62,7 +63,12 @@ export interface PreparedRequest {
  *
  * @throws AppError VALIDATION, NOT_FOUND or CONFLICT
  */
-export async function prepareChangeRequest(tx: Tx, input: ChangeRequestInput): Promise<PreparedRequest> {
+export async function prepareChangeRequest(
+  tx: Tx,
+  input: ChangeRequestInput,
+  /** The stored request being routed now (routeUnroutedRequest): it is not "another pending request". */
+  self?: string,
+): Promise<PreparedRequest> {
   const reason = input.reason.trim();
   if (reason.length === 0) {
     throw validationError("请填写调整原因", [{ field: "reason", message: "原因不能为空" }]);
@@ -101,7 +107,9 @@ export async function prepareChangeRequest(tx: Tx, input: ChangeRequestInput): P
       { field: "proposedAmount", message: "与当前目标相同" },
     ]);
   }
-  const pending = await tx.changeRequest.findFirst({ where: { targetId: target.id, status: "PENDING" } });
+  const pending = await tx.changeRequest.findFirst({
+    where: { targetId: target.id, status: "PENDING", ...(self ? { id: { not: self } } : {}) },
+  });
   if (pending) {
     throw new AppError("CONFLICT", `“${target.label}”已有一项待审批的调整申请，请等待结果，或由申请人先撤回`);
   }
@@ -158,10 +166,7 @@ export async function submitChangeRequest(
   at: Date,
 ): Promise<RequestDetail> {
   const p = await prepareChangeRequest(tx, input);
-  const skipped: StoredSkip[] = p.route.skipped.map((s) => ({
-    ...s,
-    name: s.userId ? (p.approvers.get(s.userId)?.name ?? null) : null,
-  }));
+  const skipped = skippedWithNames(p);
   const inserted = await tx.$queryRawUnsafe<{ id: string }[]>(
     `INSERT INTO change_request (id, plan_id, target_id, target_version, kind, requester_user_id, reason,
                                  current_amount, proposed_amount, rebalance, source, tier, skipped, effects,
@@ -188,6 +193,15 @@ export async function submitChangeRequest(
   );
   const id = inserted[0]?.id;
   if (!id) throw new AppError("CONFLICT", `“${p.target.label}”已有一项待审批的调整申请，请等待结果，或由申请人先撤回`);
+  return startSteps(deps, tx, id, p, at);
+}
+
+function skippedWithNames(p: PreparedRequest): StoredSkip[] {
+  return p.route.skipped.map((s) => ({ ...s, name: s.userId ? (p.approvers.get(s.userId)?.name ?? null) : null }));
+}
+
+/** The route's steps, the first pending from `at`, and the first approver's card and 待办. */
+async function startSteps(deps: Deps, tx: Tx, id: string, p: PreparedRequest, at: Date): Promise<RequestDetail> {
   await tx.approvalStep.createMany({
     data: p.route.steps.map((s) => ({
       requestId: id,
@@ -201,6 +215,47 @@ export async function submitChangeRequest(
   const d = (await loadRequest(tx, id))!;
   await sendStepCard(deps, tx, d, d.steps[0]!);
   return d;
+}
+
+/**
+ * A pending request stored before routing existed (no steps: a 有异议 from then): routed now as if submitted
+ * today — checked and planned against the target as it is, its steps started, the first approver's card sent —
+ * and its requester told. One that can no longer be routed (the target changed since, the amount now equals it,
+ * nobody can approve) is withdrawn and the requester told why, so it never waits for nobody.
+ */
+export async function routeUnroutedRequest(deps: Deps, tx: Tx, d: RequestDetail, at: Date): Promise<boolean> {
+  const r = d.request;
+  const what = `「${d.targetPath}」${formatAmountShort(r.currentAmount)} → ${formatAmountShort(r.proposedAmount)}`;
+  const tell = (key: string, text: string) =>
+    deps.outbound.sendText(tx, { to: [r.requesterUserId], key: `apr.${r.id}.${key}`, text });
+  let p: PreparedRequest;
+  try {
+    if (d.target.version !== r.targetVersion) throw new AppError("CONFLICT", "目标在申请后已有新版本");
+    const input = { ...r, rebalance: r.rebalance, source: r.source as RequestSource };
+    p = await prepareChangeRequest(tx, input, r.id);
+  } catch (err) {
+    if (!(err instanceof AppError)) throw err;
+    await tx.changeRequest.update({
+      where: { id: r.id },
+      data: { status: "WITHDRAWN", statusNote: `无法送审：${err.userMessage}`, decidedAt: at },
+    });
+    await tell(
+      "unrouted",
+      `你之前提交的目标调整申请${what}无法送审（${err.userMessage}），已撤回。如仍需调整，请重新申请。`,
+    );
+    return false;
+  }
+  await tx.changeRequest.update({
+    where: { id: r.id },
+    data: {
+      tier: p.tier,
+      skipped: JSON.parse(JSON.stringify(skippedWithNames(p))),
+      effects: JSON.parse(JSON.stringify(p.planned.effects)),
+    },
+  });
+  const routed = await startSteps(deps, tx, r.id, p, at);
+  await tell("routed", `你之前提交的目标调整申请${what}已送审，等待${routed.steps[0]?.approver.name}审批。`);
+  return true;
 }
 
 /** The pending step's card (with 同意 / 驳回 for its approver only) and its 待办. */
