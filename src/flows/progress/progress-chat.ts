@@ -27,7 +27,10 @@ export const PROGRESS_HELP = [
   "· 改成30万（更正本期数字）",
   "· 上周完成30万（补报上周，评估前有效）",
   "金额可写 35万 / 35w / 三十五万 / 350,000。",
+  PROGRESS_ASK_HELP,
 ].join("\n");
+
+import { PROGRESS_ASK_HELP, progressAskIntent } from "./progress-ask.ts";
 
 export type ProgressChatDeps = Pick<AppDeps, "db" | "config" | "calendar" | "outbound" | "now">;
 
@@ -42,6 +45,7 @@ export function progressIntents(deps: ProgressChatDeps): Intent[] {
   const report = (ctx: TextContext) => handleProgressText(ctx, deps, deps.now());
   const reading = (ctx: TextContext) => (inOneToOne(ctx) ? readChatMessage(ctx.event) : undefined);
   return [
+    progressAskIntent(deps),
     {
       name: "progress.confirm",
       match: async (ctx) => inOneToOne(ctx) && CONFIRM_WORDS.test(ctx.event.text.trim()) && (await hasHeldInChat(ctx)),
