@@ -111,12 +111,13 @@ export function reminderRule(cadence: Cadence): DueRule {
   };
 }
 
+/** Every workday at `time` (make-up Saturdays included, holidays not); period = the day. */
+export function workdayRule(time: string): DueRule {
+  return { time, due: (date, calendar) => (calendar.isWorkday(date) ? date : null), periodOf: (date) => date };
+}
+
 /** confirm-reminder: every workday at 10:00; period = the day. */
-export const confirmReminderRule: DueRule = {
-  time: "10:00",
-  due: (date, calendar) => (calendar.isWorkday(date) ? date : null),
-  periodOf: (date) => date,
-};
+export const confirmReminderRule: DueRule = workdayRule("10:00");
 
 /** When a period is evaluated (docs/domain.md "Evaluation"): at this local time on {@link evaluationDay}. */
 export const EVALUATION_TIME = "12:00";

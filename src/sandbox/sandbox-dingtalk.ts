@@ -16,22 +16,27 @@ export interface SandboxDingTalk {
  */
 export async function startSandboxDingTalk(log: Logger): Promise<SandboxDingTalk> {
   const app = { clientId: "dingsandbox", clientSecret: randomBytes(16).toString("hex"), robotCode: "dingsandbox" };
-  const org = referenceOrg();
   const emulator = await startEmulator({
     apps: [app],
-    staff: {
-      departments: org.departments
-        .filter((d) => d.parentId !== null)
-        .map((d) => ({ dept_id: Number(d.id), name: d.name, parent_id: Number(d.parentId) })),
-      users: org.staff.map((s) => ({
-        userid: s.userId,
-        name: s.name,
-        dept_id_list: [Number(s.deptId)],
-        title: s.title,
-        ...(s.managerUserId ? { manager_userid: s.managerUserId } : {}),
-      })),
-    },
+    staff: referenceDirectory(),
     log: log.child({ component: "emulator" }),
   });
   return { emulator, dingtalk: { ...app, apiBase: emulator.url, oapiBase: emulator.url } };
+}
+
+/** The reference company as DingTalk's directory gives it (departments under the root, users with their managers). */
+export function referenceDirectory() {
+  const org = referenceOrg();
+  return {
+    departments: org.departments
+      .filter((d) => d.parentId !== null)
+      .map((d) => ({ dept_id: Number(d.id), name: d.name, parent_id: Number(d.parentId) })),
+    users: org.staff.map((s) => ({
+      userid: s.userId,
+      name: s.name,
+      dept_id_list: [Number(s.deptId)],
+      title: s.title,
+      ...(s.managerUserId ? { manager_userid: s.managerUserId } : {}),
+    })),
+  };
 }

@@ -55,3 +55,12 @@ export async function createSmallPlan(
   const leafIds = SMALL_PLAN_REPS.map((userId) => children.find((c) => c.key === userId)!.id);
   return { planId: plan.id, rootTargetId: plan.rootTargetId, leafIds };
 }
+
+/** A small plan, published, with its target cards delivered: where most flow tests start. */
+export async function publishedSmallPlan(svc: TestService): Promise<SmallPlan> {
+  const plan = await createSmallPlan(svc);
+  const res = await svc.api(`/api/plans/${plan.planId}/publish`, { method: "POST" });
+  expect(res.status, await res.clone().text()).toBe(200);
+  await svc.dingtalk!.outbox.drain();
+  return plan;
+}

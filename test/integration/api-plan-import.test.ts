@@ -1,7 +1,8 @@
-import ExcelJS from "exceljs";
+import type ExcelJS from "exceljs";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type ApiPlan, planApi, serviceWithOrg } from "../helpers/plan-api.ts";
 import { planSnapshot } from "../helpers/plan-snapshot.ts";
+import { COL, exportSheet as exportPlanSheet } from "../helpers/plan-workbook.ts";
 import type { TestService } from "../helpers/test-service.ts";
 
 let svc: TestService;
@@ -15,22 +16,7 @@ beforeAll(async () => {
 });
 afterAll(() => svc.close());
 
-const COL = { id: 1, owner: 7, coOwners: 9, amount: 10 };
-async function exportSheet() {
-  const res = await svc.api(`/api/plans/${plan.id}/export.xlsx`);
-  expect(res.status).toBe(200);
-  const wb = new ExcelJS.Workbook();
-  await wb.xlsx.load(await res.arrayBuffer());
-  const ws = wb.getWorksheet("目标 targets")!;
-  const rowOf = (id: string) => {
-    let found: ExcelJS.Row | undefined;
-    ws.eachRow((r) => {
-      if (r.getCell(COL.id).text === id) found = r;
-    });
-    return found!;
-  };
-  return { wb, rowOf };
-}
+const exportSheet = () => exportPlanSheet(svc, plan.id);
 /** The workbook as a multipart upload (a browser form's way), with who and why for the ledger. */
 async function upload(wb: ExcelJS.Workbook) {
   const form = new FormData();

@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { openDatabase } from "../../src/db/database.ts";
-import { referenceOrg } from "../../src/demo/reference-org.ts";
 import type { CardClickResult, Emulator } from "../../src/dingtalk/emulator/emulator-types.ts";
 import { CARD_CALLBACK_TOPIC } from "../../src/dingtalk/topics.ts";
+import { referenceDirectory } from "../../src/sandbox/sandbox-dingtalk.ts";
 import { APP, CARD_TEMPLATE_ENV, startTestEmulator } from "../fixtures/dingtalk/emulator-app.ts";
 import { cardsIn } from "../helpers/chat.ts";
 import { jsonInit } from "../helpers/plan-api.ts";
@@ -42,23 +42,6 @@ let dropDb: (() => Promise<void>) | undefined;
 let plan: SmallPlan;
 let turn = 0;
 const cleanups: (() => Promise<unknown>)[] = [];
-
-/** The reference company as the DingTalk directory (as sandbox mode gives it to its emulator). */
-function referenceDirectory() {
-  const org = referenceOrg();
-  return {
-    departments: org.departments
-      .filter((d) => d.parentId !== null)
-      .map((d) => ({ dept_id: Number(d.id), name: d.name, parent_id: Number(d.parentId) })),
-    users: org.staff.map((s) => ({
-      userid: s.userId,
-      name: s.name,
-      dept_id_list: [Number(s.deptId)],
-      title: s.title,
-      ...(s.managerUserId ? { manager_userid: s.managerUserId } : {}),
-    })),
-  };
-}
 
 const api = (path: string, init: RequestInit = {}) =>
   fetch(services[0]!.url + path, {

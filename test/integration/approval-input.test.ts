@@ -4,7 +4,7 @@ import { DIRECTOR_ID } from "../../src/demo/reference-org.ts";
 import type { CardClickResult } from "../../src/dingtalk/emulator/emulator-types.ts";
 import { cardsIn, robotTexts } from "../helpers/chat.ts";
 import { jsonInit } from "../helpers/plan-api.ts";
-import { createSmallPlan, SMALL_PLAN_REPS, type SmallPlan } from "../helpers/small-plan.ts";
+import { publishedSmallPlan, SMALL_PLAN_REPS, type SmallPlan } from "../helpers/small-plan.ts";
 import { startTestService, type TestService } from "../helpers/test-service.ts";
 
 /*
@@ -94,9 +94,7 @@ beforeAll(async () => {
     { DINGTALK_QPS: "500" },
     { sandbox: { demo: false }, now: () => shanghai("2026-04-01T09:00:00") },
   );
-  plan = await createSmallPlan(svc);
-  expect((await svc.api(`/api/plans/${plan.planId}/publish`, { method: "POST" })).status).toBe(200);
-  await drain();
+  plan = await publishedSmallPlan(svc);
 }, 120_000);
 afterAll(() => svc?.close());
 

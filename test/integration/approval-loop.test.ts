@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DIRECTOR_ID } from "../../src/demo/reference-org.ts";
 import { cardsIn, robotTexts, say } from "../helpers/chat.ts";
-import { createSmallPlan, SMALL_PLAN_REPS, type SmallPlan } from "../helpers/small-plan.ts";
+import { publishedSmallPlan, SMALL_PLAN_REPS, type SmallPlan } from "../helpers/small-plan.ts";
 import { startTestService, type TestService } from "../helpers/test-service.ts";
 
 /*
@@ -48,10 +48,7 @@ const requests = async () =>
 
 beforeAll(async () => {
   svc = await startTestService({ DINGTALK_QPS: "500" }, { sandbox: { demo: false }, now: () => clock });
-  plan = await createSmallPlan(svc);
-  const res = await svc.api(`/api/plans/${plan.planId}/publish`, { method: "POST" });
-  expect(res.status).toBe(200);
-  await drain();
+  plan = await publishedSmallPlan(svc);
 }, 120_000);
 afterAll(() => svc?.close());
 

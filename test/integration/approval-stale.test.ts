@@ -1,9 +1,10 @@
-import ExcelJS from "exceljs";
+import type ExcelJS from "exceljs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cardsIn, robotTexts } from "../helpers/chat.ts";
 import { jsonInit } from "../helpers/plan-api.ts";
 import { planSnapshot } from "../helpers/plan-snapshot.ts";
-import { createSmallPlan, SMALL_PLAN_REPS, type SmallPlan } from "../helpers/small-plan.ts";
+import { COL, exportSheet as exportPlanSheet } from "../helpers/plan-workbook.ts";
+import { publishedSmallPlan, SMALL_PLAN_REPS, type SmallPlan } from "../helpers/small-plan.ts";
 import { startTestService, type TestService } from "../helpers/test-service.ts";
 
 /*
@@ -19,7 +20,6 @@ let plan: SmallPlan;
 const [LINA] = SMALL_PLAN_REPS;
 const MANAGER = "m11";
 const NEWCOMER = "r11004"; // another 华东 rep of m11's, who takes over 李娜's target
-const COL = { id: 1, owner: 7, coOwners: 9, amount: 10 };
 const emulator = () => svc.deps.emulator!;
 
 /** The tree's amounts and versions and the plan total: what an approval would change. */
@@ -30,21 +30,7 @@ const tree = async () =>
     [plan.planId],
   );
 
-async function exportSheet() {
-  const res = await svc.api(`/api/plans/${plan.planId}/export.xlsx`);
-  expect(res.status).toBe(200);
-  const wb = new ExcelJS.Workbook();
-  await wb.xlsx.load(await res.arrayBuffer());
-  const ws = wb.getWorksheet("目标 targets")!;
-  const rowOf = (id: string) => {
-    let found: ExcelJS.Row | undefined;
-    ws.eachRow((r) => {
-      if (r.getCell(COL.id).text === id) found = r;
-    });
-    return found!;
-  };
-  return { wb, rowOf };
-}
+const exportSheet = () => exportPlanSheet(svc, plan.planId);
 const upload = async (wb: ExcelJS.Workbook) =>
   svc.api(`/api/plans/${plan.planId}/import`, {
     method: "POST",
@@ -57,9 +43,7 @@ beforeAll(async () => {
     { DINGTALK_QPS: "500" },
     { sandbox: { demo: false }, now: () => shanghai("2026-04-01T09:00:00") },
   );
-  plan = await createSmallPlan(svc);
-  expect((await svc.api(`/api/plans/${plan.planId}/publish`, { method: "POST" })).status).toBe(200);
-  await svc.dingtalk!.outbox.drain();
+  plan = await publishedSmallPlan(svc);
 }, 120_000);
 afterAll(() => svc?.close());
 

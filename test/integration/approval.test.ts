@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DIRECTOR_ID } from "../../src/demo/reference-org.ts";
 import { cardsIn, robotTexts } from "../helpers/chat.ts";
 import { jsonInit } from "../helpers/plan-api.ts";
-import { createSmallPlan, SMALL_PLAN_REPS, type SmallPlan } from "../helpers/small-plan.ts";
+import { publishedSmallPlan, SMALL_PLAN_REPS, type SmallPlan } from "../helpers/small-plan.ts";
 import { startTestService, type TestService } from "../helpers/test-service.ts";
 
 /*
@@ -55,10 +55,7 @@ const amountOf = async (id: string) =>
 
 beforeAll(async () => {
   svc = await startTestService({ DINGTALK_QPS: "500" }, { sandbox: { demo: false }, now: () => clock });
-  plan = await createSmallPlan(svc);
-  const res = await svc.api(`/api/plans/${plan.planId}/publish`, { method: "POST" });
-  expect(res.status).toBe(200);
-  await svc.dingtalk!.outbox.drain();
+  plan = await publishedSmallPlan(svc);
 }, 120_000);
 afterAll(() => svc?.close());
 

@@ -5,7 +5,7 @@ import { formatAttainment } from "../../src/domain/attainment.ts";
 import { expectedForPeriod } from "../../src/domain/phasing.ts";
 import { robotTexts, say } from "../helpers/chat.ts";
 import { jsonInit } from "../helpers/plan-api.ts";
-import { createSmallPlan, SMALL_PLAN_REPS, type SmallPlan } from "../helpers/small-plan.ts";
+import { publishedSmallPlan, SMALL_PLAN_REPS, type SmallPlan } from "../helpers/small-plan.ts";
 import { startTestService, type TestService } from "../helpers/test-service.ts";
 
 /*
@@ -82,10 +82,7 @@ const outboxCount = async () =>
 
 beforeAll(async () => {
   svc = await startTestService({ DINGTALK_QPS: "500" }, { sandbox: { demo: false }, now: () => clock });
-  plan = await createSmallPlan(svc);
-  const res = await svc.api(`/api/plans/${plan.planId}/publish`, { method: "POST" });
-  expect(res.status).toBe(200);
-  await svc.dingtalk!.outbox.drain();
+  plan = await publishedSmallPlan(svc);
 }, 120_000);
 afterAll(() => svc?.close());
 

@@ -3,7 +3,7 @@ import { DIRECTOR_ID } from "../../src/demo/reference-org.ts";
 import { formatAmountShort } from "../../src/domain/format-amount.ts";
 import { expectedForPeriod } from "../../src/domain/phasing.ts";
 import { say } from "../helpers/chat.ts";
-import { createSmallPlan, SMALL_PLAN_REPS, type SmallPlan } from "../helpers/small-plan.ts";
+import { publishedSmallPlan, SMALL_PLAN_REPS, type SmallPlan } from "../helpers/small-plan.ts";
 import { startTestService, type TestService } from "../helpers/test-service.ts";
 
 /*
@@ -20,10 +20,7 @@ const emulator = () => svc.deps.emulator!;
 
 beforeAll(async () => {
   svc = await startTestService({ DINGTALK_QPS: "500" }, { sandbox: { demo: false }, now: () => clock });
-  plan = await createSmallPlan(svc);
-  const res = await svc.api(`/api/plans/${plan.planId}/publish`, { method: "POST" });
-  expect(res.status).toBe(200);
-  await svc.dingtalk!.outbox.drain();
+  plan = await publishedSmallPlan(svc);
 }, 120_000);
 afterAll(() => svc?.close());
 

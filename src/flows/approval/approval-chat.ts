@@ -40,8 +40,18 @@ const inOneToOne = (ctx: TextContext) => ctx.event.conversationType === "1";
  * 发起目标调整), and 「撤回申请」.
  */
 export function approvalIntents(deps: ApprovalChatDeps): Intent[] {
-  const draftOf = async (ctx: TextContext) =>
-    ctx.staff?.active ? ctx.tx.changeDraft.findUnique({ where: { userId: ctx.staff.userId } }) : null;
+  // Every chat message passes these matchers before progress's: the person's draft is read once per message.
+  const drafts = new WeakMap<TextContext["event"], Promise<ChangeDraft | null>>();
+  const draftOf = (ctx: TextContext) => {
+    let d = drafts.get(ctx.event);
+    if (!d) {
+      d = ctx.staff?.active
+        ? ctx.tx.changeDraft.findUnique({ where: { userId: ctx.staff.userId } })
+        : Promise.resolve(null);
+      drafts.set(ctx.event, d);
+    }
+    return d;
+  };
   const reading = new WeakMap<TextContext["event"], ChangeChat>();
   const read = async (ctx: TextContext): Promise<ChangeChat> => {
     let r = reading.get(ctx.event);

@@ -5,7 +5,7 @@ import {
   APPROVAL_STEP_IN_AFTER_WORKDAYS,
   workdaysPending,
 } from "../../domain/approval-step-due.ts";
-import type { DueRule } from "../../domain/job-schedules.ts";
+import { type DueRule, workdayRule } from "../../domain/job-schedules.ts";
 import { localDate, localDateTime } from "../../domain/zoned-time.ts";
 import type { ScheduledJob } from "../../scheduler/job.ts";
 import { routeUnroutedRequest } from "./change-request-service.ts";
@@ -16,11 +16,7 @@ import { currentStep, loadRequest } from "./request-detail.ts";
 import { withdrawForLeavers } from "./withdraw-request.ts";
 
 /** approval-reminder: every workday at 10:00 (the bot's time zone); period = the day. */
-export const approvalReminderRule: DueRule = {
-  time: "10:00",
-  due: (date, calendar) => (calendar.isWorkday(date) ? date : null),
-  periodOf: (date) => date,
-};
+export const approvalReminderRule: DueRule = workdayRule("10:00");
 
 export const approvalReminderJob: ScheduledJob<AppDeps> = {
   id: "approval-reminder",

@@ -6,10 +6,11 @@ import { AppError } from "../../lib/errors.ts";
 import { applyChange } from "./apply-change.ts";
 import { parseApprovalCardId } from "./approval-card-id.ts";
 import { closeStepTodo } from "./approval-todo.ts";
+import type { PlannedChange } from "./change-effects.ts";
 import type { Deps } from "./change-request-service.ts";
 import { sendStepCard } from "./change-request-service.ts";
 import { changeText, effectText } from "./change-request-text.ts";
-import { endRequest, isStale } from "./end-request.ts";
+import { endRequest, replanIfCurrent } from "./end-request.ts";
 import { approvalCardInput, loadRequest, type RequestDetail, type StepWithApprover } from "./request-detail.ts";
 
 const STATUS_WORD = { APPROVED: "已通过", REJECTED: "已驳回", STALE: "已失效", WITHDRAWN: "已撤回" } as const;
@@ -30,7 +31,8 @@ export async function handleApprovalCardAction(deps: Deps, ctx: CardContext, at:
   if (!d || !step) throw new AppError("NOT_FOUND", "这项调整申请已不存在");
   refuseUnlessCurrent(d, step, ids.attempt, ctx.event.userId);
   const input = () => approvalCardInput(ctx.tx, d, step);
-  if (await isStale(ctx.tx, d)) {
+  const planned = await replanIfCurrent(ctx.tx, d);
+  if (!planned) {
     await endRequest(deps, ctx.tx, d, "STALE", at);
     ctx.log.info({ requestId: d.request.id }, "change request stale at decision; nothing applied");
     return cardParamsUpdate(approvalCardStale(await input(), d.plan.timezone), ctx.event.userId);
@@ -67,7 +69,7 @@ export async function handleApprovalCardAction(deps: Deps, ctx: CardContext, at:
     });
     return card;
   }
-  await approve(deps, ctx, d, step, at);
+  await approve(deps, ctx, d, step, planned, at);
   return card;
 }
 
@@ -114,18 +116,22 @@ async function reject(
   ctx.log.info({ requestId: d.request.id, level: step.level }, "change request rejected");
 }
 
-async function approve(deps: Deps, ctx: CardContext, d: RequestDetail, step: StepWithApprover, at: Date) {
+async function approve(
+  deps: Deps,
+  ctx: CardContext,
+  d: RequestDetail,
+  step: StepWithApprover,
+  planned: PlannedChange,
+  at: Date,
+) {
   const applied = await applyChange(deps, ctx.tx, d, {
-    effects: d.effects,
-    total: d.effects.some((e) => e.role === "PARENT") || !d.target.parentId ? totalOf(d) : null,
+    effects: planned.effects,
+    total: planned.total,
     actor: step.approverUserId,
   });
   await ctx.tx.changeRequest.update({ where: { id: d.request.id }, data: { status: "APPROVED", decidedAt: at } });
   const change = `「${d.targetPath}」${changeText(d.request.currentAmount, d.request.proposedAmount)}`;
-  const parent = d.target.parentId
-    ? (await ctx.tx.target.findUnique({ where: { id: d.target.parentId } }))?.label
-    : null;
-  const where = effectText(d.effects, parent ?? null);
+  const where = effectText(planned.effects, planned.parent?.label ?? null);
   const ownerCard =
     d.target.ownerUserId === d.requester.userId ? "新的目标卡片已发给你，请确认。" : "新的目标卡片已发给负责人确认。";
   await deps.outbound.sendText(ctx.tx, {
@@ -142,10 +148,4 @@ async function approve(deps: Deps, ctx: CardContext, d: RequestDetail, step: Ste
     });
   }
   ctx.log.info({ requestId: d.request.id, newCards: applied.newCards }, "change request approved and applied");
-}
-
-/** The plan total after a PARENT change: the root's effect. */
-function totalOf(d: RequestDetail): { from: bigint; to: bigint } {
-  const delta = d.request.proposedAmount - d.request.currentAmount;
-  return { from: d.plan.total, to: d.plan.total + delta };
 }

@@ -3,17 +3,17 @@ import type { Tx } from "../../db/database.ts";
 import { AppError } from "../../lib/errors.ts";
 import { stepCardKey } from "./approval-card-id.ts";
 import { closeStepTodo } from "./approval-todo.ts";
-import { planChange, sameEffects } from "./change-effects.ts";
+import { type PlannedChange, planChange, sameEffects } from "./change-effects.ts";
 import type { Deps } from "./change-request-service.ts";
 import { changeText } from "./change-request-text.ts";
 import { approvalCardInput, currentStep, type RequestDetail } from "./request-detail.ts";
 
 /**
- * Whether a pending request can no longer be applied as it was approved so far: the target, a sibling or the
- * reserve it would change, or an ancestor in PARENT mode, got a new version since submission, or the change is
- * no longer possible. Plans it again under row locks, so a request found current stays current until commit.
+ * The pending request planned again against the tree as it is now, under row locks (so what is found stays
+ * until commit); null when it is stale — the target, a sibling or the reserve it would change, or an ancestor in
+ * PARENT mode, got a new version since submission, or the change is no longer possible.
  */
-export async function isStale(tx: Tx, d: RequestDetail): Promise<boolean> {
+export async function replanIfCurrent(tx: Tx, d: RequestDetail): Promise<PlannedChange | null> {
   try {
     const now = await planChange(tx, {
       planId: d.plan.id,
@@ -23,11 +23,16 @@ export async function isStale(tx: Tx, d: RequestDetail): Promise<boolean> {
       mode: d.request.rebalance,
       lock: true,
     });
-    return !sameEffects(now.effects, d.effects);
+    return sameEffects(now.effects, d.effects) ? now : null;
   } catch (err) {
-    if (err instanceof AppError && err.code === "VALIDATION") return true;
+    if (err instanceof AppError && err.code === "VALIDATION") return null;
     throw err;
   }
+}
+
+/** Whether a pending request can no longer be applied as submitted (see {@link replanIfCurrent}). */
+export async function isStale(tx: Tx, d: RequestDetail): Promise<boolean> {
+  return (await replanIfCurrent(tx, d)) === null;
 }
 
 export type EndReason = "WITHDRAWN" | "LEFT" | "STALE";

@@ -1,5 +1,5 @@
 import type { AppDeps } from "../../app-deps.ts";
-import type { DueRule } from "../../domain/job-schedules.ts";
+import { type DueRule, workdayRule } from "../../domain/job-schedules.ts";
 import { localDateTime } from "../../domain/zoned-time.ts";
 import type { ScheduledJob } from "../../scheduler/job.ts";
 import { raiseOverdueEscalations } from "./raise-overdue-escalations.ts";
@@ -8,11 +8,7 @@ import { raiseOverdueEscalations } from "./raise-overdue-escalations.ts";
  * escalation-overdue: every workday at 12:30 (after the 12:00 evaluation), so a card left 2 full workdays
  * without action goes up that day, not at the next evaluation a week later. Period = the day.
  */
-export const escalationOverdueRule: DueRule = {
-  time: "12:30",
-  due: (date, calendar) => (calendar.isWorkday(date) ? date : null),
-  periodOf: (date) => date,
-};
+export const escalationOverdueRule: DueRule = workdayRule("12:30");
 
 export const escalationOverdueJob: ScheduledJob<AppDeps> = {
   id: "escalation-overdue",
