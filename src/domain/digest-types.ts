@@ -1,7 +1,7 @@
 /**
  * The weekly digest's shape (issue #14): what `GET /api/plans/:id/digest` answers, what the weekly-digest job
  * renders into markdown and a chart, and what the dashboard draws. Amounts are bigint here and exact decimal
- * strings on the wire ({@link DigestJson}); attainment is a ratio (1 = 100 %), null when the target is 0.
+ * strings on the wire (the `bigintJson` middleware); attainment is a ratio (1 = 100 %), null when the target is 0.
  */
 
 export interface DigestFigures {
