@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { z } from "zod";
 import { cardDefinitions } from "../cards/index.ts";
 
@@ -54,6 +54,23 @@ const ZEnv = z
       .min(1, "must be at least 1 (a figure at the target itself never needs confirming)")
       .max(1_000_000)
       .default(10),
+    /**
+     * Signs the dashboard links the digest and the bot hand out (HMAC-SHA256). Unset: derived from ADMIN_TOKEN, so
+     * every replica signs alike; set it to revoke every link at once without changing the admin token.
+     */
+    DASHBOARD_SECRET: z.string().trim().min(16, "must be at least 16 characters").optional(),
+    /** How long a dashboard link works, in days. */
+    DASHBOARD_LINK_DAYS: z.coerce
+      .number({ error: "must be a number of days such as 7" })
+      .int("must be a whole number of days")
+      .min(1, "must be between 1 and 90 days")
+      .max(90, "must be between 1 and 90 days")
+      .default(7),
+    /** Local time of the Monday weekly digest; it waits for that period's evaluation either way. */
+    BOT_DIGEST_TIME: z
+      .string()
+      .regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be a 24-hour time HH:mm such as 13:00")
+      .default("13:00"),
     /** 风险预警: year-to-date this many points behind expected-to-date warns the owner (docs/domain.md "Evaluation and escalation"). */
     PACE_WARNING_MARGIN: z.coerce
       .number({ error: "must be a number of percentage points such as 10" })
@@ -129,6 +146,11 @@ export interface Config {
   fakeNow: Date | undefined;
   /** PROGRESS_CONFIRM_MULTIPLE: a report above this × the owner's period target asks for confirmation first. */
   progressConfirmMultiple: number;
+  /** The key dashboard links are signed with (DASHBOARD_SECRET, else derived from the admin token). */
+  dashboardSecret: string;
+  dashboardLinkDays: number;
+  /** BOT_DIGEST_TIME: "HH:mm", local time of the Monday digest. */
+  digestTime: string;
   /** PACE_WARNING_MARGIN ÷ 100: year-to-date attainment below 1 − this (against expected-to-date) warns. */
   paceWarningMargin: number;
   logLevel: z.infer<typeof ZEnv>["LOG_LEVEL"];
@@ -183,6 +205,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     fakeNow: e.BOT_FAKE_NOW ? new Date(e.BOT_FAKE_NOW) : undefined,
     progressConfirmMultiple: e.PROGRESS_CONFIRM_MULTIPLE,
     paceWarningMargin: e.PACE_WARNING_MARGIN / 100,
+    dashboardSecret:
+      e.DASHBOARD_SECRET ?? createHash("sha256").update(`target-bot dashboard links\0${adminToken}`).digest("hex"),
+    dashboardLinkDays: e.DASHBOARD_LINK_DAYS,
+    digestTime: e.BOT_DIGEST_TIME,
     logLevel: e.LOG_LEVEL,
     bodyLimitBytes: Math.round(e.BODY_LIMIT_MB * 1024 * 1024),
     cardTemplates: Object.fromEntries(
