@@ -59,6 +59,13 @@ const READS: Record<string, { value: string; read: (c: Config) => unknown; expec
   },
   PROGRESS_CONFIRM_MULTIPLE: { value: "3", read: (c) => c.progressConfirmMultiple, expected: 3 },
   PACE_WARNING_MARGIN: { value: "15", read: (c) => c.paceWarningMargin, expected: 0.15 },
+  DASHBOARD_SECRET: {
+    value: "a-secret-for-links-only",
+    read: (c) => c.dashboardSecret,
+    expected: "a-secret-for-links-only",
+  },
+  DASHBOARD_LINK_DAYS: { value: "14", read: (c) => c.dashboardLinkDays, expected: 14 },
+  BOT_DIGEST_TIME: { value: "09:30", read: (c) => c.digestTime, expected: "09:30" },
   LOG_LEVEL: { value: "debug", read: (c) => c.logLevel, expected: "debug" },
   BODY_LIMIT_MB: { value: "2", read: (c) => c.bodyLimitBytes, expected: 2 * 1024 * 1024 },
   ...Object.fromEntries(
@@ -119,6 +126,16 @@ describe("loadConfig", () => {
     expect(loadConfig({ BOT_PROMPT_TIME: "17:30" }).promptTime).toBe("17:30");
     for (const bad of ["25:00", "4pm", "16:0", "16:00:00"])
       expect(() => loadConfig({ BOT_PROMPT_TIME: bad }), bad).toThrow(/BOT_PROMPT_TIME.*HH:mm/);
+  });
+
+  it("derives the dashboard secret from the admin token when unset, and refuses short secrets and odd link lifetimes", () => {
+    const a = loadConfig({ ADMIN_TOKEN: "admin-token-number-one" }).dashboardSecret;
+    expect(a).toMatch(/^[0-9a-f]{64}$/);
+    expect(loadConfig({ ADMIN_TOKEN: "admin-token-number-one" }).dashboardSecret).toBe(a);
+    expect(loadConfig({ ADMIN_TOKEN: "admin-token-number-two" }).dashboardSecret).not.toBe(a);
+    expect(() => loadConfig({ DASHBOARD_SECRET: "short" })).toThrow(/DASHBOARD_SECRET.*16/);
+    for (const bad of ["0", "91", "1.5", "soon"])
+      expect(() => loadConfig({ DASHBOARD_LINK_DAYS: bad }), bad).toThrow(/DASHBOARD_LINK_DAYS/);
   });
 
   it("requires ADMIN_TOKEN outside sandbox mode, and both DingTalk credentials together", () => {
