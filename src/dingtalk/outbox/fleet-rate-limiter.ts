@@ -6,6 +6,8 @@ import { RELEASE_SQL, SHRINK_SQL, TAKE_SQL, type TakeRow } from "./rate-slots-sq
 /** A slot for one call. Start it between `startAt` and `usableUntil` (local ms, {@link localNow}), or release it. */
 export interface Slot {
   api: string;
+  /** The slot on the database clock (ms): the call must not arrive before it. */
+  at: number;
   /** Surely not before the slot on the database clock (a call must not arrive before its slot). */
   startAt: number;
   /** Surely not after the slot: the delays the margin covers are measured from here. */
@@ -87,7 +89,7 @@ export function createFleetRateLimiter(opts: { sql: SqlRunner; qps: number; mete
         forget(api, mine); // applied with the grant
         const at = Number(row.at);
         const from = at - offset.high();
-        return { api, startAt: at - offset.low(), from, usableUntil: from + preBudgetMs, until: Number(row.until) };
+        return { api, at, startAt: at - offset.low(), from, usableUntil: from + preBudgetMs, until: Number(row.until) };
       }
       // Refused: the row is unchanged, so the shrinks stay pending for the next attempt.
       const state = row.last_at === null ? null : { lastAt: Number(row.last_at), live: (row.live ?? []).map(Number) };

@@ -34,13 +34,13 @@ export interface OutboxWorkerOptions {
   /** How long a claim is exclusive; a crashed sender's rows are claimed again after it (default 60 s). */
   leaseMs?: number;
   /**
-   * The least margin a rate-limit slot declares, ms (default 250). The margin is otherwise measured: the delay
-   * from taking a slot to DingTalk's answer (see fleet-rate-limiter.ts). The floor covers a stall longer than
-   * any recent call showed (a process descheduled on a busy host, a GC pause): with 10 ms, such a call could
-   * land after its slot had already expired, and 21 calls fell in one sliding second in a CI run on two busy
-   * cores. It costs little: an answered call's slot ends a second after the answer whatever the margin, so the
-   * floor only holds back the next slot while a call is still unanswered. Raise it where the network has
-   * jitter that recent calls do not show.
+   * The least margin a rate-limit slot declares, ms (default 1000, the most the delay meter ever declares). The
+   * margin is otherwise measured: the delay from taking a slot to DingTalk's answer (see fleet-rate-limiter.ts).
+   * The floor covers a stall longer than any recent call showed (a process descheduled on a busy host, a GC
+   * pause, a blocked log write): with 10 ms and then 250 ms, such a call could land after its slot had already
+   * expired, and 21 calls fell in one sliding second in two CI runs on two busy cores. It costs no throughput: an
+   * answered call's slot ends a second after the answer whatever the margin, so the floor only holds back the
+   * next slot while a call is still unanswered (the two-process test's 1,000 cards take the same time).
    */
   minRateMarginMs?: number;
   /** First retry delay, doubled per attempt (default 1000 ms: docs/dingtalk.md §8 says wait 1 s after throttling). */
@@ -71,7 +71,7 @@ export function startOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
   const limiter = createFleetRateLimiter({
     sql: db.sql,
     qps: opts.qps,
-    meter: createDelayMeter({ minMarginMs: opts.minRateMarginMs ?? 250 }),
+    meter: createDelayMeter({ minMarginMs: opts.minRateMarginMs ?? 1000 }),
   });
   const lookup: OutboxLookup = { todoCreate: (key) => findTodoCreate(db.sql, key) };
   let stopped = false;
@@ -106,13 +106,21 @@ export function startOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
       }
       if (!slot) throw new NotSent("the claim's lease ran out while waiting for a rate-limit slot", true);
       const startedAt = localNow();
+      const sentAt = Date.now();
+      let answered = false;
       try {
         const answer = await request();
-        limiter.record(slot, startedAt, localNow(), true);
+        answered = true;
         return answer;
-      } catch (err) {
-        limiter.record(slot, startedAt, localNow(), false); // no answer: the request may still be on its way
-        throw err;
+      } finally {
+        // No answer (a network failure): the request may still be on its way, so its slot keeps its margin.
+        limiter.record(slot, startedAt, localNow(), answered);
+        // Wall-clock times, like DingTalk's stamps and the database clock: a throttle test that sees more calls
+        // in one second than the limit can tell from these which call went out long after its slot.
+        log.debug(
+          { api, slotAt: slot.at, slotUntil: slot.until, sentAt, endedAt: Date.now(), answered },
+          "outbox: call",
+        );
       }
     };
 
