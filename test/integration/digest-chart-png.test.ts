@@ -3,6 +3,7 @@ import { dirname, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { type ChartSpec, digestChartOptions } from "../../src/flows/digest/digest-chart.ts";
 import {
+  digestChartPng,
   findCjkFont,
   KNOWN_CJK_FONTS,
   renderChartPng,
@@ -91,6 +92,13 @@ describe("the digest chart as a PNG", () => {
     }
     expect(renderChartSvg(charts.gauge)).toContain("92,233,720,368.55亿元");
     expect(renderChartSvg(charts.attainment)).toContain("&gt;999%");
+  });
+
+  it("digestChartPng is the attainment chart: the image the weekly digest sends", async () => {
+    const digest = sampleDigest();
+    const png = await digestChartPng(digest);
+    expect(Buffer.compare(png, await renderChartPng(digestChartOptions(digest).attainment))).toBe(0);
+    await expect(digestChartPng(digest, { fontPath: "/nowhere/font.ttc" })).rejects.toThrow(/CJK_FONT_PATH/);
   });
 
   it("finds the font: CJK_FONT_PATH first, then fonts-noto-cjk's paths, else a clear error", () => {
