@@ -54,6 +54,16 @@ describe("the digest chart as a PNG", () => {
     expect(diffIn(east, latinEast, LABEL_BOX)).toBeGreaterThan(500);
   });
 
+  it("draws with the font CJK_FONT_PATH names, whatever its family", async () => {
+    const serif = "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc"; // fonts-noto-cjk ships it too
+    const east = decodePng(await renderChartPng(labelOnly("华东"), { fontPath: serif }));
+    const west = decodePng(await renderChartPng(labelOnly("西北"), { fontPath: serif }));
+    const sans = decodePng(await renderChartPng(labelOnly("华东")));
+    expect(inkIn(east, LABEL_BOX)).toBeGreaterThan(800);
+    expect(diffIn(east, west, LABEL_BOX)).toBeGreaterThan(500);
+    expect(diffIn(east, sans, LABEL_BOX)).toBeGreaterThan(200); // serif strokes, not the sans default
+  });
+
   it("the attainment chart shows its row labels: renaming the rows changes the label column and nothing else", async () => {
     const digest = (a: string, b: string) =>
       sampleDigest({
