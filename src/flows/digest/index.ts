@@ -1,9 +1,11 @@
 import type { FlowFactory } from "../flow.ts";
 import { DIGEST_HELP, digestIntents } from "./digest-chat.ts";
+import { registerDigestRoutes } from "./digest-routes.ts";
 
 /**
- * The digest (docs/domain.md "Digest", issue #14): the Monday digest to directors and managers, and the questions
- * that go with it in chat — 「排名」, 「团队进度」, 「看板」.
+ * The digest (docs/domain.md "Digest", issue #14): a plan's year to date, breakdowns, exceptions, leaderboard,
+ * freshness and series for a period and a viewer's scope (`GET /api/plans/:id/digest`), and the questions that go
+ * with it in chat — 「排名」, 「团队进度」, 「看板」.
  */
 export const digestFlow: FlowFactory = (deps) => ({
   name: "digest",
@@ -11,6 +13,8 @@ export const digestFlow: FlowFactory = (deps) => ({
   help: DIGEST_HELP,
   helpRank: 10, // right after progress's own questions
   cardActions: [],
-  routes: () => {},
+  routes: (router) => registerDigestRoutes(router, deps),
   jobs: [],
 });
+
+export { type LoadDigestOptions, loadDigest } from "./digest-data.ts";
