@@ -67,7 +67,7 @@ export function digestMarkdown(d: Digest, dashboardUrl?: string): DigestMarkdown
       : "- **全年目标已完成**",
   );
 
-  const attention = exceptionLines(d.exceptions, unit);
+  const attention = exceptionLines(d.exceptions, d.exceptionCounts, unit);
   if (attention.length > 0) lines.push("", "#### 需要关注", ...attention);
 
   const board = leaderboardLines(d);
@@ -87,32 +87,37 @@ export function digestMarkdown(d: Digest, dashboardUrl?: string): DigestMarkdown
   return { title, text: lines.join("\n") };
 }
 
-/** Open escalations first (longest streak first), then each other kind: listed when short, counted when long. */
-function exceptionLines(exceptions: readonly DigestException[], unit: string): string[] {
+/**
+ * Open escalations first (longest streak first), then each other kind: listed when short, counted when long. A
+ * digest lists at most a few of each kind; `counts` (when given) says how many there are in all.
+ */
+function exceptionLines(
+  exceptions: readonly DigestException[],
+  counts: Digest["exceptionCounts"],
+  unit: string,
+): string[] {
   const escalations = exceptions
     .filter((e) => e.kind === "ESCALATION")
     .sort((a, b) => (b.streak ?? 0) - (a.streak ?? 0));
   const escalated = new Set(escalations.flatMap((e) => (e.userId ? [e.userId] : [])));
   const out = escalations.slice(0, DIGEST_ESCALATIONS_SHOWN).map((e) => `- ${inline(e.text)}`);
-  if (escalations.length > DIGEST_ESCALATIONS_SHOWN) {
-    out.push(`- 等共 ${escalations.length} 人连续未达标`);
-  }
+  const escalationCount = Math.max(counts?.ESCALATION ?? 0, escalations.length);
+  if (escalationCount > DIGEST_ESCALATIONS_SHOWN) out.push(`- 等共 ${escalationCount} 人连续未达标`);
   for (const kind of KIND_ORDER) {
     // 「张三 连续2周未达标」 already says this period was missed.
-    const items = exceptions.filter(
-      (e) => e.kind === kind && !(kind === "MISS" && e.userId && escalated.has(e.userId)),
-    );
-    if (items.length === 0) continue;
-    if (items.length <= DIGEST_KIND_LISTED) {
+    const all = exceptions.filter((e) => e.kind === kind);
+    const items = all.filter((e) => !(kind === "MISS" && e.userId && escalated.has(e.userId)));
+    const count = Math.max((counts?.[kind] ?? 0) - (all.length - items.length), items.length);
+    if (count === 0) continue;
+    if (count <= DIGEST_KIND_LISTED) {
       out.push(...items.map((e) => `- ${inline(e.text)}`));
       continue;
     }
     const { what, per } = KIND_COUNT[kind];
     const names = [...new Set(items.flatMap((e) => (e.name ? [inline(e.name)] : [])))];
     const shown = names.slice(0, NAMES_AFTER_COUNT).join("、");
-    out.push(
-      `- ${what(unit)} ${items.length} ${per}${shown ? `：${shown}${names.length > NAMES_AFTER_COUNT ? " 等" : ""}` : ""}`,
-    );
+    const more = names.length > NAMES_AFTER_COUNT || count > names.length ? " 等" : "";
+    out.push(`- ${what(unit)} ${count} ${per}${shown ? `：${shown}${more}` : ""}`);
   }
   return out;
 }

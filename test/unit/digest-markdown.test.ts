@@ -128,6 +128,27 @@ describe("digest markdown", () => {
     expect(text).not.toContain("目标 t1 未确认");
   });
 
+  it("the counts of the whole scope, when the digest lists only some of each kind", () => {
+    const listed = ["甲", "乙", "丙", "丁", "戊", "己"].map((n) =>
+      exc("ESCALATION", n, `${n} 连续2周未达标`, { streak: 2 }),
+    );
+    const { text } = digestMarkdown(
+      digest({
+        exceptions: [...listed, ...["子", "丑", "寅", "卯"].map((n) => exc("NOT_REPORTED", n, `${n} 本周未填报`))],
+        exceptionCounts: {
+          ESCALATION: 31,
+          MISS: 0,
+          NOT_REPORTED: 240,
+          UNCONFIRMED: 0,
+          APPROVAL_OVERDUE: 0,
+          NEEDS_OWNER: 0,
+        },
+      }),
+    );
+    expect(text).toContain("- 等共 31 人连续未达标");
+    expect(text).toContain("- 本周未填报 240 人：子、丑、寅 等");
+  });
+
   it("the leaderboard: regions for a director, people top and bottom", () => {
     const { text } = digestMarkdown(digest());
     expect(text).toContain(
