@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DIRECTOR_ID, referenceOrg } from "../../src/demo/reference-org.ts";
 import type { ImageInboxItem } from "../../src/dingtalk/emulator/emulator-types.ts";
 import { verifyDashboardToken } from "../../src/flows/digest/dashboard-token.ts";
+import { referenceDirectory } from "../../src/sandbox/sandbox-dingtalk.ts";
 import { cardsIn, robotMarkdowns } from "../helpers/chat.ts";
 import { jsonInit, planApi } from "../helpers/plan-api.ts";
 import { createSmallPlan, SMALL_PLAN_REPS } from "../helpers/small-plan.ts";
@@ -23,6 +24,7 @@ let planA: string;
 let planB: string;
 const EAST = ["r11001", "r11002"];
 const SOUTH = ["r12001", "r12002"];
+const SECOND_DIRECTOR = { userId: "dir2", name: "周副总" };
 
 interface DigestRun {
   period: string;
@@ -72,7 +74,17 @@ const digestOutbox = async () =>
 
 beforeAll(async () => {
   svc = await startTestService({ DINGTALK_QPS: "500" }, { sandbox: { demo: false }, now: () => clock });
-  await api.importReferenceOrg();
+  // Plan B: the three 华东 reps (owner m11), every target confirmed, nobody ever reports: an empty week. (It imports
+  // the reference company, so it comes first.)
+  planB = (await createSmallPlan(svc)).planId;
+  // The reference company with a second director, who leaves in W16.
+  const org = referenceOrg();
+  org.staff.push({ ...SECOND_DIRECTOR, managerUserId: null, title: "销售副总监", role: "DIRECTOR", deptId: "10" });
+  const directory = referenceDirectory();
+  directory.users.push({ userid: "dir2", name: SECOND_DIRECTOR.name, dept_id_list: [10], title: "销售副总监" });
+  emulator().setStaff(directory); // DingTalk knows them too, or the robot's messages to them would be refused
+  const imported = await svc.api("/api/org", jsonInit("PUT", org));
+  expect(imported.status, await imported.clone().text()).toBe(200);
   const plan = await api.newPlan(20_000_000, { name: "A计划" });
   planA = plan.id;
   const regions = await api.split(planA, {
@@ -96,8 +108,6 @@ beforeAll(async () => {
     });
   }
   await api.phase(planA, "WORKDAYS");
-  // Plan B: the three 华东 reps (owner m11), every target confirmed, nobody ever reports: an empty week.
-  planB = (await createSmallPlan(svc)).planId;
   for (const id of [planA, planB]) {
     const res = await svc.api(`/api/plans/${id}/publish`, { method: "POST" });
     expect(res.status, await res.clone().text()).toBe(200);
@@ -123,8 +133,8 @@ describe("weekly-digest", () => {
     expect(run).toMatchObject({ period: "2026-04-13", ran: true, status: "DONE" });
     expect(run.result!.digests).toEqual([]);
     expect(run.result!.waiting).toEqual([
-      { planId: planA, period: "2026-W15" },
       { planId: planB, period: "2026-W15" },
+      { planId: planA, period: "2026-W15" },
     ]);
     expect(await digestRows()).toEqual([]);
     expect(await digestOutbox()).toEqual([]);
@@ -135,18 +145,19 @@ describe("weekly-digest", () => {
     const run = await runDigest("2026-04-14T13:00:00"); // the next run catches up
     expect(run.result!.waiting).toEqual([]);
     expect(run.result!.digests).toEqual([
-      { planId: planA, period: "2026-W15", sent: 3, charts: 3, empty: 0, failed: 0 },
-      // Plan B: nothing reported, every target confirmed: an empty week for both its viewers.
-      { planId: planB, period: "2026-W15", sent: 0, charts: 0, empty: 2, failed: 0 },
+      // Plan B: nothing reported, every target confirmed: an empty week for its three viewers.
+      { planId: planB, period: "2026-W15", sent: 0, charts: 0, empty: 3, failed: 0 },
+      { planId: planA, period: "2026-W15", sent: 4, charts: 4, empty: 0, failed: 0 },
     ]);
     expect(
       (await digestRows()).map((r) => [r.plan_id === planA ? "A" : "B", r.user_id, r.scope, r.with_chart]),
     ).toEqual([
+      ["A", "dir2", "PLAN", true],
       ["A", "m11", "SUBTREE", true],
       ["A", "m12", "SUBTREE", true],
       ["A", DIRECTOR_ID, "PLAN", true],
     ]);
-    for (const viewer of [DIRECTOR_ID, "m11", "m12"]) {
+    for (const viewer of [DIRECTOR_ID, "dir2", "m11", "m12"]) {
       expect(
         digestsOf(viewer).map((d) => d.title),
         viewer,
@@ -183,20 +194,20 @@ describe("weekly-digest", () => {
 
   it("run again: the same day's run is claimed, a later run sends nothing new", async () => {
     const keys = await digestOutbox();
-    expect(keys).toHaveLength(6); // 3 messages + 3 charts
+    expect(keys).toHaveLength(8); // 4 messages + 4 charts
     expect(await runDigest("2026-04-14T13:30:00")).toMatchObject({ period: "2026-04-14", ran: false });
     const later = await runDigest("2026-04-15T13:00:00");
     expect(later).toMatchObject({ ran: true, status: "DONE" });
     expect(later.result!.digests.find((d) => d.planId === planA)).toMatchObject({ sent: 0 });
     expect(await digestOutbox()).toEqual(keys);
-    for (const viewer of [DIRECTOR_ID, "m11", "m12"]) {
+    for (const viewer of [DIRECTOR_ID, "dir2", "m11", "m12"]) {
       expect(digestsOf(viewer)).toHaveLength(1);
       expect(imagesOf(viewer)).toHaveLength(1);
     }
   });
 
-  it("the next week: a manager who left gets nothing; the others get that week's digest", async () => {
-    // m12 leaves: the org import no longer lists them and their reps now report to the director.
+  it("the next week: people who left get nothing; two runs at once send each digest once", async () => {
+    // m12 and the second director leave: the org import no longer lists them (m12's reps now report to the director).
     const org = referenceOrg();
     org.staff = org.staff
       .filter((s) => s.userId !== "m12")
@@ -206,17 +217,32 @@ describe("weekly-digest", () => {
     clock = shanghai("2026-04-17T15:00:00");
     await report(planA, "r11001", "2026-W16", 100_000);
     await evaluate("2026-04-20T12:00:00");
-    const run = await runDigest("2026-04-20T13:00:00");
-    expect(run.result!.digests.find((d) => d.planId === planA)).toMatchObject({ period: "2026-W16", sent: 2 });
+    // Two runs for W16 at the same moment (Monday's and an admin's for Tuesday): each viewer's digest goes once.
+    clock = shanghai("2026-04-21T13:00:00");
+    const runs = await Promise.all(
+      ["2026-04-20T13:00:00", "2026-04-21T13:00:00"].map(async (at) => {
+        const r = await svc.api("/api/jobs/weekly-digest/run", jsonInit("POST", { at: `${at}+08:00` }));
+        expect(r.status, await r.clone().text()).toBe(200);
+        return (await r.json()) as DigestRun;
+      }),
+    );
+    await svc.dingtalk!.outbox.drain();
+    const ofA = runs.flatMap((r) => r.result!.digests.filter((d) => d.planId === planA));
+    expect(ofA.every((d) => d.period === "2026-W16" && d.failed === 0)).toBe(true);
+    expect(ofA.reduce((n, d) => n + d.sent, 0)).toBe(2);
+    const run = { result: { digests: runs.flatMap((r) => r.result!.digests) } };
     const titlesOfA = (userId: string) =>
       digestsOf(userId).flatMap((d) => (d.title.startsWith("A计划") ? [d.title] : []));
     expect(titlesOfA(DIRECTOR_ID)).toEqual(["A计划 W15周报", "A计划 W16周报"]);
     expect(titlesOfA("m11")).toEqual(["A计划 W15周报", "A计划 W16周报"]);
     expect(digestsOf("m12").map((d) => d.title)).toEqual(["A计划 W15周报"]);
+    expect(digestsOf("dir2").map((d) => d.title)).toEqual(["A计划 W15周报"]);
+    for (const viewer of [DIRECTOR_ID, "m11"]) expect(imagesOf(viewer).length, viewer).toBe(digestsOf(viewer).length);
     const w16 = (await digestRows()).filter((r) => r.plan_id === planA && r.period === "2026-W16");
     expect(w16.map((r) => r.user_id)).toEqual(["m11", DIRECTOR_ID]);
     // Plan B is no longer empty: a second week without a report opened escalations, which the digest reports.
-    expect(run.result!.digests.find((d) => d.planId === planB)).toMatchObject({ period: "2026-W16", sent: 2 });
+    const ofB = run.result.digests.filter((d) => d.planId === planB);
+    expect(ofB.reduce((n, d) => n + d.sent, 0)).toBe(2);
   });
 });
 
