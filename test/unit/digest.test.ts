@@ -240,7 +240,7 @@ describe("expected-to-date for many leaves: phasing's rule, exactly, in numbers 
         const sums = summedExpectedAt(parsed, points);
         dates.forEach((date, j) => {
           const each = ls.map((m) => expectedToDate(m, 2026, date, cal));
-          ls.forEach((_, i) => expect(expectedAt(parsed[i]!, points[j]!)).toBe(each[i]));
+          for (let i = 0; i < ls.length; i++) expect(expectedAt(parsed[i]!, points[j]!)).toBe(each[i]);
           expect(sums[j]).toBe(each.reduce((s, x) => s + x, 0n));
         });
       }),
