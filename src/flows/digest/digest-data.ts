@@ -146,15 +146,16 @@ async function loadTree(tx: Tx, planId: string): Promise<TreeNode[]> {
       owner_user_id: string | null;
       version: number;
       state: string;
-      leaf: boolean;
       months: string | null;
     }[]
   >(
-    `SELECT t.id, t.parent_id, t.dimension::text AS dimension, t.key, t.label, t.owner_user_id, t.version,
-            t.state::text AS state, m.months IS NOT NULL AS leaf, m.months
-       FROM target t
-       LEFT JOIN LATERAL (SELECT string_agg(tm.amount::text, ',' ORDER BY tm.month) AS months
-                            FROM target_month tm WHERE tm.target_id = t.id AND ${liveLeafSql("t")}) m ON true
+    `WITH months AS (
+       SELECT tm.target_id, string_agg(tm.amount::text, ',' ORDER BY tm.month) AS months
+         FROM target_month tm JOIN target l ON l.id = tm.target_id WHERE l.plan_id = $1 GROUP BY tm.target_id
+     )
+     SELECT t.id, t.parent_id, t.dimension::text AS dimension, t.key, t.label, t.owner_user_id, t.version,
+            t.state::text AS state, CASE WHEN ${liveLeafSql("t")} THEN m.months END AS months
+       FROM target t LEFT JOIN months m ON m.target_id = t.id
       WHERE t.plan_id = $1 AND t.state <> 'ARCHIVED'`,
     planId,
   );
