@@ -148,11 +148,10 @@ async function floor(db: Database, manager: string | null): Promise<{ ytdActual:
   const [row] = await db.sql.query<{ actual: string; target: string }>(
     `WITH owners AS (SELECT user_id FROM staff WHERE $6::text IS NULL OR manager_user_id = $6),
      in_force AS (
-       SELECT DISTINCT ON (period, user_id) amount FROM progress_entry
+       SELECT DISTINCT ON (user_id, period) user_id, amount FROM progress_entry
         WHERE plan_id = $1 AND metric = 'REVENUE' AND period LIKE '2026-%' AND period <= $2
-          AND user_id IN (SELECT user_id FROM owners)
-        ORDER BY period, user_id, (source = 'IMPORT') DESC, id DESC)
-     SELECT (SELECT sum(amount) FROM in_force)::text AS actual,
+        ORDER BY user_id, period, (source = 'IMPORT') DESC, id DESC)
+     SELECT (SELECT sum(amount) FROM in_force WHERE user_id IN (SELECT user_id FROM owners))::text AS actual,
             (SELECT sum(CASE WHEN m.month < $3 THEN m.amount WHEN m.month = $3 THEN m.amount * $4 / $5 ELSE 0 END)
                FROM target t JOIN target_month m ON m.target_id = t.id
               WHERE t.plan_id = $1 AND t.owner_user_id IN (SELECT user_id FROM owners))::text AS target`,
