@@ -4,6 +4,7 @@ import type { Emulator } from "../../src/dingtalk/emulator/emulator-types.ts";
 import { API, createOpenApiClient } from "../../src/dingtalk/openapi-client.ts";
 import { createOutbound, type Outbound } from "../../src/dingtalk/outbound.ts";
 import { enqueue } from "../../src/dingtalk/outbox/enqueue.ts";
+import { listOutbox } from "../../src/dingtalk/outbox/outbox-routes.ts";
 import { type OutboxWorker, startOutboxWorker } from "../../src/dingtalk/outbox/outbox-worker.ts";
 import { digestChartOptions } from "../../src/flows/digest/digest-chart.ts";
 import { renderChartPng } from "../../src/flows/digest/render-chart-png.ts";
@@ -86,6 +87,13 @@ describe("image messages through the outbox", () => {
     expect(await inTx(db, (tx) => port.sendPng(tx, { to: "rep1101", key: "digest-2026-W14-rep1101-chart", png }))).toBe(
       false,
     );
+    // GET /api/outbox's listing shows the image's size, not the image.
+    const [listed] = await listOutbox(db, { limit: 10 });
+    expect(listed?.payload).toEqual({
+      userId: "rep1101",
+      fileName: "digest-2026-W14-rep1101-chart.png",
+      pngBase64Chars: png.toString("base64").length,
+    });
     await start(db, em).drain();
 
     const inbox = em.getInbox("rep1101");
@@ -135,6 +143,22 @@ describe("image messages through the outbox", () => {
     const [row] = await rows(db);
     expect(row).toMatchObject({ status: "SENT", attempts: 3 });
     expect(inbox[0]).toMatchObject({ kind: "image", mediaId: row?.result?.mediaId });
+  });
+
+  it("an expired legacy token is replaced once and the upload goes through", async () => {
+    const { db, em } = await setup();
+    await inTx(db, async (tx) => outbound().sendPng(tx, { to: "rep1104", key: "img-token", png: await chartPng() }));
+    const w = start(db, em);
+    await w.drain();
+    em.expireTokens();
+    await inTx(db, async (tx) => outbound().sendPng(tx, { to: "rep1104", key: "img-token-2", png: await chartPng() }));
+    await w.drain();
+    expect(calls(em, UPLOAD)).toEqual(["200 ok", "200 88", "200 ok"]);
+    expect(em.getInbox("rep1104").map((i) => i.kind)).toEqual(["image", "image"]);
+    expect((await rows(db)).map((r) => [r.status, r.attempts])).toEqual([
+      ["SENT", 1],
+      ["SENT", 1],
+    ]);
   });
 
   it("refuses an image DingTalk would refuse at enqueue, clearly, and queues nothing", async () => {
