@@ -13,7 +13,7 @@ import { liveLeafSql } from "../../plans/leaf-targets.ts";
 import type { ScheduledJob } from "../../scheduler/job.ts";
 import { dashboardUrl } from "./digest-chat.ts";
 import { loadDigest } from "./digest-data.ts";
-import { type DigestImage, digestChartPng } from "./digest-image.ts";
+import { type DigestImage, digestImage } from "./digest-image.ts";
 
 /** What one run did for one plan-period. */
 interface PlanDigestRun {
@@ -139,7 +139,7 @@ async function sendPlanDigests(deps: AppDeps, plan: DigestPlan, period: string):
         out.empty++;
         continue;
       }
-      const image = await digestChartPng(deps, digest, log);
+      const image = await digestImage(deps, digest, log);
       const sent = await deps.db.prisma.$transaction((tx) => sendOne(deps, tx, { digest, userId, image, now }), {
         timeout: 60_000,
       });
