@@ -10,6 +10,7 @@ import { type DingTalkRuntime, startDingTalk } from "./dingtalk/start-dingtalk.t
 import { type Calendar, createCalendar } from "./domain/calendar.ts";
 import { approvalFlow } from "./flows/approval/index.ts";
 import { confirmFlow } from "./flows/confirm/index.ts";
+import { digestFlow } from "./flows/digest/index.ts";
 import { escalationFlow } from "./flows/escalation/index.ts";
 import { evaluationFlow } from "./flows/evaluation/index.ts";
 import { botHandlers, type FlowFactory } from "./flows/flow.ts";
@@ -35,6 +36,7 @@ export const FLOWS: FlowFactory[] = [
   confirmFlow,
   evaluationFlow,
   escalationFlow,
+  digestFlow,
 ];
 
 /** Next year's holidays, once announced, go here (chinese-days ships data up to the year it was released). */

@@ -84,6 +84,11 @@ export interface Digest {
   totals: DigestFigures;
   breakdowns: DigestBreakdown[];
   exceptions: DigestException[];
+  /**
+   * How many exceptions of each kind there are in scope: `exceptions` lists at most 20 of each kind (in the order
+   * of the kinds above), so a reader can say 「等共 N 人」.
+   */
+  exceptionCounts?: Record<DigestExceptionKind, number>;
   top: { people: DigestRank[]; regions: DigestRank[] };
   bottom: { people: DigestRank[]; regions: DigestRank[] };
   freshness: { owners: number; reported: number; share: number | null };

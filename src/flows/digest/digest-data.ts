@@ -1,0 +1,336 @@
+import type { Tx } from "../../db/database.ts";
+import { workdaysPending } from "../../domain/approval-step-due.ts";
+import type { Calendar } from "../../domain/calendar.ts";
+import { buildDigest, type DigestFigureInput, type DigestLeafInput } from "../../domain/digest.ts";
+import type { DigestExceptionInputs } from "../../domain/digest-exceptions.ts";
+import type { Digest } from "../../domain/digest-types.ts";
+import { expectedAt, type LeafMonths, leafMonths, summedExpectedAt } from "../../domain/expected-points.ts";
+import {
+  type Cadence,
+  nextPeriodKey,
+  parsePeriodKey,
+  periodRange,
+  previousPeriodKey,
+} from "../../domain/period-key.ts";
+import { accrualPoint } from "../../domain/phasing.ts";
+import { addDays } from "../../domain/plain-date.ts";
+import { periodWorkdays, remainingWorkingPeriods } from "../../domain/run-rate.ts";
+import { localDate } from "../../domain/zoned-time.ts";
+import { liveLeafSql } from "../../plans/leaf-targets.ts";
+import { planNotFound } from "../../plans/plan-errors.ts";
+import { IN_FORCE_ORDER } from "../progress/progress-queries.ts";
+import { digestPeriod, firstPeriodOfYear } from "./digest-period.ts";
+import { digestScope, loadStaff, type StaffRow } from "./digest-scope.ts";
+
+export interface LoadDigestOptions {
+  planId: string;
+  /** "2026-W50"; the latest closed period when left out. */
+  period?: string;
+  /** Whose digest: absent for the whole plan (the admin token). */
+  viewerUserId?: string;
+  calendar: Calendar;
+  now: Date;
+}
+
+/** An outbox row not sent this long after it was due counts as undelivered (with every DEAD row). */
+export const UNDELIVERED_AFTER_MINUTES = 15;
+
+/**
+ * The digest of a plan for a period and a viewer (issue #14), read set-based — a fixed handful of statements
+ * whatever the plan's size — and aggregated by `buildDigest` (src/domain/digest.ts). The rules are the
+ * product's own: live leaves (leaf-targets.ts), the figure in force per person and period (IMPORT beats
+ * SELF_REPORT, latest wins), year to date = the keys of the plan year up to and including the period (as
+ * evaluation sums them), expected from the month rows by phasing's accrual, per leaf.
+ */
+export async function loadDigest(tx: Tx, o: LoadDigestOptions): Promise<Digest> {
+  const plan = await tx.plan.findUnique({ where: { id: o.planId } });
+  if (!plan) throw planNotFound(o.planId);
+  const cadence = plan.cadence as Cadence;
+  const period = digestPeriod({ plan, period: o.period, calendar: o.calendar, now: o.now });
+  const year = plan.fiscalYear;
+  const published = plan.status !== "DRAFT";
+
+  const [staff, tree] = await Promise.all([loadStaff(tx), published ? loadTree(tx, plan.id) : []]);
+  const scope = digestScope({
+    viewerUserId: o.viewerUserId,
+    planOwnerUserId: plan.ownerUserId,
+    staff,
+    ownsTargets: (id) => tree.some((t) => t.leaf && t.ownerUserId === id),
+  });
+  const inScope = (userId: string | null) =>
+    scope.members === null ? true : userId !== null && scope.members.has(userId);
+  const leaves = tree.filter((t) => t.leaf && inScope(t.ownerUserId));
+  const owners = [...new Set(leaves.flatMap((l) => (l.ownerUserId === null ? [] : [l.ownerUserId])))];
+
+  // Periods of the year through this one; expected at each one's end (and the day before the first).
+  const periods: string[] = [];
+  for (let k = firstPeriodOfYear(cadence, year); k <= period && parsePeriodKey(k).year === year; k = nextPeriodKey(k))
+    periods.push(k);
+  const firstFrom = periodRange(periods[0]!).from;
+  const points = [addDays(firstFrom, -1), ...periods.map((p) => periodRange(p).to)].map((d) =>
+    accrualPoint(year, d, o.calendar),
+  );
+  const months = leaves.map((l) => l.months!);
+  const cumulative = summedExpectedAt(months, points);
+  const end = points.at(-1)!;
+  const before = accrualPoint(year, addDays(periodRange(period).from, -1), o.calendar);
+
+  const [figures, exceptions, undelivered] = await Promise.all([
+    loadFigures(tx, { planId: plan.id, metric: plan.metric, year, period, owners: scope.members ? owners : null }),
+    loadExceptionInputs(tx, { plan, period, tree, staff, inScope, calendar: o.calendar, now: o.now }),
+    countUndelivered(tx, o.now),
+  ]);
+
+  const previous = previousPeriodKey(period);
+  const elapsed = periods.filter((p) => periodWorkdays(p, year, o.calendar) > 0).length;
+  const remaining = remainingWorkingPeriods(nextPeriodKey(period), year, o.calendar);
+  const byId = new Map(tree.map((t) => [t.id, t]));
+  return buildDigest({
+    plan: {
+      id: plan.id,
+      name: plan.name,
+      fiscalYear: year,
+      cadence,
+      unit: plan.unit,
+      metric: plan.metric,
+    },
+    period,
+    previousPeriod: parsePeriodKey(previous).year === year ? previous : null,
+    viewer: scope.viewer,
+    pace: { elapsed, total: elapsed + remaining, remaining },
+    leaves: leaves.map(
+      (l): DigestLeafInput => ({
+        targetId: l.id,
+        ownerUserId: l.ownerUserId,
+        path: pathOf(l, byId).map((n) => ({ dimension: n.dimension!, key: n.key, label: n.label })),
+        annual: expectedAt(l.months!, { month: 13, num: 0n, den: 1n }),
+        ytdTarget: expectedAt(l.months!, end),
+        previousYtdTarget: expectedAt(l.months!, before),
+      }),
+    ),
+    people: staff,
+    teamRoot: scope.teamRoot,
+    figures: figures.byOwner,
+    series: periods.map((p, i) => ({
+      period: p,
+      actual: figures.byPeriod.get(p) ?? 0n,
+      expected: cumulative[i + 1]! - cumulative[i]!,
+    })),
+    exceptions,
+    undelivered,
+  });
+}
+
+/** A target of the plan that is not archived; `months` for live leaves. */
+interface TreeNode {
+  id: string;
+  parentId: string | null;
+  dimension: string | null;
+  key: string;
+  label: string;
+  ownerUserId: string | null;
+  version: number;
+  state: string;
+  leaf: boolean;
+  months: LeafMonths | null;
+}
+
+async function loadTree(tx: Tx, planId: string): Promise<TreeNode[]> {
+  const rows = await tx.$queryRawUnsafe<
+    {
+      id: string;
+      parent_id: string | null;
+      dimension: string | null;
+      key: string;
+      label: string;
+      owner_user_id: string | null;
+      version: number;
+      state: string;
+      leaf: boolean;
+      months: string | null;
+    }[]
+  >(
+    `SELECT t.id, t.parent_id, t.dimension::text AS dimension, t.key, t.label, t.owner_user_id, t.version,
+            t.state::text AS state, m.months IS NOT NULL AS leaf, m.months
+       FROM target t
+       LEFT JOIN LATERAL (SELECT string_agg(tm.amount::text, ',' ORDER BY tm.month) AS months
+                            FROM target_month tm WHERE tm.target_id = t.id AND ${liveLeafSql("t")}) m ON true
+      WHERE t.plan_id = $1 AND t.state <> 'ARCHIVED'`,
+    planId,
+  );
+  return rows.map((r) => ({
+    id: r.id,
+    parentId: r.parent_id,
+    dimension: r.dimension,
+    key: r.key,
+    label: r.label,
+    ownerUserId: r.owner_user_id,
+    version: Number(r.version),
+    state: r.state,
+    leaf: r.months !== null,
+    months: r.months === null ? null : leafMonths(r.months.split(",")),
+  }));
+}
+
+/** The nodes from below the root down to `node` itself (the root has no dimension: it splits nothing off). */
+function pathOf(node: TreeNode, byId: ReadonlyMap<string, TreeNode>): TreeNode[] {
+  const path: TreeNode[] = [];
+  for (let at: TreeNode | undefined = node; at && at.dimension !== null; at = byId.get(at.parentId ?? ""))
+    path.push(at);
+  return path.reverse();
+}
+
+const pathText = (node: TreeNode, byId: ReadonlyMap<string, TreeNode>) =>
+  pathOf(node, byId)
+    .map((n) => n.label)
+    .join(" / ") || node.label;
+
+/**
+ * The figures in force of the plan's owners (of `owners` when given), for the keys of the plan year up to and
+ * including `period`: per person (year to date, this period) and per period (the series' bars), from one pass.
+ */
+async function loadFigures(
+  tx: Tx,
+  a: { planId: string; metric: string; year: number; period: string; owners: string[] | null },
+): Promise<{ byOwner: Map<string, DigestFigureInput>; byPeriod: Map<string, bigint> }> {
+  const rows = await tx.$queryRawUnsafe<
+    { user_id: string | null; period: string | null; total: string; actual: string | null }[]
+  >(
+    `WITH in_force AS MATERIALIZED (
+       SELECT DISTINCT ON (period, user_id) user_id, period, amount FROM progress_entry
+        WHERE plan_id = $1 AND metric = $2::"Metric" AND period LIKE $3 AND period <= $4
+          AND ($5::text[] IS NULL OR user_id = ANY($5::text[]))
+          AND user_id IN (SELECT t.owner_user_id FROM target t WHERE t.plan_id = $1 AND ${liveLeafSql("t")})
+        ORDER BY period, user_id, ${IN_FORCE_ORDER}
+     )
+     SELECT user_id, NULL AS period, sum(amount)::text AS total, max(amount) FILTER (WHERE period = $4)::text AS actual
+       FROM in_force GROUP BY user_id
+     UNION ALL
+     SELECT NULL, period, sum(amount)::text, NULL FROM in_force GROUP BY period`,
+    a.planId,
+    a.metric,
+    `${a.year}-%`,
+    a.period,
+    a.owners,
+  );
+  const byOwner = new Map<string, DigestFigureInput>();
+  const byPeriod = new Map<string, bigint>();
+  for (const r of rows) {
+    if (r.user_id !== null) {
+      byOwner.set(r.user_id, { ytdActual: BigInt(r.total), periodActual: r.actual === null ? null : BigInt(r.actual) });
+    } else if (r.period !== null) byPeriod.set(r.period, BigInt(r.total));
+  }
+  return { byOwner, byPeriod };
+}
+
+async function loadExceptionInputs(
+  tx: Tx,
+  a: {
+    plan: { id: string; timezone: string };
+    period: string;
+    tree: TreeNode[];
+    staff: ReadonlyMap<string, StaffRow>;
+    inScope: (userId: string | null) => boolean;
+    calendar: Calendar;
+    now: Date;
+  },
+): Promise<DigestExceptionInputs> {
+  const name = (id: string | null) => (id === null ? null : (a.staff.get(id)?.name ?? id));
+  const byId = new Map(a.tree.map((t) => [t.id, t]));
+  const [escalations, verdicts, unacked, steps] = await Promise.all([
+    tx.$queryRawUnsafe<{ user_id: string; streak: number }[]>(
+      `SELECT owner_user_id AS user_id, streak FROM escalation WHERE plan_id = $1 AND status = 'OPEN'`,
+      a.plan.id,
+    ),
+    tx.$queryRawUnsafe<{ user_id: string; status: string; target: string; actual: string | null }[]>(
+      `SELECT user_id, status::text AS status, target::text AS target, actual::text AS actual
+         FROM period_evaluation WHERE plan_id = $1 AND period = $2 AND status <> 'MET'`,
+      a.plan.id,
+      a.period,
+    ),
+    tx.$queryRawUnsafe<{ id: string }[]>(
+      `SELECT t.id FROM target t JOIN staff s ON s.user_id = t.owner_user_id
+        WHERE t.plan_id = $1 AND t.state = 'PUBLISHED' AND s.active AND ${liveLeafSql("t")}
+          AND NOT EXISTS (SELECT 1 FROM target_ack k WHERE k.target_id = t.id AND k.version = t.version)
+          AND NOT EXISTS (SELECT 1 FROM change_request r WHERE r.target_id = t.id AND r.target_version = t.version
+                            AND r.kind = 'DISPUTE' AND r.status = 'PENDING')`,
+      a.plan.id,
+    ),
+    tx.$queryRawUnsafe<{ request_id: string; target_id: string; approver_user_id: string; pending_since: Date }[]>(
+      `SELECT s.request_id, r.target_id, s.approver_user_id, s.pending_since
+         FROM approval_step s JOIN change_request r ON r.id = s.request_id
+        WHERE r.plan_id = $1 AND r.status = 'PENDING' AND s.status = 'PENDING' AND s.pending_since IS NOT NULL`,
+      a.plan.id,
+    ),
+  ]);
+  const today = localDate(a.now, a.plan.timezone);
+  const inScopeUser = (id: string) => a.inScope(id);
+  return {
+    escalations: escalations
+      .filter((e) => inScopeUser(e.user_id))
+      .map((e) => ({ userId: e.user_id, name: name(e.user_id)!, streak: Number(e.streak) })),
+    misses: verdicts
+      .filter((v) => v.status === "MISSED" && inScopeUser(v.user_id))
+      .map((v) => ({
+        userId: v.user_id,
+        name: name(v.user_id)!,
+        target: BigInt(v.target),
+        actual: v.actual === null ? null : BigInt(v.actual),
+      })),
+    excused: new Set(verdicts.filter((v) => v.status === "EXCUSED").map((v) => v.user_id)),
+    unconfirmed: unacked.flatMap((u) => {
+      const t = byId.get(u.id);
+      if (!t?.ownerUserId || !a.inScope(t.ownerUserId)) return [];
+      return [
+        {
+          targetId: t.id,
+          userId: t.ownerUserId,
+          name: name(t.ownerUserId)!,
+          path: pathText(t, byId),
+          version: t.version,
+        },
+      ];
+    }),
+    approvals: steps.flatMap((s) => {
+      const t = byId.get(s.target_id);
+      if (!t || !a.inScope(t.ownerUserId)) return [];
+      const workdays = workdaysPending(localDate(new Date(s.pending_since), a.plan.timezone), today, a.calendar);
+      if (workdays < 1) return [];
+      return [
+        {
+          requestId: s.request_id,
+          targetId: t.id,
+          approverUserId: s.approver_user_id,
+          approverName: name(s.approver_user_id)!,
+          ownerName: name(t.ownerUserId),
+          path: pathText(t, byId),
+          workdays,
+        },
+      ];
+    }),
+    needsOwner: a.tree
+      .filter((t) => t.leaf && t.state === "PUBLISHED")
+      .filter((t) => (t.ownerUserId === null ? a.inScope(null) : a.staff.get(t.ownerUserId)?.active === false))
+      .filter((t) => a.inScope(t.ownerUserId))
+      .map((t) => ({
+        targetId: t.id,
+        path: pathText(t, byId),
+        ownerUserId: t.ownerUserId,
+        ownerName: name(t.ownerUserId),
+      })),
+  };
+}
+
+/**
+ * Bot health: outbox rows DingTalk has not taken — DEAD, or still waiting well after they were due. Counted for
+ * the whole service: a row's recipients are inside its payload in several shapes, and a stuck sender stalls
+ * everyone's messages alike.
+ */
+async function countUndelivered(tx: Tx, now: Date): Promise<number> {
+  const [row] = await tx.$queryRawUnsafe<{ n: number }[]>(
+    `SELECT count(*)::int AS n FROM outbox_message
+      WHERE status = 'DEAD' OR (status IN ('PENDING', 'SENDING') AND next_attempt_at < $1::timestamptz)`,
+    new Date(now.getTime() - UNDELIVERED_AFTER_MINUTES * 60_000),
+  );
+  return Number(row?.n ?? 0);
+}
