@@ -71,6 +71,11 @@ const ZEnv = z
       .string()
       .regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be a 24-hour time HH:mm such as 13:00")
       .default("13:00"),
+    /**
+     * A font file with Chinese glyphs for the digest's chart image (.ttf/.otf/.ttc). Unset: fonts-noto-cjk's
+     * Debian paths (src/flows/digest/render-chart-png.ts); with neither, the digest goes out without its image.
+     */
+    CJK_FONT_PATH: z.string().trim().min(1).optional(),
     /** 风险预警: year-to-date this many points behind expected-to-date warns the owner (docs/domain.md "Evaluation and escalation"). */
     PACE_WARNING_MARGIN: z.coerce
       .number({ error: "must be a number of percentage points such as 10" })
@@ -151,6 +156,8 @@ export interface Config {
   dashboardLinkDays: number;
   /** BOT_DIGEST_TIME: "HH:mm", local time of the Monday digest. */
   digestTime: string;
+  /** CJK_FONT_PATH: the font the chart image is drawn with; unset = the fonts-noto-cjk paths. */
+  cjkFontPath: string | undefined;
   /** PACE_WARNING_MARGIN ÷ 100: year-to-date attainment below 1 − this (against expected-to-date) warns. */
   paceWarningMargin: number;
   logLevel: z.infer<typeof ZEnv>["LOG_LEVEL"];
@@ -209,6 +216,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       e.DASHBOARD_SECRET ?? createHash("sha256").update(`target-bot dashboard links\0${adminToken}`).digest("hex"),
     dashboardLinkDays: e.DASHBOARD_LINK_DAYS,
     digestTime: e.BOT_DIGEST_TIME,
+    cjkFontPath: e.CJK_FONT_PATH,
     logLevel: e.LOG_LEVEL,
     bodyLimitBytes: Math.round(e.BODY_LIMIT_MB * 1024 * 1024),
     cardTemplates: Object.fromEntries(

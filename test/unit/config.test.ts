@@ -66,6 +66,7 @@ const READS: Record<string, { value: string; read: (c: Config) => unknown; expec
   },
   DASHBOARD_LINK_DAYS: { value: "14", read: (c) => c.dashboardLinkDays, expected: 14 },
   BOT_DIGEST_TIME: { value: "09:30", read: (c) => c.digestTime, expected: "09:30" },
+  CJK_FONT_PATH: { value: "/opt/fonts/cjk.ttc", read: (c) => c.cjkFontPath, expected: "/opt/fonts/cjk.ttc" },
   LOG_LEVEL: { value: "debug", read: (c) => c.logLevel, expected: "debug" },
   BODY_LIMIT_MB: { value: "2", read: (c) => c.bodyLimitBytes, expected: 2 * 1024 * 1024 },
   ...Object.fromEntries(
