@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
+import { buildSync } from "esbuild";
 import type { Context } from "koa";
 
 /**
@@ -21,13 +22,31 @@ export interface Asset {
 
 const require = createRequire(import.meta.url);
 
-function asset(file: string, name: string, ext: string, type: string): Asset {
-  const body = readFileSync(file);
+function asset(file: string | Buffer, name: string, ext: string, type: string): Asset {
+  const body = typeof file === "string" ? readFileSync(file) : file;
   const hash = createHash("sha256").update(body).digest("hex").slice(0, 12);
   return { path: `/dashboard/assets/${name}-${hash}.${ext}`, type, body, gzip: gzipSync(body), etag: `"${hash}"` };
 }
 
-let loaded: { echarts: Asset; script: Asset; style: Asset } | undefined;
+/**
+ * The chart module the server's PNG uses, bundled for the browser (src/dashboard/browser/dashboard-charts.ts).
+ * esbuild comes with tsx, which runs the service; bundling once at start needs no build step to forget.
+ */
+function chartsBundle(): Buffer {
+  const out = buildSync({
+    entryPoints: [fileURLToPath(new URL("./browser/dashboard-charts.ts", import.meta.url))],
+    bundle: true,
+    format: "iife",
+    platform: "browser",
+    target: "es2020",
+    minify: true,
+    write: false,
+    logLevel: "silent",
+  });
+  return Buffer.from(out.outputFiles[0]!.contents);
+}
+
+let loaded: { echarts: Asset; charts: Asset; script: Asset; style: Asset } | undefined;
 
 export function dashboardAssets() {
   loaded ??= {
@@ -37,6 +56,7 @@ export function dashboardAssets() {
       "min.js",
       "text/javascript; charset=utf-8",
     ),
+    charts: asset(chartsBundle(), "charts", "js", "text/javascript; charset=utf-8"),
     script: asset(
       fileURLToPath(new URL("./assets/dashboard.js", import.meta.url)),
       "dashboard",

@@ -71,10 +71,10 @@ export async function dashboardNode(
               coalesce(sum(l.ytd_target), 0)::text AS ytd_target
          FROM owners o LEFT JOIN latest l ON l.user_id = o.user_id GROUP BY o.child_id
      )
-     SELECT c.id, c.label, c.dimension::text AS dimension, c.owner_user_id, s.name AS owner_name,
-            c.amount::text AS amount, ${liveLeafSql("c")} AS leaf, f.owners, f.ytd_actual, f.ytd_target
-       FROM target c JOIN figures f ON f.child_id = c.id LEFT JOIN staff s ON s.user_id = c.owner_user_id
-      ORDER BY c.label`,
+     SELECT n.id, n.label, n.dimension::text AS dimension, n.owner_user_id, s.name AS owner_name,
+            n.amount::text AS amount, ${liveLeafSql("n")} AS leaf, f.owners, f.ytd_actual, f.ytd_target
+       FROM target n JOIN figures f ON f.child_id = n.id LEFT JOIN staff s ON s.user_id = n.owner_user_id
+      ORDER BY n.amount DESC, n.label`,
     a.planId,
     node.id,
     a.period,

@@ -10,6 +10,7 @@ const esc = (s: string) =>
 
 export interface PageAssets {
   echarts: string;
+  charts: string;
   script: string;
   style: string;
 }
@@ -77,6 +78,7 @@ export function dashboardPage(assets: PageAssets): string {
   <p id="refusal-text"></p>
 </div>
 <script src="${assets.echarts}"></script>
+<script src="${assets.charts}"></script>
 <script src="${assets.script}"></script>
 </body>
 </html>`;

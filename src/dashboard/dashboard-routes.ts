@@ -90,7 +90,12 @@ export function registerDashboardRoutes(router: Router, deps: AppDeps): void {
       return;
     }
     ctx.type = "text/html; charset=utf-8";
-    ctx.body = dashboardPage({ echarts: assets.echarts.path, script: assets.script.path, style: assets.style.path });
+    ctx.body = dashboardPage({
+      echarts: assets.echarts.path,
+      charts: assets.charts.path,
+      script: assets.script.path,
+      style: assets.style.path,
+    });
   });
 
   router.get("/dashboard/assets/:file", securityHeaders("asset"), (ctx) => {

@@ -45,19 +45,21 @@
     $("notice").hidden = !text;
   };
 
-  function chart(id, option) {
+  // Each chart is drawn at the size the digest image has (the same option, the same layout), as SVG that the
+  // stylesheet scales to the width of the screen.
+  function chart(id, spec) {
     const el = $(id);
     let c = echarts.getInstanceByDom(el);
     if (!c) {
-      c = echarts.init(el, null, { renderer: "svg" });
+      c = echarts.init(el, null, { renderer: "svg", width: spec.width, height: spec.height });
       charts.push(c);
+    } else {
+      c.resize({ width: spec.width, height: spec.height });
     }
-    c.setOption(option, true);
+    el.style.aspectRatio = `${spec.width} / ${spec.height}`;
+    c.setOption(spec.option, true);
     return c;
   }
-  window.addEventListener("resize", () => {
-    for (const c of charts) c.resize();
-  });
 
   function renderPickers(data) {
     const plan = $("plan");
@@ -163,9 +165,10 @@
     renderBreakdowns(v);
     renderBoard(v);
     $("freshness").textContent = `${v.freshness} · ${v.health}`;
-    chart("chart-gauge", data.charts.gauge);
-    chart("chart-weekly", data.charts.weekly);
-    const byDim = chart("chart-dims", data.charts.byDimension);
+    const specs = window.dashboardCharts(data.digest);
+    chart("chart-gauge", specs.gauge);
+    chart("chart-weekly", specs.weekly);
+    const byDim = chart("chart-dims", specs.attainment);
     byDim.off("click");
     byDim.on("click", (p) => drillByLabel(p.name));
     state.crumbs = [];

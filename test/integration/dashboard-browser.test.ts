@@ -1,0 +1,143 @@
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { issueDashboardToken } from "../../src/flows/digest/dashboard-token.ts";
+import { launchChromium } from "../helpers/browser.ts";
+import { DASHBOARD_NOW, dashboardFixture } from "../helpers/dashboard-fixture.ts";
+import { jsonInit } from "../helpers/plan-api.ts";
+import { startTestService, type TestService } from "../helpers/test-service.ts";
+
+/*
+ * The dashboard in a real browser (Debian's Chromium): opened from a link as the director, it draws the three
+ * charts (SVG with shapes and the Chinese labels), lists the exceptions first, drills down region by region to a
+ * person, and a tampered link shows the refusal page. Run with DASHBOARD_SCREENSHOT=<path> to write the phone
+ * screenshot checked in at docs/screenshots/dashboard-phone.png.
+ */
+
+let svc: TestService;
+let browser: Browser;
+const cspViolations: string[] = [];
+
+beforeAll(async () => {
+  svc = await startTestService({ DINGTALK_QPS: "500" }, { sandbox: { demo: false }, now: () => DASHBOARD_NOW });
+  await dashboardFixture(svc);
+  browser = await launchChromium();
+}, 240_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await svc?.close();
+});
+
+async function linkFor(userId: string): Promise<string> {
+  const res = await svc.api("/api/dashboard-links", jsonInit("POST", { userId }));
+  expect(res.status).toBe(201);
+  const { url } = (await res.json()) as { url: string };
+  return `${svc.url}/dashboard${new URL(url).search}`;
+}
+
+async function open(url: string, width = 390): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width, height: 844 }, deviceScaleFactor: 2 });
+  page.on("console", (m) => {
+    if (/Content Security Policy|Refused to/.test(m.text())) cspViolations.push(m.text());
+  });
+  page.on("pageerror", (e) => cspViolations.push(`page error: ${e.message}`));
+  await page.goto(url);
+  return page;
+}
+
+/** Shapes and texts ECharts drew into a chart's SVG. */
+const drawn = (page: Page, id: string) =>
+  page.locator(`[data-testid="${id}"] svg`).evaluate((svg) => ({
+    shapes: svg.querySelectorAll("path, rect, circle, polyline, line").length,
+    text: [...svg.querySelectorAll("text")].map((t) => t.textContent).join(" "),
+    width: svg.getBoundingClientRect().width,
+  }));
+
+describe("the dashboard in Chromium", () => {
+  it("as the director on a phone: charts drawn, exceptions first, drill-down to a person", async () => {
+    const page = await open(await linkFor("wangjianguo"));
+    await page.getByTestId("exception").first().waitFor();
+    expect(await page.getByTestId("title").textContent()).toBe("2026年度销售目标 · W10");
+    expect(await page.getByTestId("who").textContent()).toContain("全公司");
+
+    // Exceptions come first on the page, right under the header.
+    const order = await page.evaluate<string[]>(
+      `[...document.querySelectorAll("main > section:not([hidden])")].map((s) => s.getAttribute("data-testid") ?? s.id)`,
+    );
+    expect(order[0]).toBe("exceptions-section");
+    const exceptions = await page.getByTestId("exception").allTextContents();
+    expect(exceptions[0]).toMatch(/连续未达标.+连续\d+周未达标/);
+
+    const gauge = await drawn(page, "chart-gauge");
+    expect(gauge.shapes).toBeGreaterThan(3);
+    expect(gauge.text).toMatch(/\d+%/);
+    const weekly = await drawn(page, "chart-weekly");
+    expect(weekly.shapes).toBeGreaterThan(10); // bars for ten weeks and the lines
+    expect(weekly.text).toContain("W10");
+    const regions = await drawn(page, "chart-dims");
+    for (const name of ["华东", "华南", "华北", "西北", "东北"]) expect(regions.text).toContain(name);
+    // Scaled to the phone: nothing wider than the screen.
+    for (const c of [gauge, weekly, regions]) expect(c.width).toBeLessThanOrEqual(390);
+    expect(await page.evaluate<number>("document.documentElement.scrollWidth")).toBeLessThanOrEqual(390);
+
+    expect(await page.getByTestId("board").textContent()).toMatch(/前5名[\s\S]+后5名[\s\S]+区域前5/);
+    expect(await page.getByTestId("freshness").textContent()).toMatch(/已填报 \d+\/133 人/);
+
+    if (process.env.DASHBOARD_SCREENSHOT) await page.screenshot({ path: process.env.DASHBOARD_SCREENSHOT });
+
+    // Drill down: a region, then each level's first row, until a person opens.
+    await page.getByTestId("drill-row").filter({ hasText: "华东" }).click();
+    await expect.poll(() => page.getByTestId("crumbs").textContent()).toContain("华东");
+    for (let level = 0; level < 6 && (await page.getByTestId("person").isHidden()); level++) {
+      const before = await page.getByTestId("crumbs").textContent();
+      await page.getByTestId("drill-row").first().click();
+      await expect
+        .poll(
+          async () =>
+            (await page.getByTestId("person").isVisible()) ||
+            (await page.getByTestId("crumbs").textContent()) !== before,
+        )
+        .toBe(true);
+    }
+    const person = page.getByTestId("person");
+    await person.waitFor();
+    expect(await page.getByTestId("person-name").textContent()).toMatch(/\S+ 华东大区/);
+    expect(await person.textContent()).toMatch(/各期考核[\s\S]*W10[\s\S]*目标变更记录[\s\S]*第1版/);
+    await page.screenshot({ path: `${process.env.TMPDIR ?? "/tmp"}/dashboard-person.png`, fullPage: true });
+    expect(cspViolations).toEqual([]);
+    await page.close();
+  });
+
+  it("a regional manager's page names no other region", async () => {
+    const page = await open(await linkFor("m11"), 1280);
+    await page.getByTestId("exception").first().waitFor();
+    expect(await page.getByTestId("who").textContent()).toContain("王伟的团队");
+    await expect.poll(async () => (await drawn(page, "chart-dims")).shapes).toBeGreaterThan(3);
+    const text = await page.locator("main").textContent();
+    for (const other of ["华南", "华北", "西北", "东北"]) expect(text).not.toContain(other);
+    await page.close();
+  });
+
+  it("a tampered link shows the refusal page with how to get a new one", async () => {
+    const token = issueDashboardToken(svc.deps.config.dashboardSecret, "m11", DASHBOARD_NOW, 7);
+    const [payload, sig] = token.split(".") as [string, string];
+    const forged = Buffer.from(
+      JSON.stringify({ v: 1, u: "wangjianguo", e: JSON.parse(Buffer.from(payload, "base64url").toString()).e }),
+    ).toString("base64url");
+    const page = await open(`${svc.url}/dashboard?t=${forged}.${sig}`);
+    const refusal = page.getByTestId("refusal");
+    await refusal.waitFor();
+    expect(await refusal.textContent()).toMatch(/无法打开看板[\s\S]*无效[\s\S]*在钉钉里对机器人说“看板”/);
+    expect(await page.locator("svg").count()).toBe(0);
+    await page.close();
+  });
+
+  it("sandbox mode: the view-as picker opens the page as another person", async () => {
+    const page = await open(`${svc.url}/dashboard?as=admin`, 1280);
+    await page.getByTestId("exception").first().waitFor();
+    await page.getByTestId("view-as").selectOption("m12");
+    await expect.poll(() => page.getByTestId("who").textContent()).toContain("龙伟的团队");
+    expect(page.url()).toMatch(/\/dashboard\?t=/);
+    await page.close();
+  });
+});
