@@ -41,14 +41,18 @@ export function dashboardPage(assets: PageAssets): string {
 <p id="notice" class="refusal-inline muted" data-testid="notice" hidden></p>
 <main>
   <section id="empty" class="wide muted" data-testid="empty" hidden></section>
+  <section class="wide data" data-testid="overview">
+    <div class="figures" id="figures" data-testid="figures"></div>
+  </section>
   <section class="wide data" data-testid="exceptions-section">
     <h2>需要关注 <small id="exceptions-count"></small></h2>
+    <div class="chips" id="exception-kinds" data-testid="exception-kinds"></div>
     <ul class="list" id="exceptions" data-testid="exceptions"></ul>
+    <button type="button" class="link" id="exceptions-more" data-testid="exceptions-more" hidden></button>
   </section>
   <section class="data">
     <h2>年度累计达成</h2>
     <div class="chart" id="chart-gauge" data-testid="chart-gauge"></div>
-    <div class="figures" id="figures" data-testid="figures"></div>
   </section>
   <section class="data">
     <h2>每期完成与应完成 <small>柱：本期 · 线：累计</small></h2>

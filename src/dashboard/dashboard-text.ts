@@ -12,7 +12,7 @@ import type { dashboardPerson } from "./dashboard-person.ts";
  */
 
 type PlanLike = { unit: string; timezone: string };
-const amountOf = (plan: PlanLike) => (v: bigint) => formatAmountShort(v, plan.unit === "COUNT" ? "COUNT" : "CNY");
+const amountOf = (plan: PlanLike) => (v: bigint) => formatAmountShort(v, plan.unit === "COUNT" ? "COUNT" : undefined);
 
 const VERDICT = { MET: "达标", MISSED: "未达标", EXCUSED: "免考核" } as const;
 const ESCALATION = { OPEN: "处理中", RESOLVED: "已恢复", CLOSED: "已关闭" } as const;

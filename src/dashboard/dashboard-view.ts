@@ -65,6 +65,8 @@ export function dashboardView(d: Digest) {
       userId: e.userId ?? null,
       path: e.path ?? null,
     })),
+    /** How many of each kind (the digest's counts when it capped its list), in the list's order. */
+    exceptionKinds: exceptionKinds(d),
     breakdowns: d.breakdowns.map((b) => ({
       dimension: b.dimension,
       title: b.title,
@@ -86,6 +88,16 @@ export function dashboardView(d: Digest) {
     health: d.health.undelivered > 0 ? `有 ${d.health.undelivered} 条消息未能送达，请管理员查看` : "消息全部送达",
     empty: d.empty,
   };
+}
+
+function exceptionKinds(d: Digest) {
+  const counted = d.exceptionCounts;
+  const kinds = (Object.keys(KIND_TEXT) as DigestExceptionKind[]).map((kind) => ({
+    kind,
+    kindText: KIND_TEXT[kind],
+    count: counted?.[kind] ?? d.exceptions.filter((e) => e.kind === kind).length,
+  }));
+  return kinds.filter((k) => k.count > 0);
 }
 
 function deltaPoints(now: number | null, before: number | null): number | null {

@@ -45,13 +45,32 @@ async function open(url: string, width = 390): Promise<Page> {
   return page;
 }
 
-/** Shapes and texts ECharts drew into a chart's SVG. */
-const drawn = (page: Page, id: string) =>
-  page.locator(`[data-testid="${id}"] svg`).evaluate((svg) => ({
-    shapes: svg.querySelectorAll("path, rect, circle, polyline, line").length,
-    text: [...svg.querySelectorAll("text")].map((t) => t.textContent).join(" "),
-    width: svg.getBoundingClientRect().width,
-  }));
+/**
+ * What ECharts drew into a chart's SVG — shapes, texts, the width shown — and how much of it is visible: the
+ * distinct shapes found under a 12 × 12 grid of points over the chart's box (elementFromPoint sees only what is
+ * painted on top there, so a chart clipped away, collapsed to no height or scrolled out of its box finds none).
+ */
+const drawn = async (page: Page, id: string) => {
+  await page.getByTestId(id).scrollIntoViewIfNeeded();
+  return page.evaluate<{ shapes: number; visible: number; text: string; width: number }>(`(() => {
+    const box = document.querySelector('[data-testid="${id}"]');
+    const svg = box.querySelector("svg");
+    if (!svg) return { shapes: 0, visible: 0, text: "", width: 0 };
+    const r = box.getBoundingClientRect();
+    const hit = new Set();
+    for (let i = 1; i < 12; i++)
+      for (let j = 1; j < 12; j++) {
+        const el = document.elementFromPoint(r.left + (r.width * i) / 12, r.top + (r.height * j) / 12);
+        if (el && svg.contains(el) && el !== svg) hit.add(el);
+      }
+    return {
+      shapes: svg.querySelectorAll("path, rect, circle, polyline, line").length,
+      visible: hit.size,
+      text: [...svg.querySelectorAll("text")].map((t) => t.textContent).join(" "),
+      width: svg.getBoundingClientRect().width,
+    };
+  })()`);
+};
 
 describe("the dashboard in Chromium", () => {
   it("as the director on a phone: charts drawn, exceptions first, drill-down to a person", async () => {
@@ -64,18 +83,23 @@ describe("the dashboard in Chromium", () => {
     const order = await page.evaluate<string[]>(
       `[...document.querySelectorAll("main > section:not([hidden])")].map((s) => s.getAttribute("data-testid") ?? s.id)`,
     );
-    expect(order[0]).toBe("exceptions-section");
+    expect(order.slice(0, 2)).toEqual(["overview", "exceptions-section"]);
     const exceptions = await page.getByTestId("exception").allTextContents();
     expect(exceptions[0]).toMatch(/连续未达标.+连续\d+周未达标/);
+    expect(exceptions).toHaveLength(5); // the first five; the counts per kind above them
+    expect(await page.getByTestId("exception-kinds").textContent()).toMatch(/连续未达标 \d+.*目标未确认 \d+/);
 
     const gauge = await drawn(page, "chart-gauge");
     expect(gauge.shapes).toBeGreaterThan(3);
+    expect(gauge.visible).toBeGreaterThanOrEqual(3);
     expect(gauge.text).toMatch(/\d+%/);
     const weekly = await drawn(page, "chart-weekly");
     expect(weekly.shapes).toBeGreaterThan(10); // bars for ten weeks and the lines
+    expect(weekly.visible).toBeGreaterThanOrEqual(3);
     expect(weekly.text).toContain("W10");
     const regions = await drawn(page, "chart-dims");
     for (const name of ["华东", "华南", "华北", "西北", "东北"]) expect(regions.text).toContain(name);
+    expect(regions.visible).toBeGreaterThanOrEqual(3);
     // Scaled to the phone: nothing wider than the screen.
     for (const c of [gauge, weekly, regions]) expect(c.width).toBeLessThanOrEqual(390);
     expect(await page.evaluate<number>("document.documentElement.scrollWidth")).toBeLessThanOrEqual(390);
@@ -83,7 +107,11 @@ describe("the dashboard in Chromium", () => {
     expect(await page.getByTestId("board").textContent()).toMatch(/前5名[\s\S]+后5名[\s\S]+区域前5/);
     expect(await page.getByTestId("freshness").textContent()).toMatch(/已填报 \d+\/133 人/);
 
+    await page.evaluate("window.scrollTo(0, 0)");
     if (process.env.DASHBOARD_SCREENSHOT) await page.screenshot({ path: process.env.DASHBOARD_SCREENSHOT });
+    await page.screenshot({ path: `${process.env.TMPDIR ?? "/tmp"}/dashboard-phone-full.png`, fullPage: true });
+    await page.getByTestId("exceptions-more").click();
+    await expect.poll(() => page.getByTestId("exception").count()).toBeGreaterThan(5);
 
     // Drill down: a region, then each level's first row, until a person opens.
     await page.getByTestId("drill-row").filter({ hasText: "华东" }).click();

@@ -13,7 +13,7 @@
   const params = new URLSearchParams(location.search);
   const token = params.get("t") || "";
   const state = { plan: params.get("plan") || "", period: params.get("period") || "", crumbs: [], view: null };
-  const charts = [];
+  const charts = new Map();
 
   async function api(path, query) {
     const qs = new URLSearchParams(Object.entries(query).filter(([, v]) => v));
@@ -45,21 +45,31 @@
     $("notice").hidden = !text;
   };
 
-  // Each chart is drawn at the size the digest image has (the same option, the same layout), as SVG that the
-  // stylesheet scales to the width of the screen.
+  // Each chart is drawn at the size the digest image has (the same option, the same layout) and scaled down to
+  // the column with a CSS transform, which ECharts reads back when it maps a tap to a bar.
+  function fitChart(el, spec) {
+    const k = Math.min(1, el.clientWidth / spec.width);
+    const viewport = el.firstElementChild;
+    viewport.style.transformOrigin = "0 0";
+    viewport.style.transform = `scale(${k})`;
+    el.style.height = `${Math.ceil(spec.height * k)}px`;
+  }
   function chart(id, spec) {
     const el = $(id);
     let c = echarts.getInstanceByDom(el);
     if (!c) {
       c = echarts.init(el, null, { renderer: "svg", width: spec.width, height: spec.height });
-      charts.push(c);
     } else {
       c.resize({ width: spec.width, height: spec.height });
     }
-    el.style.aspectRatio = `${spec.width} / ${spec.height}`;
+    charts.set(id, spec);
     c.setOption(spec.option, true);
+    fitChart(el, spec);
     return c;
   }
+  window.addEventListener("resize", () => {
+    for (const [id, spec] of charts) fitChart($(id), spec);
+  });
 
   function renderPickers(data) {
     const plan = $("plan");
@@ -86,7 +96,7 @@
     const change = t.change ? `<span class="${t.change.startsWith("-") ? "down" : "up"}">${esc(t.change)}</span>` : "";
     $("figures").innerHTML = [
       ["年度累计完成", t.ytdActual, `应完成 ${t.ytdTarget}`],
-      ["年度累计达成", t.ytdAttainment, change ? `环比 ${change}` : ""],
+      ["年度累计达成", t.ytdAttainment, change ? `${v.unit}环比 ${change}` : ""],
       [`本${v.unit}完成`, t.periodActual, `目标 ${t.periodTarget} · ${t.periodAttainment}`],
       ["全年预计", t.projectedYearEnd, `全年目标 ${t.annualTarget} · ${t.projectedAttainment}`],
       [v.runRateDone ? "全年目标" : `此后每${v.unit}需完成`, v.runRateDone ? "已完成" : t.requiredRunRate, ""],
@@ -99,16 +109,25 @@
       .join("");
   }
 
+  // Exceptions come right after the headline figures: a count per kind, then the first few, the rest on demand.
+  const EXCEPTIONS_SHOWN = 5;
   function renderExceptions(v) {
-    $("exceptions-count").textContent = v.exceptions.length ? `${v.exceptions.length} 项` : "";
-    $("exceptions").innerHTML = v.exceptions.length
-      ? v.exceptions
-          .map(
-            (e) =>
-              `<li data-testid="exception" ${e.userId ? `data-user="${esc(e.userId)}"` : ""}><span class="tag ${esc(e.kind)}">${esc(e.kindText)}</span><span class="grow">${esc(e.text)}</span></li>`,
-          )
-          .join("")
-      : `<li class="muted">没有需要关注的事项</li>`;
+    const total = v.exceptionKinds.reduce((n, k) => n + k.count, 0);
+    $("exceptions-count").textContent = total ? `共 ${total} 项` : "";
+    $("exception-kinds").innerHTML = v.exceptionKinds
+      .map((k) => `<span class="tag ${esc(k.kind)}">${esc(k.kindText)} ${esc(k.count)}</span>`)
+      .join("");
+    const item = (e) =>
+      `<li data-testid="exception" ${e.userId ? `data-user="${esc(e.userId)}"` : ""}><span class="tag ${esc(e.kind)}">${esc(e.kindText)}</span><span class="grow">${esc(e.text)}</span></li>`;
+    const show = (all) => {
+      const items = all ? v.exceptions : v.exceptions.slice(0, EXCEPTIONS_SHOWN);
+      $("exceptions").innerHTML = items.length ? items.map(item).join("") : `<li class="muted">没有需要关注的事项</li>`;
+      const more = $("exceptions-more");
+      more.hidden = all || v.exceptions.length <= EXCEPTIONS_SHOWN;
+      more.textContent = `再显示 ${v.exceptions.length - EXCEPTIONS_SHOWN} 项`;
+    };
+    $("exceptions-more").onclick = () => show(true);
+    show(false);
   }
 
   function renderBreakdowns(v) {
@@ -141,7 +160,8 @@
       ["前5名", v.top.people],
       ["后5名", v.bottom.people],
     ];
-    if (v.top.regions.length) blocks.push(["区域前5", v.top.regions], ["区域后5", v.bottom.regions]);
+    if (v.top.regions.length) blocks.push(["区域前5", v.top.regions]);
+    if (v.bottom.regions.length) blocks.push(["区域后5", v.bottom.regions]);
     $("board").innerHTML = blocks.map(([h, rows]) => `<div><h3>${esc(h)}</h3>${list(rows)}</div>`).join("");
   }
 
