@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { issueDashboardToken } from "../../src/flows/digest/dashboard-token.ts";
 import { DASHBOARD_NOW, dashboardFixture, tableCounts } from "../helpers/dashboard-fixture.ts";
 import { jsonInit } from "../helpers/plan-api.ts";
+import { createSmallPlan } from "../helpers/small-plan.ts";
 import { startTestService, type TestService } from "../helpers/test-service.ts";
 
 /*
@@ -237,5 +238,26 @@ describe("refused, with the database unchanged", () => {
     expect(all).toContain('"path":"/dashboard"');
     expect(all).not.toContain(t.split(".")[1]!);
     expect(all).not.toContain("t=");
+  });
+
+  it("two published plans: the plan picker lists both for their owner, a plan someone has nothing in is refused", async () => {
+    const small = await createSmallPlan(svc); // 华东小计划, owned by m11, split between three 华东 reps
+    await svc.db.sql.query("UPDATE plan SET status = 'PUBLISHED' WHERE id = $1", [small.planId]);
+    await svc.db.sql.query(
+      "UPDATE target SET state = 'PUBLISHED', published_at = '2026-01-05T10:00:00+08:00' WHERE plan_id = $1",
+      [small.planId],
+    );
+    const before = await tableCounts(svc);
+    const mine = await json(await api("view", tokenFor("m11"), { plan: small.planId }));
+    expect((mine.plans as { name: string }[]).map((p) => p.name).sort()).toEqual(["2026年度销售目标", "华东小计划"]);
+    expect(mine.planId).toBe(small.planId);
+    expect((mine.digest as Json).viewer).toMatchObject({ scope: "PLAN" }); // the plan's owner sees all of it
+    const south = tokenFor("r12001");
+    const theirs = await json(await api("view", south, { plan: "" }));
+    expect((theirs.plans as unknown[]).length).toBe(1); // only the plan they have a target in
+    const refused = await api("view", south, { plan: small.planId });
+    expect(refused.status).toBe(403);
+    expect((await api("node", south, { plan: small.planId })).status).toBe(403);
+    expect(await tableCounts(svc)).toEqual(before);
   });
 });
