@@ -113,6 +113,13 @@ describe("the dashboard in Chromium", () => {
     await page.getByTestId("exceptions-more").click();
     await expect.poll(() => page.getByTestId("exception").count()).toBeGreaterThan(5);
 
+    // A tap on a region's bar in the (scaled) chart drills into that region.
+    const bar = page.locator('[data-testid="chart-dims"] svg path[fill="#3370ff"]').first();
+    await bar.click({ position: { x: 8, y: 4 } }); // left end: the 100 % line crosses the middle
+    await expect.poll(() => page.getByTestId("crumbs").textContent()).toMatch(/(华东|华南|华北|西北|东北)$/);
+    await page.getByTestId("crumbs").locator("button").first().click(); // back to the plan
+    await expect.poll(() => page.getByTestId("drill-row").count()).toBe(5);
+
     // Drill down: a region, then each level's first row, until a person opens.
     await page.getByTestId("drill-row").filter({ hasText: "华东" }).click();
     await expect.poll(() => page.getByTestId("crumbs").textContent()).toContain("华东");
@@ -143,6 +150,10 @@ describe("the dashboard in Chromium", () => {
     await expect.poll(async () => (await drawn(page, "chart-dims")).shapes).toBeGreaterThan(3);
     const text = await page.locator("main").textContent();
     for (const other of ["华南", "华北", "西北", "东北"]) expect(text).not.toContain(other);
+    // The period picker: an earlier week redraws the page for it.
+    await page.getByTestId("period").selectOption("2026-W08");
+    await expect.poll(() => page.getByTestId("title").textContent()).toContain("W8");
+    expect(await page.getByTestId("plan").isVisible()).toBe(false); // one plan: no plan picker
     await page.close();
   });
 
