@@ -60,6 +60,15 @@ const INDEXES_BEYOND_SCHEMA = [
       "(COALESCE((payload ->> 'outTrackId'::text), (payload ->> 'conversationId'::text)), id) " +
       "WHERE (status = ANY (ARRAY['PENDING'::\"OutboxStatus\", 'SENDING'::\"OutboxStatus\"]))",
   },
+  {
+    // The figures in force in index order, for the digest's year to date (src/flows/digest/digest-data.ts),
+    // migration 20261207030000_progress_in_force.
+    tablename: "progress_entry",
+    indexname: "progress_entry_in_force_idx",
+    indexdef:
+      "CREATE INDEX progress_entry_in_force_idx ON public.progress_entry USING btree (plan_id, metric, user_id, " +
+      "period, ((source = 'IMPORT'::\"ProgressSource\")) DESC, id DESC) INCLUDE (amount, source)",
+  },
 ];
 
 describe("migrations", () => {

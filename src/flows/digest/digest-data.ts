@@ -20,7 +20,7 @@ import { liveLeafSql } from "../../plans/leaf-targets.ts";
 import { planNotFound } from "../../plans/plan-errors.ts";
 import { IN_FORCE_ORDER } from "../progress/progress-queries.ts";
 import { digestPeriod, firstPeriodOfYear } from "./digest-period.ts";
-import { digestScope, loadStaff, type StaffRow } from "./digest-scope.ts";
+import { assertSomethingToShow, digestScope, loadStaff, type StaffRow } from "./digest-scope.ts";
 
 export interface LoadDigestOptions {
   planId: string;
@@ -50,17 +50,21 @@ export async function loadDigest(tx: Tx, o: LoadDigestOptions): Promise<Digest> 
   const year = plan.fiscalYear;
   const published = plan.status !== "DRAFT";
 
-  const [staff, tree] = await Promise.all([loadStaff(tx), published ? loadTree(tx, plan.id) : []]);
-  const scope = digestScope({
-    viewerUserId: o.viewerUserId,
-    planOwnerUserId: plan.ownerUserId,
-    staff,
-    ownsTargets: (id) => tree.some((t) => t.leaf && t.ownerUserId === id),
-  });
+  const staff = await loadStaff(tx);
+  const scope = digestScope({ viewerUserId: o.viewerUserId, planOwnerUserId: plan.ownerUserId, staff });
   const inScope = (userId: string | null) =>
     scope.members === null ? true : userId !== null && scope.members.has(userId);
+  // The statements from here on do not depend on each other: on PostgreSQL they run side by side on the pool.
+  const treeRead = published ? loadTree(tx, plan.id) : Promise.resolve([]);
+  const members = scope.members === null ? null : [...scope.members];
+  const [tree, figures, exceptions, undelivered] = await Promise.all([
+    treeRead,
+    loadFigures(tx, { planId: plan.id, metric: plan.metric, year, period, owners: members }),
+    loadExceptionInputs(tx, { plan, period, tree: treeRead, staff, inScope, calendar: o.calendar, now: o.now }),
+    countUndelivered(tx, o.now),
+  ]);
+  assertSomethingToShow(scope, (id) => tree.some((t) => t.leaf && t.ownerUserId === id));
   const leaves = tree.filter((t) => t.leaf && inScope(t.ownerUserId));
-  const owners = [...new Set(leaves.flatMap((l) => (l.ownerUserId === null ? [] : [l.ownerUserId])))];
 
   // Periods of the year through this one; expected at each one's end (and the day before the first).
   const periods: string[] = [];
@@ -74,12 +78,6 @@ export async function loadDigest(tx: Tx, o: LoadDigestOptions): Promise<Digest> 
   const cumulative = summedExpectedAt(months, points);
   const end = points.at(-1)!;
   const before = accrualPoint(year, addDays(periodRange(period).from, -1), o.calendar);
-
-  const [figures, exceptions, undelivered] = await Promise.all([
-    loadFigures(tx, { planId: plan.id, metric: plan.metric, year, period, owners: scope.members ? owners : null }),
-    loadExceptionInputs(tx, { plan, period, tree, staff, inScope, calendar: o.calendar, now: o.now }),
-    countUndelivered(tx, o.now),
-  ]);
 
   const previous = previousPeriodKey(period);
   const elapsed = periods.filter((p) => periodWorkdays(p, year, o.calendar) > 0).length;
@@ -146,15 +144,16 @@ async function loadTree(tx: Tx, planId: string): Promise<TreeNode[]> {
       owner_user_id: string | null;
       version: number;
       state: string;
-      leaf: boolean;
       months: string | null;
     }[]
   >(
-    `SELECT t.id, t.parent_id, t.dimension::text AS dimension, t.key, t.label, t.owner_user_id, t.version,
-            t.state::text AS state, m.months IS NOT NULL AS leaf, m.months
-       FROM target t
-       LEFT JOIN LATERAL (SELECT string_agg(tm.amount::text, ',' ORDER BY tm.month) AS months
-                            FROM target_month tm WHERE tm.target_id = t.id AND ${liveLeafSql("t")}) m ON true
+    `WITH months AS (
+       SELECT tm.target_id, string_agg(tm.amount::text, ',' ORDER BY tm.month) AS months
+         FROM target_month tm JOIN target l ON l.id = tm.target_id WHERE l.plan_id = $1 GROUP BY tm.target_id
+     )
+     SELECT t.id, t.parent_id, t.dimension::text AS dimension, t.key, t.label, t.owner_user_id, t.version,
+            t.state::text AS state, CASE WHEN ${liveLeafSql("t")} THEN m.months END AS months
+       FROM target t LEFT JOIN months m ON m.target_id = t.id
       WHERE t.plan_id = $1 AND t.state <> 'ARCHIVED'`,
     planId,
   );
@@ -188,6 +187,9 @@ const pathText = (node: TreeNode, byId: ReadonlyMap<string, TreeNode>) =>
 /**
  * The figures in force of the plan's owners (of `owners` when given), for the keys of the plan year up to and
  * including `period`: per person (year to date, this period) and per period (the series' bars), from one pass.
+ * The order of the inner query is that of progress_entry_in_force_idx (migration 20261207030000), so PostgreSQL
+ * reads the figures in force off the index without sorting; the owner filter comes after, where it cannot
+ * disturb that order.
  */
 async function loadFigures(
   tx: Tx,
@@ -196,17 +198,13 @@ async function loadFigures(
   const rows = await tx.$queryRawUnsafe<
     { user_id: string | null; period: string | null; total: string; actual: string | null }[]
   >(
-    `WITH in_force AS MATERIALIZED (
-       SELECT DISTINCT ON (period, user_id) user_id, period, amount FROM progress_entry
-        WHERE plan_id = $1 AND metric = $2::"Metric" AND period LIKE $3 AND period <= $4
-          AND ($5::text[] IS NULL OR user_id = ANY($5::text[]))
-          AND user_id IN (SELECT t.owner_user_id FROM target t WHERE t.plan_id = $1 AND ${liveLeafSql("t")})
-        ORDER BY period, user_id, ${IN_FORCE_ORDER}
-     )
-     SELECT user_id, NULL AS period, sum(amount)::text AS total, max(amount) FILTER (WHERE period = $4)::text AS actual
-       FROM in_force GROUP BY user_id
-     UNION ALL
-     SELECT NULL, period, sum(amount)::text, NULL FROM in_force GROUP BY period`,
+    `SELECT user_id, period, sum(amount)::text AS total, max(amount) FILTER (WHERE period = $4)::text AS actual
+       FROM (SELECT DISTINCT ON (user_id, period) user_id, period, amount FROM progress_entry
+              WHERE plan_id = $1 AND metric = $2::"Metric" AND period LIKE $3 AND period <= $4
+                AND ($5::text[] IS NULL OR user_id = ANY($5::text[]))
+              ORDER BY user_id, period, ${IN_FORCE_ORDER}) in_force
+      WHERE user_id IN (SELECT t.owner_user_id FROM target t WHERE t.plan_id = $1 AND ${liveLeafSql("t")})
+      GROUP BY GROUPING SETS ((user_id), (period))`,
     a.planId,
     a.metric,
     `${a.year}-%`,
@@ -228,7 +226,7 @@ async function loadExceptionInputs(
   a: {
     plan: { id: string; timezone: string };
     period: string;
-    tree: TreeNode[];
+    tree: Promise<TreeNode[]>;
     staff: ReadonlyMap<string, StaffRow>;
     inScope: (userId: string | null) => boolean;
     calendar: Calendar;
@@ -236,7 +234,6 @@ async function loadExceptionInputs(
   },
 ): Promise<DigestExceptionInputs> {
   const name = (id: string | null) => (id === null ? null : (a.staff.get(id)?.name ?? id));
-  const byId = new Map(a.tree.map((t) => [t.id, t]));
   const [escalations, verdicts, unacked, steps] = await Promise.all([
     tx.$queryRawUnsafe<{ user_id: string; streak: number }[]>(
       `SELECT owner_user_id AS user_id, streak FROM escalation WHERE plan_id = $1 AND status = 'OPEN'`,
@@ -263,6 +260,8 @@ async function loadExceptionInputs(
       a.plan.id,
     ),
   ]);
+  const tree = await a.tree;
+  const byId = new Map(tree.map((t) => [t.id, t]));
   const today = localDate(a.now, a.plan.timezone);
   const inScopeUser = (id: string) => a.inScope(id);
   return {
@@ -308,7 +307,7 @@ async function loadExceptionInputs(
         },
       ];
     }),
-    needsOwner: a.tree
+    needsOwner: tree
       .filter((t) => t.leaf && t.state === "PUBLISHED")
       .filter((t) => (t.ownerUserId === null ? a.inScope(null) : a.staff.get(t.ownerUserId)?.active === false))
       .filter((t) => a.inScope(t.ownerUserId))

@@ -31,14 +31,13 @@ export async function loadStaff(tx: Tx): Promise<Map<string, StaffRow>> {
 /**
  * The viewer's scope (issue #14): no viewer (the admin token), the plan's owner or a DIRECTOR → the whole plan;
  * anyone else → themselves and everyone under them by the manager chain, however many levels and departments
- * (a manager of two regions sees both). Refused: an unknown person (404), one who left (409), and one with
- * nobody under them and no target in the plan (404: there is nothing to report to them).
+ * (a manager of two regions sees both). Refused: an unknown person (404) and one who left (409); one with
+ * nobody under them and no target in the plan is refused once the plan's targets are read (assertSomethingToShow).
  */
 export function digestScope(a: {
   viewerUserId: string | undefined;
   planOwnerUserId: string;
   staff: ReadonlyMap<string, StaffRow>;
-  ownsTargets: (userId: string) => boolean;
 }): DigestScope {
   if (a.viewerUserId === undefined) {
     return {
@@ -54,11 +53,15 @@ export function digestScope(a: {
   if (me.role === "DIRECTOR" || me.userId === a.planOwnerUserId) {
     return { viewer: { ...viewer, scope: "PLAN" }, members: null, teamRoot: me.userId };
   }
-  const members = subtree(me.userId, a.staff);
-  if (members.size === 1 && !a.ownsTargets(me.userId)) {
-    throw new AppError("NOT_FOUND", `${me.name}（${me.userId}）名下没有下属，也没有本计划的目标，没有可汇总的内容`);
+  return { viewer: { ...viewer, scope: "SUBTREE" }, members: subtree(me.userId, a.staff), teamRoot: me.userId };
+}
+
+/** A viewer with nobody under them and no target in the plan has nothing to be told: a 404 that says so. */
+export function assertSomethingToShow(scope: DigestScope, ownsTargets: (userId: string) => boolean): void {
+  const { userId, name } = scope.viewer;
+  if (scope.members?.size === 1 && userId !== null && !ownsTargets(userId)) {
+    throw new AppError("NOT_FOUND", `${name}（${userId}）名下没有下属，也没有本计划的目标，没有可汇总的内容`);
   }
-  return { viewer: { ...viewer, scope: "SUBTREE" }, members, teamRoot: me.userId };
 }
 
 /** The person and everyone whose manager chain leads to them (people who left included: their targets stay). */
