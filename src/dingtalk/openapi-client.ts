@@ -1,7 +1,7 @@
 import { type AccessTokenSource, createAccessTokenSource, errText } from "./access-token.ts";
 import { DingTalkApiError, isRetryableAnswer } from "./dingtalk-api-error.ts";
 import { createDirectoryClient } from "./directory-client.ts";
-import { createLegacyTokenSource } from "./legacy-token.ts";
+import { createLegacyTokenSource, type LegacyTokenSource } from "./legacy-token.ts";
 import { createUnionIdSource, type UnionIdSource } from "./union-ids.ts";
 
 /** The API names the outbox rate-limits by: DingTalk's QPS limit is per app per API (docs/dingtalk.md §8). */
@@ -14,7 +14,20 @@ export const API = {
   todoCreate: "POST /v1.0/todo/users/{unionId}/tasks",
   todoUpdate: "PUT /v1.0/todo/users/{unionId}/tasks/{taskId}",
   todoBySource: "GET /v1.0/todo/users/{unionId}/tasks/sources/{sourceId}",
+  /** Legacy host (oapi), `?access_token=` (docs/dingtalk.md §4.0). */
+  mediaUpload: "POST /media/upload",
 } as const;
+
+/** `/media/upload?type=image` takes jpg/gif/png/bmp up to 20 MB (docs/dingtalk.md §4.0). */
+export const IMAGE_MAX_BYTES = 20 * 1024 * 1024;
+
+/** What `/media/upload` answers. */
+export interface MediaUploadResult {
+  /** `@lA…`: what `sampleImageMsg`'s `photoURL` takes; works only inside the DingTalk client. */
+  media_id: string;
+  type: string;
+  created_at?: number;
+}
 
 /** batchSend takes at most 20 userIds per call (docs/dingtalk.md §4). */
 export const BATCH_SEND_MAX_USERS = 20;
@@ -107,6 +120,12 @@ export interface OpenApiClient {
     body: { done: boolean },
     gate?: RequestGate,
   ): Promise<{ result: boolean }>;
+  /**
+   * Uploads an image to the legacy host (`POST /media/upload?type=image`, multipart part `media`) and answers its
+   * media_id. Errors: errcode -1 / 15 / 88 without sub_code / 90018 / 90002, any 5xx, or a non-JSON answer are
+   * retryable (docs/dingtalk.md §8); any other errcode (bad type, too large) is final.
+   */
+  uploadImage(bytes: Uint8Array, fileName: string, gate?: RequestGate): Promise<MediaUploadResult>;
 }
 
 export interface OpenApiClientOptions {
@@ -128,7 +147,8 @@ export function createOpenApiClient(opts: OpenApiClientOptions): OpenApiClient {
   const doFetch = opts.fetch ?? fetch;
   const tokens = opts.tokens ?? createAccessTokenSource(opts);
 
-  const unionIds = opts.unionIds ?? directoryUnionIds(opts);
+  const legacyToken = opts.oapiBase ? createLegacyTokenSource({ ...opts, oapiBase: opts.oapiBase }) : undefined;
+  const unionIds = opts.unionIds ?? directoryUnionIds(opts, legacyToken);
 
   /** `path` fills in the placeholders of the API's path; the API name stays the rate-limit bucket. */
   const call = async <T>(api: string, body: unknown, gate: RequestGate, at?: string): Promise<T> => {
@@ -179,6 +199,22 @@ export function createOpenApiClient(opts: OpenApiClientOptions): OpenApiClient {
       const path = `/v1.0/todo/users/${user}/tasks/${encodeURIComponent(taskId)}?operatorId=${user}`;
       return call(API.todoUpdate, body, gate, path);
     },
+    async uploadImage(bytes, fileName, gate = direct) {
+      if (!opts.oapiBase || !legacyToken) {
+        throw new DingTalkApiError(0, "oapi.none", "no oapiBase configured: media cannot be uploaded", false);
+      }
+      const upload = (token: string) => () =>
+        sendMultipart(doFetch, `${opts.oapiBase}/media/upload`, token, bytes, fileName);
+      const token = await legacyToken.get();
+      let answer = await gate(API.mediaUpload, upload(token));
+      // docs/dingtalk.md §8: errcode 88 with sub_code 40014 is a rejected token: one fresh one, like `call`.
+      if (answer.body.errcode === 88 && String(answer.body.sub_code ?? "") === "40014") {
+        legacyToken.invalidate(token);
+        const fresh = await legacyToken.get(); // before the gate, like every token fetch
+        answer = await gate(API.mediaUpload, upload(fresh));
+      }
+      return unwrapLegacy(answer, "POST /media/upload") as unknown as MediaUploadResult;
+    },
     async replyBySessionWebhook(url, body, gate = direct) {
       const answer = await gate(API.sessionReply, () => send(doFetch, url, "POST", body, undefined));
       const errcode = typeof answer.body.errcode === "number" ? answer.body.errcode : Number.NaN;
@@ -199,20 +235,14 @@ export function createOpenApiClient(opts: OpenApiClientOptions): OpenApiClient {
 }
 
 /** unionIds from the directory at `oapiBase`, with a legacy token of the same app. */
-function directoryUnionIds(opts: OpenApiClientOptions): UnionIdSource {
+function directoryUnionIds(opts: OpenApiClientOptions, token: LegacyTokenSource | undefined): UnionIdSource {
   const { oapiBase } = opts;
-  if (!oapiBase) {
+  if (!oapiBase || !token) {
     return async () => {
       throw new DingTalkApiError(0, "directory.none", "no oapiBase configured: unionIds cannot be looked up", false);
     };
   }
   const fetchOpt = opts.fetch ? { fetch: opts.fetch } : {};
-  const token = createLegacyTokenSource({
-    oapiBase,
-    clientId: opts.clientId,
-    clientSecret: opts.clientSecret,
-    ...fetchOpt,
-  });
   return createUnionIdSource(createDirectoryClient({ oapiBase, token, ...fetchOpt }));
 }
 
@@ -245,6 +275,48 @@ async function send(
   } catch (err) {
     throw new DingTalkApiError(0, "network", `${method} ${url}: ${errText(err)}`, true, { cause: err });
   }
+}
+
+/** A multipart upload to the legacy host; the answer as {@link send} gives it (non-JSON kept as a message). */
+async function sendMultipart(
+  doFetch: typeof fetch,
+  url: string,
+  token: string,
+  bytes: Uint8Array,
+  fileName: string,
+): Promise<Answer> {
+  const form = new FormData();
+  form.append("media", new Blob([bytes], { type: "image/png" }), fileName);
+  const target = `${url}?access_token=${encodeURIComponent(token)}&type=image`;
+  try {
+    const res = await doFetch(target, { method: "POST", body: form });
+    const text = await res.text();
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : {};
+    } catch {
+      parsed = { errmsg: text.slice(0, 200) };
+    }
+    const record = typeof parsed === "object" && parsed !== null ? (parsed as Record<string, unknown>) : {};
+    return { status: res.status, body: record };
+  } catch (err) {
+    throw new DingTalkApiError(0, "network", `POST ${url}: ${errText(err)}`, true, { cause: err });
+  }
+}
+
+/**
+ * A legacy answer (HTTP 200 with errcode, docs/dingtalk.md §8): errcode 0 is the result; system busy (-1), the
+ * 3 s timeout (15, or 88 without sub_code), the QPS limits (90018, 90002), any 5xx and a non-JSON page (the
+ * per-IP block) may pass later; anything else will not.
+ */
+function unwrapLegacy(answer: Answer, api: string): Record<string, unknown> {
+  const errcode = answer.body.errcode;
+  if (answer.status === 200 && errcode === 0) return answer.body;
+  const code = typeof errcode === "number" ? String(errcode) : `HTTP ${answer.status}`;
+  const busy = typeof errcode === "number" && [-1, 15, 88, 90018, 90002].includes(errcode);
+  const retryable = answer.status >= 500 || busy || typeof errcode !== "number";
+  const message = `${api}: ${answer.status} errcode ${code} ${String(answer.body.errmsg ?? "")}`.trim();
+  throw new DingTalkApiError(answer.status, code, message, retryable);
 }
 
 function unwrap<T>(answer: Answer, method: string, path: string): T {

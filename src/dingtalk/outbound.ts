@@ -8,6 +8,7 @@ import { cardTemplateId } from "./card-template-id.ts";
 import { cardUpdateBody } from "./inbound/api-card-updater.ts";
 import { BATCH_SEND_MAX_USERS, type BatchSendInput } from "./openapi-client.ts";
 import { enqueue, enqueueMany } from "./outbox/enqueue.ts";
+import { enqueueImageMessage } from "./outbox/enqueue-image.ts";
 
 /**
  * The one way flows send to DingTalk (docs/architecture.md "The outbound port"): every send is an outbox row
@@ -36,6 +37,11 @@ export interface Outbound {
   sendMarkdown(tx: Tx, a: { to: string[]; key: string; title: string; text: string }): Promise<boolean>;
   /** An image (a public URL) to up to 20 people's 1:1 chats. */
   sendImage(tx: Tx, a: { to: string[]; key: string; url: string }): Promise<boolean>;
+  /**
+   * A PNG (e.g. the digest's chart) to one person's 1:1 chat: uploaded to DingTalk when the row goes out, then
+   * sent as an image message. Throws AppError VALIDATION (nothing queued) for a non-PNG or one over 20 MB.
+   */
+  sendPng(tx: Tx, a: { to: string; key: string; png: Uint8Array }): Promise<boolean>;
   /**
    * One text to any number of people, in sends of at most 20 keyed `<keyPrefix><n>`. People already sent to
    * under `keyPrefix` are left out, so a repeated run (even after a partial one) reaches nobody twice. Call it
@@ -143,6 +149,10 @@ export function createOutbound(app: OutboundApp): Outbound {
       batchSend(tx, a.key, { userIds: a.to, msgKey: "sampleMarkdown", msgParam: { title: a.title, text: a.text } }),
     sendImage: (tx, a) =>
       batchSend(tx, a.key, { userIds: a.to, msgKey: "sampleImageMsg", msgParam: { photoURL: a.url } }),
+    sendPng(tx, a) {
+      robotCode(app);
+      return enqueueImageMessage(tx, { userId: a.to, png: a.png, idempotencyKey: a.key });
+    },
     async broadcastText(tx, a) {
       // One row per earlier send under this prefix: who it reached, and how many there are (the next index).
       const earlier = await tx.$queryRawUnsafe<{ user_ids: string[] }[]>(

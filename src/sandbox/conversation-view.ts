@@ -14,7 +14,9 @@ export type ChatItem =
       outTrackId: string;
       card: RenderedCard | null;
       templateId: string;
-    };
+    }
+  /** An image message: `src` is served by the sandbox (an uploaded media_id) or is the message's own URL. */
+  | { seq: number; at: number; from: "bot"; kind: "image"; src: string };
 
 /**
  * The person's chat with the bot: what they typed, the bot's replies and messages, and every card they were
@@ -42,7 +44,14 @@ function toItem(e: ConversationEntry, userId: string): ChatItem[] {
       return [botMessage(base, e.msgtype, e.body)];
     case "robotMessage":
       return [botMessage(base, e.msgKey === "sampleMarkdown" ? "markdown" : "text", e.msgParam)];
+    case "image":
+      return [{ ...base, from: "bot", kind: "image", src: e.mediaId ? mediaPath(e.mediaId) : e.photoURL }];
   }
+}
+
+/** Where the sandbox serves an uploaded image (the emulator keeps it; see sandbox-routes.ts). */
+export function mediaPath(mediaId: string): string {
+  return `/sandbox/api/media/${encodeURIComponent(mediaId)}`;
 }
 
 function botMessage(base: { seq: number; at: number }, type: string, body: Record<string, unknown>): ChatItem {

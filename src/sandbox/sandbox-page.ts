@@ -25,6 +25,8 @@ export const SANDBOX_PAGE = `<!doctype html>
   #chat { flex: 1; overflow-y: auto; padding: 16px; }
   .msg { max-width: 560px; margin: 8px 0; padding: 8px 12px; border-radius: 8px; background: #fff; white-space: pre-wrap; }
   .msg.me { margin-left: auto; background: #3370ff; color: #fff; }
+  .msg.image { padding: 4px; }
+  .msg.image img { display: block; max-width: 100%; border-radius: 6px; }
   .card { max-width: 560px; margin: 8px 0; background: #fff; border-radius: 8px; border: 1px solid #e5e6eb; overflow: hidden; }
   .card h3 { margin: 0; padding: 10px 12px; font-size: 15px; background: #f7f8fa; border-bottom: 1px solid #e5e6eb; }
   .card .lines { padding: 8px 12px; white-space: pre-wrap; }
@@ -85,6 +87,7 @@ function drawCard(item) {
 function drawChat(items) {
   if (!items.length) { $("chat").innerHTML = '<div class="empty">还没有消息</div>'; return; }
   $("chat").innerHTML = items.map((i) => i.kind === "card" ? drawCard(i)
+    : i.kind === "image" ? '<div class="msg bot image" data-testid="msg-image"><img alt="图片" src="' + esc(i.src) + '"></div>'
     : '<div class="msg ' + (i.from === "me" ? "me" : "bot") + '" data-testid="msg-' + i.from + '">' + esc(i.title ? i.title + "\\n" + i.text : i.text) + '</div>').join("");
   $("chat").scrollTop = $("chat").scrollHeight;
 }

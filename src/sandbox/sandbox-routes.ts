@@ -42,6 +42,15 @@ export function registerSandboxRoutes(router: Router, deps: AppDeps, emulator: E
     ctx.body = { items: conversationView(emulator, ctx.params.userId ?? "") };
   });
 
+  // An image the bot sent (uploaded to the emulator with /media/upload), for the page's <img>.
+  router.get("/sandbox/api/media/:mediaId", (ctx) => {
+    const media = emulator.getMedia(ctx.params.mediaId ?? "");
+    if (!media?.contentType.startsWith("image/")) throw new AppError("NOT_FOUND", "图片不存在");
+    ctx.type = media.contentType;
+    ctx.set("Cache-Control", "private, max-age=3600");
+    ctx.body = media.bytes;
+  });
+
   router.post("/sandbox/api/messages", validate(ZSend, limit), (ctx) => {
     const { userId, text } = ctx.state.body as z.output<typeof ZSend>;
     const messageId = emulator.sendText(userId, text);

@@ -3,6 +3,7 @@ import { dirname, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { type ChartSpec, digestChartOptions } from "../../src/flows/digest/digest-chart.ts";
 import {
+  digestChartPng,
   findCjkFont,
   KNOWN_CJK_FONTS,
   renderChartPng,
@@ -53,6 +54,16 @@ describe("the digest chart as a PNG", () => {
     expect(diffIn(east, latinEast, LABEL_BOX)).toBeGreaterThan(500);
   });
 
+  it("draws with the font CJK_FONT_PATH names, whatever its family", async () => {
+    const serif = "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc"; // fonts-noto-cjk ships it too
+    const east = decodePng(await renderChartPng(labelOnly("华东"), { fontPath: serif }));
+    const west = decodePng(await renderChartPng(labelOnly("西北"), { fontPath: serif }));
+    const sans = decodePng(await renderChartPng(labelOnly("华东")));
+    expect(inkIn(east, LABEL_BOX)).toBeGreaterThan(800);
+    expect(diffIn(east, west, LABEL_BOX)).toBeGreaterThan(500);
+    expect(diffIn(east, sans, LABEL_BOX)).toBeGreaterThan(200); // serif strokes, not the sans default
+  });
+
   it("the attainment chart shows its row labels: renaming the rows changes the label column and nothing else", async () => {
     const digest = (a: string, b: string) =>
       sampleDigest({
@@ -91,6 +102,13 @@ describe("the digest chart as a PNG", () => {
     }
     expect(renderChartSvg(charts.gauge)).toContain("92,233,720,368.55亿元");
     expect(renderChartSvg(charts.attainment)).toContain("&gt;999%");
+  });
+
+  it("digestChartPng is the attainment chart: the image the weekly digest sends", async () => {
+    const digest = sampleDigest();
+    const png = await digestChartPng(digest);
+    expect(Buffer.compare(png, await renderChartPng(digestChartOptions(digest).attainment))).toBe(0);
+    await expect(digestChartPng(digest, { fontPath: "/nowhere/font.ttc" })).rejects.toThrow(/CJK_FONT_PATH/);
   });
 
   it("finds the font: CJK_FONT_PATH first, then fonts-noto-cjk's paths, else a clear error", () => {

@@ -96,6 +96,13 @@ function registerInspection(router: Router, emulator: Emulator, p: string): void
   router.get(`${p}/staff`, (ctx) => {
     ctx.body = emulator.getStaff();
   });
+  // The bytes themselves (not JSON), with the type they were sniffed as: an <img> can point here.
+  router.get(`${p}/media/:mediaId`, (ctx) => {
+    const media = emulator.getMedia(ctx.params.mediaId!);
+    if (!media) throw new ControlError(404, `no media with media_id ${ctx.params.mediaId}`);
+    ctx.type = media.contentType;
+    ctx.body = media.bytes;
+  });
 }
 
 function registerFaults(router: Router, emulator: Emulator, p: string): void {

@@ -34,7 +34,16 @@ export type StoredPayload =
       msgParam: Record<string, unknown>;
       processQueryKey: string;
     }
-  | { kind: "sessionReply"; msgtype: string; body: Record<string, unknown> };
+  | { kind: "sessionReply"; msgtype: string; body: Record<string, unknown> }
+  | {
+      kind: "image";
+      via: "batchSend" | "groupSend";
+      /** As sent: a media_id from `/media/upload` or a public URL. */
+      photoURL: string;
+      /** The uploaded image's media_id; null when `photoURL` is a URL. */
+      mediaId: string | null;
+      processQueryKey: string;
+    };
 
 export interface StoredEntry {
   seq: number;

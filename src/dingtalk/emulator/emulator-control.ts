@@ -43,6 +43,10 @@ export function createEmulatorControl(core: EmulatorCore, close: () => Promise<v
     },
     listCards: () => core.cards.list().map((c) => structuredClone(c)),
     cardCreateCounts: () => core.cards.createCounts(),
+    getMedia: (mediaId) => {
+      const m = core.media.get(mediaId);
+      return m && { ...m, bytes: Buffer.from(m.bytes) };
+    },
     listTodos: (userId) =>
       core.directory.user(userId) ? core.todos.of(core.directory.unionIdOf(userId)).map((t) => structuredClone(t)) : [],
     listRequests: (api) => core.requests.list(api).map((r) => ({ ...r })),
@@ -71,6 +75,7 @@ export function createEmulatorControl(core: EmulatorCore, close: () => Promise<v
     reset: () => {
       core.cards.clear();
       core.todos.clear();
+      core.media.clear();
       core.conversations.clear();
       core.pushes.clear();
       core.requests.clear();

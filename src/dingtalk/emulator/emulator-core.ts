@@ -7,6 +7,7 @@ import { createDirectoryStore, type DirectoryStore } from "./directory-store.ts"
 import type { EmulatorOptions } from "./emulator-types.ts";
 import { createFaults, type Faults } from "./faults.ts";
 import { derivedCorpId } from "./ids.ts";
+import { createMediaStore, type MediaStore } from "./media-store.ts";
 import { createPushTracker, type PushTracker } from "./push-tracker.ts";
 import { createQpsLimiter, type QpsLimiter } from "./qps-limiter.ts";
 import { createRequestLog, type RequestLog } from "./request-log.ts";
@@ -44,6 +45,8 @@ export interface EmulatorCore {
   conversations: ConversationStore;
   directory: DirectoryStore;
   todos: TodoStore;
+  /** What `/media/upload` kept (images for sampleImageMsg). */
+  media: MediaStore;
   pushes: PushTracker;
   hub: StreamHub;
   /** `http://host:port`, known once listening. */
@@ -105,6 +108,7 @@ export function createEmulatorCore(opts: EmulatorOptions): EmulatorCore {
     conversations: createConversationStore(clock),
     directory: createDirectoryStore(opts.staff),
     todos: createTodoStore(),
+    media: createMediaStore(),
     pushes,
     hub,
     baseUrl: "",

@@ -117,7 +117,29 @@ export interface SessionReplyInboxItem extends InboxBase {
   body: Record<string, unknown>;
 }
 
-export type InboxItem = CardInboxItem | RobotMessageInboxItem | SessionReplyInboxItem;
+/**
+ * A `sampleImageMsg` sent by batchSend / groupMessages/send (docs/dingtalk.md §4.0): an image uploaded with
+ * `/media/upload` (`mediaId`, its bytes from `getMedia`) or a public URL (`mediaId` null).
+ */
+export interface ImageInboxItem extends InboxBase {
+  kind: "image";
+  via: "batchSend" | "groupSend";
+  photoURL: string;
+  mediaId: string | null;
+  processQueryKey: string;
+}
+
+export type InboxItem = CardInboxItem | RobotMessageInboxItem | SessionReplyInboxItem | ImageInboxItem;
+
+/** An uploaded file as the emulator keeps it. */
+export interface MediaView {
+  mediaId: string;
+  type: string;
+  contentType: string;
+  fileName: string;
+  bytes: Buffer;
+  createdAt: number;
+}
 
 /** What a person typed (only in conversation transcripts). */
 export interface UserTextEntry extends InboxBase {
@@ -157,6 +179,8 @@ export interface Emulator {
   directConversationId(userId: string, clientId?: string): string;
   getCard(outTrackId: string): CardView | undefined;
   listCards(): CardView[];
+  /** A file uploaded with `/media/upload`, by media_id (undefined when unknown). */
+  getMedia(mediaId: string): MediaView | undefined;
   /** The to-dos (待办) a person holds, by userId, in creation order; [] for a person the directory lacks. */
   listTodos(userId: string): TodoTask[];
   /** Create calls per outTrackId since start or reset: a card sent twice shows here, not in listCards. */
@@ -182,7 +206,7 @@ export interface Emulator {
   getStaff(): TDirectory;
   /** Moves the expiry clock forward (tickets, tokens, session webhooks). */
   advanceClock(ms: number): void;
-  /** Forgets cards, to-dos, chats, pushes, requests, faults and clock offset; keeps apps, connections, tokens, staff. */
+  /** Forgets cards, to-dos, media, chats, pushes, requests, faults and clock offset; keeps apps, connections, tokens, staff. */
   reset(): void;
   close(): Promise<void>;
 }

@@ -3,6 +3,7 @@ import type { Context } from "koa";
 import { paramError } from "./api-errors.ts";
 import { appOf, newApiAuth } from "./api-guard.ts";
 import type { AppRecord } from "./app-registry.ts";
+import type { StoredPayload } from "./conversation-store.ts";
 import type { EmulatorCore } from "./emulator-core.ts";
 import { newOpaqueKey } from "./ids.ts";
 import { parseMsgParam } from "./msg-params.ts";
@@ -26,9 +27,9 @@ export function registerRobotRoutes(router: Router, core: EmulatorCore): void {
     // Ids unknown to a loaded directory come back in invalidStaffIdList; the others get the message.
     const known = (id: string) => !core.directory.hasUsers() || core.directory.user(id) !== undefined;
     const processQueryKey = newOpaqueKey();
+    const payload = storedMessage(core, app, "batchSend", msgKey, msgParam, processQueryKey);
     for (const userId of userIds.filter(known)) {
       const conversation = core.conversations.direct(app.clientId, userId);
-      const payload = { kind: "robotMessage" as const, via: "batchSend" as const, msgKey, msgParam, processQueryKey };
       core.conversations.append(conversation, [userId], payload);
     }
     ctx.body = {
@@ -50,10 +51,35 @@ export function registerRobotRoutes(router: Router, core: EmulatorCore): void {
     const { msgKey, msgParam } = parseMsgParam(body.msgKey, body.msgParam, GROUP_MSG_PARAM_MAX_BYTES);
     const conversation = core.conversations.group(app.clientId, id);
     const processQueryKey = newOpaqueKey();
-    const payload = { kind: "robotMessage" as const, via: "groupSend" as const, msgKey, msgParam, processQueryKey };
+    const payload = storedMessage(core, app, "groupSend", msgKey, msgParam, processQueryKey);
     core.conversations.append(conversation, [...conversation.members], payload);
     ctx.body = { processQueryKey };
   });
+}
+
+/**
+ * What a recipient gets: an image message (docs/dingtalk.md §4.0: `photoURL` is a public URL or a media_id from
+ * `/media/upload`, which must then be one of this app's images) or any other robot message as sent.
+ */
+function storedMessage(
+  core: EmulatorCore,
+  app: AppRecord,
+  via: "batchSend" | "groupSend",
+  msgKey: string,
+  msgParam: Record<string, unknown>,
+  processQueryKey: string,
+): StoredPayload {
+  if (msgKey !== "sampleImageMsg") return { kind: "robotMessage", via, msgKey, msgParam, processQueryKey };
+  const photoURL = String(msgParam.photoURL);
+  if (/^https?:\/\//.test(photoURL)) return { kind: "image", via, photoURL, mediaId: null, processQueryKey };
+  const media = core.media.get(photoURL);
+  if (!media || media.clientId !== app.clientId || media.type !== "image") {
+    throw paramError(
+      "param.invalid",
+      `msgParam.photoURL: ${photoURL} is neither a URL nor an image media_id of this app`,
+    );
+  }
+  return { kind: "image", via, photoURL, mediaId: media.mediaId, processQueryKey };
 }
 
 async function objectBody(ctx: Context): Promise<Record<string, unknown>> {

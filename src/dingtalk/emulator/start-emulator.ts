@@ -11,6 +11,7 @@ import { createEmulatorControl } from "./emulator-control.ts";
 import { createEmulatorCore, type EmulatorCore } from "./emulator-core.ts";
 import type { Emulator, EmulatorOptions } from "./emulator-types.ts";
 import { registerGatewayRoute } from "./gateway-route.ts";
+import { registerMediaRoutes } from "./media-routes.ts";
 import { registerRobotRoutes } from "./robot-routes.ts";
 import { registerSessionWebhookRoute } from "./session-webhook-route.ts";
 import { registerTodoRoutes } from "./todo-routes.ts";
@@ -54,6 +55,7 @@ function buildApp(core: EmulatorCore, emulator: Emulator): Koa {
   registerSessionWebhookRoute(router, core);
   registerDirectoryRoutes(router, core);
   registerTodoRoutes(router, core);
+  registerMediaRoutes(router, core);
   registerControlRoutes(router, emulator);
   app.use(router.routes());
   app.use(router.allowedMethods());

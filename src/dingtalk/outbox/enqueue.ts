@@ -15,6 +15,20 @@ export interface OutboxPayloads {
   "session.reply": SessionReplyPayload;
   "todo.create": TodoCreatePayload;
   "todo.update": TodoUpdatePayload;
+  "robot.image": ImageMessagePayload;
+}
+
+/**
+ * A PNG to `userId`'s 1:1 chat (docs/dingtalk.md §4.0): uploaded with `/media/upload`, then sent as
+ * `sampleImageMsg` with the media_id. Once the upload succeeded the row keeps `mediaId` instead of `png`, so a
+ * retry of the send does not upload again (and the table does not keep the image).
+ */
+export interface ImageMessagePayload {
+  userId: string;
+  /** The PNG, base64; gone once uploaded. */
+  png?: string;
+  fileName: string;
+  mediaId?: string;
 }
 
 /**
@@ -57,6 +71,8 @@ export const KIND_API: Record<OutboxKind, string> = {
   "session.reply": API.sessionReply,
   "todo.create": API.todoCreate,
   "todo.update": API.todoUpdate,
+  // Claimed with the uploads: each row makes an upload and a batchSend call, each under its own API's limit.
+  "robot.image": API.mediaUpload,
 };
 
 export interface EnqueueInput<K extends OutboxKind = OutboxKind> {

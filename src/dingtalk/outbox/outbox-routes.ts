@@ -40,7 +40,10 @@ export async function listOutbox(
     sent_at: Date | null;
     payload: unknown;
   }>(
-    `SELECT id, idempotency_key, kind, api, status, attempts, next_attempt_at, last_error, created_at, sent_at, payload
+    // An image row's PNG (base64, up to 27 MB) is left out: the listing is for reading, the size is enough.
+    `SELECT id, idempotency_key, kind, api, status, attempts, next_attempt_at, last_error, created_at, sent_at,
+       CASE WHEN payload ? 'png' THEN (payload - 'png') || jsonb_build_object('pngBase64Chars', length(payload->>'png'))
+         ELSE payload END AS payload
      FROM outbox_message WHERE ($1::text IS NULL OR status::text = $1) ORDER BY id DESC LIMIT $2`,
     [opts.status ?? null, opts.limit],
   );

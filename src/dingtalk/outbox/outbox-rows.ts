@@ -113,6 +113,19 @@ export async function markWait(sql: SqlRunner, row: OutboxRow, delayMs: number, 
   );
 }
 
+/**
+ * Records an image row's upload: its media_id in place of the PNG, while the row is still this claim's. False
+ * when it is not (the lease ran out and another sender has it): the caller must then not send.
+ */
+export async function rememberMedia(sql: SqlRunner, row: OutboxRow, mediaId: string): Promise<boolean> {
+  const rows = await sql.query<{ id: bigint }>(
+    `UPDATE outbox_message SET payload = (payload - 'png') || jsonb_build_object('mediaId', $3::text)
+     ${MINE} RETURNING id`,
+    [row.id, row.attempts, mediaId],
+  );
+  return rows.length === 1;
+}
+
 /** A `todo.create` row as a `todo.update` needs it. */
 export interface TodoCreateRow {
   status: OutboxRow["status"];

@@ -16,6 +16,7 @@ import {
   markSent,
   markWait,
   type OutboxRow,
+  rememberMedia,
 } from "./outbox-rows.ts";
 import { NotSent, type OutboxLookup, type SendOutcome, sendOutboxRow } from "./send-outbox-row.ts";
 
@@ -73,7 +74,10 @@ export function startOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
     qps: opts.qps,
     meter: createDelayMeter({ minMarginMs: opts.minRateMarginMs ?? 250 }),
   });
-  const lookup: OutboxLookup = { todoCreate: (key) => findTodoCreate(db.sql, key) };
+  const lookup: OutboxLookup = {
+    todoCreate: (key) => findTodoCreate(db.sql, key),
+    rememberMedia: (row, mediaId) => rememberMedia(db.sql, row, mediaId),
+  };
   let stopped = false;
 
   /** Null when the lease ran out while waiting: the row is left for whoever claims it next. */

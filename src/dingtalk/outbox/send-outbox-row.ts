@@ -1,5 +1,5 @@
 import { DingTalkApiError } from "../dingtalk-api-error.ts";
-import type { OpenApiClient, RequestGate } from "../openapi-client.ts";
+import type { BatchSendResult, OpenApiClient, RequestGate } from "../openapi-client.ts";
 import type { OutboxPayloads } from "./enqueue.ts";
 import type { OutboxRow, TodoCreateRow } from "./outbox-rows.ts";
 
@@ -17,6 +17,8 @@ export type SendOutcome =
 export interface OutboxLookup {
   /** The `todo.create` row with this key, if there is one. */
   todoCreate(key: string): Promise<TodoCreateRow | undefined>;
+  /** Keeps an image row's media_id (and drops its PNG); false when the row is no longer this claim's. */
+  rememberMedia(row: OutboxRow, mediaId: string): Promise<boolean>;
 }
 
 /**
@@ -47,6 +49,7 @@ export async function sendOutboxRow(
 ): Promise<SendOutcome> {
   try {
     if (row.kind === "todo.update") return await updateTodo(client, row, gate, lookup);
+    if (row.kind === "robot.image") return { kind: "sent", result: await sendImage(client, row, gate, lookup) };
     return { kind: "sent", result: await callFor(client, row, gate) };
   } catch (err) {
     if (err instanceof NotSent) throw err; // the worker's to handle: not an answer
@@ -95,6 +98,35 @@ async function callFor(client: OpenApiClient, row: OutboxRow, gate: RequestGate)
     default:
       throw new DingTalkApiError(0, "outbox.unknownKind", `unknown outbox kind ${row.kind}`, false);
   }
+}
+
+/**
+ * Uploads the PNG (unless an earlier attempt did: its media_id is in the payload), records the media_id, then
+ * sends it. The upload is not idempotent at DingTalk, so it is remembered before the send is tried: a send that
+ * fails is retried with the same image, not a second upload.
+ */
+async function sendImage(
+  client: OpenApiClient,
+  row: OutboxRow,
+  gate: RequestGate,
+  lookup: OutboxLookup,
+): Promise<{ mediaId: string } & BatchSendResult> {
+  const payload = row.payload as OutboxPayloads["robot.image"];
+  let mediaId = payload.mediaId;
+  if (mediaId === undefined) {
+    if (payload.png === undefined)
+      throw new DingTalkApiError(0, "image.missing", "image row has neither png nor mediaId", false);
+    const uploaded = await client.uploadImage(Buffer.from(payload.png, "base64"), payload.fileName, gate);
+    mediaId = uploaded.media_id;
+    if (!(await lookup.rememberMedia(row, mediaId))) {
+      throw new NotSent("the claim's lease ran out during the upload; the row is another sender's now", true);
+    }
+  }
+  const sent = await client.batchSendOto(
+    { userIds: [payload.userId], msgKey: "sampleImageMsg", msgParam: { photoURL: mediaId } },
+    gate,
+  );
+  return { mediaId, ...sent };
 }
 
 /**

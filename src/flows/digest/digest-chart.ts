@@ -110,7 +110,7 @@ function attainmentChart(digest: Digest): ChartSpec {
       textStyle: { fontFamily: CHART_FONT_FAMILY },
       title: {
         text: title,
-        subtext: `${digest.plan.name} · ${now}（截至本期） vs ${before}`,
+        subtext: `${digest.plan.name} · 截至${now}，对比截至${before}`,
         left: 20,
         top: 12,
         textStyle: { fontSize: FONT.title, fontFamily: CHART_FONT_FAMILY },

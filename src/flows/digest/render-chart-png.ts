@@ -1,8 +1,9 @@
 import { existsSync } from "node:fs";
 import { renderAsync } from "@resvg/resvg-js";
 import * as echarts from "echarts";
+import type { Digest } from "../../domain/digest-types.ts";
 import { AppError } from "../../lib/errors.ts";
-import type { ChartSpec } from "./digest-chart.ts";
+import { type ChartSpec, digestChartOptions } from "./digest-chart.ts";
 
 /*
  * The digest's chart as a PNG for DingTalk (issue #14): ECharts draws the option server-side into an SVG string
@@ -84,4 +85,12 @@ export async function svgToPng(svg: string, fontFile: string): Promise<Buffer> {
     logLevel: "off",
   });
   return image.asPng();
+}
+
+/**
+ * The image the weekly digest sends (issue #14: attainment by region / team, this period vs the last). Throws
+ * when no CJK font is found; the job then logs the error and sends the digest's text alone.
+ */
+export function digestChartPng(digest: Digest, fonts: ChartFontOptions = {}): Promise<Buffer> {
+  return renderChartPng(digestChartOptions(digest).attainment, fonts);
 }
