@@ -142,12 +142,31 @@ export const evaluateRule: DueRule = {
   time: EVALUATION_TIME,
   due: (date, calendar) => (calendar.isWorkday(date) ? date : null),
   periodOf: (date) => date,
-  periodAt: (at, timeZone, calendar) => {
-    const today = localDate(at, timeZone);
-    const reached = at.getTime() >= localDateTime(today, EVALUATION_TIME, timeZone).getTime();
-    return reached && calendar.isWorkday(today) ? today : calendar.previousWorkday(addDays(today, -1));
-  },
+  periodAt: (at, timeZone, calendar) => workdayRunAt(at, EVALUATION_TIME, timeZone, calendar),
 };
+
+/** The run of a daily workday job at `time` that instant `at` belongs to: the latest workday whose `time` is not after `at`. */
+function workdayRunAt(at: Date, time: string, timeZone: string, calendar: Calendar): string {
+  const today = localDate(at, timeZone);
+  const reached = at.getTime() >= localDateTime(today, time, timeZone).getTime();
+  return reached && calendar.isWorkday(today) ? today : calendar.previousWorkday(addDays(today, -1));
+}
+
+/**
+ * weekly-digest: every workday at BOT_DIGEST_TIME (13:00 by default, an hour after evaluation), keyed by the date
+ * like evaluate. A run sends, for every published plan, the digest of the period that closed last — once that
+ * period has been evaluated, and only to viewers who have not had it (digest_sent): on an ordinary week that is
+ * Monday's run; when the evaluation was late, the next workday's run catches up. An API run at `at` belongs to
+ * the latest workday whose digest time is not after `at`.
+ */
+export function digestRule(time: string): DueRule {
+  return {
+    time,
+    due: (date, calendar) => (calendar.isWorkday(date) ? date : null),
+    periodOf: (date) => date,
+    periodAt: (at, timeZone, calendar) => workdayRunAt(at, time, timeZone, calendar),
+  };
+}
 
 /**
  * Whole workdays that passed between the day something was sent and `today`, neither counted: a card queued

@@ -84,6 +84,7 @@ describe("POST /api/jobs/:job/run", () => {
       "confirm-reminder",
       "evaluate",
       "escalation-overdue",
+      "weekly-digest",
     ];
     expect(unknown.body.error?.message).toContain(jobs.join("、"));
     expect(unknown.body.error).toMatchObject({ details: { jobs } });

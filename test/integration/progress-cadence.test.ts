@@ -27,9 +27,11 @@ const tick = async (local: string) => {
   clock = shanghai(local);
   const outcomes = await svc.scheduler.tick();
   await svc.dingtalk!.outbox.drain();
-  // approval-reminder, confirm-reminder, evaluate and escalation-overdue run every workday and are other flows': left out.
+  // approval-reminder, confirm-reminder, evaluate, escalation-overdue and weekly-digest run every workday and are
+  // other flows': left out.
+  const others = ["approval-reminder", "confirm-reminder", "evaluate", "escalation-overdue", "weekly-digest"];
   return outcomes
-    .filter((o) => !["approval-reminder", "confirm-reminder", "evaluate", "escalation-overdue"].includes(o.job))
+    .filter((o) => !others.includes(o.job))
     .map((o) => `${o.job} ${o.period} ${o.ran}`)
     .sort();
 };

@@ -15,7 +15,7 @@ import { addDays } from "../../src/domain/plain-date.ts";
 import { FLOWS } from "../../src/start-service.ts";
 
 /** The jobs of the flows the service lists, in the order a trigger runs them. */
-const scheduledJobs = (config: Pick<AppDeps["config"], "promptTime">) =>
+const scheduledJobs = (config: Pick<AppDeps["config"], "promptTime" | "digestTime">) =>
   FLOWS.flatMap((flow) => flow({ config } as AppDeps).jobs);
 
 /** Every date of a range on which a rule is due, with the period it is due for. */
@@ -159,9 +159,25 @@ describe("evaluate: every workday at 12:00, keyed by the date", () => {
   });
 });
 
+describe("weekly-digest: every workday at BOT_DIGEST_TIME, keyed by the date", () => {
+  it("fires at the configured time on workdays; an API run belongs to the latest workday whose digest time has passed", () => {
+    const [job] = scheduledJobs({ promptTime: "16:00", digestTime: "09:30" }).filter((j) => j.id === "weekly-digest");
+    expect(job!.rule.time).toBe("09:30");
+    expect(dueDates(job!.rule, "2026-10-01", "2026-10-12").map(([d]) => d)).toEqual([
+      "2026-10-08",
+      "2026-10-09",
+      "2026-10-10",
+      "2026-10-12",
+    ]);
+    const at = (local: string) => job!.rule.periodAt!(new Date(`${local}+08:00`), "Asia/Shanghai", cal);
+    expect(at("2026-04-13T09:30:00")).toBe("2026-04-13");
+    expect(at("2026-04-13T09:29:59")).toBe("2026-04-10"); // Monday before the digest time: Friday's run
+  });
+});
+
 describe("the configured prompt time (BOT_PROMPT_TIME)", () => {
   it("moves the prompts' trigger and leaves the other jobs alone", () => {
-    const jobs = scheduledJobs({ promptTime: "17:30" });
+    const jobs = scheduledJobs({ promptTime: "17:30", digestTime: "13:00" });
     expect(jobs.map((j) => `${j.id} ${j.rule.time}`)).toEqual([
       "approval-reminder 10:00",
       "weekly-prompt 17:30",
@@ -173,7 +189,10 @@ describe("the configured prompt time (BOT_PROMPT_TIME)", () => {
       "confirm-reminder 10:00",
       "evaluate 12:00",
       "escalation-overdue 12:30",
+      "weekly-digest 13:00",
     ]);
-    expect(scheduledJobs({ promptTime: "16:00" })[1]!.rule.due("2026-04-03", cal)).toBe("2026-W14");
+    expect(scheduledJobs({ promptTime: "16:00", digestTime: "13:00" })[1]!.rule.due("2026-04-03", cal)).toBe(
+      "2026-W14",
+    );
   });
 });

@@ -28,3 +28,5 @@ export const progressFlow: FlowFactory = (deps) => ({
 });
 
 export { CONFIRM_WORDS, heldInChatSince } from "./progress-chat-confirm.ts";
+export { type ProgressPrompt, progressPromptInputs } from "./progress-prompt.ts";
+export { reportablePlans } from "./progress-report.ts";
