@@ -2,6 +2,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { issueDashboardToken } from "../../src/flows/digest/dashboard-token.ts";
 import { launchChromium } from "../helpers/browser.ts";
+import { robotMarkdowns } from "../helpers/chat.ts";
 import { DASHBOARD_NOW, dashboardFixture } from "../helpers/dashboard-fixture.ts";
 import { jsonInit } from "../helpers/plan-api.ts";
 import { startTestService, type TestService } from "../helpers/test-service.ts";
@@ -27,6 +28,22 @@ afterAll(async () => {
   await browser?.close();
   await svc?.close();
 });
+
+/**
+ * The link in a person's weekly digest message: the job runs on Monday 13:00 after W10's evaluation and the
+ * message arrives in the emulator's inbox. The link's origin is PUBLIC_URL (sandbox default localhost:PORT,
+ * meaningless with a random port), so its path and token are opened on the test's service.
+ */
+async function digestLinkFor(userId: string): Promise<string> {
+  const res = await svc.api("/api/jobs/weekly-digest/run", jsonInit("POST", { at: "2026-03-09T13:00:00+08:00" }));
+  expect(res.status, await res.clone().text()).toBe(200);
+  await svc.dingtalk!.outbox.drain();
+  const [digest] = robotMarkdowns(svc.deps.emulator!, userId).filter((m) => m.title.includes("周报"));
+  const link = /\((https?:\/\/[^)\s]+\/dashboard\?t=[A-Za-z0-9_.-]+)\)/.exec(digest?.text ?? "")?.[1];
+  expect(link, digest?.text).toBeDefined();
+  const url = new URL(link!);
+  return `${svc.url}${url.pathname}${url.search}`;
+}
 
 async function linkFor(userId: string): Promise<string> {
   const res = await svc.api("/api/dashboard-links", jsonInit("POST", { userId }));
@@ -73,8 +90,8 @@ const drawn = async (page: Page, id: string) => {
 };
 
 describe("the dashboard in Chromium", () => {
-  it("as the director on a phone: charts drawn, exceptions first, drill-down to a person", async () => {
-    const page = await open(await linkFor("wangjianguo"));
+  it("as the director on a phone, from the weekly digest's link: charts drawn, exceptions first, drill-down to a person", async () => {
+    const page = await open(await digestLinkFor("wangjianguo"));
     await page.getByTestId("exception").first().waitFor();
     expect(await page.getByTestId("title").textContent()).toBe("2026年度销售目标 · W10");
     expect(await page.getByTestId("who").textContent()).toContain("全公司");
