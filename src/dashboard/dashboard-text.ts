@@ -1,6 +1,7 @@
 import { formatAttainment } from "../domain/attainment.ts";
 import { formatAmountShort } from "../domain/format-amount.ts";
-import { shortPeriod } from "../domain/period-words.ts";
+import type { Cadence } from "../domain/period-key.ts";
+import { periodCount, shortPeriod } from "../domain/period-words.ts";
 import { localDate } from "../domain/zoned-time.ts";
 import type { dashboardNode } from "./dashboard-node.ts";
 import type { dashboardPerson } from "./dashboard-person.ts";
@@ -11,7 +12,7 @@ import type { dashboardPerson } from "./dashboard-person.ts";
  * strings on the wire) for anyone reading the JSON.
  */
 
-type PlanLike = { unit: string; timezone: string };
+type PlanLike = { unit: string; timezone: string; cadence: string };
 const amountOf = (plan: PlanLike) => (v: bigint) => formatAmountShort(v, plan.unit === "COUNT" ? "COUNT" : undefined);
 
 const VERDICT = { MET: "达标", MISSED: "未达标", EXCUSED: "免考核" } as const;
@@ -70,7 +71,7 @@ export function personText(p: Awaited<ReturnType<typeof dashboardPerson>>, plan:
       id: e.id,
       status: ESCALATION[e.status],
       text:
-        `连续${e.streak}期未达标（${e.missedPeriods.map((m) => shortPeriod(m.period)).join("、")}）` +
+        `连续${periodCount(plan.cadence as Cadence, e.streak)}未达标（${e.missedPeriods.map((m) => shortPeriod(m.period)).join("、")}）` +
         (e.addressee ? `，由 ${e.addressee.name} 处理` : ""),
       level: `第${e.currentLevel}级`,
       actions: e.actions.map((a) => `${a.by.name}：${a.action}`),

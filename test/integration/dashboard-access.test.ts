@@ -158,7 +158,10 @@ describe("what a viewer sees", () => {
     );
     const person = await json(await api("person", tokenFor("wangjianguo"), { user: esc!.owner_user_id }));
     expect(person.escalations).toEqual([
-      expect.objectContaining({ status: "处理中", text: expect.stringMatching(/^连续2期未达标/) }),
+      expect.objectContaining({
+        status: "处理中",
+        text: expect.stringMatching(/^连续2周未达标（W9、W10），由 \S+ 处理$/),
+      }),
     ]);
   });
 });
@@ -208,6 +211,11 @@ describe("refused, with the database unchanged", () => {
     expect((await api("person", rep, { user: "r11001" })).status).toBe(200); // themselves
     expect((await api("view", t, { period: "2026-W11" })).status).toBe(400); // not closed yet
     expect((await api("view", t, { plan: "no-such-plan" })).status).toBe(404);
+    const unknownNode = await api("node", tokenFor("wangjianguo"), { node: "no-such-target" });
+    expect(unknownNode.status).toBe(404);
+    expect((await json(unknownNode)).error?.message).toContain("没有这个目标");
+    expect((await api("person", tokenFor("wangjianguo"), { user: "nobody" })).status).toBe(404);
+    expect((await api("view", t, { period: "2026-13" })).status).toBe(400);
     expect(await tableCounts(svc)).toEqual(before);
   });
 
@@ -224,6 +232,8 @@ describe("refused, with the database unchanged", () => {
       expect(html).toContain(HINT);
       expect((await api("view", t)).status).toBe(403);
       expect((await api("person", t, { user: "r11003" })).status).toBe(403);
+      const link = await svc.api("/api/dashboard-links", jsonInit("POST", { userId: "r11003" }));
+      expect(link.status).toBe(409); // and no new link for them
       expect(await tableCounts(svc)).toEqual(before);
     } finally {
       await svc.db.sql.query("UPDATE staff SET active = true WHERE user_id = 'r11003'");

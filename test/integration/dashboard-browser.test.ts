@@ -155,7 +155,7 @@ describe("the dashboard in Chromium", () => {
     await person.waitFor();
     expect(await page.getByTestId("person-name").textContent()).toMatch(/\S+ 华东大区/);
     expect(await person.textContent()).toMatch(/各期考核[\s\S]*W10[\s\S]*目标变更记录[\s\S]*第1版/);
-    await page.screenshot({ path: `${process.env.TMPDIR ?? "/tmp"}/dashboard-person.png`, fullPage: true });
+    await person.screenshot({ path: `${process.env.TMPDIR ?? "/tmp"}/dashboard-person.png` });
     expect(cspViolations).toEqual([]);
     await page.close();
   });
