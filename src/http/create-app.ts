@@ -1,6 +1,7 @@
 import Router from "@koa/router";
 import Koa from "koa";
 import type { AppDeps } from "../app-deps.ts";
+import { registerDashboardRoutes } from "../dashboard/dashboard-routes.ts";
 import { registerOutboxRoutes } from "../dingtalk/outbox/outbox-routes.ts";
 import { AppError } from "../lib/errors.ts";
 import { registerOrgRoutes } from "../org/org-routes.ts";
@@ -12,7 +13,8 @@ import { registerJobRoutes } from "./job-routes.ts";
 import { bearerAuth, bigintJson, errorMiddleware, requestLogger } from "./middleware.ts";
 
 /**
- * The koa app: error middleware first, then request logging, auth for /api/*, and each feature's routes —
+ * The koa app: error middleware first, then request logging, auth for /api/*, and each feature's routes (the
+ * dashboard's outside /api: its links carry their own signed token) —
  * the flows' routes are passed in (`flowRoutes`, from each flow's module).
  */
 export function createApp(deps: AppDeps, flowRoutes: ((router: Router) => void)[] = []): Koa {
@@ -31,6 +33,7 @@ export function createApp(deps: AppDeps, flowRoutes: ((router: Router) => void)[
   for (const register of flowRoutes) register(router);
   registerOutboxRoutes(router, deps);
   registerJobRoutes(router, deps);
+  registerDashboardRoutes(router, deps);
   if (deps.emulator) registerSandboxRoutes(router, deps, deps.emulator);
   app.use(router.routes());
   app.use(

@@ -46,3 +46,29 @@ export async function writeLedger(tx: Tx, entries: LedgerEntry[]): Promise<void>
 export function jsonBigint(_key: string, value: unknown): unknown {
   return typeof value === "bigint" ? value.toString() : value;
 }
+
+/**
+ * A plan's ledger entries, oldest first (all targets, or `targetIds`), as the API and the dashboard show them:
+ * an entry an approved change wrote carries its request — who asked, why, and who approved when.
+ */
+export async function readLedger(tx: Tx, a: { planId: string; targetIds?: readonly string[]; take: number }) {
+  const entries = await tx.targetLedger.findMany({
+    where: { planId: a.planId, ...(a.targetIds ? { targetId: { in: [...a.targetIds] } } : {}) },
+    orderBy: { id: "asc" },
+    take: a.take,
+    include: { changeRequest: { include: { steps: { orderBy: { level: "asc" } } } } },
+  });
+  return entries.map(({ changeRequest: r, ...e }) => ({
+    ...e,
+    changeRequest: r && {
+      id: r.id,
+      kind: r.kind,
+      requesterUserId: r.requesterUserId,
+      reason: r.reason,
+      rebalance: r.rebalance,
+      approvals: r.steps
+        .filter((s) => s.status === "APPROVED")
+        .map((s) => ({ level: s.level, approverUserId: s.approverUserId, decidedAt: s.decidedAt, comment: s.comment })),
+    },
+  }));
+}

@@ -10,6 +10,7 @@ import { createPlan } from "./create-plan.ts";
 import { exportPlanWorkbook } from "./export-plan-workbook.ts";
 import { getTargetTree } from "./get-target-tree.ts";
 import { importPlanWorkbook } from "./import-plan-workbook.ts";
+import { readLedger } from "./ledger.ts";
 import { phasePlan } from "./phase-plan.ts";
 import { planNotFound, targetNotFound } from "./plan-errors.ts";
 import {
@@ -78,32 +79,12 @@ export function registerPlanRoutes(router: Router, deps: AppDeps): void {
     // A mistyped target id must not look like a target with no history.
     if (q.targetId && !(await db.prisma.target.findFirst({ where: { id: q.targetId, planId } })))
       throw targetNotFound(q.targetId);
-    const entries = await db.prisma.targetLedger.findMany({
-      where: { planId, ...(q.targetId ? { targetId: q.targetId } : {}) },
-      orderBy: { id: "asc" },
-      take: q.limit,
-      include: { changeRequest: { include: { steps: { orderBy: { level: "asc" } } } } },
-    });
     ctx.body = {
-      // An entry an approved change wrote carries its request: who asked, why, and who approved when.
-      entries: entries.map(({ changeRequest: r, ...e }) => ({
-        ...e,
-        changeRequest: r && {
-          id: r.id,
-          kind: r.kind,
-          requesterUserId: r.requesterUserId,
-          reason: r.reason,
-          rebalance: r.rebalance,
-          approvals: r.steps
-            .filter((s) => s.status === "APPROVED")
-            .map((s) => ({
-              level: s.level,
-              approverUserId: s.approverUserId,
-              decidedAt: s.decidedAt,
-              comment: s.comment,
-            })),
-        },
-      })),
+      entries: await readLedger(db.prisma, {
+        planId,
+        ...(q.targetId ? { targetIds: [q.targetId] } : {}),
+        take: q.limit,
+      }),
     };
   });
 

@@ -18,12 +18,12 @@ export interface TestService extends RunningService {
  */
 export async function startTestService(
   env: Record<string, string> = {},
-  opts: Pick<StartServiceOptions, "sandbox" | "now"> & { db?: TestDatabase } = {},
+  opts: Pick<StartServiceOptions, "sandbox" | "now"> & { db?: TestDatabase; log?: StartServiceOptions["log"] } = {},
 ): Promise<TestService> {
-  const { db: given, ...rest } = opts;
+  const { db: given, log = silentLog, ...rest } = opts;
   const db = given ?? (await createTestDatabase());
   const config = loadConfig({ ADMIN_TOKEN: TEST_TOKEN, PORT: "0", LOG_LEVEL: "silent", BOT_SCHEDULER: "off", ...env });
-  const service = await startService({ config, log: silentLog, db, ...rest });
+  const service = await startService({ config, log, db, ...rest });
   return {
     ...service,
     db,

@@ -48,7 +48,7 @@ export function registerEscalationRoutes(router: Router, deps: AppDeps): void {
   });
 }
 
-function escalationJson(v: EscalationView) {
+export function escalationJson(v: EscalationView) {
   const person = (s: { userId: string; name: string }) => ({ userId: s.userId, name: s.name });
   const top = v.levels.at(-1);
   return {

@@ -1,0 +1,92 @@
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
+import { buildSync } from "esbuild";
+import type { Context } from "koa";
+
+/**
+ * The dashboard's static files, served by the service itself (it may run inside a company network with no
+ * way out to a CDN): ECharts' browser build from node_modules, the page's script and stylesheet. Each path
+ * carries a hash of the content, so browsers may keep a file for a year and a new release is a new path.
+ * Read and gzipped once, at the first request.
+ */
+export interface Asset {
+  path: string;
+  type: string;
+  body: Buffer;
+  gzip: Buffer;
+  etag: string;
+}
+
+const require = createRequire(import.meta.url);
+
+function asset(file: string | Buffer, name: string, ext: string, type: string): Asset {
+  const body = typeof file === "string" ? readFileSync(file) : file;
+  const hash = createHash("sha256").update(body).digest("hex").slice(0, 12);
+  return { path: `/dashboard/assets/${name}-${hash}.${ext}`, type, body, gzip: gzipSync(body), etag: `"${hash}"` };
+}
+
+/**
+ * The chart module the server's PNG uses, bundled for the browser (src/dashboard/browser/dashboard-charts.ts).
+ * esbuild comes with tsx, which runs the service; bundling once at start needs no build step to forget.
+ */
+function chartsBundle(): Buffer {
+  const out = buildSync({
+    entryPoints: [fileURLToPath(new URL("./browser/dashboard-charts.ts", import.meta.url))],
+    bundle: true,
+    format: "iife",
+    platform: "browser",
+    target: "es2020",
+    minify: true,
+    write: false,
+    logLevel: "silent",
+  });
+  return Buffer.from(out.outputFiles[0]!.contents);
+}
+
+let loaded: { echarts: Asset; charts: Asset; script: Asset; style: Asset } | undefined;
+
+export function dashboardAssets() {
+  loaded ??= {
+    echarts: asset(
+      require.resolve("echarts/dist/echarts.min.js"),
+      "echarts",
+      "min.js",
+      "text/javascript; charset=utf-8",
+    ),
+    charts: asset(chartsBundle(), "charts", "js", "text/javascript; charset=utf-8"),
+    script: asset(
+      fileURLToPath(new URL("./assets/dashboard.js", import.meta.url)),
+      "dashboard",
+      "js",
+      "text/javascript; charset=utf-8",
+    ),
+    style: asset(
+      fileURLToPath(new URL("./assets/dashboard.css", import.meta.url)),
+      "dashboard",
+      "css",
+      "text/css; charset=utf-8",
+    ),
+  };
+  return loaded;
+}
+
+/** Answers one asset: gzipped when the browser takes it, cached for a year (the path changes with the content). */
+export function sendAsset(ctx: Context, a: Asset): void {
+  ctx.set("Cache-Control", "public, max-age=31536000, immutable");
+  ctx.set("ETag", a.etag);
+  ctx.vary("Accept-Encoding");
+  ctx.type = a.type;
+  if (ctx.get("if-none-match") === a.etag) {
+    ctx.status = 304;
+    return;
+  }
+  if (ctx.acceptsEncodings("gzip", "identity") === "gzip") {
+    ctx.set("Content-Encoding", "gzip");
+    ctx.body = a.gzip;
+  } else {
+    ctx.body = a.body;
+  }
+}
