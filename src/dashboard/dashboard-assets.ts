@@ -30,7 +30,8 @@ function asset(file: string | Buffer, name: string, ext: string, type: string): 
 
 /**
  * The chart module the server's PNG uses, bundled for the browser (src/dashboard/browser/dashboard-charts.ts).
- * esbuild comes with tsx, which runs the service; bundling once at start needs no build step to forget.
+ * Bundled once, at the first request for a dashboard asset (esbuild is a dependency), so there is no build
+ * step to forget; the bundle blocks the event loop for a moment that one time.
  */
 function chartsBundle(): Buffer {
   const out = buildSync({
