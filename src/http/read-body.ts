@@ -1,5 +1,6 @@
 import type { Context } from "koa";
 import { AppError } from "../lib/errors.ts";
+import { badCharMessage, findBadCharInJson } from "../lib/text-rule.ts";
 
 /** Reads the whole request body into memory, refusing more than `limit` bytes (413) before reading it all. */
 export async function readBody(ctx: Context, limit: number): Promise<Buffer> {
@@ -25,11 +26,20 @@ export async function readJson(ctx: Context, limit: number, opts: { whenEmpty?: 
     if ("whenEmpty" in opts) return opts.whenEmpty;
     throw new AppError("VALIDATION", "请求体为空，应为 JSON");
   }
+  let value: unknown;
   try {
-    return JSON.parse(raw.toString("utf8"));
+    value = JSON.parse(raw.toString("utf8"));
   } catch (err) {
     throw new AppError("VALIDATION", `请求体不是有效的 JSON：${(err as Error).message}`);
   }
+  // The text rule for every JSON route at once (validate() and the org import both read bodies here).
+  const bad = findBadCharInJson(value);
+  if (bad) {
+    throw new AppError("VALIDATION", badCharMessage(`请求体字段 ${bad.path} / body field`, bad), {
+      details: [{ field: bad.path, message: `含有无法识别的字符 ${bad.code}`, code: "invalid_character" }],
+    });
+  }
+  return value;
 }
 
 function tooLarge(limit: number): AppError {
