@@ -6,32 +6,24 @@
  * Every boundary calls `findBadChar`; none keeps its own list.
  */
 
-// C0 controls except \t \n \r, DEL and the C1 controls; lone surrogates are found separately (no regex flag
-// in every engine handles them the same way).
-const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
-
 /** Where the first invalid character of `s` is and what it is (e.g. "U+0000"), or undefined when clean. */
 export function findBadChar(s: string): { index: number; code: string } | undefined {
-  const m = CONTROL.exec(s);
-  let first = m ? m.index : -1;
-  for (let i = 0; i < s.length && (first < 0 || i < first); i++) {
+  for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c >= 0xd800 && c <= 0xdbff) {
+    if (c >= 0x20 && c < 0x7f) continue; // the common case first
+    let bad = false;
+    if (c < 0x20)
+      bad = c !== 0x09 && c !== 0x0a && c !== 0x0d; // C0 controls except \t \n \r
+    else if (c <= 0x9f)
+      bad = true; // DEL and the C1 controls
+    else if (c >= 0xd800 && c <= 0xdbff) {
       const next = s.charCodeAt(i + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) {
-        i++;
-        continue;
-      }
-      first = i;
-      break;
-    }
-    if (c >= 0xdc00 && c <= 0xdfff) {
-      first = i;
-      break;
-    }
+      if (next >= 0xdc00 && next <= 0xdfff) i++;
+      else bad = true; // a high surrogate with no low one after it
+    } else if (c >= 0xdc00 && c <= 0xdfff) bad = true; // a low surrogate on its own
+    if (bad) return { index: i, code: `U+${c.toString(16).toUpperCase().padStart(4, "0")}` };
   }
-  if (first < 0) return undefined;
-  return { index: first, code: `U+${s.charCodeAt(first).toString(16).toUpperCase().padStart(4, "0")}` };
+  return undefined;
 }
 
 /** The sentence every boundary uses for a bad character: where (a field, a cell …) and which character. */
