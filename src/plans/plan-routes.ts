@@ -4,6 +4,7 @@ import { z } from "zod";
 import type { AppDeps } from "../app-deps.ts";
 import { readBody } from "../http/read-body.ts";
 import { readMultipart } from "../http/read-multipart.ts";
+import { checkXlsx, uploadGateFor } from "../http/upload-limits.ts";
 import { parseOrThrow, validate } from "../http/validate.ts";
 import { AppError } from "../lib/errors.ts";
 import { badCharMessage, findBadChar } from "../lib/text-rule.ts";
@@ -126,14 +127,14 @@ export function registerPlanRoutes(router: Router, deps: AppDeps): void {
   });
 
   router.post("/api/plans/:id/import", async (ctx) => {
-    const file = await readWorkbookUpload(ctx, limit);
-    ctx.body = await importPlanWorkbook({
-      db,
-      planId: ctx.params.id ?? "",
-      file,
-      actor: actorOf(ctx),
-      reason: reasonOf(ctx),
-      calendar,
+    const actor = actorOf(ctx);
+    const reason = reasonOf(ctx);
+    // One heavy upload at a time per process; the workbook is checked against the upload limits (unzipped
+    // size, rows, columns, cell size) before exceljs opens it.
+    ctx.body = await uploadGateFor(deps).run(async () => {
+      const file = await readWorkbookUpload(ctx, limit);
+      await checkXlsx(file, config.upload);
+      return importPlanWorkbook({ db, planId: ctx.params.id ?? "", file, actor, reason, calendar });
     });
   });
 }
