@@ -68,3 +68,15 @@ export function truncateForEcho(s: string, max = 80): string {
   if (c >= 0xd800 && c <= 0xdbff) cut--;
   return `${s.slice(0, cut)}…（共 ${s.length} 个字符 / ${s.length} chars）`;
 }
+
+/**
+ * `s` with each invalid character replaced by U+FFFD: only for recording that an input was refused (its
+ * dedupe key, the reply's address), never for accepting the input itself.
+ */
+export function scrubBadChars(s: string): string {
+  let out = s;
+  for (let bad = findBadChar(out); bad; bad = findBadChar(out)) {
+    out = `${out.slice(0, bad.index)}\uFFFD${out.slice(bad.index + 1)}`;
+  }
+  return out;
+}
