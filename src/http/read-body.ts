@@ -20,7 +20,14 @@ export async function readBody(ctx: Context, limit: number): Promise<Buffer> {
  * Parses a JSON body; a malformed one is a 400 that says where it broke. An empty body is a 400 too, unless
  * `whenEmpty` says what it stands for (a route whose fields are all optional).
  */
-export async function readJson(ctx: Context, limit: number, opts: { whenEmpty?: unknown } = {}): Promise<unknown> {
+export async function readJson(
+  ctx: Context,
+  limit: number,
+  opts: {
+    whenEmpty?: unknown /** Cheap checks (e.g. row counts) to run before the text rule walks the body. */;
+    precheck?: (value: unknown) => void;
+  } = {},
+): Promise<unknown> {
   const raw = await readBody(ctx, limit);
   if (raw.length === 0) {
     if ("whenEmpty" in opts) return opts.whenEmpty;
@@ -32,6 +39,7 @@ export async function readJson(ctx: Context, limit: number, opts: { whenEmpty?: 
   } catch (err) {
     throw new AppError("VALIDATION", `请求体不是有效的 JSON：${(err as Error).message}`);
   }
+  opts.precheck?.(value);
   // The text rule for every JSON route at once (validate() and the org import both read bodies here).
   const bad = findBadCharInJson(value);
   if (bad) {

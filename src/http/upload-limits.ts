@@ -215,7 +215,7 @@ export async function readCsvLimited(buf: Buffer, file: string, limits: UploadLi
         }
       }
       out.push({ line: r.info.lines, cells: r.record });
-      if (out.length % 5000 === 0) await yieldToLoop();
+      if (out.length % 1000 === 0) await yieldToLoop();
     }
   } finally {
     parser.destroy();

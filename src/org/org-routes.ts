@@ -39,8 +39,9 @@ export function registerOrgRoutes(router: Router, deps: AppDeps): void {
 async function readOrgUpload(ctx: Context, limit: number, limits: UploadLimits): Promise<OrgRecords> {
   const type = ctx.request.type;
   if (type === "application/json") {
-    const body = await readJson(ctx, limit);
-    checkJsonRows(body, ["departments", "staff"], limits);
+    const body = await readJson(ctx, limit, {
+      precheck: (value) => checkJsonRows(value, ["departments", "staff"], limits),
+    });
     return recordsFromJson(parseOrThrow(ZOrgImportRequest, body));
   }
   if (type === "multipart/form-data") {
