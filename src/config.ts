@@ -84,6 +84,14 @@ const ZEnv = z
       .default(10),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     BODY_LIMIT_MB: z.coerce.number().positive().max(200).default(20),
+    /** Rows a sheet, CSV file or JSON list of an upload may have (a 100,000-person company fits with room). */
+    UPLOAD_MAX_ROWS: z.coerce.number().int().min(1).max(10_000_000).default(150_000),
+    /** Columns a row of an uploaded sheet or CSV file may have. */
+    UPLOAD_MAX_COLUMNS: z.coerce.number().int().min(1).max(16_384).default(100),
+    /** Bytes one cell of an uploaded sheet or CSV file may hold. */
+    UPLOAD_MAX_CELL_BYTES: z.coerce.number().int().min(64).max(10_000_000).default(8_192),
+    /** Megabytes an uploaded .xlsx may unzip to (counted while inflating: a zip bomb stops there). */
+    UPLOAD_MAX_UNZIPPED_MB: z.coerce.number().positive().max(4096).default(100),
     ...Object.fromEntries(CARD_TEMPLATE_KEYS.map((key) => [key, z.string().trim().min(1).optional()])),
   })
   .superRefine(
@@ -162,8 +170,17 @@ export interface Config {
   paceWarningMargin: number;
   logLevel: z.infer<typeof ZEnv>["LOG_LEVEL"];
   bodyLimitBytes: number;
+  /** Limits on an uploaded workbook, CSV file or JSON org (src/http/upload-limits.ts). */
+  upload: UploadLimits;
   /** Template id per card template config key (e.g. DINGTALK_CARD_TEMPLATE_TARGET); empty in sandbox mode. */
   cardTemplates: Partial<Record<string, string>>;
+}
+
+export interface UploadLimits {
+  maxRows: number;
+  maxColumns: number;
+  maxCellBytes: number;
+  maxUnzippedBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -219,6 +236,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     cjkFontPath: e.CJK_FONT_PATH,
     logLevel: e.LOG_LEVEL,
     bodyLimitBytes: Math.round(e.BODY_LIMIT_MB * 1024 * 1024),
+    upload: {
+      maxRows: e.UPLOAD_MAX_ROWS,
+      maxColumns: e.UPLOAD_MAX_COLUMNS,
+      maxCellBytes: e.UPLOAD_MAX_CELL_BYTES,
+      maxUnzippedBytes: Math.round(e.UPLOAD_MAX_UNZIPPED_MB * 1024 * 1024),
+    },
     cardTemplates: Object.fromEntries(
       Object.entries(e).filter(([k, v]) => k.startsWith("DINGTALK_CARD_TEMPLATE_") && typeof v === "string"),
     ) as Partial<Record<string, string>>,

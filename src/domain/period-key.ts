@@ -1,4 +1,5 @@
 import { validationError } from "../lib/errors.ts";
+import { truncateForEcho } from "../lib/text-rule.ts";
 import {
   addDays,
   assertYearMonth,
@@ -117,9 +118,10 @@ export function isoWeeksInYear(year: number): number {
 }
 
 function periodKeyError(key: unknown) {
-  return validationError(`周期「${String(key)}」无效，应为 2026-W14、2026-04 或 2026-Q2 这样的格式`, [
-    { field: "period", message: "周期无效" },
-  ]);
+  return validationError(
+    `周期「${truncateForEcho(String(key), 40)}」无效，应为 2026-W14、2026-04 或 2026-Q2 这样的格式`,
+    [{ field: "period", message: "周期无效" }],
+  );
 }
 
 /** True for a key {@link parsePeriodKey} accepts; for checks that must not throw (schemas, card ids). */

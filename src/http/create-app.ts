@@ -10,7 +10,7 @@ import { registerPlanRoutes } from "../plans/plan-routes.ts";
 import { registerSandboxRoutes } from "../sandbox/sandbox-routes.ts";
 import { registerHealthRoutes } from "./health-routes.ts";
 import { registerJobRoutes } from "./job-routes.ts";
-import { bearerAuth, bigintJson, errorMiddleware, requestLogger } from "./middleware.ts";
+import { bearerAuth, bigintJson, errorMiddleware, rejectBadRequestText, requestLogger } from "./middleware.ts";
 
 /**
  * The koa app: error middleware first, then request logging, auth for /api/*, and each feature's routes (the
@@ -23,6 +23,7 @@ export function createApp(deps: AppDeps, flowRoutes: ((router: Router) => void)[
   app.use(requestLogger(deps.log));
   app.use(errorMiddleware());
   app.use(bigintJson());
+  app.use(rejectBadRequestText());
 
   const router = new Router();
   router.use("/api", bearerAuth(deps.config.adminToken));

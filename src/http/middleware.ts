@@ -1,7 +1,8 @@
 import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
 import type { Context, Next } from "koa";
-import { AppError } from "../lib/errors.ts";
+import { AppError, MAX_LISTED_PROBLEMS } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
+import { badCharMessage, findBadChar, truncateForEcho } from "../lib/text-rule.ts";
 
 /**
  * Mounted first: every error becomes `{"error":{"code","message","details?"}}`. Expected errors (AppError)
@@ -18,10 +19,11 @@ export function errorMiddleware() {
       const log = ctx.state.log as Logger | undefined;
       if (err instanceof AppError) {
         ctx.status = err.status;
-        ctx.body = { error: { code: err.code, message: err.userMessage, ...detailsOf(err) } };
+        for (const [name, value] of Object.entries(err.headers)) ctx.set(name, value);
+        ctx.body = { error: { code: err.code, message: truncateForEcho(err.userMessage, 2000), ...detailsOf(err) } };
         // A refused body was not read to its end: what is left of it would be taken for the next request on
         // this keep-alive connection, so the connection ends with this answer.
-        if (err.code === "PAYLOAD_TOO_LARGE") ctx.set("Connection", "close");
+        if (err.code === "PAYLOAD_TOO_LARGE" || err.code === "TOO_MANY_REQUESTS") ctx.set("Connection", "close");
         if (err.status >= 500) log?.error({ err }, "request failed");
       } else {
         log?.error({ err }, "unhandled error while serving request; this is a bug");
@@ -34,8 +36,56 @@ export function errorMiddleware() {
   };
 }
 
+/**
+ * An error's details as answered: a list is cut to its first {@link MAX_LISTED_PROBLEMS} entries (with
+ * `detailsTotal`, the full count), and every string in it to a few hundred characters — a 5 MB value sent in
+ * is never echoed back whole.
+ */
 function detailsOf(err: AppError) {
-  return err.details === undefined ? {} : { details: err.details };
+  if (err.details === undefined) return {};
+  if (!Array.isArray(err.details)) return { details: shorten(err.details) };
+  if (err.details.length <= MAX_LISTED_PROBLEMS) return { details: shorten(err.details) };
+  return { details: shorten(err.details.slice(0, MAX_LISTED_PROBLEMS)), detailsTotal: err.details.length };
+}
+
+function shorten(v: unknown): unknown {
+  if (typeof v === "string") return truncateForEcho(v, 500);
+  if (Array.isArray(v)) return v.map(shorten);
+  if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, shorten(x)]));
+  return v;
+}
+
+/**
+ * The text rule (src/lib/text-rule.ts) for the parts of a request every route reads: each path segment (as the
+ * router decodes it) and each query value. A NUL in `/api/org/staff/a%00b` is a 400 here, before a route sends
+ * it to the database.
+ */
+export function rejectBadRequestText() {
+  return async (ctx: Context, next: Next) => {
+    for (const segment of ctx.path.split("/")) {
+      let decoded: string;
+      try {
+        decoded = decodeURIComponent(segment);
+      } catch {
+        continue; // the router leaves a malformed escape as it is; the route answers for it
+      }
+      const bad = findBadChar(decoded);
+      if (bad) throw new AppError("VALIDATION", badCharMessage("请求路径 / request path", bad));
+    }
+    for (const [name, value] of Object.entries(ctx.query)) {
+      const bad = findBadChar(name) ?? [value ?? ""].flat().map(findBadChar).find(Boolean);
+      if (bad) {
+        throw new AppError(
+          "VALIDATION",
+          badCharMessage(`查询参数 ${truncateForEcho(name, 40)} / query parameter`, bad),
+          {
+            details: [{ field: truncateForEcho(name, 40), message: "含有无法识别的字符" }],
+          },
+        );
+      }
+    }
+    await next();
+  };
 }
 
 /** Tags each request with an id (incoming `x-request-id` or a new one) and logs one line when it ends. */

@@ -1,5 +1,6 @@
 import type { Context } from "koa";
 import { AppError } from "../lib/errors.ts";
+import { badCharMessage, findBadCharInJson } from "../lib/text-rule.ts";
 
 /** Reads the whole request body into memory, refusing more than `limit` bytes (413) before reading it all. */
 export async function readBody(ctx: Context, limit: number): Promise<Buffer> {
@@ -19,17 +20,34 @@ export async function readBody(ctx: Context, limit: number): Promise<Buffer> {
  * Parses a JSON body; a malformed one is a 400 that says where it broke. An empty body is a 400 too, unless
  * `whenEmpty` says what it stands for (a route whose fields are all optional).
  */
-export async function readJson(ctx: Context, limit: number, opts: { whenEmpty?: unknown } = {}): Promise<unknown> {
+export async function readJson(
+  ctx: Context,
+  limit: number,
+  opts: {
+    whenEmpty?: unknown /** Cheap checks (e.g. row counts) to run before the text rule walks the body. */;
+    precheck?: (value: unknown) => void;
+  } = {},
+): Promise<unknown> {
   const raw = await readBody(ctx, limit);
   if (raw.length === 0) {
     if ("whenEmpty" in opts) return opts.whenEmpty;
     throw new AppError("VALIDATION", "请求体为空，应为 JSON");
   }
+  let value: unknown;
   try {
-    return JSON.parse(raw.toString("utf8"));
+    value = JSON.parse(raw.toString("utf8"));
   } catch (err) {
     throw new AppError("VALIDATION", `请求体不是有效的 JSON：${(err as Error).message}`);
   }
+  opts.precheck?.(value);
+  // The text rule for every JSON route at once (validate() and the org import both read bodies here).
+  const bad = findBadCharInJson(value);
+  if (bad) {
+    throw new AppError("VALIDATION", badCharMessage(`请求体字段 ${bad.path} / body field`, bad), {
+      details: [{ field: bad.path, message: `含有无法识别的字符 ${bad.code}`, code: "invalid_character" }],
+    });
+  }
+  return value;
 }
 
 function tooLarge(limit: number): AppError {

@@ -7,7 +7,11 @@ export interface Multipart {
   files: Record<string, { filename: string; data: Buffer }>;
 }
 
-/** Reads a multipart/form-data upload into memory with per-file and total size limits (413 beyond). */
+/**
+ * Reads a multipart/form-data upload into memory with a limit on each file and on all parts together (files and
+ * fields): both `limit` bytes, the body limit, so five files just under it are refused like one over it (413).
+ * The answer comes as soon as a limit is crossed; the error middleware then closes the connection.
+ */
 export function readMultipart(ctx: Context, limit: number): Promise<Multipart> {
   return new Promise((resolve, reject) => {
     let bb: busboy.Busboy;
@@ -19,9 +23,28 @@ export function readMultipart(ctx: Context, limit: number): Promise<Multipart> {
     }
     const out: Multipart = { fields: {}, files: {} };
     let failed: AppError | undefined;
+    let total = 0;
+    const overTotal = () => {
+      if (failed) return;
+      failed = new AppError(
+        "PAYLOAD_TOO_LARGE",
+        `上传内容合计超过上限 ${Math.round(limit / 1024 / 1024)} MB（BODY_LIMIT_MB）/ multipart parts exceed BODY_LIMIT_MB in total`,
+      );
+      ctx.req.unpipe(bb);
+      ctx.req.resume(); // drained, not kept: the connection closes with the answer
+      reject(failed);
+    };
     bb.on("file", (name, stream, info) => {
       const chunks: Buffer[] = [];
-      stream.on("data", (c: Buffer) => chunks.push(c));
+      stream.on("data", (c: Buffer) => {
+        total += c.length;
+        if (total > limit) {
+          overTotal();
+          stream.resume();
+          return;
+        }
+        chunks.push(c);
+      });
       stream.on("limit", () => {
         failed = new AppError("PAYLOAD_TOO_LARGE", `上传文件 ${info.filename} 超过上限`);
       });
@@ -30,7 +53,9 @@ export function readMultipart(ctx: Context, limit: number): Promise<Multipart> {
       });
     });
     bb.on("field", (name, value) => {
-      out.fields[name] = value;
+      total += Buffer.byteLength(name) + Buffer.byteLength(value);
+      if (total > limit) overTotal();
+      else out.fields[name] = value;
     });
     bb.on("error", (err) => reject(new AppError("VALIDATION", `multipart 请求无效：${(err as Error).message}`)));
     bb.on("close", () => (failed ? reject(failed) : resolve(out)));

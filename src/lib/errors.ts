@@ -12,6 +12,7 @@ export type ErrorCode =
   | "CONFLICT"
   | "PAYLOAD_TOO_LARGE"
   | "UNSUPPORTED_MEDIA_TYPE"
+  | "TOO_MANY_REQUESTS"
   | "INTERNAL";
 
 const HTTP_STATUS: Record<ErrorCode, number> = {
@@ -23,6 +24,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  TOO_MANY_REQUESTS: 429,
   INTERNAL: 500,
 };
 
@@ -30,14 +32,21 @@ export class AppError extends Error {
   override name = "AppError";
   readonly code: ErrorCode;
   readonly details: unknown;
+  /** Response headers that go with the answer (e.g. Retry-After on a 429). */
+  readonly headers: Record<string, string>;
   /** Message safe to show to a person (HTTP client or DingTalk user), in the language of its audience. */
   readonly userMessage: string;
 
-  constructor(code: ErrorCode, userMessage: string, options: { details?: unknown; cause?: unknown } = {}) {
+  constructor(
+    code: ErrorCode,
+    userMessage: string,
+    options: { details?: unknown; cause?: unknown; headers?: Record<string, string> } = {},
+  ) {
     super(userMessage, { cause: options.cause });
     this.code = code;
     this.userMessage = userMessage;
     this.details = options.details;
+    this.headers = options.headers ?? {};
   }
 
   get status(): number {
@@ -55,6 +64,13 @@ export interface InputProblem {
   field?: string;
 }
 
+/** An error answer lists at most this many problems; `detailsTotal` says how many there were in all. */
+export const MAX_LISTED_PROBLEMS = 200;
+
+/**
+ * A 400 listing the problems of an input. The HTTP answer lists the first {@link MAX_LISTED_PROBLEMS} of them
+ * (the error middleware cuts the list), so a file with a million bad rows gets a short answer.
+ */
 export function validationError(message: string, problems: InputProblem[]): AppError {
   return new AppError("VALIDATION", message, { details: problems });
 }

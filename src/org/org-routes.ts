@@ -2,9 +2,11 @@ import type Router from "@koa/router";
 import type { Context } from "koa";
 import { z } from "zod";
 import type { AppDeps } from "../app-deps.ts";
+import type { UploadLimits } from "../config.ts";
 import type { OrgRecords } from "../domain/org-records.ts";
 import { readBody, readJson } from "../http/read-body.ts";
 import { readMultipart } from "../http/read-multipart.ts";
+import { checkJsonRows, uploadGateFor } from "../http/upload-limits.ts";
 import { parseOrThrow } from "../http/validate.ts";
 import { AppError, validationError } from "../lib/errors.ts";
 import { getStaff } from "./get-staff.ts";
@@ -18,8 +20,11 @@ const ZImportQuery = z.object({ mode: z.enum(["full", "merge"]).default("full") 
 export function registerOrgRoutes(router: Router, deps: AppDeps): void {
   router.put("/api/org", async (ctx) => {
     const { mode } = parseOrThrow(ZImportQuery, ctx.query, "查询参数");
-    const records = await readOrgUpload(ctx, deps.config.bodyLimitBytes);
-    ctx.body = await importOrg({ db: deps.db, records, mode });
+    // One heavy upload at a time per process (a second gets 429 with Retry-After).
+    ctx.body = await uploadGateFor(deps).run(async () => {
+      const records = await readOrgUpload(ctx, deps.config.bodyLimitBytes, deps.config.upload);
+      return importOrg({ db: deps.db, records, mode });
+    });
   });
 
   router.get("/api/org/staff/:userId", async (ctx) => {
@@ -31,13 +36,18 @@ export function registerOrgRoutes(router: Router, deps: AppDeps): void {
  * Accepts the three documented forms: a JSON body; multipart/form-data with either an Excel workbook (any
  * field name) or two CSV files named `departments` and `staff`; or a raw .xlsx body.
  */
-async function readOrgUpload(ctx: Context, limit: number): Promise<OrgRecords> {
+async function readOrgUpload(ctx: Context, limit: number, limits: UploadLimits): Promise<OrgRecords> {
   const type = ctx.request.type;
-  if (type === "application/json") return recordsFromJson(parseOrThrow(ZOrgImportRequest, await readJson(ctx, limit)));
+  if (type === "application/json") {
+    const body = await readJson(ctx, limit, {
+      precheck: (value) => checkJsonRows(value, ["departments", "staff"], limits),
+    });
+    return recordsFromJson(parseOrThrow(ZOrgImportRequest, body));
+  }
   if (type === "multipart/form-data") {
     const { files } = await readMultipart(ctx, limit);
     const workbook = Object.values(files).find((f) => looksLikeXlsx(f.data));
-    if (workbook) return unwrap(await parseOrgXlsx(workbook.data));
+    if (workbook) return unwrap(await parseOrgXlsx(workbook.data, limits));
     const { departments, staff } = files;
     if (!departments || !staff) {
       throw new AppError(
@@ -45,10 +55,10 @@ async function readOrgUpload(ctx: Context, limit: number): Promise<OrgRecords> {
         "请上传 Excel 模板（任意字段名），或两个 CSV 文件，字段名分别为 departments 和 staff",
       );
     }
-    return unwrap(parseOrgCsv({ departments: departments.data, staff: staff.data }));
+    return unwrap(await parseOrgCsv({ departments: departments.data, staff: staff.data }, limits));
   }
   const raw = await readBody(ctx, limit);
-  if (looksLikeXlsx(raw)) return unwrap(await parseOrgXlsx(raw));
+  if (looksLikeXlsx(raw)) return unwrap(await parseOrgXlsx(raw, limits));
   throw new AppError(
     "UNSUPPORTED_MEDIA_TYPE",
     "不支持的格式：请发送 JSON、Excel 模板（.xlsx），或以 multipart 上传 departments/staff 两个 CSV 文件",

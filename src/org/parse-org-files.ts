@@ -1,7 +1,8 @@
-import { parse } from "csv-parse/sync";
 import ExcelJS from "exceljs";
+import type { UploadLimits } from "../config.ts";
 import type { OrgRecords } from "../domain/org-records.ts";
-import type { InputProblem } from "../lib/errors.ts";
+import { checkXlsx, readCsvLimited } from "../http/upload-limits.ts";
+import { AppError, type InputProblem } from "../lib/errors.ts";
 import { DEPARTMENT_COLUMNS, DEPARTMENT_SHEET, STAFF_COLUMNS, STAFF_SHEET, sheetMatches } from "./org-columns.ts";
 import { type RawTable, readTable } from "./read-table.ts";
 
@@ -12,17 +13,27 @@ export function looksLikeXlsx(buf: Buffer): boolean {
   return buf.length > 4 && buf[0] === 0x50 && buf[1] === 0x4b && buf[2] === 0x03 && buf[3] === 0x04;
 }
 
-/** Reads the two CSV files of the template (departments and staff; UTF-8, with or without BOM). */
-export function parseOrgCsv(files: { departments: Buffer; staff: Buffer }): ParseResult {
+/**
+ * Reads the two CSV files of the template (departments and staff; UTF-8, with or without BOM), as streams
+ * within the upload limits (a 413 at the first one exceeded).
+ */
+export async function parseOrgCsv(
+  files: { departments: Buffer; staff: Buffer },
+  limits: UploadLimits,
+): Promise<ParseResult> {
   const problems: InputProblem[] = [];
-  const dept = csvTable(files.departments, "departments.csv", problems);
-  const staff = csvTable(files.staff, "staff.csv", problems);
+  const dept = await csvTable(files.departments, "departments.csv", limits, problems);
+  const staff = await csvTable(files.staff, "staff.csv", limits, problems);
   if (!dept || !staff) return { ok: false, problems };
   return fromTables(dept, staff);
 }
 
-/** Reads the Excel template: sheets "部门 departments" and "员工 staff", headers in row 1. */
-export async function parseOrgXlsx(buf: Buffer): Promise<ParseResult> {
+/**
+ * Reads the Excel template: sheets "部门 departments" and "员工 staff", headers in row 1. The file is checked
+ * against the upload limits (unzipped size, rows, columns, cell size) before exceljs opens it.
+ */
+export async function parseOrgXlsx(buf: Buffer, limits: UploadLimits): Promise<ParseResult> {
+  await checkXlsx(buf, limits);
   const wb = new ExcelJS.Workbook();
   try {
     await wb.xlsx.load(buf as unknown as ArrayBuffer);
@@ -33,10 +44,10 @@ export async function parseOrgXlsx(buf: Buffer): Promise<ParseResult> {
   const tables = [DEPARTMENT_SHEET, STAFF_SHEET].map((name) => {
     const ws = wb.worksheets.find((w) => sheetMatches(w.name, name));
     if (!ws) problems.push({ sheet: name, message: `缺少工作表“${name}”` });
-    return ws ? sheetTable(ws) : undefined;
+    return ws ? sheetTable(ws, problems) : undefined;
   });
   const [dept, staff] = tables;
-  if (!dept || !staff) return { ok: false, problems };
+  if (!dept || !staff || problems.length > 0) return { ok: false, problems };
   return fromTables(dept, staff);
 }
 
@@ -67,34 +78,40 @@ function fromTables(dept: RawTable, staff: RawTable): ParseResult {
   };
 }
 
-function csvTable(buf: Buffer, sheet: string, problems: InputProblem[]): RawTable | undefined {
+async function csvTable(
+  buf: Buffer,
+  sheet: string,
+  limits: UploadLimits,
+  problems: InputProblem[],
+): Promise<RawTable | undefined> {
   try {
-    const records = parse(buf, {
-      bom: true,
-      info: true,
-      relax_column_count: true,
-      skip_empty_lines: true,
-    }) as unknown as {
-      record: string[];
-      info: { lines: number };
-    }[];
-    const [head, ...rest] = records;
+    const [head, ...rest] = await readCsvLimited(buf, sheet, limits);
     if (!head) {
       problems.push({ sheet, message: "文件为空，第 1 行应为表头" });
       return undefined;
     }
-    return { sheet, header: head.record, rows: rest.map((r) => ({ row: r.info.lines, cells: r.record })) };
+    return { sheet, header: head.cells, rows: rest.map((r) => ({ row: r.line, cells: r.cells })) };
   } catch (err) {
+    if (err instanceof AppError) throw err; // a limit: 413
     const line = (err as { lines?: number }).lines;
     problems.push({ sheet, ...(line ? { row: line } : {}), message: `CSV 格式错误：${(err as Error).message}` });
     return undefined;
   }
 }
 
-function sheetTable(ws: ExcelJS.Worksheet): RawTable {
+/**
+ * A sheet as rows of cell texts. A merged cell is a problem named by its address, as in the plan import (exceljs
+ * throws reading the text of a merged cell whose first cell is empty).
+ */
+function sheetTable(ws: ExcelJS.Worksheet, problems: InputProblem[]): RawTable {
   const cellsOf = (row: ExcelJS.Row) => {
     const cells: string[] = [];
     row.eachCell({ includeEmpty: true }, (cell, col) => {
+      if (cell.isMerged) {
+        problems.push({ sheet: ws.name, row: row.number, cell: cell.address, message: "不支持合并单元格，请取消合并" });
+        cells[col - 1] = "";
+        return;
+      }
       cells[col - 1] = cell.text ?? "";
     });
     return Array.from(cells, (c) => c ?? "");

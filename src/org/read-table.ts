@@ -1,5 +1,6 @@
 import type { SourceRef } from "../domain/org-records.ts";
 import type { InputProblem } from "../lib/errors.ts";
+import { badCharMessage, findBadChar } from "../lib/text-rule.ts";
 import { type ColumnSpec, columnLetter, headerMatches } from "./org-columns.ts";
 
 /** One data row of a sheet or CSV file, with its 1-based row number in the file. */
@@ -43,6 +44,16 @@ export function readTable<F extends string>(
       for (const spec of columns) {
         const i = index.get(spec.field);
         values[spec.field] = i === undefined ? "" : (r.cells[i] ?? "").trim();
+        // The text rule (src/lib/text-rule.ts) for every cell read: a NUL cannot be stored.
+        const bad = i === undefined ? undefined : findBadChar(values[spec.field]);
+        if (bad && i !== undefined) {
+          problems.push({
+            sheet: table.sheet,
+            row: r.row,
+            column: columnNames[spec.field],
+            message: badCharMessage(`单元格 ${columnLetter(i)}${r.row}`, bad),
+          });
+        }
       }
       return { values, ref: { row: r.row, sheet: table.sheet, columns: columnNames } };
     });

@@ -4,8 +4,10 @@ import { z } from "zod";
 import type { AppDeps } from "../app-deps.ts";
 import { readBody } from "../http/read-body.ts";
 import { readMultipart } from "../http/read-multipart.ts";
+import { checkXlsx, uploadGateFor } from "../http/upload-limits.ts";
 import { parseOrThrow, validate } from "../http/validate.ts";
 import { AppError } from "../lib/errors.ts";
+import { badCharMessage, findBadChar } from "../lib/text-rule.ts";
 import { createPlan } from "./create-plan.ts";
 import { exportPlanWorkbook } from "./export-plan-workbook.ts";
 import { getTargetTree } from "./get-target-tree.ts";
@@ -24,7 +26,17 @@ import { planReadiness } from "./plan-readiness.ts";
 import { splitTarget } from "./split-target.ts";
 
 /** Who the ledger records for an admin-API change: `X-Actor` (a userId or a name) or "admin-api". */
-const actorOf = (ctx: Context) => ctx.get("x-actor").trim().slice(0, 100) || "admin-api";
+function actorOf(ctx: Context): string {
+  const actor = ctx.get("x-actor").trim().slice(0, 100);
+  checkHeaderText("X-Actor", actor);
+  return actor || "admin-api";
+}
+
+/** The text rule for a header a route stores (Node refuses NUL in raw headers, not in a decoded %00). */
+function checkHeaderText(name: string, value: string): void {
+  const bad = findBadChar(value);
+  if (bad) throw new AppError("VALIDATION", badCharMessage(`请求头 ${name} / header ${name}`, bad));
+}
 const ZLedgerQuery = z.object({
   targetId: z.string().optional(),
   limit: z.coerce.number().int().min(1).max(5000).default(500),
@@ -96,25 +108,28 @@ export function registerPlanRoutes(router: Router, deps: AppDeps): void {
   });
 
   router.post("/api/plans/:id/import", async (ctx) => {
-    const file = await readWorkbookUpload(ctx, limit);
-    ctx.body = await importPlanWorkbook({
-      db,
-      planId: ctx.params.id ?? "",
-      file,
-      actor: actorOf(ctx),
-      reason: reasonOf(ctx),
-      calendar,
+    const actor = actorOf(ctx);
+    const reason = reasonOf(ctx);
+    // One heavy upload at a time per process; the workbook is checked against the upload limits (unzipped
+    // size, rows, columns, cell size) before exceljs opens it.
+    ctx.body = await uploadGateFor(deps).run(async () => {
+      const file = await readWorkbookUpload(ctx, limit);
+      await checkXlsx(file, config.upload);
+      return importPlanWorkbook({ db, planId: ctx.params.id ?? "", file, actor, reason, calendar });
     });
   });
 }
 
 /** `X-Reason`, URL-encoded so it can carry Chinese; a malformed encoding is a 400, not a crash. */
 function reasonOf(ctx: Context): string | undefined {
+  let reason: string;
   try {
-    return decodeURIComponent(ctx.get("x-reason")).trim().slice(0, 500) || undefined;
+    reason = decodeURIComponent(ctx.get("x-reason")).trim().slice(0, 500);
   } catch {
     throw new AppError("VALIDATION", "X-Reason 请求头应为 URL 编码的文字（encodeURIComponent）");
   }
+  checkHeaderText("X-Reason", reason);
+  return reason || undefined;
 }
 
 /** The workbook as a raw body or as the only/first file of a multipart upload. */

@@ -1,5 +1,6 @@
 import ExcelJS from "exceljs";
 import type { InputProblem } from "../lib/errors.ts";
+import { badCharMessage, findBadChar } from "../lib/text-rule.ts";
 import { columnLetter, headerMatches, sheetMatches } from "../org/org-columns.ts";
 import { MONTH_HEADERS, PLAN_SHEET, TARGET_COLUMNS, TARGET_SHEET } from "./plan-workbook-columns.ts";
 
@@ -77,6 +78,15 @@ function readRow(
       clean = false;
     }
   });
+  // The text rule (src/lib/text-rule.ts) for the cells whose text is stored or looked up.
+  for (const field of ["id", "ownerUserId", "coOwnerUserIds"]) {
+    const c = cell(field);
+    const found = col.has(field) ? findBadChar(c.text) : undefined;
+    if (found) {
+      bad(c, badCharMessage(`单元格 ${c.address}`, found));
+      clean = false;
+    }
+  }
   const amount = wholeNumber(cell("amount"), bad);
   const version = wholeNumber(cell("version"), bad);
   const months = monthCols.map((c) => (c > 0 && r.getCell(c).value !== null ? wholeNumber(r.getCell(c), bad) : null));

@@ -69,6 +69,10 @@ const READS: Record<string, { value: string; read: (c: Config) => unknown; expec
   CJK_FONT_PATH: { value: "/opt/fonts/cjk.ttc", read: (c) => c.cjkFontPath, expected: "/opt/fonts/cjk.ttc" },
   LOG_LEVEL: { value: "debug", read: (c) => c.logLevel, expected: "debug" },
   BODY_LIMIT_MB: { value: "2", read: (c) => c.bodyLimitBytes, expected: 2 * 1024 * 1024 },
+  UPLOAD_MAX_ROWS: { value: "5000", read: (c) => c.upload.maxRows, expected: 5000 },
+  UPLOAD_MAX_COLUMNS: { value: "30", read: (c) => c.upload.maxColumns, expected: 30 },
+  UPLOAD_MAX_CELL_BYTES: { value: "1024", read: (c) => c.upload.maxCellBytes, expected: 1024 },
+  UPLOAD_MAX_UNZIPPED_MB: { value: "8", read: (c) => c.upload.maxUnzippedBytes, expected: 8 * 1024 * 1024 },
   ...Object.fromEntries(
     TEMPLATE_KEYS.map((key) => [
       key,

@@ -1,6 +1,7 @@
 import type { Tx } from "../../db/database.ts";
 import type { Logger } from "../../lib/logger.ts";
-import { DuplicateEvent, userMessageFor } from "./bot-errors.ts";
+import { findBadCharInJson, scrubBadChars } from "../../lib/text-rule.ts";
+import { BAD_CHARACTER_REPLY, DuplicateEvent, userMessageFor } from "./bot-errors.ts";
 import type { BotCore } from "./create-bot.ts";
 import { cardKey, cardPushKey, claimEvent } from "./dedupe-keys.ts";
 import type { CardContext, CardHandler, CardUpdate } from "./inbound-types.ts";
@@ -51,6 +52,25 @@ export async function runCardAction(
   responder: CardResponder,
   log: Logger,
 ): Promise<void> {
+  // The text rule (src/lib/text-rule.ts) for the ids and every param of the click: refused with a notice.
+  const bad = findBadCharInJson({
+    outTrackId: event.outTrackId,
+    userId: event.userId,
+    messageId: event.messageId,
+    actionIds: event.actionIds,
+    params: event.params,
+  });
+  if (bad) {
+    log.warn({ field: bad.path, char: bad.code }, "card click with an invalid character refused");
+    const scrubbed = {
+      ...event,
+      outTrackId: scrubBadChars(event.outTrackId),
+      userId: scrubBadChars(event.userId),
+      messageId: scrubBadChars(event.messageId),
+    };
+    await answer(core, scrubbed, responder, noticeUpdate(BAD_CHARACTER_REPLY), log);
+    return;
+  }
   const route = core.cardRoutes.find((r) => r.match(event.outTrackId));
   if (!route) {
     log.warn({ outTrackId: event.outTrackId }, "card click for a card no handler serves; check the outTrackId prefix");

@@ -1,6 +1,7 @@
 import type { Tx } from "../../db/database.ts";
 import type { Logger } from "../../lib/logger.ts";
-import { DuplicateEvent, userMessageFor } from "./bot-errors.ts";
+import { findBadCharInJson, scrubBadChars } from "../../lib/text-rule.ts";
+import { BAD_CHARACTER_REPLY, DuplicateEvent, userMessageFor } from "./bot-errors.ts";
 import type { BotCore } from "./create-bot.ts";
 import { claimEvent, textKeys } from "./dedupe-keys.ts";
 import type { ReplyTarget, TextContext } from "./inbound-types.ts";
@@ -41,6 +42,24 @@ export async function runText(
 ): Promise<TextOutcome> {
   let outcome: TextOutcome = "handled";
   let queued = 0;
+  // The text rule (src/lib/text-rule.ts) before anything reaches the database: the person is asked to write
+  // again, and the refusal is recorded under scrubbed ids, so even a NUL in the user id cannot stop that.
+  const bad = findBadCharInJson({
+    text: event.text,
+    msgId: event.msgId,
+    messageId: event.messageId,
+    senderStaffId: event.senderStaffId,
+    conversationId: event.conversationId,
+    sessionWebhook: event.sessionWebhook,
+  });
+  if (bad) {
+    log.warn({ field: bad.path, char: bad.code }, "chat message with an invalid character refused");
+    const scrubbed = scrubEvent(event);
+    queued = (await recordFailure(core, scrubbed, BAD_CHARACTER_REPLY, log)) ? 1 : 0;
+    committed();
+    if (queued > 0) core.replyTransport.wake?.();
+    return "failed";
+  }
   try {
     await core.db.prisma.$transaction(async (tx) => {
       const keys = textKeys(event);
@@ -73,6 +92,19 @@ export async function runText(
   committed();
   if (queued > 0) core.replyTransport.wake?.();
   return outcome;
+}
+
+/** The event with invalid characters replaced in every field that is stored when a failure is recorded. */
+function scrubEvent(event: RobotTextEvent): RobotTextEvent {
+  return {
+    ...event,
+    msgId: scrubBadChars(event.msgId),
+    messageId: scrubBadChars(event.messageId),
+    senderStaffId: event.senderStaffId === null ? null : scrubBadChars(event.senderStaffId),
+    conversationId: scrubBadChars(event.conversationId),
+    sessionWebhook: scrubBadChars(event.sessionWebhook),
+    text: scrubBadChars(event.text),
+  };
 }
 
 /** The first intent whose matcher accepts the message handles it; none does → the fallback. */

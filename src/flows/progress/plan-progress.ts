@@ -3,6 +3,7 @@ import { attainment } from "../../domain/attainment.ts";
 import { type Calendar, defaultCalendar } from "../../domain/calendar.ts";
 import { parsePeriodKey } from "../../domain/period-key.ts";
 import { AppError } from "../../lib/errors.ts";
+import { truncateForEcho } from "../../lib/text-rule.ts";
 import { planNotFound } from "../../plans/plan-errors.ts";
 import { type FigureInForce, figuresInForce, leafPeriodTarget, ownerLeaves } from "./progress-queries.ts";
 
@@ -28,10 +29,10 @@ export async function planProgress(db: Database, planId: string, period: string,
   try {
     parts = parsePeriodKey(period);
   } catch {
-    throw new AppError("VALIDATION", `期间“${period}”无效，应如 2026-W14、2026-04 或 2026-Q2`);
+    throw new AppError("VALIDATION", `期间“${truncateForEcho(period, 40)}”无效，应如 2026-W14、2026-04 或 2026-Q2`);
   }
   if (parts.cadence !== plan.cadence)
-    throw new AppError("VALIDATION", `该计划按 ${plan.cadence} 跟进，期间 ${period} 不匹配`);
+    throw new AppError("VALIDATION", `该计划按 ${plan.cadence} 跟进，期间 ${truncateForEcho(period, 40)} 不匹配`);
   const leaves = await ownerLeaves(db.prisma, planId);
   const inForce = await figuresInForce(db.prisma, { planId, metric: plan.metric, period });
   const owners = new Map<string, OwnerProgress>();

@@ -3,6 +3,7 @@ import { parsePeriodKey } from "../../domain/period-key.ts";
 import { cadenceWithExample } from "../../domain/period-words.ts";
 import type { Metric, Plan } from "../../generated/prisma/client.ts";
 import { AppError, type InputProblem, validationError } from "../../lib/errors.ts";
+import { truncateForEcho } from "../../lib/text-rule.ts";
 import { type EvaluatedPlanPeriod, evaluatedPlanPeriods, insertProgressEntry } from "./progress-queries.ts";
 
 /** One figure for one person, period and plan, as any channel gives it. */
@@ -89,7 +90,7 @@ function figureProblems(e: ProgressFigure, plan: Plan | undefined, owns: Set<str
       at("period", `${e.period} 不在计划“${plan.name}”的 ${plan.fiscalYear} 年度内`);
     }
   } catch {
-    at("period", `期间“${e.period}”无效，应如 2026-W14、2026-04 或 2026-Q2`);
+    at("period", `期间“${truncateForEcho(e.period, 40)}”无效，应如 2026-W14、2026-04 或 2026-Q2`);
   }
   if (e.metric && e.metric !== plan.metric && e.metric !== "NEW_CUSTOMERS") {
     at("metric", `计划“${plan.name}”考核的是 ${plan.metric}，不能填报 ${e.metric}`);
