@@ -157,6 +157,38 @@ describe("exceptions after the real evaluation", () => {
       ["UNCONFIRMED", expect.any(String)],
     ]);
     expect(exceptions[0]!.streak).toBe(2);
+    // An approval step left since Thursday (3 workdays by Tuesday) is listed last; one pending since this
+    // morning is not yet overdue.
+    const leaves = await q<{ id: string; owner_user_id: string }>(
+      "SELECT id, owner_user_id FROM target WHERE plan_id = $1 AND dimension = 'OWNER'",
+      [planId],
+    );
+    const leafOf = (userId: string) => leaves.find((l) => l.owner_user_id === userId)!.id;
+    for (const [id, owner, since] of [
+      ["cr-old", li, "2026-03-05T10:00:00+08:00"],
+      ["cr-new", zhang, "2026-03-10T08:00:00+08:00"],
+    ] as const) {
+      await q(
+        `INSERT INTO change_request (id, plan_id, target_id, target_version, kind, requester_user_id, reason,
+                                     current_amount, proposed_amount, updated_at)
+         VALUES ($1, $2, $3, 1, 'CHANGE', $4, '市场变化', 5200000, 4800000, now())`,
+        [id, planId, leafOf(owner), owner],
+      );
+      await q(
+        `INSERT INTO approval_step (request_id, level, role, approver_user_id, status, pending_since)
+         VALUES ($1, 1, 'MANAGER', 'm11', 'PENDING', $2)`,
+        [id, since],
+      );
+    }
+    const after = (await digest(planId)).exceptions as Json[];
+    expect(after.slice(0, 5)).toEqual(exceptions);
+    expect(after.slice(5).map((e) => [e.kind, e.requestId, e.text])).toEqual([
+      [
+        "APPROVAL_OVERDUE",
+        "cr-old",
+        `${names.get("m11")} 待审批 ${names.get(li)} 的目标调整已 3 个工作日（${names.get(li)}）`,
+      ],
+    ]);
     const [open] = await q<{ n: number }>(
       "SELECT count(*)::int AS n FROM escalation WHERE plan_id = $1 AND status = 'OPEN'",
       [planId],
