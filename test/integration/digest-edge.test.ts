@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { referenceOrg } from "../../src/demo/reference-org.ts";
 import { defaultCalendar } from "../../src/domain/calendar.ts";
 import { expectedToDate } from "../../src/domain/phasing.ts";
+import { loadDigest } from "../../src/flows/digest/index.ts";
 import { jsonInit } from "../helpers/plan-api.ts";
 import { SMALL_PLAN_REPS } from "../helpers/small-plan.ts";
 import { startTestService, type TestService } from "../helpers/test-service.ts";
@@ -194,5 +195,19 @@ describe("exceptions after the real evaluation", () => {
       [planId],
     );
     expect((d.exceptionCounts as Json).ESCALATION).toBe(open!.n);
+  });
+});
+
+describe("loadDigest inside a transaction", () => {
+  it("reads the same digest through a Prisma transaction as the API answers (the weekly job's way in)", async () => {
+    const planId = await smallPlan("事务", "15600000");
+    await report(planId, SMALL_PLAN_REPS[0], "2026-W10", "123456");
+    const viaApi = await digest(planId, "?period=2026-W10&userId=m11");
+    const inTx = await svc.db.prisma.$transaction((tx) =>
+      loadDigest(tx, { planId, period: "2026-W10", viewerUserId: "m11", calendar: svc.deps.calendar, now: NOW }),
+    );
+    const json = JSON.parse(JSON.stringify(inTx, (_k, v) => (typeof v === "bigint" ? v.toString() : v)));
+    expect(json).toEqual(viaApi);
+    expect(inTx.totals.periodActual).toBe(123_456n);
   });
 });
