@@ -37,7 +37,7 @@ export interface DigestRow {
 }
 
 export interface DigestBreakdown {
-  /** REGION, PRODUCT_LINE, CHANNEL, SEGMENT (the plan's split dimensions), or TEAM. */
+  /** REGION, PRODUCT_LINE, CHANNEL, CUSTOMER_SEGMENT (the plan's split dimensions, as the Dimension enum), or TEAM. */
   dimension: string;
   /** 区域 / 产品线 / 渠道 / 客户类型 / 团队 */
   title: string;

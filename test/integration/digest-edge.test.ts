@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { referenceOrg } from "../../src/demo/reference-org.ts";
 import { defaultCalendar } from "../../src/domain/calendar.ts";
 import { expectedToDate } from "../../src/domain/phasing.ts";
+import { loadDigest } from "../../src/flows/digest/index.ts";
 import { jsonInit } from "../helpers/plan-api.ts";
 import { SMALL_PLAN_REPS } from "../helpers/small-plan.ts";
 import { startTestService, type TestService } from "../helpers/test-service.ts";
@@ -157,10 +158,56 @@ describe("exceptions after the real evaluation", () => {
       ["UNCONFIRMED", expect.any(String)],
     ]);
     expect(exceptions[0]!.streak).toBe(2);
+    // An approval step left since Thursday (3 workdays by Tuesday) is listed last; one pending since this
+    // morning is not yet overdue.
+    const leaves = await q<{ id: string; owner_user_id: string }>(
+      "SELECT id, owner_user_id FROM target WHERE plan_id = $1 AND dimension = 'OWNER'",
+      [planId],
+    );
+    const leafOf = (userId: string) => leaves.find((l) => l.owner_user_id === userId)!.id;
+    for (const [id, owner, since] of [
+      ["cr-old", li, "2026-03-05T10:00:00+08:00"],
+      ["cr-new", zhang, "2026-03-10T08:00:00+08:00"],
+    ] as const) {
+      await q(
+        `INSERT INTO change_request (id, plan_id, target_id, target_version, kind, requester_user_id, reason,
+                                     current_amount, proposed_amount, updated_at)
+         VALUES ($1, $2, $3, 1, 'CHANGE', $4, '市场变化', 5200000, 4800000, now())`,
+        [id, planId, leafOf(owner), owner],
+      );
+      await q(
+        `INSERT INTO approval_step (request_id, level, role, approver_user_id, status, pending_since)
+         VALUES ($1, 1, 'MANAGER', 'm11', 'PENDING', $2)`,
+        [id, since],
+      );
+    }
+    const after = (await digest(planId)).exceptions as Json[];
+    expect(after.slice(0, 5)).toEqual(exceptions);
+    expect(after.slice(5).map((e) => [e.kind, e.requestId, e.text])).toEqual([
+      [
+        "APPROVAL_OVERDUE",
+        "cr-old",
+        `${names.get("m11")} 待审批 ${names.get(li)} 的目标调整已 3 个工作日（${names.get(li)}）`,
+      ],
+    ]);
     const [open] = await q<{ n: number }>(
       "SELECT count(*)::int AS n FROM escalation WHERE plan_id = $1 AND status = 'OPEN'",
       [planId],
     );
     expect((d.exceptionCounts as Json).ESCALATION).toBe(open!.n);
+  });
+});
+
+describe("loadDigest inside a transaction", () => {
+  it("reads the same digest through a Prisma transaction as the API answers (the weekly job's way in)", async () => {
+    const planId = await smallPlan("事务", "15600000");
+    await report(planId, SMALL_PLAN_REPS[0], "2026-W10", "123456");
+    const viaApi = await digest(planId, "?period=2026-W10&userId=m11");
+    const inTx = await svc.db.prisma.$transaction((tx) =>
+      loadDigest(tx, { planId, period: "2026-W10", viewerUserId: "m11", calendar: svc.deps.calendar, now: NOW }),
+    );
+    const json = JSON.parse(JSON.stringify(inTx, (_k, v) => (typeof v === "bigint" ? v.toString() : v)));
+    expect(json).toEqual(viaApi);
+    expect(inTx.totals.periodActual).toBe(123_456n);
   });
 });
