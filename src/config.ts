@@ -77,6 +77,16 @@ const ZEnv = z
       .min(0, "must be between 0 and 99 (percentage points)")
       .max(99, "must be between 0 and 99 (percentage points)")
       .default(10),
+    /**
+     * A full org import (PUT /api/org, POST /api/org/sync) that would deactivate more than this share of the active
+     * staff, in percent, is refused unless confirmed with ?confirmDeactivate=N (an import that deactivates
+     * everyone always is).
+     */
+    ORG_DEACTIVATE_LIMIT_PERCENT: z.coerce
+      .number({ error: "must be a percentage such as 20" })
+      .min(0, "must be between 0 and 100 (percent)")
+      .max(100, "must be between 0 and 100 (percent)")
+      .default(20),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     BODY_LIMIT_MB: z.coerce.number().positive().max(200).default(20),
     ...Object.fromEntries(CARD_TEMPLATE_KEYS.map((key) => [key, z.string().trim().min(1).optional()])),
@@ -153,6 +163,8 @@ export interface Config {
   digestTime: string;
   /** PACE_WARNING_MARGIN ÷ 100: year-to-date attainment below 1 − this (against expected-to-date) warns. */
   paceWarningMargin: number;
+  /** ORG_DEACTIVATE_LIMIT_PERCENT ÷ 100: a full org import deactivating more of the active staff needs confirming. */
+  orgDeactivateMaxShare: number;
   logLevel: z.infer<typeof ZEnv>["LOG_LEVEL"];
   bodyLimitBytes: number;
   /** Template id per card template config key (e.g. DINGTALK_CARD_TEMPLATE_TARGET); empty in sandbox mode. */
@@ -209,6 +221,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       e.DASHBOARD_SECRET ?? createHash("sha256").update(`target-bot dashboard links\0${adminToken}`).digest("hex"),
     dashboardLinkDays: e.DASHBOARD_LINK_DAYS,
     digestTime: e.BOT_DIGEST_TIME,
+    orgDeactivateMaxShare: e.ORG_DEACTIVATE_LIMIT_PERCENT / 100,
     logLevel: e.LOG_LEVEL,
     bodyLimitBytes: Math.round(e.BODY_LIMIT_MB * 1024 * 1024),
     cardTemplates: Object.fromEntries(
