@@ -87,6 +87,19 @@ const ZEnv = z
       .min(0, "must be between 0 and 100 (percent)")
       .max(100, "must be between 0 and 100 (percent)")
       .default(20),
+    /** How long the outbox retries a message DingTalk does not take (5xx, throttling, network) before it is DEAD. */
+    OUTBOX_RETRY_HOURS: z.coerce
+      .number({ error: "must be a number of hours such as 24" })
+      .positive("must be more than 0 hours")
+      .max(720, "must be at most 720 hours (30 days)")
+      .default(24),
+    /** The outbox's first retry delay in ms, doubled per attempt up to 300 × itself (5 min at 1000). */
+    OUTBOX_RETRY_BASE_MS: z.coerce
+      .number({ error: "must be a number of milliseconds such as 1000" })
+      .int("must be a whole number of milliseconds")
+      .min(1, "must be between 1 and 60000 ms")
+      .max(60_000, "must be between 1 and 60000 ms")
+      .default(1000),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     BODY_LIMIT_MB: z.coerce.number().positive().max(200).default(20),
     ...Object.fromEntries(CARD_TEMPLATE_KEYS.map((key) => [key, z.string().trim().min(1).optional()])),
@@ -165,6 +178,11 @@ export interface Config {
   paceWarningMargin: number;
   /** ORG_DEACTIVATE_LIMIT_PERCENT ÷ 100: a full org import deactivating more of the active staff needs confirming. */
   orgDeactivateMaxShare: number;
+  outbox: {
+    /** OUTBOX_RETRY_HOURS in ms. */
+    retryHorizonMs: number;
+    retryBaseMs: number;
+  };
   logLevel: z.infer<typeof ZEnv>["LOG_LEVEL"];
   bodyLimitBytes: number;
   /** Template id per card template config key (e.g. DINGTALK_CARD_TEMPLATE_TARGET); empty in sandbox mode. */
@@ -222,6 +240,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dashboardLinkDays: e.DASHBOARD_LINK_DAYS,
     digestTime: e.BOT_DIGEST_TIME,
     orgDeactivateMaxShare: e.ORG_DEACTIVATE_LIMIT_PERCENT / 100,
+    outbox: { retryHorizonMs: Math.round(e.OUTBOX_RETRY_HOURS * 3_600_000), retryBaseMs: e.OUTBOX_RETRY_BASE_MS },
     logLevel: e.LOG_LEVEL,
     bodyLimitBytes: Math.round(e.BODY_LIMIT_MB * 1024 * 1024),
     cardTemplates: Object.fromEntries(

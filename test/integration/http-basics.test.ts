@@ -17,7 +17,7 @@ describe("HTTP edges", () => {
       status: "degraded",
       db: svc.db.kind,
       dingtalk: { mode: "sandbox", stream: "not connected", since: null },
-      outbox: { dead: 0 },
+      outbox: { dead: 0, oldestDeadAt: null },
     });
     expect(res.headers.get("x-request-id")).toMatch(/[0-9a-f-]{36}/);
   });

@@ -59,6 +59,8 @@ const READS: Record<string, { value: string; read: (c: Config) => unknown; expec
   },
   PROGRESS_CONFIRM_MULTIPLE: { value: "3", read: (c) => c.progressConfirmMultiple, expected: 3 },
   PACE_WARNING_MARGIN: { value: "15", read: (c) => c.paceWarningMargin, expected: 0.15 },
+  OUTBOX_RETRY_HOURS: { value: "0.5", read: (c) => c.outbox.retryHorizonMs, expected: 1_800_000 },
+  OUTBOX_RETRY_BASE_MS: { value: "20", read: (c) => c.outbox.retryBaseMs, expected: 20 },
   ORG_DEACTIVATE_LIMIT_PERCENT: { value: "35", read: (c) => c.orgDeactivateMaxShare, expected: 0.35 },
   DASHBOARD_SECRET: {
     value: "a-secret-for-links-only",
