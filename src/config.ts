@@ -16,6 +16,11 @@ const ZEnv = z
       .or(z.literal("").transform(() => undefined)),
     DATA_DIR: z.string().trim().min(1).default("./data"),
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    /**
+     * The interface to listen on. Unset: 127.0.0.1 in sandbox mode (its /sandbox/api/* lets anyone act as anyone),
+     * every interface otherwise.
+     */
+    HOST: z.string().trim().min(1).optional(),
     ADMIN_TOKEN: z.string().trim().min(16, "must be at least 16 characters").optional(),
     DINGTALK_CLIENT_ID: z.string().trim().min(1).optional(),
     DINGTALK_CLIENT_SECRET: z.string().trim().min(1).optional(),
@@ -143,6 +148,10 @@ export interface Config {
   databaseUrl: string | undefined;
   dataDir: string;
   port: number;
+  /** HOST; undefined = every interface (live mode). Sandbox mode defaults to 127.0.0.1. */
+  host: string | undefined;
+  /** True when HOST was set (start-up warns if that opens the sandbox beyond this machine). */
+  hostGiven: boolean;
   adminToken: string;
   /** True when the token was generated at start (sandbox mode only); main.ts prints it. */
   adminTokenGenerated: boolean;
@@ -216,6 +225,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databaseUrl: e.DATABASE_URL,
     dataDir: e.DATA_DIR,
     port: e.PORT,
+    host: e.HOST ?? (sandbox ? "127.0.0.1" : undefined),
+    hostGiven: e.HOST !== undefined,
     adminToken,
     adminTokenGenerated: !e.ADMIN_TOKEN,
     sandbox,

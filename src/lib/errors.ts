@@ -11,7 +11,9 @@ export type ErrorCode =
   | "CONFLICT"
   | "PAYLOAD_TOO_LARGE"
   | "UNSUPPORTED_MEDIA_TYPE"
-  | "INTERNAL";
+  | "INTERNAL"
+  /** DingTalk (or another system we call) failed or refused: 502, the message says which API. */
+  | "UPSTREAM";
 
 const HTTP_STATUS: Record<ErrorCode, number> = {
   VALIDATION: 400,
@@ -22,6 +24,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   INTERNAL: 500,
+  UPSTREAM: 502,
 };
 
 export class AppError extends Error {

@@ -34,6 +34,7 @@ const READS: Record<string, { value: string; read: (c: Config) => unknown; expec
   DATABASE_URL: { value: "postgresql://u@db/x", read: (c) => c.databaseUrl, expected: "postgresql://u@db/x" },
   DATA_DIR: { value: "/var/lib/tb", read: (c) => c.dataDir, expected: "/var/lib/tb" },
   PORT: { value: "8080", read: (c) => c.port, expected: 8080 },
+  HOST: { value: "10.1.2.3", read: (c) => c.host, expected: "10.1.2.3" },
   ADMIN_TOKEN: { value: "another-long-token-9", read: (c) => c.adminToken, expected: "another-long-token-9" },
   DINGTALK_CLIENT_ID: { value: "dingxyz", read: (c) => c.dingtalk.clientId, expected: "dingxyz" },
   DINGTALK_CLIENT_SECRET: { value: "other", read: (c) => c.dingtalk.clientSecret, expected: "other" },
