@@ -139,4 +139,28 @@ describe("a plan stored with a bad time zone does not stop the jobs for the othe
     const evaluated = await svc.db.sql.query<{ plan_id: string }>("SELECT DISTINCT plan_id FROM evaluated_period");
     expect(evaluated.map((r) => r.plan_id)).toEqual([good]);
   });
+
+  it("escalation-overdue: the good plan's overdue escalations go up; the bad plan is named", async () => {
+    // Both plans evaluated (zone fixed for a moment), so both have open escalations; then the zone breaks again.
+    await svc.db.sql.query("UPDATE plan SET timezone = 'Asia/Shanghai' WHERE id = $1", [bad]);
+    expect(await runJob("evaluate", "2026-04-22T12:00:00+08:00")).toMatchObject({ status: "DONE" });
+    const open = await svc.db.sql.query<{ plan_id: string }>(
+      "SELECT DISTINCT plan_id FROM escalation WHERE status = 'OPEN' ORDER BY plan_id",
+    );
+    expect(open.map((r) => r.plan_id).sort()).toEqual([bad, good].sort());
+    await svc.db.sql.query("UPDATE plan SET timezone = '2026-Q5' WHERE id = $1", [bad]);
+    const levels = async (planId: string) =>
+      count(
+        "SELECT count(*) AS n FROM escalation_level l JOIN escalation e ON e.id = l.escalation_id WHERE e.plan_id = $1",
+        [planId],
+      );
+    const badBefore = await levels(bad);
+    const goodBefore = await levels(good);
+    const outcome = await runJob("escalation-overdue", "2026-04-28T12:30:00+08:00");
+    expect(outcome.status).toBe("FAILED");
+    expect(outcome.result).toMatchObject({ failed: [{ planId: bad }] });
+    expect(outcome.result!.raised).toBeGreaterThan(0);
+    expect(await levels(good)).toBeGreaterThan(goodBefore);
+    expect(await levels(bad)).toBe(badBefore);
+  });
 });
