@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { referenceOrg } from "../../src/demo/reference-org.ts";
+import { APP, CARD_TEMPLATE_ENV, startTestEmulator } from "../fixtures/dingtalk/emulator-app.ts";
 import { orgSnapshot } from "../helpers/org-snapshot.ts";
 import { jsonInit } from "../helpers/plan-api.ts";
 import { startTestService, type TestService } from "../helpers/test-service.ts";
@@ -110,6 +111,36 @@ describe("ORG_DEACTIVATE_LIMIT_PERCENT", () => {
       expect(before.staff.length).toBe(150);
     } finally {
       await lax.close();
+    }
+  });
+});
+
+describe("POST /api/org/sync", () => {
+  it("refuses a directory answer that would deactivate too many people, unless confirmed exactly", async () => {
+    const em = await startTestEmulator();
+    const live = await startTestService({
+      DINGTALK_CLIENT_ID: APP.clientId,
+      DINGTALK_CLIENT_SECRET: APP.clientSecret,
+      DINGTALK_API_BASE: em.url,
+      DINGTALK_OAPI_BASE: em.url,
+      ...CARD_TEMPLATE_ENV,
+    });
+    try {
+      expect((await live.api("/api/org", jsonInit("PUT", org))).status).toBe(200);
+      const before = await orgSnapshot(live.db);
+      const res = await live.api("/api/org/sync", { method: "POST" });
+      expect(res.status).toBe(409);
+      const refusal = (await res.json()) as Refusal;
+      const n = refusal.error.details.deactivate as number;
+      expect(n).toBeGreaterThan(30);
+      expect(refusal.error.message).toContain(`?confirmDeactivate=${n}`);
+      expect(await orgSnapshot(live.db)).toEqual(before);
+      const confirmed = await live.api(`/api/org/sync?confirmDeactivate=${n}`, { method: "POST" });
+      expect(confirmed.status, await confirmed.clone().text()).toBe(200);
+      expect(((await confirmed.json()) as { staff: { deactivated: number } }).staff.deactivated).toBe(n);
+    } finally {
+      await live.close();
+      await em.close();
     }
   });
 });
