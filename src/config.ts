@@ -16,6 +16,11 @@ const ZEnv = z
       .or(z.literal("").transform(() => undefined)),
     DATA_DIR: z.string().trim().min(1).default("./data"),
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    /**
+     * The interface to listen on. Unset: 127.0.0.1 in sandbox mode (its /sandbox/api/* lets anyone act as anyone),
+     * every interface otherwise.
+     */
+    HOST: z.string().trim().min(1).optional(),
     ADMIN_TOKEN: z.string().trim().min(16, "must be at least 16 characters").optional(),
     DINGTALK_CLIENT_ID: z.string().trim().min(1).optional(),
     DINGTALK_CLIENT_SECRET: z.string().trim().min(1).optional(),
@@ -82,6 +87,29 @@ const ZEnv = z
       .min(0, "must be between 0 and 99 (percentage points)")
       .max(99, "must be between 0 and 99 (percentage points)")
       .default(10),
+    /**
+     * A full org import (PUT /api/org, POST /api/org/sync) that would deactivate more than this share of the active
+     * staff, in percent, is refused unless confirmed with ?confirmDeactivate=N (an import that deactivates
+     * everyone always is).
+     */
+    ORG_DEACTIVATE_LIMIT_PERCENT: z.coerce
+      .number({ error: "must be a percentage such as 20" })
+      .min(0, "must be between 0 and 100 (percent)")
+      .max(100, "must be between 0 and 100 (percent)")
+      .default(20),
+    /** How long the outbox retries a message DingTalk does not take (5xx, throttling, network) before it is DEAD. */
+    OUTBOX_RETRY_HOURS: z.coerce
+      .number({ error: "must be a number of hours such as 24" })
+      .positive("must be more than 0 hours")
+      .max(720, "must be at most 720 hours (30 days)")
+      .default(24),
+    /** The outbox's first retry delay in ms, doubled per attempt up to 300 × itself (5 min at 1000). */
+    OUTBOX_RETRY_BASE_MS: z.coerce
+      .number({ error: "must be a number of milliseconds such as 1000" })
+      .int("must be a whole number of milliseconds")
+      .min(1, "must be between 1 and 60000 ms")
+      .max(60_000, "must be between 1 and 60000 ms")
+      .default(1000),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     BODY_LIMIT_MB: z.coerce.number().positive().max(200).default(20),
     /** Rows a sheet, CSV file or JSON list of an upload may have (a 100,000-person company fits with room). */
@@ -133,6 +161,10 @@ export interface Config {
   databaseUrl: string | undefined;
   dataDir: string;
   port: number;
+  /** HOST; undefined = every interface (live mode). Sandbox mode defaults to 127.0.0.1. */
+  host: string | undefined;
+  /** True when HOST was set (start-up warns if that opens the sandbox beyond this machine). */
+  hostGiven: boolean;
   adminToken: string;
   /** True when the token was generated at start (sandbox mode only); main.ts prints it. */
   adminTokenGenerated: boolean;
@@ -168,6 +200,13 @@ export interface Config {
   cjkFontPath: string | undefined;
   /** PACE_WARNING_MARGIN ÷ 100: year-to-date attainment below 1 − this (against expected-to-date) warns. */
   paceWarningMargin: number;
+  /** ORG_DEACTIVATE_LIMIT_PERCENT ÷ 100: a full org import deactivating more of the active staff needs confirming. */
+  orgDeactivateMaxShare: number;
+  outbox: {
+    /** OUTBOX_RETRY_HOURS in ms. */
+    retryHorizonMs: number;
+    retryBaseMs: number;
+  };
   logLevel: z.infer<typeof ZEnv>["LOG_LEVEL"];
   bodyLimitBytes: number;
   /** Limits on an uploaded workbook, CSV file or JSON org (src/http/upload-limits.ts). */
@@ -210,6 +249,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databaseUrl: e.DATABASE_URL,
     dataDir: e.DATA_DIR,
     port: e.PORT,
+    host: e.HOST ?? (sandbox ? "127.0.0.1" : undefined),
+    hostGiven: e.HOST !== undefined,
     adminToken,
     adminTokenGenerated: !e.ADMIN_TOKEN,
     sandbox,
@@ -234,6 +275,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dashboardLinkDays: e.DASHBOARD_LINK_DAYS,
     digestTime: e.BOT_DIGEST_TIME,
     cjkFontPath: e.CJK_FONT_PATH,
+    orgDeactivateMaxShare: e.ORG_DEACTIVATE_LIMIT_PERCENT / 100,
+    outbox: { retryHorizonMs: Math.round(e.OUTBOX_RETRY_HOURS * 3_600_000), retryBaseMs: e.OUTBOX_RETRY_BASE_MS },
     logLevel: e.LOG_LEVEL,
     bodyLimitBytes: Math.round(e.BODY_LIMIT_MB * 1024 * 1024),
     upload: {

@@ -117,7 +117,13 @@ export async function startService({
     deps,
     flows.map((f) => f.routes),
   );
-  const server = await listen(app.callback(), config.port);
+  if (config.sandbox && config.hostGiven) {
+    log.warn(
+      { host: config.host },
+      "sandbox mode listening on HOST: whoever reaches this address can act as anyone through /sandbox/api/* (no login); set HOST=127.0.0.1 unless that is what you want",
+    );
+  }
+  const server = await listen(app.callback(), config.port, config.host);
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : config.port;
   const seeding = sandbox?.demo && sandboxDingTalk ? seedInBackground(db, calendar, log) : Promise.resolve();
@@ -185,11 +191,11 @@ function seedInBackground(db: Database, calendar: Calendar, log: Logger): Promis
   );
 }
 
-function listen(handler: RequestListener, port: number): Promise<Server> {
+function listen(handler: RequestListener, port: number, host: string | undefined): Promise<Server> {
   return new Promise((resolve, reject) => {
     const server = createServer(handler);
     server.once("error", reject);
-    server.listen(port, () => resolve(server));
+    server.listen(port, host, () => resolve(server));
   });
 }
 

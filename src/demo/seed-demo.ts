@@ -28,6 +28,22 @@ const SEGMENTS = [
  * and phases every leaf by working days. Idempotent: returns the existing plan if it was seeded already.
  */
 export async function seedDemo(db: Database, calendar?: Calendar): Promise<{ planId: string; created: boolean }> {
+  // Two sandbox replicas on one PostgreSQL database start together: the first holds this lock while it seeds,
+  // the second then finds the plan. The lock is a transaction's on a connection of its own, so the seeding's
+  // queries (on other connections of the pool) go on meanwhile; PGlite has one connection and one process.
+  if (db.kind === "postgres") {
+    return db.sql.transaction(async (tx) => {
+      await tx.query("SELECT pg_advisory_xact_lock($1)", [DEMO_SEED_LOCK_KEY]);
+      return seedUnlocked(db, calendar);
+    });
+  }
+  return seedUnlocked(db, calendar);
+}
+
+/** Serialises demo seeding across processes (any constant of our own; the org import's is another). */
+const DEMO_SEED_LOCK_KEY = 727_073_692;
+
+async function seedUnlocked(db: Database, calendar?: Calendar): Promise<{ planId: string; created: boolean }> {
   const existing = await db.prisma.plan.findFirst({ where: { name: DEMO_PLAN_NAME } });
   if (existing) return { planId: existing.id, created: false };
   await importOrg({ db, records: recordsFromJson(ZOrgImportRequest.parse(referenceOrg())), mode: "merge" });

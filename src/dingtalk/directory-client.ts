@@ -144,7 +144,7 @@ async function send(opts: DirectoryClientOptions, api: string, token: string, bo
       body: JSON.stringify(body),
     });
   } catch (err) {
-    return { kind: "transient", reason: `网络错误：${err instanceof Error ? err.message : String(err)}` };
+    return { kind: "transient", reason: `网络错误：${withoutUrls(err instanceof Error ? err.message : String(err))}` };
   }
   if (res.status >= 500) {
     await res.body?.cancel(); // free the connection; the body of a gateway error says nothing useful
@@ -169,18 +169,18 @@ async function send(opts: DirectoryClientOptions, api: string, token: string, bo
 
 function failure(api: string, outcome: Exclude<Outcome, { kind: "ok" }>, retries: number): AppError {
   if (outcome.kind === "badToken") {
-    return new AppError("INTERNAL", `钉钉接口 ${api} 拒绝了刷新后的 access_token（errcode 88 / sub_code 40014）`, {
+    return new AppError("UPSTREAM", `钉钉接口 ${api} 拒绝了刷新后的 access_token（errcode 88 / sub_code 40014）`, {
       details: { api, errcode: 88 },
     });
   }
   if (outcome.kind === "transient") {
     return new AppError(
-      "INTERNAL",
+      "UPSTREAM",
       `钉钉接口 ${api} 重试 ${retries} 次后仍失败（最后一次：${outcome.reason}），请稍后再试`,
       { details: { api, reason: outcome.reason } },
     );
   }
-  return new AppError("INTERNAL", `钉钉接口 ${api} 返回错误 errcode ${String(outcome.errcode)}（${outcome.errmsg}）`, {
+  return new AppError("UPSTREAM", `钉钉接口 ${api} 返回错误 errcode ${String(outcome.errcode)}（${outcome.errmsg}）`, {
     details: { api, errcode: outcome.errcode, errmsg: outcome.errmsg },
   });
 }
@@ -209,4 +209,12 @@ function createPacer(qps: number | undefined): (api: string) => Promise<void> {
     turns.set(api, turn);
     return turn;
   };
+}
+
+/**
+ * An error text without URLs: a request URL carries the access token (`?access_token=…`) and says where
+ * DingTalk is reached from inside; the API's name says enough.
+ */
+export function withoutUrls(text: string): string {
+  return text.replace(/[a-z][a-z0-9+.-]*:\/\/\S+/gi, "（地址已隐藏）");
 }

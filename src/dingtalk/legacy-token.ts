@@ -1,5 +1,6 @@
 import { AppError } from "../lib/errors.ts";
 import { errText } from "./access-token.ts";
+import { withoutUrls } from "./directory-client.ts";
 import { createTokenCache, type TokenSource } from "./token-cache.ts";
 
 export { REFRESH_MARGIN_MS } from "./token-cache.ts";
@@ -41,9 +42,10 @@ async function fetchLegacyToken(opts: LegacyTokenOptions): Promise<{ token: stri
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
     body = (await res.json()) as TokenAnswer;
   } catch (err) {
+    // Which API, not its URL: the URL says where DingTalk is reached from inside (and its query holds the secret).
     throw new AppError(
-      "INTERNAL",
-      `获取钉钉 access_token 失败：无法访问 ${opts.oapiBase}/gettoken（${errText(err)}）`,
+      "UPSTREAM",
+      `获取钉钉 access_token 失败：钉钉接口 gettoken 无法访问（${withoutUrls(errText(err))}），请稍后再试；如持续失败，请检查 DINGTALK_OAPI_BASE 与网络`,
       {
         cause: err,
       },
@@ -51,7 +53,7 @@ async function fetchLegacyToken(opts: LegacyTokenOptions): Promise<{ token: stri
   }
   if (body.errcode !== 0) {
     throw new AppError(
-      "INTERNAL",
+      "UPSTREAM",
       `获取钉钉 access_token 失败：errcode ${String(body.errcode)}（${String(body.errmsg ?? "")}）；请检查 DINGTALK_CLIENT_ID / DINGTALK_CLIENT_SECRET 是否为该企业内部应用的 AppKey / AppSecret`,
       { details: { api: "gettoken", errcode: body.errcode, errmsg: body.errmsg } },
     );

@@ -33,6 +33,8 @@ export async function startDingTalk(
     db: deps.db,
     client,
     qps: deps.config.dingtalk.qps,
+    retryHorizonMs: deps.config.outbox.retryHorizonMs,
+    retryBaseMs: deps.config.outbox.retryBaseMs,
     log: log.child({ part: "outbox" }),
   });
   const bot = createBot({

@@ -32,7 +32,7 @@ export function createApp(deps: AppDeps, flowRoutes: ((router: Router) => void)[
   registerOrgSyncRoutes(router, deps);
   registerPlanRoutes(router, deps);
   for (const register of flowRoutes) register(router);
-  registerOutboxRoutes(router, deps);
+  registerOutboxRoutes(router, { db: deps.db, bodyLimitBytes: deps.config.bodyLimitBytes });
   registerJobRoutes(router, deps);
   registerDashboardRoutes(router, deps);
   if (deps.emulator) registerSandboxRoutes(router, deps, deps.emulator);

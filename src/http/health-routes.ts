@@ -1,6 +1,6 @@
 import type Router from "@koa/router";
 import type { AppDeps } from "../app-deps.ts";
-import { countDeadOutbox } from "../dingtalk/outbox/outbox-routes.ts";
+import { deadOutboxSummary } from "../dingtalk/outbox/outbox-routes.ts";
 
 /**
  * GET /healthz — no auth. 503 only when the database does not answer: nothing works without it, and a load
@@ -12,7 +12,7 @@ import { countDeadOutbox } from "../dingtalk/outbox/outbox-routes.ts";
 export function registerHealthRoutes(router: Router, deps: AppDeps): void {
   router.get("/healthz", async (ctx) => {
     const dbOk = await deps.db.ping();
-    const dead = dbOk ? await countDeadOutbox(deps.db).catch(() => null) : null;
+    const dead = dbOk ? await deadOutboxSummary(deps.db).catch(() => null) : null;
     const stream = deps.streamState();
     const connected = stream?.state === "connected";
     ctx.status = dbOk ? 200 : 503;
@@ -25,7 +25,9 @@ export function registerHealthRoutes(router: Router, deps: AppDeps): void {
         stream: stream?.state ?? "not connected",
         since: stream?.since.toISOString() ?? null,
       },
-      outbox: { dead },
+      // The oldest dead row's queue time says how long someone has been missing a message (POST
+      // /api/outbox/redrive sends them again once DingTalk is back).
+      outbox: { dead: dead?.dead ?? null, oldestDeadAt: dead?.oldestDeadAt?.toISOString() ?? null },
     };
   });
 }

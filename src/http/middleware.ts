@@ -17,6 +17,17 @@ export function errorMiddleware() {
       }
     } catch (err) {
       const log = ctx.state.log as Logger | undefined;
+      if (clientGone(ctx, err)) {
+        // Not a bug and not the service's failure: the client hung up (a timeout, a closed tab) while its
+        // request was read or served. Nobody will read an answer; 499 (nginx's "client closed request") marks
+        // it in the request log. Whatever the handler had not committed was rolled back with its error.
+        log?.info(
+          { err: { message: (err as Error)?.message, code: (err as { code?: string })?.code } },
+          "client closed the request",
+        );
+        ctx.status = 499;
+        return;
+      }
       if (err instanceof AppError) {
         ctx.status = err.status;
         for (const [name, value] of Object.entries(err.headers)) ctx.set(name, value);
@@ -34,6 +45,13 @@ export function errorMiddleware() {
       }
     }
   };
+}
+
+/** The client aborted: its socket is gone, or reading its body failed with Node's "aborted" (ECONNRESET). */
+function clientGone(ctx: Context, err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  const aborted = code === "ECONNRESET" || code === "ECONNABORTED" || (err as Error | null)?.message === "aborted";
+  return aborted && (ctx.req.destroyed || ctx.req.readableAborted || !ctx.req.socket?.writable);
 }
 
 /**

@@ -13,7 +13,9 @@ export type ErrorCode =
   | "PAYLOAD_TOO_LARGE"
   | "UNSUPPORTED_MEDIA_TYPE"
   | "TOO_MANY_REQUESTS"
-  | "INTERNAL";
+  | "INTERNAL"
+  /** DingTalk (or another system we call) failed or refused: 502, the message says which API. */
+  | "UPSTREAM";
 
 const HTTP_STATUS: Record<ErrorCode, number> = {
   VALIDATION: 400,
@@ -26,6 +28,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   TOO_MANY_REQUESTS: 429,
   INTERNAL: 500,
+  UPSTREAM: 502,
 };
 
 export class AppError extends Error {

@@ -14,16 +14,25 @@ import { importOrg } from "./import-org.ts";
 import { recordsFromJson, ZOrgImportRequest } from "./org-input.ts";
 import { looksLikeXlsx, type ParseResult, parseOrgCsv, parseOrgXlsx } from "./parse-org-files.ts";
 
-const ZImportQuery = z.object({ mode: z.enum(["full", "merge"]).default("full") });
+const ZImportQuery = z.object({
+  mode: z.enum(["full", "merge"]).default("full"),
+  /** The exact number of people a full import may deactivate beyond ORG_DEACTIVATE_LIMIT_PERCENT (see importOrg). */
+  confirmDeactivate: z.coerce
+    .number({ error: "confirmDeactivate 应为要停用的人数，如 12" })
+    .int("confirmDeactivate 应为整数")
+    .min(0, "confirmDeactivate 不能为负数")
+    .optional(),
+});
 
 /** Org endpoints: import (JSON, CSV pair or Excel template) and a person with their manager chain. */
 export function registerOrgRoutes(router: Router, deps: AppDeps): void {
   router.put("/api/org", async (ctx) => {
-    const { mode } = parseOrThrow(ZImportQuery, ctx.query, "查询参数");
+    const { mode, confirmDeactivate } = parseOrThrow(ZImportQuery, ctx.query, "查询参数");
+    const guard = { maxShare: deps.config.orgDeactivateMaxShare, confirm: confirmDeactivate };
     // One heavy upload at a time per process (a second gets 429 with Retry-After).
     ctx.body = await uploadGateFor(deps).run(async () => {
       const records = await readOrgUpload(ctx, deps.config.bodyLimitBytes, deps.config.upload);
-      return importOrg({ db: deps.db, records, mode });
+      return importOrg({ db: deps.db, records, mode, guard });
     });
   });
 

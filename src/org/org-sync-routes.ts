@@ -1,10 +1,20 @@
 import type Router from "@koa/router";
+import { z } from "zod";
 import type { AppDeps } from "../app-deps.ts";
 import { createDirectoryClient, type DirectoryClient } from "../dingtalk/directory-client.ts";
 import { createLegacyTokenSource } from "../dingtalk/legacy-token.ts";
+import { parseOrThrow } from "../http/validate.ts";
 import { AppError } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
 import { type SyncDirectoryResult, syncDirectory } from "./sync-directory.ts";
+
+const ZConfirmQuery = z.object({
+  confirmDeactivate: z.coerce
+    .number({ error: "confirmDeactivate 应为要停用的人数，如 12" })
+    .int("confirmDeactivate 应为整数")
+    .min(0, "confirmDeactivate 不能为负数")
+    .optional(),
+});
 
 /**
  * `POST /api/org/sync` (README, Admin API): pulls departments and users from the DingTalk directory and imports
@@ -24,7 +34,11 @@ export function registerOrgSyncRoutes(router: Router, deps: AppDeps): void {
       );
     }
     const log = (ctx.state.log as Logger | undefined) ?? deps.log;
-    running ??= syncDirectory({ db: deps.db, client, log }).finally(() => {
+    const { confirmDeactivate } = parseOrThrow(ZConfirmQuery, ctx.query, "查询参数");
+    // A directory answer missing many people (a wrong root, a permission change) is refused like a careless
+    // upload. A caller who joins a sync already running shares its answer, confirmation included.
+    const guard = { maxShare: deps.config.orgDeactivateMaxShare, confirm: confirmDeactivate };
+    running ??= syncDirectory({ db: deps.db, client, log, guard }).finally(() => {
       running = undefined;
     });
     ctx.body = await running;

@@ -3,7 +3,7 @@ import type { DirectoryClient, TDirectoryListUser, TDirectoryUserDetail } from "
 import type { DepartmentRecord, OrgRecords, StaffRecord, TRole } from "../domain/org-records.ts";
 import { AppError } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
-import { importOrg, type OrgImportCounts } from "./import-org.ts";
+import { type DeactivationGuard, importOrg, type OrgImportCounts } from "./import-org.ts";
 
 /** The `sheet` of every SourceRef, so a validation problem says it came from the directory, not a file. */
 export const DIRECTORY_SHEET = "钉钉通讯录";
@@ -18,6 +18,8 @@ export interface SyncDirectoryOptions {
   /** The department whose subtree is the org (default "1", the whole company). */
   rootDeptId?: string;
   log?: Logger;
+  /** The full import's safety catch (see importOrg): a directory answer missing many people is refused. */
+  guard?: DeactivationGuard;
 }
 
 export interface SyncDirectoryResult extends OrgImportCounts {
@@ -35,6 +37,7 @@ export async function syncDirectory({
   client,
   rootDeptId = "1",
   log,
+  guard,
 }: SyncDirectoryOptions): Promise<SyncDirectoryResult> {
   const rootId = Number(rootDeptId);
   if (!Number.isSafeInteger(rootId)) throw new AppError("VALIDATION", `根部门ID“${rootDeptId}”无效：钉钉部门ID是整数`);
@@ -58,7 +61,7 @@ export async function syncDirectory({
       cause: err,
     });
   }
-  const counts = await importOrg({ db, records, mode: "full" });
+  const counts = await importOrg({ db, records, mode: "full", ...(guard ? { guard } : {}) });
   log?.info({ ...counts, departments: records.departments.length, usersFetched }, "directory synced");
   return { ...counts, departmentsWalked: records.departments.length, usersFetched };
 }

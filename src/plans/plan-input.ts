@@ -1,3 +1,4 @@
+import { IANAZone } from "luxon";
 import { z } from "zod";
 import { ZMetric } from "../domain/metric.ts";
 import { ZAmount } from "../domain/z-amount.ts";
@@ -34,7 +35,13 @@ export const ZCreatePlanRequest = z
     missThreshold: z.number().gt(0).max(2).default(1),
     escalateAfter: z.number().int().min(1).max(12).default(2),
     minOwners: z.number().int().min(1).max(10).default(2),
-    timezone: z.string().trim().min(1).optional(),
+    /** An IANA zone luxon knows: every scheduled job reads it, so a bad one is refused here, not at the first run. */
+    timezone: z
+      .string()
+      .trim()
+      .min(1)
+      .refine((tz) => IANAZone.isValidZone(tz), "timezone 应为 IANA 时区名，如 Asia/Shanghai")
+      .optional(),
     funnel: ZFunnelSettings.optional(),
     /** Change approval tiers: |Δ| ≤ first % → the manager; ≤ second % → manager and director; above → + plan owner. */
     approvalThresholds: z

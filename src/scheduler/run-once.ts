@@ -1,5 +1,6 @@
 import type { Database } from "../db/database.ts";
 import type { Logger } from "../lib/logger.ts";
+import { PlanFailuresError } from "./plan-failures.ts";
 
 export type RunTrigger = "schedule" | "catch-up" | "api";
 
@@ -46,17 +47,29 @@ export async function runOnce(
     const result = (await a.fn()) ?? null;
     await db.sql.query(
       "UPDATE job_run SET status = 'DONE', finished_at = now(), result = $3::jsonb WHERE job = $1 AND period = $2",
-      [a.job, a.period, JSON.stringify(result, (_k, v) => (typeof v === "bigint" ? v.toString() : v))],
+      [a.job, a.period, toJson(result)],
     );
     log.info({ result }, "scheduled job done");
     return { job: a.job, period: a.period, ran: true, status: "DONE", result };
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
+    // Some plans failed, the others were done: keep what was done next to the error naming the failed ones.
+    const result = err instanceof PlanFailuresError ? err.result : null;
     await db.sql.query(
-      "UPDATE job_run SET status = 'FAILED', finished_at = now(), error = $3 WHERE job = $1 AND period = $2",
-      [a.job, a.period, message.slice(0, 2000)],
+      `UPDATE job_run SET status = 'FAILED', finished_at = now(), error = $3, result = $4::jsonb
+        WHERE job = $1 AND period = $2`,
+      [a.job, a.period, message.slice(0, 2000), result === null ? null : toJson(result)],
     );
     log.error({ err }, "scheduled job failed; it will be retried at its next trigger or by POST /api/jobs/:job/run");
-    return { job: a.job, period: a.period, ran: true, status: "FAILED", error: message };
+    return {
+      job: a.job,
+      period: a.period,
+      ran: true,
+      status: "FAILED",
+      error: message,
+      ...(result === null ? {} : { result }),
+    };
   }
 }
+
+const toJson = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? x.toString() : x));

@@ -8,7 +8,7 @@ interface Health {
   status: string;
   db: string;
   dingtalk: { mode: string; stream: string; since: string | null };
-  outbox: { dead: number | null };
+  outbox: { dead: number | null; oldestDeadAt: string | null };
 }
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -46,7 +46,7 @@ describe("GET /healthz", () => {
         status: "ok",
         db: svc.db.kind,
         dingtalk: { mode: "live", stream: "connected", since: expect.any(String) },
-        outbox: { dead: 0 },
+        outbox: { dead: 0, oldestDeadAt: null },
       },
     });
     expect(em.listConnections()).toHaveLength(1);
@@ -55,7 +55,7 @@ describe("GET /healthz", () => {
     await expect.poll(async () => (await health(svc)).body.dingtalk.stream, { timeout: 5000 }).toBe("reconnecting");
     const down = await health(svc);
     expect(down.code).toBe(200);
-    expect(down.body).toMatchObject({ status: "degraded", db: svc.db.kind, outbox: { dead: 0 } });
+    expect(down.body).toMatchObject({ status: "degraded", db: svc.db.kind, outbox: { dead: 0, oldestDeadAt: null } });
     const since = (h: Health) => Date.parse(h.dingtalk.since ?? "");
     expect(since(down.body)).toBeGreaterThanOrEqual(since(up.body));
   });
@@ -114,7 +114,7 @@ describe("GET /healthz", () => {
     expect((await health(svc)).body).toMatchObject({
       status: "ok",
       dingtalk: { mode: "sandbox", stream: "connected" },
-      outbox: { dead: 0 },
+      outbox: { dead: 0, oldestDeadAt: null },
     });
   });
 
@@ -127,7 +127,7 @@ describe("GET /healthz", () => {
         status: "degraded",
         db: svc.db.kind,
         dingtalk: { mode: "sandbox", stream: "not connected", since: null },
-        outbox: { dead: 0 },
+        outbox: { dead: 0, oldestDeadAt: null },
       },
     });
     await svc.db.close(); // the database is gone under the running service
@@ -137,7 +137,7 @@ describe("GET /healthz", () => {
         status: "down",
         db: "down",
         dingtalk: { mode: "sandbox", stream: "not connected", since: null },
-        outbox: { dead: null },
+        outbox: { dead: null, oldestDeadAt: null },
       },
     });
   });

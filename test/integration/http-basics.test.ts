@@ -17,7 +17,7 @@ describe("HTTP edges", () => {
       status: "degraded",
       db: svc.db.kind,
       dingtalk: { mode: "sandbox", stream: "not connected", since: null },
-      outbox: { dead: 0 },
+      outbox: { dead: 0, oldestDeadAt: null },
     });
     expect(res.headers.get("x-request-id")).toMatch(/[0-9a-f-]{36}/);
   });
@@ -62,7 +62,10 @@ describe("HTTP edges", () => {
     const other = await startTestService();
     // "Expect: 100-continue" makes the server answer 100 as soon as it has the request headers: from then on
     // the request is certainly in flight. Stop the service, then send the body; the request must still complete.
-    const body = JSON.stringify({ departments: [{ id: "1", name: "星辰科技", parentId: null }], staff: [] });
+    const body = JSON.stringify({
+      departments: [{ id: "1", name: "星辰科技", parentId: null }],
+      staff: [{ userId: "u1", name: "王建国", deptId: "1", managerUserId: null, role: "DIRECTOR" }], // not empty: see org-import-guard
+    });
     const status = await new Promise<number>((resolve, reject) => {
       const req = request(`${other.url}/api/org`, {
         method: "PUT",

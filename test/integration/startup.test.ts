@@ -29,12 +29,13 @@ describe("the service process", () => {
         status: "ok",
         db: "pglite",
         dingtalk: { mode: "sandbox", stream: "connected", since: expect.any(String) },
-        outbox: { dead: 0 },
+        outbox: { dead: 0, oldestDeadAt: null },
       });
       // Sandbox mode prints the generated admin token; it must work.
       const token = /Admin API token[^\n]*\n\s*([0-9a-f]{48})/.exec(first.output())?.[1];
       expect(token).toBeDefined();
-      const put = await fetch(`${first.url}/api/org`, {
+      // The demo org is seeded in sandbox mode: merge, rather than confirm deactivating its 150 people.
+      const put = await fetch(`${first.url}/api/org?mode=merge`, {
         method: "PUT",
         headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
         body: JSON.stringify(org),

@@ -34,6 +34,7 @@ const READS: Record<string, { value: string; read: (c: Config) => unknown; expec
   DATABASE_URL: { value: "postgresql://u@db/x", read: (c) => c.databaseUrl, expected: "postgresql://u@db/x" },
   DATA_DIR: { value: "/var/lib/tb", read: (c) => c.dataDir, expected: "/var/lib/tb" },
   PORT: { value: "8080", read: (c) => c.port, expected: 8080 },
+  HOST: { value: "10.1.2.3", read: (c) => c.host, expected: "10.1.2.3" },
   ADMIN_TOKEN: { value: "another-long-token-9", read: (c) => c.adminToken, expected: "another-long-token-9" },
   DINGTALK_CLIENT_ID: { value: "dingxyz", read: (c) => c.dingtalk.clientId, expected: "dingxyz" },
   DINGTALK_CLIENT_SECRET: { value: "other", read: (c) => c.dingtalk.clientSecret, expected: "other" },
@@ -59,6 +60,9 @@ const READS: Record<string, { value: string; read: (c: Config) => unknown; expec
   },
   PROGRESS_CONFIRM_MULTIPLE: { value: "3", read: (c) => c.progressConfirmMultiple, expected: 3 },
   PACE_WARNING_MARGIN: { value: "15", read: (c) => c.paceWarningMargin, expected: 0.15 },
+  OUTBOX_RETRY_HOURS: { value: "0.5", read: (c) => c.outbox.retryHorizonMs, expected: 1_800_000 },
+  OUTBOX_RETRY_BASE_MS: { value: "20", read: (c) => c.outbox.retryBaseMs, expected: 20 },
+  ORG_DEACTIVATE_LIMIT_PERCENT: { value: "35", read: (c) => c.orgDeactivateMaxShare, expected: 0.35 },
   DASHBOARD_SECRET: {
     value: "a-secret-for-links-only",
     read: (c) => c.dashboardSecret,

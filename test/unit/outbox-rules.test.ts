@@ -4,7 +4,7 @@ import { createAccessTokenSource } from "../../src/dingtalk/access-token.ts";
 import { DingTalkApiError, isRetryableAnswer } from "../../src/dingtalk/dingtalk-api-error.ts";
 import { createOpenApiClient } from "../../src/dingtalk/openapi-client.ts";
 import { createClockOffset, createDelayMeter } from "../../src/dingtalk/outbox/delay-meter.ts";
-import { backoffMs } from "../../src/dingtalk/outbox/outbox-rows.ts";
+import { attemptsWithin, backoffMs } from "../../src/dingtalk/outbox/outbox-rows.ts";
 import {
   applyShrinks,
   decideGrant,
@@ -218,6 +218,15 @@ describe("retry rules (docs/dingtalk.md §8)", () => {
     expect(backoffMs(4, 1000, () => 0.5)).toBe(8000);
     expect(backoffMs(30, 1000, () => 1)).toBe(375_000);
     expect(backoffMs(2, 1000, () => 0)).toBe(1500);
+    expect(backoffMs(30, 10, () => 0.5)).toBe(3000); // the cap scales with the base: 300 × it
+  });
+
+  it("gives a row as many attempts as span the retry horizon (OUTBOX_RETRY_HOURS)", () => {
+    // 24 h at 1 s: waits of 1, 2, … 256 s (511 s), then 287 of 5 min — 296 waits, 297 attempts.
+    expect(attemptsWithin(24 * 3_600_000, 1000)).toBe(297);
+    // The old fixed budget of 8 attempts spanned 127 × the base.
+    expect(attemptsWithin(127 * 1000, 1000)).toBe(8);
+    expect(attemptsWithin(1, 1000)).toBe(2);
   });
 });
 

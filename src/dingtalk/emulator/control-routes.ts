@@ -1,5 +1,5 @@
 import type Router from "@koa/router";
-import type { Context, Next } from "koa";
+import type { Context } from "koa";
 import { z } from "zod";
 import { ControlError } from "./api-errors.ts";
 import type { Emulator } from "./emulator-types.ts";
@@ -155,19 +155,4 @@ function registerFaults(router: Router, emulator: Emulator, p: string): void {
     emulator.reset();
     done(ctx);
   });
-}
-
-/** The sandbox page may live on another origin than the emulator. */
-export function controlCors() {
-  return async (ctx: Context, next: Next) => {
-    if (!ctx.path.startsWith("/_emulator")) return next();
-    ctx.set("Access-Control-Allow-Origin", "*");
-    ctx.set("Access-Control-Allow-Methods", "GET, POST, PUT, OPTIONS");
-    ctx.set("Access-Control-Allow-Headers", "Content-Type");
-    if (ctx.method === "OPTIONS") {
-      ctx.status = 204;
-      return;
-    }
-    await next();
-  };
 }

@@ -5,7 +5,7 @@ import Koa from "koa";
 import { emulatorErrors } from "./api-errors.ts";
 import { injectFaults, notFound, recordRequests } from "./api-guard.ts";
 import { registerCardRoutes } from "./card-routes.ts";
-import { controlCors, registerControlRoutes } from "./control-routes.ts";
+import { registerControlRoutes } from "./control-routes.ts";
 import { registerDirectoryRoutes } from "./directory-routes.ts";
 import { createEmulatorControl } from "./emulator-control.ts";
 import { createEmulatorCore, type EmulatorCore } from "./emulator-core.ts";
@@ -44,7 +44,8 @@ function buildApp(core: EmulatorCore, emulator: Emulator): Koa {
   app.silent = true; // unexpected errors are logged by emulatorErrors
   app.use(recordRequests(core));
   app.use(emulatorErrors(core.log));
-  app.use(controlCors());
+  // No CORS on the control API: it acts as anyone (pushes messages, clicks cards). Its callers are tests and
+  // tools, not browsers; the sandbox page talks to the service's own /sandbox/api/*, same-origin.
   app.use(notFound());
   app.use(injectFaults(core));
   const router = new Router();

@@ -154,8 +154,44 @@ export async function countUnfinished(sql: SqlRunner): Promise<number> {
   return rows[0]?.n ?? 0;
 }
 
-/** Exponential backoff from `baseMs` (×2 per attempt, capped at 5 min) with ±25 % jitter, so replicas spread out. */
+/** The longest wait between two tries: 300 × the first (5 min at the default 1 s), so a recovery is seen soon. */
+export const maxBackoffMs = (baseMs: number) => 300 * baseMs;
+
+/** Exponential backoff from `baseMs` (×2 per attempt, capped at {@link maxBackoffMs}) with ±25 % jitter, so replicas spread out. */
 export function backoffMs(attempts: number, baseMs: number, random: () => number = Math.random): number {
-  const raw = Math.min(baseMs * 2 ** Math.max(0, attempts - 1), 5 * 60_000);
+  const raw = Math.min(baseMs * 2 ** Math.max(0, attempts - 1), maxBackoffMs(baseMs));
   return raw * (0.75 + random() * 0.5);
+}
+
+/**
+ * How many attempts a row gets before it is DEAD so that its retries span `horizonMs` (OUTBOX_RETRY_HOURS,
+ * 24 h by default): the first attempt whose un-jittered waits so far add up to the horizon is the last. At the
+ * defaults that is 297 attempts — 9 doublings from 1 s, then one every 5 min — so a DingTalk outage of up to a
+ * day delays messages but loses none. Counted in attempts rather than from a stored first failure, so a row
+ * needs no new column and a redrive (see redriveDead) starts it over.
+ */
+export function attemptsWithin(horizonMs: number, baseMs: number): number {
+  let waited = 0;
+  let attempts = 1;
+  while (waited < horizonMs) {
+    waited += Math.min(baseMs * 2 ** (attempts - 1), maxBackoffMs(baseMs));
+    attempts++;
+  }
+  return attempts;
+}
+
+/**
+ * `POST /api/outbox/redrive`: DEAD rows (`ids`, or every one) go back to PENDING, due now, with their original
+ * idempotency key and payload — the same row, so a card DingTalk did create before is answered
+ * `param.cardAlreadyExist` and counted sent, not created twice, and a to-do create looks for the earlier one
+ * first (attempts is set to 1, so the next claim's attempt is a retry). Answers the ids redriven.
+ */
+export async function redriveDead(sql: SqlRunner, ids: readonly bigint[] | "all"): Promise<string[]> {
+  const rows = await sql.query<{ id: bigint }>(
+    `UPDATE outbox_message SET status = 'PENDING', attempts = 1, next_attempt_at = now(), lease_until = NULL,
+       last_error = 'redriven after: ' || COALESCE(last_error, '')
+     WHERE status = 'DEAD' AND ($1::boolean OR id = ANY($2::bigint[])) RETURNING id`,
+    [ids === "all", ids === "all" ? [] : ids.map(String)],
+  );
+  return rows.map((r) => String(r.id)).sort((a, b) => Number(BigInt(a) - BigInt(b)));
 }

@@ -7,6 +7,7 @@ import { createDelayMeter, localNow } from "./delay-meter.ts";
 import { KIND_API } from "./enqueue.ts";
 import { createFleetRateLimiter, type Slot } from "./fleet-rate-limiter.ts";
 import {
+  attemptsWithin,
   backoffMs,
   claimDue,
   countUnfinished,
@@ -15,6 +16,7 @@ import {
   markRetry,
   markSent,
   markWait,
+  maxBackoffMs,
   type OutboxRow,
   rememberMedia,
 } from "./outbox-rows.ts";
@@ -28,8 +30,10 @@ export interface OutboxWorkerOptions {
   log: Logger;
   /** Rows claimed per API at once (default 20); up to twice as many are in flight, waiting for slots. */
   batchSize?: number;
-  /** A row is dead after this many attempts (default 8). */
+  /** A row is dead after this many attempts (default: as many as span `retryHorizonMs`, see attemptsWithin). */
   maxAttempts?: number;
+  /** How long a failing row is retried before it is DEAD (default 24 h: OUTBOX_RETRY_HOURS). */
+  retryHorizonMs?: number;
   /** Idle poll period (default 500 ms). */
   pollMs?: number;
   /** How long a claim is exclusive; a crashed sender's rows are claimed again after it (default 60 s). */
@@ -65,10 +69,10 @@ export interface OutboxWorker {
 export function startOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
   const { db, log } = opts;
   const batchSize = opts.batchSize ?? 20;
-  const maxAttempts = opts.maxAttempts ?? 8;
+  const retryBaseMs = opts.retryBaseMs ?? 1000;
+  const maxAttempts = opts.maxAttempts ?? attemptsWithin(opts.retryHorizonMs ?? 24 * 3_600_000, retryBaseMs);
   const pollMs = opts.pollMs ?? 500;
   const leaseMs = opts.leaseMs ?? 60_000;
-  const retryBaseMs = opts.retryBaseMs ?? 1000;
   const limiter = createFleetRateLimiter({
     sql: db.sql,
     qps: opts.qps,
@@ -147,7 +151,12 @@ export function startOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
     }
     if (outcome.kind === "wait") {
       log.debug({ id: String(row.id), key: row.idempotency_key, reason: outcome.error }, "outbox: waiting");
-      return markWait(db.sql, row, Math.min(Math.max(outcome.afterMs, retryBaseMs), 5 * 60_000), outcome.error);
+      return markWait(
+        db.sql,
+        row,
+        Math.min(Math.max(outcome.afterMs, retryBaseMs), maxBackoffMs(retryBaseMs)),
+        outcome.error,
+      );
     }
     const rowLog = { id: String(row.id), key: row.idempotency_key, attempts: row.attempts, error: outcome.error };
     if (outcome.kind === "retry" && row.attempts < maxAttempts) {

@@ -6,6 +6,7 @@ import { type Metric, metricUnit } from "../../domain/metric.ts";
 import { localDate } from "../../domain/zoned-time.ts";
 import { liveLeafSql } from "../../plans/leaf-targets.ts";
 import type { ScheduledJob } from "../../scheduler/job.ts";
+import { failureText, type PlanFailure, PlanFailuresError } from "../../scheduler/plan-failures.ts";
 import { awayDates, awayOnAllSql } from "../leave/leave-sql.ts";
 import { batchNews, type NewsItem, type NewsMessage } from "../news-batch.ts";
 import { targetPathSql, targetPlace } from "./target-place.ts";
@@ -19,6 +20,7 @@ interface Unconfirmed {
   owner_user_id: string;
   owner_name: string;
   manager_user_id: string | null;
+  plan_id: string;
   plan_name: string;
   metric: Metric;
   timezone: string;
@@ -51,8 +53,19 @@ export const confirmReminderJob: ScheduledJob<AppDeps> = {
     const owners: NewsItem[] = [];
     const managers: NewsItem[] = [];
     const byId = new Map<string, Unconfirmed>();
+    // Plan by plan: a target of a plan that cannot be looked at (a bad stored time zone) names its plan as
+    // failed, and the other plans' reminders still go out.
+    const failed = new Map<string, PlanFailure>();
     for (const c of candidates) {
-      const stage = confirmReminderStage(localDate(c.queuedAt, c.timezone), day, deps.calendar);
+      if (failed.has(c.plan_id)) continue;
+      let stage: ReturnType<typeof confirmReminderStage>;
+      try {
+        stage = confirmReminderStage(localDate(c.queuedAt, c.timezone), day, deps.calendar);
+      } catch (err) {
+        deps.log.error({ err, planId: c.plan_id }, "confirm reminder: this plan failed; the other plans go on");
+        failed.set(c.plan_id, { planId: c.plan_id, plan: c.plan_name, error: failureText(err) });
+        continue;
+      }
       const id = `${c.target_id}.v${c.version}`;
       byId.set(id, c);
       if (stage.remindOwner && !c.owner_reminded) owners.push({ to: c.owner_user_id, id, line: ownerLine(c) });
@@ -65,7 +78,7 @@ export const confirmReminderJob: ScheduledJob<AppDeps> = {
     }
     const ownerMessages = batchNews("cfm-remind", owners);
     const managerMessages = batchNews("cfm-unconfirmed", managers);
-    return deps.db.prisma.$transaction(
+    const result = await deps.db.prisma.$transaction(
       async (tx) => {
         let reminders = 0;
         let notices = 0;
@@ -89,6 +102,8 @@ export const confirmReminderJob: ScheduledJob<AppDeps> = {
       },
       { timeout: 120_000, maxWait: 30_000 },
     );
+    if (failed.size > 0) throw new PlanFailuresError([...failed.values()], { ...result, failed: [...failed.values()] });
+    return result;
   },
 };
 
@@ -102,7 +117,7 @@ async function unconfirmedCards(db: Database, day: string): Promise<(Unconfirmed
   const candidates = await db.sql.query<Unconfirmed>(
     `SELECT t.id AS target_id, t.version, t.label, ${targetPathSql("t")} AS path, t.amount::text AS amount,
               t.owner_user_id, s.name AS owner_name,
-              CASE WHEN m.active THEN s.manager_user_id END AS manager_user_id, p.name AS plan_name,
+              CASE WHEN m.active THEN s.manager_user_id END AS manager_user_id, p.id AS plan_id, p.name AS plan_name,
               p.metric::text AS metric, p.timezone, k.sent_at AS queued_at,
               EXISTS (SELECT 1 FROM confirm_reminder r WHERE r.target_id = t.id AND r.version = t.version
                         AND r.kind = 'OWNER') AS owner_reminded,

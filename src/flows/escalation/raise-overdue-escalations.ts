@@ -3,6 +3,7 @@ import { escalationOverdue } from "../../domain/miss-streak.ts";
 import { nextEscalationAddressee } from "../../domain/next-escalation-addressee.ts";
 import { localDate } from "../../domain/zoned-time.ts";
 import { managerChains } from "../../org/manager-chains.ts";
+import { eachPlanIsolated, PlanFailuresError } from "../../scheduler/plan-failures.ts";
 import { closeForLeavers } from "./close-for-leavers.ts";
 import { drawCard, levelRow, loadEscalationViews, redrawCards } from "./escalation-view.ts";
 
@@ -10,6 +11,8 @@ interface Waiting {
   id: string;
   owner_user_id: string;
   plan_owner_user_id: string;
+  plan_id: string;
+  plan_name: string;
   timezone: string;
   level: number;
   sent_at: Date;
@@ -25,14 +28,15 @@ interface Waiting {
  * nothing twice (and the level's primary key would refuse it anyway). Owners who left close first (人员离职).
  */
 export async function raiseOverdueEscalations(
-  deps: Pick<AppDeps, "db" | "outbound" | "calendar">,
+  deps: Pick<AppDeps, "db" | "outbound" | "calendar" | "log">,
   at: Date,
 ): Promise<{ raised: number; closed: number }> {
   const closed = await deps.db.prisma.$transaction((tx) =>
     closeForLeavers(tx, deps, { planId: null, period: null, at }),
   );
   const waiting = await deps.db.prisma.$queryRawUnsafe<Waiting[]>(
-    `SELECT e.id, e.owner_user_id, p.owner_user_id AS plan_owner_user_id, p.timezone, l.level, l.sent_at
+    `SELECT e.id, e.owner_user_id, p.owner_user_id AS plan_owner_user_id, p.id AS plan_id, p.name AS plan_name,
+            p.timezone, l.level, l.sent_at
        FROM escalation e
        JOIN plan p ON p.id = e.plan_id
        JOIN escalation_level l ON l.escalation_id = e.id
@@ -41,13 +45,21 @@ export async function raiseOverdueEscalations(
         AND NOT EXISTS (SELECT 1 FROM escalation_action a WHERE a.escalation_id = e.id AND a.level = l.level)
       ORDER BY l.sent_at, e.id`,
   );
-  const due = waiting.filter((w) =>
-    escalationOverdue(localDate(w.sent_at, w.timezone), localDate(at, w.timezone), deps.calendar),
-  );
+  // Plan by plan: a plan whose escalations cannot be looked at (a bad stored time zone) is named, the others go on.
+  const plans = [...new Map(waiting.map((w) => [w.plan_id, { id: w.plan_id, name: w.plan_name }])).values()];
   let raised = 0;
-  for (const w of due) {
-    if (await raiseOne(deps, w, at)) raised++;
-  }
+  const { failed } = await eachPlanIsolated(
+    plans,
+    async (plan) => {
+      for (const w of waiting.filter((x) => x.plan_id === plan.id)) {
+        if (!escalationOverdue(localDate(w.sent_at, w.timezone), localDate(at, w.timezone), deps.calendar)) continue;
+        if (await raiseOne(deps, w, at)) raised++;
+      }
+    },
+    (plan, err) =>
+      deps.log.error({ err, planId: plan.id }, "escalation overdue: this plan failed; the other plans go on"),
+  );
+  if (failed.length > 0) throw new PlanFailuresError(failed, { raised, closed, failed });
   return { raised, closed };
 }
 
