@@ -42,6 +42,21 @@ export const UNDELIVERED_AFTER_MINUTES = 15;
  * SELF_REPORT, latest wins), year to date = the keys of the plan year up to and including the period (as
  * evaluation sums them), expected from the month rows by phasing's accrual, per leaf.
  */
+/**
+ * Runs independent reads side by side on the pool (PostgreSQL overlaps them), one after another inside a
+ * transaction: that is one connection, where node-postgres would queue them anyway and warns that it will
+ * stop doing so. A transaction client is the one without `$transaction`.
+ */
+async function together<const T extends readonly (() => PromiseLike<unknown>)[]>(
+  tx: Tx,
+  reads: T,
+): Promise<{ -readonly [K in keyof T]: Awaited<ReturnType<T[K]>> }> {
+  if ("$transaction" in tx) return (await Promise.all(reads.map((read) => read()))) as never;
+  const out: unknown[] = [];
+  for (const read of reads) out.push(await read());
+  return out as never;
+}
+
 export async function loadDigest(tx: Tx, o: LoadDigestOptions): Promise<Digest> {
   const plan = await tx.plan.findUnique({ where: { id: o.planId } });
   if (!plan) throw planNotFound(o.planId);
@@ -57,12 +72,12 @@ export async function loadDigest(tx: Tx, o: LoadDigestOptions): Promise<Digest> 
   // The statements from here on do not depend on each other: on PostgreSQL they run side by side on the pool.
   const treeRead = published ? loadTree(tx, plan.id) : Promise.resolve([]);
   const members = scope.members === null ? null : [...scope.members];
-  const [tree, figures, exceptions, undelivered] = await Promise.all([
-    treeRead,
-    loadFigures(tx, { planId: plan.id, metric: plan.metric, year, period, owners: members }),
-    loadExceptionInputs(tx, { plan, period, tree: treeRead, staff, inScope, calendar: o.calendar, now: o.now }),
-    countUndelivered(tx, o.now),
-  ]);
+  const [tree, figures, exceptions, undelivered] = await together(tx, [
+    () => treeRead,
+    () => loadFigures(tx, { planId: plan.id, metric: plan.metric, year, period, owners: members }),
+    () => loadExceptionInputs(tx, { plan, period, tree: treeRead, staff, inScope, calendar: o.calendar, now: o.now }),
+    () => countUndelivered(tx, o.now),
+  ] as const);
   assertSomethingToShow(scope, (id) => tree.some((t) => t.leaf && t.ownerUserId === id));
   const leaves = tree.filter((t) => t.leaf && inScope(t.ownerUserId));
 
@@ -234,32 +249,36 @@ async function loadExceptionInputs(
   },
 ): Promise<DigestExceptionInputs> {
   const name = (id: string | null) => (id === null ? null : (a.staff.get(id)?.name ?? id));
-  const [escalations, verdicts, unacked, steps] = await Promise.all([
-    tx.$queryRawUnsafe<{ user_id: string; streak: number }[]>(
-      `SELECT owner_user_id AS user_id, streak FROM escalation WHERE plan_id = $1 AND status = 'OPEN'`,
-      a.plan.id,
-    ),
-    tx.$queryRawUnsafe<{ user_id: string; status: string; target: string; actual: string | null }[]>(
-      `SELECT user_id, status::text AS status, target::text AS target, actual::text AS actual
+  const [escalations, verdicts, unacked, steps] = await together(tx, [
+    () =>
+      tx.$queryRawUnsafe<{ user_id: string; streak: number }[]>(
+        `SELECT owner_user_id AS user_id, streak FROM escalation WHERE plan_id = $1 AND status = 'OPEN'`,
+        a.plan.id,
+      ),
+    () =>
+      tx.$queryRawUnsafe<{ user_id: string; status: string; target: string; actual: string | null }[]>(
+        `SELECT user_id, status::text AS status, target::text AS target, actual::text AS actual
          FROM period_evaluation WHERE plan_id = $1 AND period = $2 AND status <> 'MET'`,
-      a.plan.id,
-      a.period,
-    ),
-    tx.$queryRawUnsafe<{ id: string }[]>(
-      `SELECT t.id FROM target t JOIN staff s ON s.user_id = t.owner_user_id
+        a.plan.id,
+        a.period,
+      ),
+    () =>
+      tx.$queryRawUnsafe<{ id: string }[]>(
+        `SELECT t.id FROM target t JOIN staff s ON s.user_id = t.owner_user_id
         WHERE t.plan_id = $1 AND t.state = 'PUBLISHED' AND s.active AND ${liveLeafSql("t")}
           AND NOT EXISTS (SELECT 1 FROM target_ack k WHERE k.target_id = t.id AND k.version = t.version)
           AND NOT EXISTS (SELECT 1 FROM change_request r WHERE r.target_id = t.id AND r.target_version = t.version
                             AND r.kind = 'DISPUTE' AND r.status = 'PENDING')`,
-      a.plan.id,
-    ),
-    tx.$queryRawUnsafe<{ request_id: string; target_id: string; approver_user_id: string; pending_since: Date }[]>(
-      `SELECT s.request_id, r.target_id, s.approver_user_id, s.pending_since
+        a.plan.id,
+      ),
+    () =>
+      tx.$queryRawUnsafe<{ request_id: string; target_id: string; approver_user_id: string; pending_since: Date }[]>(
+        `SELECT s.request_id, r.target_id, s.approver_user_id, s.pending_since
          FROM approval_step s JOIN change_request r ON r.id = s.request_id
         WHERE r.plan_id = $1 AND r.status = 'PENDING' AND s.status = 'PENDING' AND s.pending_since IS NOT NULL`,
-      a.plan.id,
-    ),
-  ]);
+        a.plan.id,
+      ),
+  ] as const);
   const tree = await a.tree;
   const byId = new Map(tree.map((t) => [t.id, t]));
   const today = localDate(a.now, a.plan.timezone);
