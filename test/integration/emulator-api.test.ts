@@ -438,8 +438,12 @@ describe("HTTP control API (/_emulator)", () => {
     expect((await call(em, "PUT", "/_emulator/staff", { body: { users: [{ userid: 1 }] } })).status).toBe(400);
     expect((await call(em, "POST", "/_emulator/expire-tokens")).status).toBe(204);
     expect((await batchSend(em, token, ["rep1101"])).body.code).toBe("InvalidAuthentication");
-    const cors = await fetch(`${em.url}/_emulator/reset`, { method: "OPTIONS" });
-    expect(cors.headers.get("access-control-allow-origin")).toBe("*");
+    // No CORS on the control API (issue #15): no page on another origin may read it.
+    const cors = await fetch(`${em.url}/_emulator/reset`, {
+      method: "OPTIONS",
+      headers: { Origin: "http://evil.example" },
+    });
+    expect(cors.headers.get("access-control-allow-origin")).toBeNull();
     expect((await call(em, "GET", "/v1.0/nothing/here")).status).toBe(404);
   });
 });
