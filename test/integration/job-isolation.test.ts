@@ -163,4 +163,17 @@ describe("a plan stored with a bad time zone does not stop the jobs for the othe
     expect(await levels(good)).toBeGreaterThan(goodBefore);
     expect(await levels(bad)).toBe(badBefore);
   });
+
+  it("weekly-digest: the good plan's viewers get their digest; the bad plan is named", async () => {
+    // W16 was evaluated for both plans above (2026-04-22); the bad plan's zone is broken again since.
+    const outcome = await runJob("weekly-digest", "2026-04-23T13:00:00+08:00");
+    expect(outcome.status).toBe("FAILED");
+    expect(outcome.result).toMatchObject({
+      failed: [{ planId: bad }],
+      digests: [{ planId: good, period: "2026-W16" }],
+    });
+    const sent = await svc.db.sql.query<{ plan_id: string }>("SELECT DISTINCT plan_id FROM digest_sent");
+    expect(sent.map((r) => r.plan_id)).toEqual([good]);
+    expect(await count("SELECT count(*) AS n FROM digest_sent WHERE plan_id = $1", [good])).toBeGreaterThan(0);
+  });
 });

@@ -11,6 +11,7 @@ import { localDateTime } from "../../domain/zoned-time.ts";
 import { managerChains } from "../../org/manager-chains.ts";
 import { liveLeafSql } from "../../plans/leaf-targets.ts";
 import type { ScheduledJob } from "../../scheduler/job.ts";
+import { eachPlanIsolated, PlanFailuresError } from "../../scheduler/plan-failures.ts";
 import { dashboardUrl } from "./digest-chat.ts";
 import { loadDigest } from "./digest-data.ts";
 import { type DigestImage, digestImage } from "./digest-image.ts";
@@ -46,27 +47,36 @@ export function weeklyDigestJob(time: string): ScheduledJob<AppDeps> {
       deps.outbound.assertConnected();
       const digests: PlanDigestRun[] = [];
       const waiting: { planId: string; period: string }[] = [];
-      for (const plan of await publishedPlans(deps)) {
-        const period = digestPeriodAt(plan, at, deps);
-        if (period === null) continue;
-        if (!plan.evaluated.includes(period)) {
-          waiting.push({ planId: plan.id, period });
-          continue;
-        }
-        digests.push(await sendPlanDigests(deps, plan, period));
-      }
+      // Plan by plan: a plan that fails (a bad stored time zone, a data problem) is named, the others go on.
+      const { failed: plansFailed } = await eachPlanIsolated(
+        await publishedPlans(deps),
+        async (plan) => {
+          const period = digestPeriodAt(plan, at, deps);
+          if (period === null) return;
+          if (!plan.evaluated.includes(period)) {
+            waiting.push({ planId: plan.id, period });
+            return;
+          }
+          digests.push(await sendPlanDigests(deps, plan, period, at));
+        },
+        (plan, err) =>
+          deps.log.error({ err, planId: plan.id }, "weekly-digest: this plan failed; the other plans go on"),
+      );
+      const result = { at: at.toISOString(), digests, waiting };
+      if (plansFailed.length > 0) throw new PlanFailuresError(plansFailed, { ...result, failed: plansFailed });
       const failed = digests.reduce((n, d) => n + d.failed, 0);
       if (failed > 0) {
         // Failed, so the claim can be taken again (the next trigger or POST /api/jobs/weekly-digest/run).
         throw new Error(`${failed} 份周报未能生成或发送（见日志）；其余已发送，重跑只补发这些`);
       }
-      return { at: at.toISOString(), digests, waiting };
+      return result;
     },
   };
 }
 
 interface DigestPlan {
   id: string;
+  name: string;
   cadence: Cadence;
   timezone: string;
   fiscalYear: number;
@@ -76,7 +86,7 @@ interface DigestPlan {
 
 async function publishedPlans(deps: AppDeps): Promise<DigestPlan[]> {
   return deps.db.sql.query<DigestPlan>(
-    `SELECT p.id, p.cadence::text AS cadence, p.timezone, p.fiscal_year AS "fiscalYear", p.owner_user_id AS "ownerUserId",
+    `SELECT p.id, p.name, p.cadence::text AS cadence, p.timezone, p.fiscal_year AS "fiscalYear", p.owner_user_id AS "ownerUserId",
             ARRAY(SELECT e.period FROM evaluated_period e WHERE e.plan_id = p.id) AS evaluated
        FROM plan p WHERE p.status = 'PUBLISHED' ORDER BY p.created_at, p.id`,
   );
@@ -122,18 +132,21 @@ async function pendingViewers(deps: AppDeps, planId: string, ownerUserId: string
   return rows.map((r) => r.user_id);
 }
 
-async function sendPlanDigests(deps: AppDeps, plan: DigestPlan, period: string): Promise<PlanDigestRun> {
+async function sendPlanDigests(deps: AppDeps, plan: DigestPlan, period: string, at: Date): Promise<PlanDigestRun> {
   const out: PlanDigestRun = { planId: plan.id, period, sent: 0, charts: 0, empty: 0, failed: 0 };
   for (const userId of await pendingViewers(deps, plan.id, plan.ownerUserId, period)) {
     const log = deps.log.child({ job: "weekly-digest", planId: plan.id, period, userId });
     try {
       const now = deps.now();
+      // As of the run's moment, or later when the run catches up: a run for a later `at` than the clock (the API's
+      // `at`, a business clock moved forward) sees the period it was asked for as begun.
+      const asOf = new Date(Math.max(now.getTime(), at.getTime()));
       const digest = await loadDigest(deps.db.prisma, {
         planId: plan.id,
         period,
         viewerUserId: userId,
         calendar: deps.calendar,
-        now,
+        now: asOf,
       });
       if (digest.empty) {
         out.empty++;
