@@ -28,6 +28,15 @@ export async function readJson(
     precheck?: (value: unknown) => void;
   } = {},
 ): Promise<unknown> {
+  // A body declared as something else (a form, plain text, a file) is refused before it is read: `curl -d` without
+  // `-H "Content-Type: application/json"` sends a form. No declared type at all is read as JSON.
+  const type = ctx.get("content-type");
+  if (type !== "" && !ctx.is("json")) {
+    throw new AppError(
+      "UNSUPPORTED_MEDIA_TYPE",
+      `请求体应为 JSON（Content-Type: application/json），收到的是 ${type.slice(0, 100)}`,
+    );
+  }
   const raw = await readBody(ctx, limit);
   if (raw.length === 0) {
     if ("whenEmpty" in opts) return opts.whenEmpty;

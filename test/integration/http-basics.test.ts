@@ -53,6 +53,28 @@ describe("HTTP edges", () => {
     expect(body.error.message).toMatch(/^沙盒模式未配置钉钉应用凭证/);
   });
 
+  it("a JSON route refuses a body declared as a form or text with 415, and stores nothing", async () => {
+    const plans = async () => Number((await svc.db.sql.query<{ n: bigint }>("SELECT count(*) AS n FROM plan"))[0]!.n);
+    const before = await plans();
+    const body = JSON.stringify({ name: "表单", fiscalYear: 2026, total: 1000, ownerUserId: "nobody" });
+    for (const type of [
+      "application/x-www-form-urlencoded",
+      "text/plain;charset=UTF-8",
+      "multipart/form-data; boundary=x",
+    ]) {
+      const res = await svc.api("/api/plans", { method: "POST", headers: { "content-type": type }, body });
+      expect(res.status, type).toBe(415);
+      const { error } = (await res.json()) as { error: { code: string; message: string } };
+      expect(error.code).toBe("UNSUPPORTED_MEDIA_TYPE");
+      expect(error.message).toContain("Content-Type: application/json");
+    }
+    // No declared type is read as JSON: here a 4xx about the body's content (an unknown owner), not its type.
+    const untyped = await svc.api("/api/plans", { method: "POST", body: new TextEncoder().encode(body) });
+    expect(untyped.status).not.toBe(415);
+    expect(untyped.status).toBeLessThan(500);
+    expect(await plans()).toBe(before);
+  });
+
   it("keeps the request id a client sends", async () => {
     const res = await fetch(`${svc.url}/healthz`, { headers: { "x-request-id": "abc-123" } });
     expect(res.headers.get("x-request-id")).toBe("abc-123");

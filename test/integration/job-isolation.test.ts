@@ -13,6 +13,8 @@ const shanghai = (local: string) => new Date(`${local}+08:00`);
 let svc: TestService;
 let bad: string; // created first, so it comes first in every job's loop
 let good: string;
+let badLeaves: string[];
+let goodLeaves: string[];
 const clock = shanghai("2026-04-01T09:00:00");
 
 const runJob = async (job: string, at: string) => {
@@ -25,8 +27,8 @@ const count = async (sql: string, params: unknown[] = []) =>
 
 beforeAll(async () => {
   svc = await startTestService({ DINGTALK_QPS: "500" }, { sandbox: { demo: false }, now: () => clock });
-  bad = (await createSmallPlan(svc)).planId;
-  good = (await createSmallPlan(svc)).planId;
+  ({ planId: bad, leafIds: badLeaves } = await createSmallPlan(svc));
+  ({ planId: good, leafIds: goodLeaves } = await createSmallPlan(svc));
   for (const id of [bad, good]) {
     const res = await svc.api(`/api/plans/${id}/publish`, { method: "POST" });
     expect(res.status, await res.clone().text()).toBe(200);
@@ -175,5 +177,24 @@ describe("a plan stored with a bad time zone does not stop the jobs for the othe
     const sent = await svc.db.sql.query<{ plan_id: string }>("SELECT DISTINCT plan_id FROM digest_sent");
     expect(sent.map((r) => r.plan_id)).toEqual([good]);
     expect(await count("SELECT count(*) AS n FROM digest_sent WHERE plan_id = $1", [good])).toBeGreaterThan(0);
+  });
+
+  it("approval-reminder: the good plan's request is handled; the bad plan's request is named", async () => {
+    await svc.db.sql.query("UPDATE plan SET timezone = 'Asia/Shanghai' WHERE id = $1", [bad]);
+    for (const targetId of [badLeaves[0], goodLeaves[0]]) {
+      const res = await svc.api(
+        "/api/change-requests",
+        jsonInit("POST", { targetId, requesterUserId: SMALL_PLAN_REPS[0], proposedAmount: "1", reason: "大客户流失" }),
+      );
+      expect(res.status, await res.clone().text()).toBe(201);
+    }
+    await svc.db.sql.query("UPDATE plan SET timezone = '2026-Q5' WHERE id = $1", [bad]);
+    const outcome = await runJob("approval-reminder", "2026-12-14T10:00:00+08:00");
+    expect(outcome.status).toBe("FAILED");
+    expect(outcome.error).toContain(bad);
+    expect(outcome.result).toMatchObject({ failed: [{ planId: bad, plan: "华东小计划" }] });
+    // The good plan's request, pending since the clock's day, had its approver reminded or moved up.
+    const { reminded, movedUp } = outcome.result as { reminded: number; movedUp: number };
+    expect(reminded + movedUp).toBe(1);
   });
 });

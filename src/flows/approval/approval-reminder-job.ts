@@ -8,6 +8,7 @@ import {
 import { type DueRule, workdayRule } from "../../domain/job-schedules.ts";
 import { localDate, localDateTime } from "../../domain/zoned-time.ts";
 import type { ScheduledJob } from "../../scheduler/job.ts";
+import { failureText, type PlanFailure, PlanFailuresError } from "../../scheduler/plan-failures.ts";
 import { routeUnroutedRequest } from "./change-request-service.ts";
 import { endRequest, isStale } from "./end-request.ts";
 import { findStepIn, moveStepUp } from "./move-step-up.ts";
@@ -46,24 +47,25 @@ export async function runApprovalReminders(
   const withdrawn = await prisma.$transaction((tx) => withdrawForLeavers(deps, tx, at), { timeout: 120_000 });
   const pending = await prisma.changeRequest.findMany({
     where: { status: "PENDING" },
-    select: { id: true },
+    select: { id: true, planId: true, plan: { select: { name: true } } },
     orderBy: [{ createdAt: "asc" }, { id: "asc" }],
   });
   const counts = { withdrawn, stale: 0, reminded: 0, movedUp: 0, routed: 0 };
   const due: DueReminder[] = [];
-  for (const { id } of pending) {
+  const failed: PlanFailure[] = [];
+  for (const { id, planId, plan } of pending) {
     try {
       const outcome = await prisma.$transaction((tx) => lookAtRequest(deps, tx, id, at), { timeout: 60_000 });
       if (outcome.kind === "remind") due.push(outcome.due);
       else if (outcome.kind !== "none") counts[outcome.kind]++;
     } catch (err) {
-      deps.log.error(
-        { err, requestId: id },
-        "approval reminder: this request was skipped today; tomorrow's run looks at it again",
-      );
+      deps.log.error({ err, requestId: id, planId }, "approval reminder: this request was skipped; the others go on");
+      failed.push({ planId, plan: plan.name, error: `变更申请 ${id}：${failureText(err)}` });
     }
   }
   counts.reminded = await remindApprovers(deps, due, at);
+  // Named in the run's status and result; FAILED, so the next trigger looks at those requests again.
+  if (failed.length > 0) throw new PlanFailuresError(failed, { ...counts, failed });
   return counts;
 }
 
