@@ -59,63 +59,26 @@ async function refused(res: Response, status: number, limit: RegExp): Promise<Ap
   return JSON.parse(text) as ApiError;
 }
 
-/** Polls /healthz every 20 ms until stopped; resolves to the slowest answer in ms. */
-function watchHealth(): { stop: () => Promise<{ worst: number; answers: number }> } {
-  let running = true;
-  let worst = 0;
-  let answers = 0;
-  const loop = (async () => {
-    while (running) {
-      const t = performance.now();
-      const res = await fetch(`${svc.url}/healthz`);
-      await res.arrayBuffer();
-      worst = Math.max(worst, performance.now() - t);
-      answers++;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  })();
-  return {
-    stop: async () => {
-      running = false;
-      await loop;
-      return { worst, answers };
-    },
-  };
-}
-
 describe("an Excel bomb is refused before it inflates", () => {
-  it("the 3,000,000-row bomb: a quick 413 naming UPLOAD_MAX_UNZIPPED_MB, /healthz answering, RSS flat", async () => {
+  // How fast the answer comes, how /healthz fares meanwhile and how RSS grows are bench:hostile's figures
+  // (BENCHMARKS.md), not assertions here: these tests show which limit stops each file, before it is inflated.
+  it("the 3,000,000-row bomb: a 413 naming UPLOAD_MAX_UNZIPPED_MB from the sizes it declares, nothing written", async () => {
     expect(bomb.length).toBeLessThan(5 * MB); // a few MB on the wire …
     const before = await snapshot();
-    const rss = process.memoryUsage().rss;
-    const health = watchHealth();
-    const t = performance.now();
     const res = await putOrg(xlsxBody(bomb).body, xlsxBody(bomb).headers);
-    const ms = performance.now() - t;
     const body = await refused(res, 413, /UPLOAD_MAX_UNZIPPED_MB=64 MB/);
     expect(body.error.message).toContain("Excel 解压后的大小不能超过 64 MB");
-    const { worst, answers } = await health.stop();
-    expect(ms).toBeLessThan(2000);
-    expect(answers).toBeGreaterThan(0);
-    expect(worst).toBeLessThan(500);
-    expect(process.memoryUsage().rss - rss).toBeLessThan(150 * MB);
     expect(await snapshot()).toEqual(before);
   });
 
   it("the same bomb declaring tiny sizes in its headers stops at UPLOAD_MAX_ROWS while inflating", async () => {
     const before = await snapshot();
-    const rss = process.memoryUsage().rss;
-    const health = watchHealth();
-    const t = performance.now();
     const body = await refused(
       await putOrg(xlsxBody(lyingBomb).body, xlsxBody(lyingBomb).headers),
       413,
       /UPLOAD_MAX_ROWS=5000/,
     );
     expect(body.error.message).toContain("行数不能超过 5000");
-    expect(performance.now() - t).toBeLessThan(2000);
-    expect((await health.stop()).worst).toBeLessThan(500);
-    expect(process.memoryUsage().rss - rss).toBeLessThan(150 * MB);
     expect(await snapshot()).toEqual(before);
   });
 
