@@ -3,9 +3,9 @@ import type { Tx } from "../../db/database.ts";
 import type { Intent, TextContext } from "../../dingtalk/bot.ts";
 import { formatAttainment } from "../../domain/attainment.ts";
 import { formatAmountShort } from "../../domain/format-amount.ts";
-import type { Cadence } from "../../domain/period-key.ts";
-import { reportPeriod } from "../../domain/period-open.ts";
+import { type Cadence, periodKey } from "../../domain/period-key.ts";
 import { periodRefWord, shortPeriod } from "../../domain/period-words.ts";
+import { localDate } from "../../domain/zoned-time.ts";
 import { liveLeafSql } from "../../plans/leaf-targets.ts";
 import { type ProgressPrompt, progressPromptInputs, reportablePlans } from "../progress/index.ts";
 import { issueDashboardToken } from "./dashboard-token.ts";
@@ -62,13 +62,7 @@ async function answerRank(deps: DigestChatDeps, ctx: TextContext): Promise<void>
   const parts: string[] = [];
   for (const plan of plans) {
     const cadence = plan.cadence as Cadence;
-    const { period } = reportPeriod({
-      cadence,
-      timezone: plan.timezone,
-      at: deps.now(),
-      ref: "current",
-      calendar: deps.calendar,
-    });
+    const period = periodKey(cadence, localDate(deps.now(), plan.timezone));
     const prompts = await progressPromptInputs(ctx.tx, { planId: plan.id, period, calendar: deps.calendar });
     const dept = await ctx.tx.$queryRawUnsafe<{ user_id: string; dept: string }[]>(
       `SELECT s.user_id, d.name AS dept FROM staff s JOIN department d ON d.id = s.dept_id
@@ -150,13 +144,7 @@ async function answerTeam(deps: DigestChatDeps, ctx: TextContext): Promise<void>
   const parts: string[] = [];
   for (const plan of await teamPlans(ctx.tx, [...team])) {
     const cadence = plan.cadence as Cadence;
-    const { period } = reportPeriod({
-      cadence,
-      timezone: plan.timezone,
-      at: deps.now(),
-      ref: "current",
-      calendar: deps.calendar,
-    });
+    const period = periodKey(cadence, localDate(deps.now(), plan.timezone));
     const prompts = (await progressPromptInputs(ctx.tx, { planId: plan.id, period, calendar: deps.calendar })).filter(
       (p) => team.has(p.input.owner.userId),
     );
