@@ -312,8 +312,31 @@ describe("GET /api/change-requests", () => {
     const all = (await (await list(`planId=${plan.planId}`)).json()) as { changeRequests: RequestJson[] };
     expect(all.changeRequests.map((r) => r.status).sort()).toEqual(["REJECTED", "STALE", "WITHDRAWN", "WITHDRAWN"]);
     await refused(await list("status=MAYBE"), 400, /status 只能是 PENDING、APPROVED、REJECTED、STALE 或 WITHDRAWN/);
+    for (const bad of ["0", "1001", "2.5", "many"])
+      await refused(await list(`limit=${bad}`), 400, /limit 必须是 1 到 1000 的整数/);
     await refused(await list("planId=no-such-plan"), 404, /计划 no-such-plan 不存在/);
     await refused(await svc.api("/api/change-requests/no-such-id"), 404, /调整申请 no-such-id 不存在/);
+  });
+});
+
+describe("GET /api/change-requests pages", () => {
+  it("limit=N gives the newest N, each whole, and says there are more; the rest on a bigger page", async () => {
+    const page = async (limit: number) =>
+      (await (await svc.api(`/api/change-requests?planId=${plan.planId}&limit=${limit}`)).json()) as {
+        changeRequests: RequestJson[];
+        more: boolean;
+      };
+    const all = await page(1000);
+    expect(all.more).toBe(false);
+    expect(all.changeRequests.length).toBeGreaterThanOrEqual(3);
+    const two = await page(2);
+    expect(two.more).toBe(true);
+    expect(two.changeRequests).toEqual(all.changeRequests.slice(0, 2));
+    const exact = await page(all.changeRequests.length);
+    expect(exact.more).toBe(false);
+    // Each request of the list reads as it does alone (the list reads them together).
+    for (const r of all.changeRequests)
+      expect(await (await svc.api(`/api/change-requests/${r.id}`)).json()).toEqual(r);
   });
 });
 

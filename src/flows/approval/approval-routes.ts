@@ -7,7 +7,7 @@ import { parseOrThrow, validate } from "../../http/validate.ts";
 import { AppError } from "../../lib/errors.ts";
 import { submitChangeRequest } from "./change-request-service.ts";
 import { deltaPct } from "./change-request-text.ts";
-import { currentStep, loadRequest, type RequestDetail, type StoredSkip } from "./request-detail.ts";
+import { currentStep, loadRequest, loadRequests, type RequestDetail, type StoredSkip } from "./request-detail.ts";
 import { withdrawChangeRequest } from "./withdraw-request.ts";
 
 const ZSubmit = z.strictObject({
@@ -29,6 +29,12 @@ const ZListQuery = z.object({
     .toUpperCase()
     .pipe(z.enum(STATUSES, { error: "status 只能是 PENDING、APPROVED、REJECTED、STALE 或 WITHDRAWN" }))
     .optional(),
+  limit: z.coerce
+    .number({ error: "limit 必须是 1 到 1000 的整数" })
+    .int("limit 必须是 1 到 1000 的整数")
+    .min(1, "limit 必须是 1 到 1000 的整数")
+    .max(1000, "limit 必须是 1 到 1000 的整数")
+    .default(200),
 });
 const ZCancel = z.strictObject({ userId: z.string().trim().min(1).max(64).optional() });
 
@@ -59,17 +65,9 @@ export function registerApprovalRoutes(router: Router, deps: AppDeps): void {
     if (q.planId && !(await prisma.plan.findUnique({ where: { id: q.planId }, select: { id: true } }))) {
       throw new AppError("NOT_FOUND", `计划 ${q.planId} 不存在`);
     }
-    const rows = await prisma.changeRequest.findMany({
-      where: { planId: q.planId, status: q.status },
-      select: { id: true },
-      orderBy: [{ createdAt: "desc" }, { id: "asc" }],
-    });
-    const details = await tx(async (t) => {
-      const out: RequestDetail[] = [];
-      for (const r of rows) out.push((await loadRequest(t, r.id))!);
-      return out;
-    });
-    ctx.body = { changeRequests: details.map(requestJson) };
+    // One more than asked: whether there are more than the page shows.
+    const details = await tx((t) => loadRequests(t, { planId: q.planId, status: q.status }, { take: q.limit + 1 }));
+    ctx.body = { changeRequests: details.slice(0, q.limit).map(requestJson), more: details.length > q.limit };
   });
 
   router.get("/api/change-requests/:id", async (ctx) => {

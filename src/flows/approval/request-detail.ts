@@ -37,31 +37,58 @@ export async function loadRequest(tx: Tx, id: string, opts: { lock?: boolean } =
     );
     if (locked.length === 0) return null;
   }
-  const request = await tx.changeRequest.findUnique({
-    where: { id },
+  const [detail] = await loadRequests(tx, { id });
+  return detail ?? null;
+}
+
+/**
+ * Reads the requests matching `where`, newest first, each with all it shows: three statements whatever their
+ * number (the requests with plan, target and steps; their requesters; their targets' paths) — the API's list
+ * reads a plan's requests at once instead of one request at a time.
+ */
+export async function loadRequests(
+  tx: Tx,
+  where: { id?: string; planId?: string; status?: ChangeRequest["status"] },
+  opts: { take?: number } = {},
+): Promise<RequestDetail[]> {
+  const requests = await tx.changeRequest.findMany({
+    where,
     include: {
       plan: true,
       target: { include: { owner: true } },
       steps: { include: { approver: true }, orderBy: { level: "asc" } },
     },
+    orderBy: [{ createdAt: "desc" }, { id: "asc" }],
+    ...(opts.take === undefined ? {} : { take: opts.take }),
   });
-  if (!request) return null;
-  const requester = await tx.staff.findUniqueOrThrow({ where: { userId: request.requesterUserId } });
-  const [place] = await tx.$queryRawUnsafe<{ path: string | null }[]>(
-    `SELECT ${targetPathSql("t")} AS path FROM target t WHERE t.id = $1`,
-    request.targetId,
-  );
-  const { plan, target, steps, ...rest } = request;
-  const path = [place?.path, target.label].filter((p): p is string => !!p).join(" / ");
-  return {
-    request: rest as ChangeRequest,
-    plan,
-    target,
-    requester,
-    steps,
-    effects: storedEffects(request.effects),
-    targetPath: path.replaceAll(" · ", " / "),
-  };
+  if (requests.length === 0) return [];
+  const requesterIds = [...new Set(requests.map((r) => r.requesterUserId))];
+  const targetIds = [...new Set(requests.map((r) => r.targetId))];
+  const [requesters, places] = [
+    await tx.staff.findMany({ where: { userId: { in: requesterIds } } }),
+    await tx.$queryRawUnsafe<{ id: string; path: string | null }[]>(
+      `SELECT t.id, ${targetPathSql("t")} AS path FROM target t WHERE t.id = ANY($1::text[])`,
+      targetIds,
+    ),
+  ];
+  const requesterById = new Map(requesters.map((s) => [s.userId, s]));
+  const pathById = new Map(places.map((p) => [p.id, p.path]));
+  return requests.map((request) => {
+    const { plan, target, steps, ...rest } = request;
+    const requester = requesterById.get(request.requesterUserId);
+    // change_request.requester_user_id references staff: a missing row is a broken database, not bad input.
+    if (!requester) throw new Error(`change request ${request.id}: requester ${request.requesterUserId} not in staff`);
+    const path = [pathById.get(request.targetId), target.label].filter((p): p is string => !!p).join(" / ");
+    return {
+      request: rest as ChangeRequest,
+      plan,
+      target,
+      requester,
+      steps,
+      effects: storedEffects(request.effects),
+      targetPath: path.replaceAll(" · ", " / "),
+    };
+  });
 }
 
 /** The step whose approver may act now; undefined once the request is decided or ended. */
