@@ -8,6 +8,8 @@ import { seedDemo } from "./demo/seed-demo.ts";
 import { createOutbound } from "./dingtalk/outbound.ts";
 import { type DingTalkRuntime, startDingTalk } from "./dingtalk/start-dingtalk.ts";
 import { type Calendar, createCalendar } from "./domain/calendar.ts";
+import { calendarCoverage } from "./domain/calendar-coverage.ts";
+import { localDate } from "./domain/zoned-time.ts";
 import { approvalFlow } from "./flows/approval/index.ts";
 import { confirmFlow } from "./flows/confirm/index.ts";
 import { digestFlow } from "./flows/digest/index.ts";
@@ -87,6 +89,8 @@ export async function startService({
   const db =
     given ?? (await openDatabase({ url: config.databaseUrl, pgliteDir: path.join(config.dataDir, "pglite"), log }));
   const calendar = createCalendar(await loadHolidayOverrides(HOLIDAY_OVERRIDES_FILE));
+  const coverage = calendarCoverage(calendar, localDate(now?.() ?? config.fakeNow ?? new Date(), config.timezone));
+  if (coverage.warning) log.warn({ calendar: coverage }, coverage.warning);
   const sandboxDingTalk = sandbox && config.sandbox ? await startSandboxDingTalk(log) : undefined;
   const dingtalkApp = sandboxDingTalk?.dingtalk ?? configuredApp(config);
   const deps: AppDeps = {

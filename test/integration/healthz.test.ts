@@ -9,6 +9,7 @@ interface Health {
   db: string;
   dingtalk: { mode: string; stream: string; since: string | null };
   outbox: { dead: number | null; oldestDeadAt: string | null };
+  calendar: { year: number; coverage: string; nextYear: number; nextCoverage: string; warning: string | null };
 }
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -47,6 +48,11 @@ describe("GET /healthz", () => {
         db: svc.db.kind,
         dingtalk: { mode: "live", stream: "connected", since: expect.any(String) },
         outbox: { dead: 0, oldestDeadAt: null },
+        // The real clock here: the calendar block is the one the 2030 test below checks to the letter.
+        calendar: expect.objectContaining({
+          year: expect.any(Number),
+          warning: expect.toBeOneOf([null, expect.any(String)]),
+        }),
       },
     });
     expect(em.listConnections()).toHaveLength(1);
@@ -119,7 +125,8 @@ describe("GET /healthz", () => {
   });
 
   it("a service with no DingTalk app at all is not connected; a database gone answers 503", async () => {
-    const svc = await startTestService();
+    // A business date in 2030: neither chinese-days nor the override file knows that year's holidays.
+    const svc = await startTestService({}, { now: () => new Date("2030-11-05T02:00:00Z") });
     cleanups.push(() => svc.close());
     expect(await health(svc)).toEqual({
       code: 200,
@@ -128,6 +135,13 @@ describe("GET /healthz", () => {
         db: svc.db.kind,
         dingtalk: { mode: "sandbox", stream: "not connected", since: null },
         outbox: { dead: 0, oldestDeadAt: null },
+        calendar: {
+          year: 2030,
+          coverage: "NONE",
+          nextYear: 2031,
+          nextCoverage: "NONE",
+          warning: expect.stringMatching(/^2030年的节假日数据缺失.*config\/holidays-override\.json/),
+        },
       },
     });
     await svc.db.close(); // the database is gone under the running service
@@ -138,6 +152,13 @@ describe("GET /healthz", () => {
         db: "down",
         dingtalk: { mode: "sandbox", stream: "not connected", since: null },
         outbox: { dead: null, oldestDeadAt: null },
+        calendar: {
+          year: 2030,
+          coverage: "NONE",
+          nextYear: 2031,
+          nextCoverage: "NONE",
+          warning: expect.stringMatching(/^2030年的节假日数据缺失.*config\/holidays-override\.json/),
+        },
       },
     });
   });
