@@ -335,8 +335,7 @@ describe("GET /api/change-requests pages", () => {
     const exact = await page(all.changeRequests.length);
     expect(exact.more).toBe(false);
     // Each request of the list reads as it does alone (the list reads them together).
-    for (const r of all.changeRequests)
-      expect(await (await svc.api(`/api/change-requests/${r.id}`)).json()).toEqual(r);
+    for (const r of all.changeRequests) expect(await (await svc.api(`/api/change-requests/${r.id}`)).json()).toEqual(r);
   });
 });
 
