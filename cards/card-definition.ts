@@ -72,6 +72,11 @@ export interface CardDefinition<V extends Record<string, CardVariable> = Record<
   title: string;
   /** Name of the configuration entry that holds the production template id (`….schema`). */
   templateIdConfigKey: string;
+  /**
+   * Set when the service sends no card of this kind today, saying why: its production template is then optional
+   * (src/config.ts) and docs/card-templates.md marks it so. Unset = the service sends it and needs its template.
+   */
+  notSentBecause?: string;
   /** Heading row (may use `${name}`). */
   heading: string;
   variables: V;

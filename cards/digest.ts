@@ -17,6 +17,8 @@ export const digestCard = defineCard({
   id: "digest",
   title: "目标周报",
   templateIdConfigKey: "DINGTALK_CARD_TEMPLATE_DIGEST",
+  notSentBecause:
+    "周报目前以 markdown 文字加一张图表图片发送（src/flows/digest/），不用这张卡片；保留它是为了以后改回卡片时模板已有定义",
   heading: "${headline}",
   variables: {
     headline: { type: "string", scope: "public", description: "如「目标周报 · 全公司 · 2026-W15 (4/6–4/12)」" },

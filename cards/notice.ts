@@ -11,6 +11,7 @@ export const noticeCard = defineCard({
   id: "notice",
   title: "通知",
   templateIdConfigKey: "DINGTALK_CARD_TEMPLATE_NOTICE",
+  notSentBecause: "通知目前以聊天文字发送，不用这张卡片；沙盒页面用它的定义画通知",
   heading: "${title}",
   variables: {
     title: { type: "string", scope: "public", description: "标题" },

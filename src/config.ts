@@ -4,6 +4,10 @@ import { cardDefinitions } from "../cards/index.ts";
 
 /** One production template id per card in cards/ (each definition's templateIdConfigKey). */
 const CARD_TEMPLATE_KEYS = Object.values(cardDefinitions).map((d) => d.templateIdConfigKey);
+/** The templates required with DingTalk credentials: those of the cards the service sends (not `notSentBecause`). */
+const REQUIRED_CARD_TEMPLATE_KEYS = Object.values(cardDefinitions)
+  .filter((d) => !d.notSentBecause)
+  .map((d) => d.templateIdConfigKey);
 
 /** Parses the environment once. Nothing else in the service reads `process.env`. */
 const ZEnv = z
@@ -144,7 +148,7 @@ const ZEnv = z
       if (e.BOT_FAKE_NOW)
         problem("BOT_FAKE_NOW", "test hook only, refused when DingTalk credentials are set; unset it");
       // A missing template would otherwise surface only at the first card sent, as a failed publish.
-      for (const key of CARD_TEMPLATE_KEYS) {
+      for (const key of REQUIRED_CARD_TEMPLATE_KEYS) {
         if (!(e as Record<string, unknown>)[key]) {
           problem(key, "required when DingTalk credentials are set: the id of the card template published in DingTalk");
         }

@@ -160,7 +160,12 @@ async function send(opts: DirectoryClientOptions, api: string, token: string, bo
   const errmsg = String(answer.errmsg ?? "");
   if (errcode === 0 && res.ok) return { kind: "ok", result: answer.result };
   // §8: 88 with sub_code 40014 is a bad token; 88 with an empty sub_code (or 15) is a 3 s server timeout.
-  if (errcode === 88 && String(answer.sub_code ?? "") === "40014") return { kind: "badToken" };
+  const subCode = String(answer.sub_code ?? "");
+  if (errcode === 88 && subCode === "40014") return { kind: "badToken" };
+  // 88 with another sub_code is final, e.g. 60011 "没有调用该接口的权限": no retry grants the permission.
+  if (errcode === 88 && subCode !== "") {
+    return { kind: "failed", errcode: `88/${subCode}`, errmsg: String(answer.sub_msg ?? errmsg) };
+  }
   if (errcode === -1 || errcode === 15 || errcode === 88)
     return { kind: "transient", reason: `errcode ${errcode}（${errmsg}）` };
   if (errcode === 90018) return { kind: "transient", reason: `errcode 90018（${errmsg}）`, minDelayMs: QPS_BACKOFF_MS };

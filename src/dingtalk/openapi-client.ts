@@ -313,7 +313,9 @@ function unwrapLegacy(answer: Answer, api: string): Record<string, unknown> {
   const errcode = answer.body.errcode;
   if (answer.status === 200 && errcode === 0) return answer.body;
   const code = typeof errcode === "number" ? String(errcode) : `HTTP ${answer.status}`;
-  const busy = typeof errcode === "number" && [-1, 15, 88, 90018, 90002].includes(errcode);
+  // 88 is the 3 s timeout only without a sub_code; with one (e.g. 60011, no permission) it is final (§8).
+  const timeout = errcode === 88 && String(answer.body.sub_code ?? "") === "";
+  const busy = timeout || (typeof errcode === "number" && [-1, 15, 90018, 90002].includes(errcode));
   const retryable = answer.status >= 500 || busy || typeof errcode !== "number";
   const message = `${api}: ${answer.status} errcode ${code} ${String(answer.body.errmsg ?? "")}`.trim();
   throw new DingTalkApiError(answer.status, code, message, retryable);

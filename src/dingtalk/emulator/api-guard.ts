@@ -75,8 +75,11 @@ export function newApiAuth(core: EmulatorCore, api?: string) {
   };
 }
 
-/** Legacy guard: `?access_token=`; invalid → errcode 88 / sub_code 40014 (docs/dingtalk.md §6, §8); QPS → 90018. */
-export function legacyAuth(core: EmulatorCore) {
+/**
+ * Legacy guard: `?access_token=`; invalid → errcode 88 / sub_code 40014 (docs/dingtalk.md §6, §8); an app without
+ * the API's `permission` → errcode 88 / sub_code 60011 (DingTalk's server error-code page); QPS → 90018.
+ */
+export function legacyAuth(core: EmulatorCore, permission?: string) {
   return async (ctx: Context, next: Next) => {
     const token = typeof ctx.query.access_token === "string" ? ctx.query.access_token : undefined;
     const check = core.tokens.check(token);
@@ -87,6 +90,12 @@ export function legacyAuth(core: EmulatorCore) {
       });
     }
     ctx.state.clientId = check.clientId;
+    if (permission && core.apps.get(check.clientId)?.withoutPermissions.has(permission)) {
+      throw new LegacyApiError(88, "ding talk error[subcode=60011,submsg=没有调用该接口的权限]", {
+        sub_code: "60011",
+        sub_msg: "没有调用该接口的权限",
+      });
+    }
     if (!core.qps.allow(check.clientId, apiKey(ctx.method, ctx.path), core.clock.now())) {
       throw new LegacyApiError(90018, "当前应用调用该接口的频率超过限制");
     }

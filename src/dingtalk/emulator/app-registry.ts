@@ -6,6 +6,16 @@ export interface EmulatorApp {
   clientSecret: string;
   /** Defaults to the clientId, as for an internal app's bot (docs/dingtalk.md §0). */
   robotCode?: string;
+  /**
+   * The card template ids published for this app: a card created with any other id is refused with
+   * `param.templateNotExist` (docs/dingtalk.md §3.3). Unset = every id is accepted (sandbox, most tests).
+   */
+  templates?: readonly string[];
+  /**
+   * Permission codes the app was not granted in the developer console (e.g. `qyapi_get_department_list`): the
+   * legacy APIs needing one answer errcode 88 / sub_code 60011 "没有调用该接口的权限" (DingTalk's error-code page).
+   */
+  withoutPermissions?: readonly string[];
 }
 
 /** An app with the ids the emulator derives for it. */
@@ -17,6 +27,10 @@ export interface AppRecord {
   appId: string;
   /** The bot's encrypted user id (`chatbotUserId`, docs/dingtalk.md §2). */
   chatbotUserId: string;
+  /** Published template ids; undefined = any id is accepted. */
+  templates: ReadonlySet<string> | undefined;
+  /** Permission codes not granted. */
+  withoutPermissions: ReadonlySet<string>;
 }
 
 export interface AppRegistry {
@@ -40,6 +54,8 @@ export function createAppRegistry(apps: EmulatorApp[]): AppRegistry {
       robotCode: app.robotCode ?? app.clientId,
       appId: newUuid(),
       chatbotUserId: encryptedId(`bot:${app.clientId}`),
+      templates: app.templates ? new Set(app.templates) : undefined,
+      withoutPermissions: new Set(app.withoutPermissions ?? []),
     });
   }
   const list = [...byId.values()];

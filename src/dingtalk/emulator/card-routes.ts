@@ -2,6 +2,7 @@ import type Router from "@koa/router";
 import type { Context } from "koa";
 import { paramError } from "./api-errors.ts";
 import { appOf, newApiAuth } from "./api-guard.ts";
+import type { AppRecord } from "./app-registry.ts";
 import { checkRecipients, deliverCard, newCard, userIdMapper } from "./card-delivery.ts";
 import { parseCardCreate, parseCardUpdate, requiredString } from "./card-input.ts";
 import { applyCardUpdate, type CardRecord } from "./card-store.ts";
@@ -18,6 +19,7 @@ export function registerCardRoutes(router: Router, core: EmulatorCore): void {
     const body = await requireBody(ctx);
     const toUserId = userIdMapper(core, body.userIdType);
     const input = parseCardCreate(body, toUserId);
+    checkTemplate(app, input.cardTemplateId);
     core.cards.countCreate(input.outTrackId);
     const spaces = parseOpenSpaceId(body.openSpaceId);
     const models = parseDeliverModels(body, spaces, app);
@@ -33,6 +35,7 @@ export function registerCardRoutes(router: Router, core: EmulatorCore): void {
     const app = appOf(ctx, core);
     const body = await requireBody(ctx);
     const input = parseCardCreate(body, userIdMapper(core, body.userIdType));
+    checkTemplate(app, input.cardTemplateId);
     core.cards.countCreate(input.outTrackId);
     if (core.cards.get(input.outTrackId)) throw alreadyExists(input.outTrackId);
     core.cards.add(newCard(core, app, input));
@@ -59,6 +62,13 @@ export function registerCardRoutes(router: Router, core: EmulatorCore): void {
     applyCardUpdate(card, update, { at: core.clock.now(), source: "api" });
     ctx.body = { success: true, result: true };
   });
+}
+
+/** An app given its published templates knows no other id (docs/dingtalk.md §3.3 `param.templateNotExist`). */
+function checkTemplate(app: AppRecord, cardTemplateId: string): void {
+  if (app.templates && !app.templates.has(cardTemplateId)) {
+    throw paramError("param.templateNotExist", `卡片模板不存在: ${cardTemplateId}`);
+  }
 }
 
 async function requireBody(ctx: Context): Promise<Record<string, unknown>> {

@@ -6,22 +6,30 @@ import type { EmulatorCore } from "./emulator-core.ts";
 import { newRequestId } from "./ids.ts";
 import { readLegacyBody } from "./read-json.ts";
 
+/**
+ * The permission each directory API needs: departments `qyapi_get_department_list` (通讯录部门信息读权限, the
+ * listsub doc's 权限要求); members `qyapi_get_member` (成员信息读权限; the code is as the developer console names it).
+ */
+export const DEPARTMENT_READ_PERMISSION = "qyapi_get_department_list";
+export const MEMBER_READ_PERMISSION = "qyapi_get_member";
+
 /** user/list page size limit (docs/dingtalk.md §6: max 100). */
 export const USER_LIST_MAX_SIZE = 100;
 
 /** Legacy directory APIs (docs/dingtalk.md §6): POST JSON, `?access_token=`, `{errcode, errmsg, result, request_id}`. */
 export function registerDirectoryRoutes(router: Router, core: EmulatorCore): void {
-  const auth = legacyAuth(core);
+  const deptAuth = legacyAuth(core, DEPARTMENT_READ_PERMISSION);
+  const memberAuth = legacyAuth(core, MEMBER_READ_PERMISSION);
   const ok = (result: unknown) => ({ errcode: 0, errmsg: "ok", result, request_id: newRequestId() });
 
-  router.post("/topapi/v2/department/listsub", auth, async (ctx) => {
+  router.post("/topapi/v2/department/listsub", deptAuth, async (ctx) => {
     const body = await readLegacyBody(ctx);
     const deptId = requireDept(core, body.dept_id ?? ROOT_DEPT_ID);
     const children = core.directory.children(deptId);
     ctx.body = ok(children.map((d) => ({ create_dept_group: true, auto_add_user: true, ...d })));
   });
 
-  router.post("/topapi/v2/user/list", auth, async (ctx) => {
+  router.post("/topapi/v2/user/list", memberAuth, async (ctx) => {
     const body = await readLegacyBody(ctx);
     const deptId = requireDept(core, body.dept_id);
     const cursor = body.cursor ?? 0;
@@ -36,7 +44,7 @@ export function registerDirectoryRoutes(router: Router, core: EmulatorCore): voi
     ctx.body = ok({ has_more: hasMore, ...(hasMore ? { next_cursor: cursor + size } : {}), list: page });
   });
 
-  router.post("/topapi/v2/user/get", auth, async (ctx) => {
+  router.post("/topapi/v2/user/get", memberAuth, async (ctx) => {
     const body = await readLegacyBody(ctx);
     if (typeof body.userid !== "string" || body.userid === "") throw badParam("userid");
     const user = core.directory.user(body.userid);
