@@ -224,14 +224,14 @@ async function loadFigures(
     () =>
       a.owners === null
         ? tx.$queryRawUnsafe<{ period: string; total: string }[]>(
-            `WITH outside AS (
-               SELECT p.user_id FROM progress_series_person p
-                WHERE p.plan_id = $1 AND p.metric = $2::"Metric" AND p.series = $3
-                  AND p.user_id NOT IN (${owners}))
-             SELECT t.period, (t.amount - coalesce((
-                      SELECT sum(f.amount) FROM progress_figure f JOIN outside o ON o.user_id = f.user_id
-                       WHERE f.plan_id = $1 AND f.metric = $2::"Metric" AND f.series = $3 AND f.period = t.period), 0))::text AS total
-               FROM progress_period_total t
+            `SELECT t.period, (t.amount - coalesce((
+                      SELECT sum(f.amount) FROM progress_figure f
+                       WHERE f.plan_id = $1 AND f.metric = $2::"Metric" AND f.user_id = ANY(o.users)
+                         AND f.series = $3 AND f.period = t.period), 0))::text AS total
+               FROM progress_period_total t,
+                    (SELECT array_agg(p.user_id) AS users FROM progress_series_person p
+                      WHERE p.plan_id = $1 AND p.metric = $2::"Metric" AND p.series = $3
+                        AND p.user_id NOT IN (${owners})) o
               WHERE t.plan_id = $1 AND t.metric = $2::"Metric" AND t.series = $3 AND t.period <= $4`,
             ...args,
           )
