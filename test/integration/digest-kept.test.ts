@@ -155,6 +155,29 @@ describe("figures kept for the digest", () => {
     ]);
   });
 
+  it("stay equal when writes for the same people arrive at once (on PostgreSQL, over several connections)", async () => {
+    const planId = "kept-together";
+    const writes = fc.sample(write, { seed: 7, numRuns: 60 });
+    await Promise.all(
+      writes.map((w) =>
+        insertProgressEntry(db.prisma, {
+          planId,
+          userId: w.user,
+          period: w.period,
+          metric: w.metric,
+          amount: w.amount,
+          source: w.source,
+          origin: "test",
+        }),
+      ),
+    );
+    const got = await kept(planId);
+    const want = await recomputed(planId);
+    expect(got.figures.length).toBeGreaterThan(5);
+    expect(sorted(got.figures)).toEqual(sorted(want.figures));
+    expect(sorted(got.totals)).toEqual(sorted(want.totals));
+  });
+
   it("the backfill (progress_figure_rebuild) computes exactly what the trigger keeps", async () => {
     const all = async () => ({
       figures: sorted(
