@@ -56,7 +56,9 @@ async function kept(planId: string) {
       [planId],
     ),
     people: await db.sql.query<Row>(
-      `SELECT metric::text, series, user_id FROM progress_series_person WHERE plan_id = $1`,
+      `SELECT metric::text, series, user_id, array_to_string(amounts, ',', '-') AS amounts,
+              array_to_string(ytd, ',') AS ytd
+         FROM progress_series_person WHERE plan_id = $1`,
       [planId],
     ),
     totals: await db.sql.query<Row>(
@@ -85,8 +87,18 @@ async function recomputed(planId: string) {
          FROM f WHERE f.series IS NOT NULL`,
       [planId],
     ),
+    // Each person's figures and running totals by the period's number in the year, 1–53.
     people: await db.sql.query<Row>(
-      `SELECT DISTINCT metric::text, series, user_id FROM (${inForce}) f WHERE series IS NOT NULL`,
+      `WITH f AS (${inForce}), p AS (SELECT DISTINCT metric, series, user_id FROM f WHERE series IS NOT NULL)
+       SELECT p.metric::text, p.series, p.user_id,
+              (SELECT string_agg(coalesce(f.amount::text, '-'), ',' ORDER BY i) FROM generate_series(1, 53) AS i
+                 LEFT JOIN f ON f.metric = p.metric AND f.user_id = p.user_id AND f.series = p.series
+                        AND right(f.period, 2)::int = i) AS amounts,
+              (SELECT string_agg(coalesce((SELECT sum(f.amount) FROM f WHERE f.metric = p.metric
+                                             AND f.user_id = p.user_id AND f.series = p.series
+                                             AND right(f.period, 2)::int <= i), 0)::text, ',' ORDER BY i)
+                 FROM generate_series(1, 53) AS i) AS ytd
+         FROM p`,
       [planId],
     ),
     totals: await db.sql.query<Row>(

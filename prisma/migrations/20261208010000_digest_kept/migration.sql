@@ -6,7 +6,10 @@
 -- the latest id (IN_FORCE_ORDER) — with the person's running total ("ytd") over the keys of the same year and
 -- cadence ("series": "2026-W", "2026-" for months, "2026-Q") up to and including that period. A late figure for
 -- an earlier period adds its change to that period's and every later period's running total.
--- progress_series_person: who has figures in a plan's series; its row is the lock that orders one person's writes.
+-- progress_series_person: who has figures in a plan's series, with the same two things as arrays by the period's
+-- number in the year (1–53: "2026-W50" → 50, "2026-04" → 4): "amounts" the figures in force (NULL: none), "ytd"
+-- the running totals (0 before the first figure). The digest reads one such row per owner. Its row is also the
+-- lock that orders one person's writes.
 -- progress_period_total: per (plan, metric, period) the sum of everyone's figures in force (the digest's bars).
 -- target_month_amounts: each target's month amounts as one array in month order, as target_month holds them.
 
@@ -29,6 +32,8 @@ CREATE TABLE "progress_series_person" (
     "metric" "Metric" NOT NULL,
     "series" TEXT NOT NULL,
     "user_id" TEXT NOT NULL,
+    "amounts" BIGINT[],
+    "ytd" DECIMAL(65,0)[],
 
     CONSTRAINT "progress_series_person_pkey" PRIMARY KEY ("plan_id","metric","series","user_id")
 );
@@ -79,11 +84,13 @@ DECLARE
   was BIGINT;
   before_ytd NUMERIC;
   delta NUMERIC;
+  k INT;
 BEGIN
   IF s IS NULL THEN RETURN NULL; END IF;
   -- One person's writes one after another: the running totals below read and move a chain of their rows.
-  INSERT INTO "progress_series_person" ("plan_id", "metric", "series", "user_id")
-    VALUES (NEW.plan_id, NEW.metric, s, NEW.user_id) ON CONFLICT DO NOTHING;
+  INSERT INTO "progress_series_person" ("plan_id", "metric", "series", "user_id", "amounts", "ytd")
+    VALUES (NEW.plan_id, NEW.metric, s, NEW.user_id, array_fill(NULL::BIGINT, ARRAY[53]), array_fill(0::NUMERIC, ARRAY[53]))
+    ON CONFLICT DO NOTHING;
   PERFORM 1 FROM "progress_series_person"
     WHERE "plan_id" = NEW.plan_id AND "metric" = NEW.metric AND "series" = s AND "user_id" = NEW.user_id FOR UPDATE;
   -- Read after the lock: under READ COMMITTED this statement sees every entry committed before it.
@@ -112,6 +119,11 @@ BEGIN
   UPDATE "progress_figure" SET "ytd" = "ytd" + delta
     WHERE "plan_id" = NEW.plan_id AND "metric" = NEW.metric AND "user_id" = NEW.user_id AND "series" = s
       AND "period" > NEW.period;
+  k := right(NEW.period, 2)::INT;
+  UPDATE "progress_series_person" p
+     SET "amounts"[k] = in_force,
+         "ytd" = ARRAY(SELECT CASE WHEN i >= k THEN p."ytd"[i] + delta ELSE p."ytd"[i] END FROM generate_series(1, 53) AS i)
+   WHERE p."plan_id" = NEW.plan_id AND p."metric" = NEW.metric AND p."series" = s AND p."user_id" = NEW.user_id;
   INSERT INTO "progress_period_total" AS t ("plan_id", "metric", "series", "period", "amount")
     VALUES (NEW.plan_id, NEW.metric, s, NEW.period, delta)
     ON CONFLICT ("plan_id", "metric", "series", "period") DO UPDATE SET "amount" = t."amount" + EXCLUDED."amount";
@@ -136,8 +148,16 @@ BEGIN
             FROM "progress_entry"
            ORDER BY plan_id, metric, user_id, period, (source = 'IMPORT') DESC, id DESC) in_force
    WHERE series IS NOT NULL;
-  INSERT INTO "progress_series_person" ("plan_id", "metric", "series", "user_id")
-  SELECT DISTINCT plan_id, metric, series, user_id FROM "progress_figure";
+  INSERT INTO "progress_series_person" ("plan_id", "metric", "series", "user_id", "amounts", "ytd")
+  SELECT plan_id, metric, series, user_id, array_agg(amount ORDER BY i), array_agg(ytd ORDER BY i)
+    FROM (SELECT p.plan_id, p.metric, p.series, p.user_id, i, f.amount,
+                 coalesce(sum(f.amount) OVER (PARTITION BY p.plan_id, p.metric, p.series, p.user_id ORDER BY i), 0) AS ytd
+            FROM (SELECT DISTINCT plan_id, metric, series, user_id FROM "progress_figure") p
+           CROSS JOIN generate_series(1, 53) AS i
+            LEFT JOIN "progress_figure" f
+              ON f.plan_id = p.plan_id AND f.metric = p.metric AND f.series = p.series AND f.user_id = p.user_id
+             AND f.period = p.series || lpad(i::text, 2, '0')) numbered
+   GROUP BY plan_id, metric, series, user_id;
   INSERT INTO "progress_period_total" ("plan_id", "metric", "series", "period", "amount")
   SELECT plan_id, metric, series, period, sum(amount) FROM "progress_figure" GROUP BY plan_id, metric, series, period;
 END $$;

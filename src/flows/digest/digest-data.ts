@@ -198,7 +198,8 @@ const pathText = (node: TreeNode, byId: ReadonlyMap<string, TreeNode>) =>
  * The figures in force of the plan's owners (of `owners` when given), for the keys of the plan year up to and
  * including `period`: per person (year to date, this period) and per period (the series' bars). Read from what
  * the trigger on progress_entry keeps (migration 20261208010000_digest_kept, docs/architecture.md): per owner
- * their latest kept figure up to the period, whose running total is their year to date; per period the plan's
+ * one row, whose arrays at the period's number give their running total (year to date) and the period's figure
+ * in force; per period the plan's
  * totals less the figures of people with figures who are not in scope — or, for a subtree, the in-scope
  * people's figures summed, whichever reads fewer rows.
  */
@@ -213,13 +214,15 @@ async function loadFigures(
   const args = [a.planId, a.metric, series, a.period, a.owners] as const;
   const [people, bars] = await together(tx, [
     () =>
-      tx.$queryRawUnsafe<{ user_id: string; period: string; amount: string; ytd: string }[]>(
-        `SELECT o.user_id, f.period, f.amount::text AS amount, f.ytd::text AS ytd
-           FROM (${owners}) o CROSS JOIN LATERAL (
-                  SELECT period, amount, ytd FROM progress_figure
-                   WHERE plan_id = $1 AND metric = $2::"Metric" AND user_id = o.user_id AND series = $3 AND period <= $4
-                   ORDER BY period DESC LIMIT 1) f`,
-        ...args,
+      tx.$queryRawUnsafe<{ user_id: string; amount: string | null; ytd: string }[]>(
+        `SELECT p.user_id, p.amounts[$4]::text AS amount, p.ytd[$4]::text AS ytd FROM progress_series_person p
+          WHERE p.plan_id = $1 AND p.metric = $2::"Metric" AND p.series = $3
+            AND p.user_id IN (${owners})`,
+        a.planId,
+        a.metric,
+        series,
+        parsePeriodKey(a.period).index,
+        a.owners,
       ),
     () =>
       a.owners === null
@@ -245,7 +248,7 @@ async function loadFigures(
   ] as const);
   const byOwner = new Map<string, DigestFigureInput>();
   for (const r of people)
-    byOwner.set(r.user_id, { ytdActual: BigInt(r.ytd), periodActual: r.period === a.period ? BigInt(r.amount) : null });
+    byOwner.set(r.user_id, { ytdActual: BigInt(r.ytd), periodActual: r.amount === null ? null : BigInt(r.amount) });
   return { byOwner, byPeriod: new Map(bars.map((r) => [r.period, BigInt(r.total)])) };
 }
 
