@@ -18,7 +18,6 @@ import { periodWorkdays, remainingWorkingPeriods } from "../../domain/run-rate.t
 import { localDate } from "../../domain/zoned-time.ts";
 import { liveLeafSql } from "../../plans/leaf-targets.ts";
 import { planNotFound } from "../../plans/plan-errors.ts";
-import { IN_FORCE_ORDER } from "../progress/progress-queries.ts";
 import { digestPeriod, firstPeriodOfYear } from "./digest-period.ts";
 import { assertSomethingToShow, digestScope, loadStaff, type StaffRow } from "./digest-scope.ts";
 
@@ -74,7 +73,7 @@ export async function loadDigest(tx: Tx, o: LoadDigestOptions): Promise<Digest> 
   const members = scope.members === null ? null : [...scope.members];
   const [tree, figures, exceptions, undelivered] = await together(tx, [
     () => treeRead,
-    () => loadFigures(tx, { planId: plan.id, metric: plan.metric, year, period, owners: members }),
+    () => loadFigures(tx, { planId: plan.id, metric: plan.metric, cadence, year, period, owners: members }),
     () => loadExceptionInputs(tx, { plan, period, tree: treeRead, staff, inScope, calendar: o.calendar, now: o.now }),
     () => countUndelivered(tx, o.now),
   ] as const);
@@ -162,13 +161,9 @@ async function loadTree(tx: Tx, planId: string): Promise<TreeNode[]> {
       months: string | null;
     }[]
   >(
-    `WITH months AS (
-       SELECT tm.target_id, string_agg(tm.amount::text, ',' ORDER BY tm.month) AS months
-         FROM target_month tm JOIN target l ON l.id = tm.target_id WHERE l.plan_id = $1 GROUP BY tm.target_id
-     )
-     SELECT t.id, t.parent_id, t.dimension::text AS dimension, t.key, t.label, t.owner_user_id, t.version,
-            t.state::text AS state, CASE WHEN ${liveLeafSql("t")} THEN m.months END AS months
-       FROM target t LEFT JOIN months m ON m.target_id = t.id
+    `SELECT t.id, t.parent_id, t.dimension::text AS dimension, t.key, t.label, t.owner_user_id, t.version,
+            t.state::text AS state, CASE WHEN ${liveLeafSql("t")} THEN array_to_string(m.amounts, ',') END AS months
+       FROM target t LEFT JOIN target_month_amounts m ON m.target_id = t.id
       WHERE t.plan_id = $1 AND t.state <> 'ARCHIVED'`,
     planId,
   );
@@ -201,39 +196,65 @@ const pathText = (node: TreeNode, byId: ReadonlyMap<string, TreeNode>) =>
 
 /**
  * The figures in force of the plan's owners (of `owners` when given), for the keys of the plan year up to and
- * including `period`: per person (year to date, this period) and per period (the series' bars), from one pass.
- * The order of the inner query is that of progress_entry_in_force_idx (migration 20261207030000), so PostgreSQL
- * reads the figures in force off the index without sorting; the owner filter comes after, where it cannot
- * disturb that order.
+ * including `period`: per person (year to date, this period) and per period (the series' bars). Read from what
+ * the trigger on progress_entry keeps (migration 20261208010000_digest_kept, docs/architecture.md): per owner
+ * one row, whose arrays at the period's number give their running total (year to date) and the period's figure
+ * in force; per period the plan's
+ * totals less the figures of people with figures who are not in scope — or, for a subtree, the in-scope
+ * people's figures summed, whichever reads fewer rows.
  */
 async function loadFigures(
   tx: Tx,
-  a: { planId: string; metric: string; year: number; period: string; owners: string[] | null },
+  a: { planId: string; metric: string; cadence: Cadence; year: number; period: string; owners: string[] | null },
 ): Promise<{ byOwner: Map<string, DigestFigureInput>; byPeriod: Map<string, bigint> }> {
-  const rows = await tx.$queryRawUnsafe<
-    { user_id: string | null; period: string | null; total: string; actual: string | null }[]
-  >(
-    `SELECT user_id, period, sum(amount)::text AS total, max(amount) FILTER (WHERE period = $4)::text AS actual
-       FROM (SELECT DISTINCT ON (user_id, period) user_id, period, amount FROM progress_entry
-              WHERE plan_id = $1 AND metric = $2::"Metric" AND period LIKE $3 AND period <= $4
-                AND ($5::text[] IS NULL OR user_id = ANY($5::text[]))
-              ORDER BY user_id, period, ${IN_FORCE_ORDER}) in_force
-      WHERE user_id IN (SELECT t.owner_user_id FROM target t WHERE t.plan_id = $1 AND ${liveLeafSql("t")})
-      GROUP BY GROUPING SETS ((user_id), (period))`,
-    a.planId,
-    a.metric,
-    `${a.year}-%`,
-    a.period,
-    a.owners,
-  );
+  const series = seriesOf(a.cadence, a.year);
+  const owners = `SELECT DISTINCT t.owner_user_id AS user_id FROM target t
+                   WHERE t.plan_id = $1 AND ${liveLeafSql("t")} AND t.owner_user_id IS NOT NULL
+                     AND ($5::text[] IS NULL OR t.owner_user_id = ANY($5::text[]))`;
+  const args = [a.planId, a.metric, series, a.period, a.owners] as const;
+  const [people, bars] = await together(tx, [
+    () =>
+      tx.$queryRawUnsafe<{ user_id: string; amount: string | null; ytd: string }[]>(
+        `SELECT p.user_id, p.amounts[$4]::text AS amount, p.ytd[$4]::text AS ytd FROM progress_series_person p
+          WHERE p.plan_id = $1 AND p.metric = $2::"Metric" AND p.series = $3
+            AND p.user_id IN (${owners})`,
+        a.planId,
+        a.metric,
+        series,
+        parsePeriodKey(a.period).index,
+        a.owners,
+      ),
+    () =>
+      a.owners === null
+        ? tx.$queryRawUnsafe<{ period: string; total: string }[]>(
+            `SELECT t.period, (t.amount - coalesce((
+                      SELECT sum(f.amount) FROM progress_figure f
+                       WHERE f.plan_id = $1 AND f.metric = $2::"Metric" AND f.user_id = ANY(o.users)
+                         AND f.series = $3 AND f.period = t.period), 0))::text AS total
+               FROM progress_period_total t,
+                    (SELECT array_agg(p.user_id) AS users FROM progress_series_person p
+                      WHERE p.plan_id = $1 AND p.metric = $2::"Metric" AND p.series = $3
+                        AND p.user_id NOT IN (${owners})) o
+              WHERE t.plan_id = $1 AND t.metric = $2::"Metric" AND t.series = $3 AND t.period <= $4`,
+            ...args,
+          )
+        : tx.$queryRawUnsafe<{ period: string; total: string }[]>(
+            `SELECT f.period, sum(f.amount)::text AS total
+               FROM (${owners}) o JOIN progress_figure f ON f.user_id = o.user_id
+              WHERE f.plan_id = $1 AND f.metric = $2::"Metric" AND f.series = $3 AND f.period <= $4
+              GROUP BY f.period`,
+            ...args,
+          ),
+  ] as const);
   const byOwner = new Map<string, DigestFigureInput>();
-  const byPeriod = new Map<string, bigint>();
-  for (const r of rows) {
-    if (r.user_id !== null) {
-      byOwner.set(r.user_id, { ytdActual: BigInt(r.total), periodActual: r.actual === null ? null : BigInt(r.actual) });
-    } else if (r.period !== null) byPeriod.set(r.period, BigInt(r.total));
-  }
-  return { byOwner, byPeriod };
+  for (const r of people)
+    byOwner.set(r.user_id, { ytdActual: BigInt(r.ytd), periodActual: r.amount === null ? null : BigInt(r.amount) });
+  return { byOwner, byPeriod: new Map(bars.map((r) => [r.period, BigInt(r.total)])) };
+}
+
+/** The series a period key of this cadence and year belongs to, as progress_series_of() gives it in SQL. */
+export function seriesOf(cadence: Cadence, year: number): string {
+  return `${year}-${cadence === "WEEK" ? "W" : cadence === "QUARTER" ? "Q" : ""}`;
 }
 
 async function loadExceptionInputs(
