@@ -61,15 +61,68 @@ export async function reportProgress(
     })),
   );
   if (problems.length > 0) throw refusal(a.source, problems);
+  const rows = a.figures.map((e) => ({
+    ...e,
+    metric: e.metric ?? plans.get(e.planId)!.metric,
+    source: a.source === "api" ? (e.kind ?? "IMPORT") : ("SELF_REPORT" as const),
+    origin: a.origin,
+  }));
+  if (rows.length > 1) await lockPeopleInOrder(tx, rows);
   let created = 0;
-  for (const e of a.figures) {
-    const kind = a.source === "api" ? (e.kind ?? "IMPORT") : "SELF_REPORT";
-    const metric = e.metric ?? plans.get(e.planId)!.metric;
-    const row = { ...e, metric, source: kind, origin: a.origin };
-    if (await insertProgressEntry(tx, row)) created++;
-  }
+  // By plan, metric and period (a stable sort: one person's figures for one period keep their order, the latest
+  // last): the period totals the trigger moves are then locked in one order by every writer.
+  const ordered = rows
+    .map((row, i) => ({ row, i }))
+    .sort(
+      (x, y) =>
+        cmp(x.row.planId, y.row.planId) ||
+        cmp(x.row.metric, y.row.metric) ||
+        cmp(x.row.period, y.row.period) ||
+        x.i - y.i,
+    );
+  for (const { row } of ordered) if (await insertProgressEntry(tx, row)) created++;
   const evaluated = await evaluatedPlanPeriods(tx, a.figures);
   return { created, unchanged: a.figures.length - created, evaluated };
+}
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * Several figures in one transaction (an import): every person's kept-figures row (progress_series_person, which
+ * the progress_entry trigger locks per figure) is created and locked first, in one sorted order, before any
+ * period total is touched. A chat report locks its one person, then its one period total; an import that held a
+ * period total while waiting for a person a chat report holds would deadlock with it, and two imports locking
+ * people in different orders would too. Migration 20261208010000_digest_kept has the trigger.
+ */
+async function lockPeopleInOrder(tx: Tx, rows: { planId: string; metric: string; userId: string; period: string }[]) {
+  const [plans, metrics, users, periods] = [
+    rows.map((r) => r.planId),
+    rows.map((r) => r.metric),
+    rows.map((r) => r.userId),
+    rows.map((r) => r.period),
+  ];
+  const wanted = `SELECT DISTINCT p AS plan_id, m::"Metric" AS metric, "progress_series_of"(k) AS series, u AS user_id
+                    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS w(p, m, u, k)
+                   WHERE "progress_series_of"(k) IS NOT NULL`;
+  await tx.$executeRawUnsafe(
+    `INSERT INTO progress_series_person (plan_id, metric, series, user_id, amounts, ytd)
+     SELECT plan_id, metric, series, user_id, array_fill(NULL::BIGINT, ARRAY[53]), array_fill(0::NUMERIC, ARRAY[53])
+       FROM (${wanted}) w ORDER BY plan_id, metric, series, user_id
+     ON CONFLICT DO NOTHING`,
+    plans,
+    metrics,
+    users,
+    periods,
+  );
+  await tx.$queryRawUnsafe(
+    `SELECT 1 FROM progress_series_person s
+      WHERE (s.plan_id, s.metric, s.series, s.user_id) IN (SELECT plan_id, metric, series, user_id FROM (${wanted}) w)
+      ORDER BY s.plan_id, s.metric, s.series, s.user_id FOR UPDATE`,
+    plans,
+    metrics,
+    users,
+    periods,
+  );
 }
 
 /** What is wrong with one figure, by field (empty when nothing is). */
