@@ -158,9 +158,12 @@ export interface TodoCreateRow {
 
 export async function findTodoCreate(sql: SqlRunner, key: string): Promise<TodoCreateRow | undefined> {
   const rows = await sql.query<TodoCreateRow>(
-    `SELECT status, payload->>'userId' AS "userId", result->>'id' AS "taskId",
+    `SELECT status::text AS status, payload->>'userId' AS "userId", result->>'id' AS "taskId",
        GREATEST(0, extract(epoch FROM next_attempt_at - now()) * 1000)::float8 AS "dueInMs"
-     FROM outbox_message WHERE idempotency_key = $1 AND kind = 'todo.create'`,
+     FROM outbox_message WHERE idempotency_key = $1 AND kind = 'todo.create'
+     UNION ALL -- sent, and deleted since by the retention job: its key and task id are kept
+     SELECT 'SENT', memo->>'userId', memo->>'taskId', 0::float8
+     FROM outbox_sent_key WHERE idempotency_key = $1 AND kind = 'todo.create'`,
     [key],
   );
   return rows[0];
