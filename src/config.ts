@@ -114,6 +114,23 @@ const ZEnv = z
       .min(1, "must be between 1 and 60000 ms")
       .max(60_000, "must be between 1 and 60000 ms")
       .default(1000),
+    /**
+     * How long a claimed outbox row stays its sender's without a renewal (the sender renews 4 × per lease while it
+     * lives): a crashed replica's rows are taken over this long after its last renewal.
+     */
+    OUTBOX_LEASE_MS: z.coerce
+      .number({ error: "must be a number of milliseconds such as 5000" })
+      .int("must be a whole number of milliseconds")
+      .min(2000, "must be between 2000 and 600000 ms")
+      .max(600_000, "must be between 2000 and 600000 ms")
+      .default(5000),
+    /** The retention job deletes sent outbox rows and inbound events older than this many days. */
+    RETENTION_DAYS: z.coerce
+      .number({ error: "must be a number of days such as 30" })
+      .int("must be a whole number of days")
+      .min(1, "must be between 1 and 3650 days")
+      .max(3650, "must be between 1 and 3650 days")
+      .default(30),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     BODY_LIMIT_MB: z.coerce.number().positive().max(200).default(20),
     /** Rows a sheet, CSV file or JSON list of an upload may have (a 100,000-person company fits with room). */
@@ -210,7 +227,11 @@ export interface Config {
     /** OUTBOX_RETRY_HOURS in ms. */
     retryHorizonMs: number;
     retryBaseMs: number;
+    /** OUTBOX_LEASE_MS. */
+    leaseMs: number;
   };
+  /** RETENTION_DAYS in ms. */
+  retentionMs: number;
   logLevel: z.infer<typeof ZEnv>["LOG_LEVEL"];
   bodyLimitBytes: number;
   /** Limits on an uploaded workbook, CSV file or JSON org (src/http/upload-limits.ts). */
@@ -280,7 +301,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     digestTime: e.BOT_DIGEST_TIME,
     cjkFontPath: e.CJK_FONT_PATH,
     orgDeactivateMaxShare: e.ORG_DEACTIVATE_LIMIT_PERCENT / 100,
-    outbox: { retryHorizonMs: Math.round(e.OUTBOX_RETRY_HOURS * 3_600_000), retryBaseMs: e.OUTBOX_RETRY_BASE_MS },
+    outbox: {
+      retryHorizonMs: Math.round(e.OUTBOX_RETRY_HOURS * 3_600_000),
+      retryBaseMs: e.OUTBOX_RETRY_BASE_MS,
+      leaseMs: e.OUTBOX_LEASE_MS,
+    },
+    retentionMs: e.RETENTION_DAYS * 86_400_000,
     logLevel: e.LOG_LEVEL,
     bodyLimitBytes: Math.round(e.BODY_LIMIT_MB * 1024 * 1024),
     upload: {

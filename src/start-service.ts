@@ -6,6 +6,7 @@ import type { Config } from "./config.ts";
 import { type Database, openDatabase } from "./db/database.ts";
 import { seedDemo } from "./demo/seed-demo.ts";
 import { createOutbound } from "./dingtalk/outbound.ts";
+import { retentionJob } from "./dingtalk/retention.ts";
 import { type DingTalkRuntime, startDingTalk } from "./dingtalk/start-dingtalk.ts";
 import { type Calendar, createCalendar } from "./domain/calendar.ts";
 import { calendarCoverage } from "./domain/calendar-coverage.ts";
@@ -121,7 +122,7 @@ export async function startService({
   const dingtalk = await startDingTalk(deps, botHandlers(flows));
   const scheduler = createScheduler({
     db,
-    jobs: flows.flatMap((f) => f.jobs),
+    jobs: [...flows.flatMap((f) => f.jobs), retentionJob],
     deps,
     calendar,
     timeZone: config.timezone,

@@ -156,7 +156,8 @@ export function createOutbound(app: OutboundApp): Outbound {
     async broadcastText(tx, a) {
       // One row per earlier send under this prefix: who it reached, and how many there are (the next index).
       const earlier = await tx.$queryRawUnsafe<{ user_ids: string[] }[]>(
-        "SELECT payload->'userIds' AS user_ids FROM outbox_message WHERE starts_with(idempotency_key, $1)",
+        `SELECT payload->'userIds' AS user_ids FROM outbox_message WHERE starts_with(idempotency_key, $1)
+         UNION ALL SELECT memo->'userIds' FROM outbox_sent_key WHERE starts_with(idempotency_key, $1)`,
         a.keyPrefix,
       );
       const done = new Set(earlier.flatMap((e) => e.user_ids));
@@ -191,13 +192,19 @@ export function createOutbound(app: OutboundApp): Outbound {
     },
     assertConnected: () => void robotCode(app),
     async wasSent(tx, key) {
-      const row = await tx.outboxMessage.findUnique({ where: { idempotencyKey: key }, select: { id: true } });
-      return row !== null;
+      // A sent row the retention job deleted left its key behind.
+      const [row] = await tx.$queryRawUnsafe<{ sent: boolean }[]>(
+        `SELECT EXISTS (SELECT 1 FROM outbox_message WHERE idempotency_key = $1)
+           OR EXISTS (SELECT 1 FROM outbox_sent_key WHERE idempotency_key = $1) AS sent`,
+        key,
+      );
+      return row?.sent === true;
     },
     async sentKeys(tx, keys) {
       if (keys.length === 0) return new Set();
       const rows = await tx.$queryRawUnsafe<{ k: string }[]>(
-        "SELECT idempotency_key AS k FROM outbox_message WHERE idempotency_key = ANY($1::text[])",
+        `SELECT idempotency_key AS k FROM outbox_message WHERE idempotency_key = ANY($1::text[])
+         UNION ALL SELECT idempotency_key FROM outbox_sent_key WHERE idempotency_key = ANY($1::text[])`,
         [...keys],
       );
       return new Set(rows.map((r) => r.k));

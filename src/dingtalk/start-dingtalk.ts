@@ -35,6 +35,7 @@ export async function startDingTalk(
     qps: deps.config.dingtalk.qps,
     retryHorizonMs: deps.config.outbox.retryHorizonMs,
     retryBaseMs: deps.config.outbox.retryBaseMs,
+    leaseMs: deps.config.outbox.leaseMs,
     log: log.child({ part: "outbox" }),
   });
   const bot = createBot({

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { type Database, openDatabase } from "../../src/db/database.ts";
 import type { Emulator } from "../../src/dingtalk/emulator/emulator-types.ts";
 import { API, createOpenApiClient, type OpenApiClient } from "../../src/dingtalk/openapi-client.ts";
-import { enqueue } from "../../src/dingtalk/outbox/enqueue.ts";
+import { enqueueMany } from "../../src/dingtalk/outbox/enqueue.ts";
 import { APP, targetCardBody } from "../fixtures/dingtalk/emulator-app.ts";
 import { createServerDatabase, createTestDatabase, serverUrl, silentLog, type TestDatabase } from "./test-db.ts";
 
@@ -18,11 +18,12 @@ export const cardId = (prefix: string, i: number) => `${prefix}-target-${i}-v1`;
 
 /** Enqueues `n` target cards (outTrackId = idempotency key), spread over {@link REPS}. */
 export async function enqueueCards(db: Database, n: number, prefix = "fan"): Promise<void> {
-  for (let i = 0; i < n; i++) {
+  const cards = Array.from({ length: n }, (_, i) => {
     const id = cardId(prefix, i);
-    const body = { ...targetCardBody(id, REPS[i % REPS.length]), outTrackId: id };
-    await enqueue(db, { idempotencyKey: id, kind: "card.createAndDeliver", payload: body });
-  }
+    const payload = { ...targetCardBody(id, REPS[i % REPS.length]), outTrackId: id };
+    return { idempotencyKey: id, kind: "card.createAndDeliver" as const, payload };
+  });
+  await enqueueMany(db, cards); // one statement, rows in order (ids ascending)
 }
 
 /** Successful createAndDeliver calls per outTrackId, and the cards each recipient holds. */

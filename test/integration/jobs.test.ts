@@ -85,6 +85,7 @@ describe("POST /api/jobs/:job/run", () => {
       "evaluate",
       "escalation-overdue",
       "weekly-digest",
+      "retention",
     ];
     expect(unknown.body.error?.message).toContain(jobs.join("、"));
     expect(unknown.body.error).toMatchObject({ details: { jobs } });

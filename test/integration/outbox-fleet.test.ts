@@ -2,12 +2,13 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Database, openDatabase } from "../../src/db/database.ts";
 import type { Emulator } from "../../src/dingtalk/emulator/emulator-types.ts";
 import { maxInWindow } from "../../src/dingtalk/emulator/request-log.ts";
-import { API } from "../../src/dingtalk/openapi-client.ts";
+import { API, createOpenApiClient } from "../../src/dingtalk/openapi-client.ts";
 import { createFleetRateLimiter } from "../../src/dingtalk/outbox/fleet-rate-limiter.ts";
 import { listOutbox } from "../../src/dingtalk/outbox/outbox-routes.ts";
 import { type OutboxWorker, startOutboxWorker } from "../../src/dingtalk/outbox/outbox-worker.ts";
@@ -172,7 +173,7 @@ describe("outbox fleet", () => {
     expect(slotAt(await limiter.take("lost")) - slotAt(c)).toBeGreaterThanOrEqual(1000 + marginMs);
   });
 
-  it("finishes a fan-out after the sending process is SIGKILLed halfway: every card exactly once", async (ctx) => {
+  it("finishes a fan-out after the sending process is SIGKILLed halfway: its rows are taken over within a lease, every card exactly once", async (ctx) => {
     await skipWithoutLocalServer(ctx); // a PostgreSQL server even on the PGlite run
     const em = track(await startTestEmulator(), (e) => e.close());
     // Always a PostgreSQL server: the point is a second process sharing the database.
@@ -181,21 +182,35 @@ describe("outbox fleet", () => {
     await enqueueCards(db, 300, "crash");
 
     // The process talks to the emulator through a gate that lets 150 creates through and holds the rest
-    // unanswered: it is killed halfway at a known count, however fast or slow this machine is.
+    // unanswered: it is killed halfway at a known count, however fast or slow this machine is. Its held rows
+    // stay SENDING, their leases renewed by its heartbeat until the kill.
+    const leaseMs = 2000;
+    const renewMs = leaseMs / 4; // the worker's default renewal interval
     const gate = track(await startGate(em.url, 150), (g) => g.close());
-    const child = spawnWorker({ url, apiBase: gate.url, qps: 60, leaseMs: 1500 });
+    const child = spawnWorker({ url, apiBase: gate.url, qps: 200, leaseMs });
     track(child, (c) => c.exitCode === null && c.signalCode === null && c.kill("SIGKILL"));
     const exited = new Promise((resolve) => child.once("exit", resolve));
     await expect.poll(() => gate.held(), { timeout: 30_000, interval: 10 }).toBeGreaterThan(0);
     await expect.poll(() => em.listCards().length, { timeout: 30_000, interval: 10 }).toBe(150);
     child.kill("SIGKILL");
     await exited;
+    const killedAt = await dbNow(db); // after the process is gone: no renewal comes after this stamp
     expect(em.listCards()).toHaveLength(150);
     const markedSent = (await listOutbox(db, { status: "SENT", limit: 1000 })).length;
     expect(markedSent).toBeLessThanOrEqual(150);
+    // What the dead process held, and until when: each lease at most one lease past the kill.
+    const held = await db.sql.query<{ id: bigint; until: number }>(
+      `SELECT id, (extract(epoch FROM lease_until) * 1000)::float8 AS until FROM outbox_message
+       WHERE status = 'SENDING'`,
+    );
+    expect(held.length).toBeGreaterThan(0);
+    expect(held.filter((h) => h.until > killedAt + leaseMs)).toEqual([]);
 
     const worker = track(
-      startOutboxWorker({ db, client: testClient(em), qps: 1000, log: silentLog, pollMs: 20, leaseMs: 1500 }),
+      // Claims up to 400 rows at once: the rows never claimed are all in flight from its first claim, so the held
+      // ones are claimed at the first poll after their leases end, not after the others are sent (what is measured
+      // is the lease, not this machine's throughput).
+      startOutboxWorker({ db, client: testClient(em), qps: 1000, log: silentLog, pollMs: 20, leaseMs, batchSize: 200 }),
       (w) => w.stop(),
     );
     await worker.drain();
@@ -205,6 +220,64 @@ describe("outbox fleet", () => {
     // SENT are sent again and come back as param.cardAlreadyExist (400), which counts as SENT; nothing else.
     const counts = statusCounts(em);
     expect({ ...counts, 400: counts[400] ?? 0 }).toEqual({ 200: 300, 400: 150 - markedSent });
+
+    // Recovery, on the database's own stamps: no held row was claimed again before its lease ended, and each was
+    // claimed again within one lease and one renewal interval of the kill (its lease ran out at most a lease after
+    // the last renewal, then the next poll took it). Sending it then waits its turn among the other rows.
+    const taken = await db.sql.query<{ id: bigint; claimed: number; sent: number; attempts: number }>(
+      `SELECT id, (extract(epoch FROM claimed_at) * 1000)::float8 AS claimed,
+         (extract(epoch FROM sent_at) * 1000)::float8 AS sent, attempts
+       FROM outbox_message WHERE id = ANY($1::bigint[])`,
+      [held.map((h) => String(h.id))],
+    );
+    const until = new Map(held.map((h) => [String(h.id), h.until]));
+    expect(taken.filter((t) => t.claimed < until.get(String(t.id))!)).toEqual([]);
+    expect(taken.filter((t) => t.attempts !== 2)).toEqual([]); // each claimed once more, by the second worker
+    const lastTaken = Math.max(...taken.map((t) => t.claimed));
+    expect(lastTaken - killedAt).toBeLessThanOrEqual(leaseMs + renewMs);
+    const lastSent = Math.max(...taken.map((t) => t.sent));
+    ctx.annotate(
+      `${held.length} rows held at the kill; the last taken over ${Math.round(lastTaken - killedAt)} ms and sent ` +
+        `${Math.round(lastSent - killedAt)} ms after it (lease ${leaseMs} ms, renewal every ${renewMs} ms)`,
+    );
+  });
+
+  it("never takes the rows of a live sender whose DingTalk calls hang for several leases: its heartbeat keeps them", async () => {
+    const em = track(await startTestEmulator(), (e) => e.close());
+    const db = track(await createOutboxTestDatabase(), (d) => d.close());
+    const db2: Database = db.url
+      ? track(await openDatabase({ url: db.url, pgliteDir: "", log: silentLog, migrate: false }), (d) => d.close())
+      : db;
+    await enqueueCards(db, 10, "slow");
+    const leaseMs = 2000;
+    // The slow sender's creates reach DingTalk only when the gate opens: until then they hang unanswered.
+    const gate = track(await startGate(em.url, 0, { holdUntilOpened: true }), (g) => g.close());
+    const slowClient = createOpenApiClient({ apiBase: gate.url, ...APP, robotCode: APP.clientId });
+    const slow = track(
+      startOutboxWorker({ db, client: slowClient, qps: 1000, log: silentLog, pollMs: 20, leaseMs }),
+      (w) => w.stop(),
+    );
+    await expect.poll(() => gate.held(), { timeout: 10_000, interval: 10 }).toBe(10);
+    // A second replica on the same database, polling all along, with DingTalk answering it at once.
+    const other = track(
+      startOutboxWorker({ db: db2, client: testClient(em), qps: 1000, log: silentLog, pollMs: 20, leaseMs }),
+      (w) => w.stop(),
+    );
+    await sleep(3 * leaseMs);
+    const attempts = await db.sql.query<{ status: string; attempts: number }>(
+      "SELECT status::text AS status, attempts FROM outbox_message ORDER BY id",
+    );
+    expect(attempts).toEqual(Array.from({ length: 10 }, () => ({ status: "SENDING", attempts: 1 })));
+    expect(em.listRequests(API.createAndDeliver)).toEqual([]);
+
+    gate.open();
+    await Promise.all([slow.drain(), other.drain()]);
+    expectEachCardOnce(em, 10);
+    expect(statusCounts(em)).toEqual({ 200: 10 }); // each create made once, by the slow sender
+    const done = await db.sql.query<{ status: string; attempts: number }>(
+      "SELECT status::text AS status, attempts FROM outbox_message ORDER BY id",
+    );
+    expect(done).toEqual(Array.from({ length: 10 }, () => ({ status: "SENT", attempts: 1 })));
   });
 });
 
@@ -218,18 +291,23 @@ async function dbNow(db: Database): Promise<number> {
 
 /**
  * An HTTP gate in front of `target`: forwards every request, except that createAndDeliver calls after the first
- * `passCreates` are held and never answered.
+ * `passCreates` are held: never answered, or with `holdUntilOpened` until {@link open} is called.
  */
-async function startGate(target: string, passCreates: number) {
+async function startGate(target: string, passCreates: number, opts: { holdUntilOpened?: boolean } = {}) {
   let passed = 0;
   let held = 0;
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => {
+    open = resolve;
+  });
   const server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     if (req.url?.startsWith("/v1.0/card/instances/createAndDeliver")) {
       if (passed >= passCreates) {
         held++;
-        return;
+        if (!opts.holdUntilOpened) return;
+        await opened;
       }
       passed++;
     }
@@ -250,6 +328,8 @@ async function startGate(target: string, passCreates: number) {
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     held: () => held,
+    /** Lets the held creates (and every later one) through: for `holdUntilOpened`. */
+    open: () => open(),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -139,13 +139,19 @@ describe("session webhook while valid, batchSend after (docs/dingtalk.md §2.1)"
     h.bot.onText((ctx) => ctx.reply("收到"));
     await h.emulator.waitForAck(h.emulator.sendText("rep1101", "你好")!);
     await vi.waitFor(() => expect(sessionReplies()).toEqual(["收到"]), { timeout: 10_000 });
-    expect(await h.outbox()).toMatchObject([{ kind: "session.reply", api: API.sessionReply, status: "SENT" }]);
+    // The reply is in the chat as soon as DingTalk has it; SENT is recorded right after the answer comes back.
+    await vi.waitFor(
+      async () =>
+        expect(await h!.outbox()).toMatchObject([{ kind: "session.reply", api: API.sessionReply, status: "SENT" }]),
+      { timeout: 10_000 },
+    );
     expect(h.emulator.listRequests(API.batchSend)).toEqual([]);
   });
 
   it("a webhook that would expire before the send is done: the row becomes its batchSend fallback", async () => {
-    // The message's session has 20 s left: less than a claim's lease (60 s), within which the send happens.
-    h = await startInboundHarness({ emulator: { now: () => Date.now() - SESSION_MS + 20_000 } });
+    // The message's session has 8 s left: less than a claim's lease (OUTBOX_LEASE_MS, 5 s) + 5 s for the clocks,
+    // the time within which the claim must expect the send to happen.
+    h = await startInboundHarness({ emulator: { now: () => Date.now() - SESSION_MS + 8_000 } });
     h.bot.onText((ctx) => ctx.reply({ title: "进度", markdown: "**已记录**" }));
     await h.emulator.waitForAck(h.emulator.sendText("rep1101", "本周完成35万")!);
     await vi.waitFor(() => expect(h?.emulator.getInbox("rep1101")).toHaveLength(1), { timeout: 10_000 });

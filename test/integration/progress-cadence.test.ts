@@ -27,9 +27,16 @@ const tick = async (local: string) => {
   clock = shanghai(local);
   const outcomes = await svc.scheduler.tick();
   await svc.dingtalk!.outbox.drain();
-  // approval-reminder, confirm-reminder, evaluate, escalation-overdue and weekly-digest run every workday and are
-  // other flows': left out.
-  const others = ["approval-reminder", "confirm-reminder", "evaluate", "escalation-overdue", "weekly-digest"];
+  // approval-reminder, confirm-reminder, evaluate, escalation-overdue and weekly-digest run every workday, retention
+  // every day, and are other flows': left out.
+  const others = [
+    "approval-reminder",
+    "confirm-reminder",
+    "evaluate",
+    "escalation-overdue",
+    "weekly-digest",
+    "retention",
+  ];
   return outcomes
     .filter((o) => !others.includes(o.job))
     .map((o) => `${o.job} ${o.period} ${o.ran}`)

@@ -62,6 +62,8 @@ const READS: Record<string, { value: string; read: (c: Config) => unknown; expec
   PACE_WARNING_MARGIN: { value: "15", read: (c) => c.paceWarningMargin, expected: 0.15 },
   OUTBOX_RETRY_HOURS: { value: "0.5", read: (c) => c.outbox.retryHorizonMs, expected: 1_800_000 },
   OUTBOX_RETRY_BASE_MS: { value: "20", read: (c) => c.outbox.retryBaseMs, expected: 20 },
+  OUTBOX_LEASE_MS: { value: "8000", read: (c) => c.outbox.leaseMs, expected: 8000 },
+  RETENTION_DAYS: { value: "90", read: (c) => c.retentionMs, expected: 90 * 86_400_000 },
   ORG_DEACTIVATE_LIMIT_PERCENT: { value: "35", read: (c) => c.orgDeactivateMaxShare, expected: 0.35 },
   DASHBOARD_SECRET: {
     value: "a-secret-for-links-only",
@@ -128,6 +130,17 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ DINGTALK_TODO: "no" })).toThrow(/^ {2}DINGTALK_TODO: must be "on" or "off"/m);
     for (const bad of ["ftp://bot.example.com", "bot.example.com", "/approvals"])
       expect(() => loadConfig({ PUBLIC_URL: bad }), bad).toThrow(/^ {2}PUBLIC_URL: must be an http\(s\) URL/m);
+  });
+
+  it("defaults the outbox lease to 5 s and retention to 30 days, and refuses values outside their ranges", () => {
+    expect(loadConfig({}).outbox.leaseMs).toBe(5000);
+    expect(loadConfig({}).retentionMs).toBe(30 * 86_400_000);
+    for (const bad of ["1999", "600001", "2.5", "abc"]) {
+      expect(() => loadConfig({ OUTBOX_LEASE_MS: bad }), bad).toThrow(/^ {2}OUTBOX_LEASE_MS: must be/m);
+    }
+    for (const bad of ["0", "3651", "1.5", "-3", "thirty"]) {
+      expect(() => loadConfig({ RETENTION_DAYS: bad }), bad).toThrow(/^ {2}RETENTION_DAYS: must be/m);
+    }
   });
 
   it("reads the weekly prompt time as HH:mm and refuses anything else", () => {

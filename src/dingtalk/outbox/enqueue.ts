@@ -88,7 +88,8 @@ export interface EnqueueInput<K extends OutboxKind = OutboxKind> {
 /**
  * Queues one DingTalk send. Pass the caller's transaction (`Tx`) so the state change that calls for the message
  * and the message itself commit or roll back together; a `Database` works outside transactions.
- * Returns false when a row with this idempotency key already exists (the duplicate is a no-op).
+ * Returns false when a row with this idempotency key already exists, or existed and was sent and then deleted
+ * by the retention job (its key is kept in `outbox_sent_key`): the duplicate is a no-op.
  */
 export async function enqueue<K extends OutboxKind>(
   target: Tx | PrismaClient | Database,
@@ -98,7 +99,8 @@ export async function enqueue<K extends OutboxKind>(
   const api = KIND_API[input.kind];
   const inserted = await prisma.$executeRaw`
     INSERT INTO outbox_message (idempotency_key, kind, api, payload)
-    VALUES (${input.idempotencyKey}, ${input.kind}, ${api}, ${JSON.stringify(input.payload)}::jsonb)
+    SELECT ${input.idempotencyKey}, ${input.kind}, ${api}, ${JSON.stringify(input.payload)}::jsonb
+    WHERE NOT EXISTS (SELECT 1 FROM outbox_sent_key WHERE idempotency_key = ${input.idempotencyKey})
     ON CONFLICT (idempotency_key) DO NOTHING`;
   return inserted === 1;
 }
@@ -118,6 +120,7 @@ export async function enqueueMany(
     inserted += await prisma.$executeRawUnsafe(
       `INSERT INTO outbox_message (idempotency_key, kind, api, payload)
        SELECT k, kd, a, p::jsonb FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS t(k, kd, a, p)
+       WHERE NOT EXISTS (SELECT 1 FROM outbox_sent_key s WHERE s.idempotency_key = t.k)
        ON CONFLICT (idempotency_key) DO NOTHING`,
       chunk.map((c) => c.idempotencyKey),
       chunk.map((c) => c.kind),

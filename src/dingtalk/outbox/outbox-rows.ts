@@ -56,7 +56,7 @@ export function claimDue(sql: SqlRunner, wants: ClaimWants, leaseMs: number): Pr
 /** The claim statement ($1 APIs, $2 lease ms, $3 rows per API); exported for the EXPLAIN test. */
 export const CLAIM_SQL = `
 UPDATE outbox_message SET status = 'SENDING', lease_until = now() + $2::float8 * interval '1 millisecond',
-  attempts = attempts + 1,
+  claimed_at = now(), attempts = attempts + 1,
   kind = CASE WHEN ${WEBHOOK_EXPIRED} THEN 'robot.batchSend' ELSE kind END,
   api = CASE WHEN ${WEBHOOK_EXPIRED} THEN '${API.batchSend}' ELSE api END,
   payload = CASE WHEN ${WEBHOOK_EXPIRED}
@@ -73,6 +73,26 @@ WHERE id IN (
         WHERE e.status IN ('PENDING', 'SENDING') AND ${ORDER_KEY("e")} = ${ORDER_KEY("m")} AND e.id < m.id))
     ORDER BY m.id LIMIT q.n FOR UPDATE OF m SKIP LOCKED) c)
 RETURNING id, idempotency_key, kind, api, payload, status, attempts`;
+
+/**
+ * The heartbeat: extends the leases of the rows a live sender holds to `leaseMs` from now, in one statement.
+ * Fenced like the marks: a row another sender took over (its attempts bumped) or already marked is not renewed.
+ * Answers the ids renewed.
+ */
+export async function renewLeases(
+  sql: SqlRunner,
+  rows: readonly { id: bigint; attempts: number }[],
+  leaseMs: number,
+): Promise<bigint[]> {
+  if (rows.length === 0) return [];
+  const renewed = await sql.query<{ id: bigint }>(
+    `UPDATE outbox_message m SET lease_until = now() + $3::float8 * interval '1 millisecond'
+     FROM unnest($1::bigint[], $2::int[]) AS h(id, attempts)
+     WHERE m.id = h.id AND m.attempts = h.attempts AND m.status = 'SENDING' RETURNING m.id`,
+    [rows.map((r) => String(r.id)), rows.map((r) => r.attempts), leaseMs],
+  );
+  return renewed.map((r) => BigInt(r.id));
+}
 
 // Each mark applies only while the row is still this claim's (same attempts, still SENDING).
 const MINE = "WHERE id = $1 AND attempts = $2 AND status = 'SENDING'";
@@ -138,9 +158,12 @@ export interface TodoCreateRow {
 
 export async function findTodoCreate(sql: SqlRunner, key: string): Promise<TodoCreateRow | undefined> {
   const rows = await sql.query<TodoCreateRow>(
-    `SELECT status, payload->>'userId' AS "userId", result->>'id' AS "taskId",
+    `SELECT status::text AS status, payload->>'userId' AS "userId", result->>'id' AS "taskId",
        GREATEST(0, extract(epoch FROM next_attempt_at - now()) * 1000)::float8 AS "dueInMs"
-     FROM outbox_message WHERE idempotency_key = $1 AND kind = 'todo.create'`,
+     FROM outbox_message WHERE idempotency_key = $1 AND kind = 'todo.create'
+     UNION ALL -- sent, and deleted since by the retention job: its key and task id are kept
+     SELECT 'SENT', memo->>'userId', memo->>'taskId', 0::float8
+     FROM outbox_sent_key WHERE idempotency_key = $1 AND kind = 'todo.create'`,
     [key],
   );
   return rows[0];

@@ -19,6 +19,7 @@ import {
   maxBackoffMs,
   type OutboxRow,
   rememberMedia,
+  renewLeases,
 } from "./outbox-rows.ts";
 import { NotSent, type OutboxLookup, type SendOutcome, sendOutboxRow } from "./send-outbox-row.ts";
 
@@ -36,8 +37,14 @@ export interface OutboxWorkerOptions {
   retryHorizonMs?: number;
   /** Idle poll period (default 500 ms). */
   pollMs?: number;
-  /** How long a claim is exclusive; a crashed sender's rows are claimed again after it (default 60 s). */
+  /**
+   * How long a claim is exclusive unless renewed (default 5 s: OUTBOX_LEASE_MS). The worker renews the leases of
+   * the rows it holds every `renewMs` while it lives, so a row is claimed again only once its sender stopped
+   * renewing: a crashed or hung process's rows are taken over within `leaseMs` (+ a poll) of its last renewal.
+   */
   leaseMs?: number;
+  /** How often the held rows' leases are renewed (default a quarter of `leaseMs`). */
+  renewMs?: number;
   /**
    * The least margin a rate-limit slot declares, ms (default 1000, the most the delay meter ever declares). The
    * margin is otherwise measured: the delay from taking a slot to DingTalk's answer (see fleet-rate-limiter.ts).
@@ -50,6 +57,12 @@ export interface OutboxWorkerOptions {
   minRateMarginMs?: number;
   /** First retry delay, doubled per attempt (default 1000 ms: docs/dingtalk.md §8 says wait 1 s after throttling). */
   retryBaseMs?: number;
+}
+
+/** A held row's claim: its fence, and until when (local monotonic ms, {@link localNow}) a call may start for it. */
+interface Lease {
+  readonly attempts: number;
+  usableUntil: number;
 }
 
 export interface OutboxWorker {
@@ -72,7 +85,12 @@ export function startOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
   const retryBaseMs = opts.retryBaseMs ?? 1000;
   const maxAttempts = opts.maxAttempts ?? attemptsWithin(opts.retryHorizonMs ?? 24 * 3_600_000, retryBaseMs);
   const pollMs = opts.pollMs ?? 500;
-  const leaseMs = opts.leaseMs ?? 60_000;
+  const leaseMs = opts.leaseMs ?? 5000;
+  const renewMs = opts.renewMs ?? leaseMs / 4;
+  // A row is used (a call started for it) only while its lease has at least this long left, measured from the
+  // moment the claim or last renewal was sent: covers the way from that check to DingTalk (the clocks play no
+  // part: a lease is a duration on the local monotonic clock, and the database's now() comes after the send).
+  const leaseSafetyMs = Math.min(1000, leaseMs / 4);
   const limiter = createFleetRateLimiter({
     sql: db.sql,
     qps: opts.qps,
@@ -85,7 +103,7 @@ export function startOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
   let stopped = false;
 
   /** Null when the lease ran out while waiting: the row is left for whoever claims it next. */
-  const waitForSlot = async (api: string, leaseEnd: number): Promise<Slot | null> => {
+  const waitForSlot = async (api: string, lease: Lease): Promise<Slot | null> => {
     let slot = await limiter.take(api);
     // Held up since (a stall, a slow query): the call could arrive later than the slot's margin allows, so
     // give the slot back and take anew. Nothing may be awaited between this check and the call.
@@ -93,8 +111,9 @@ export function startOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
       limiter.release(slot).catch(() => undefined); // a failed release only wastes the slot
       slot = await limiter.take(api);
     }
-    // Waited past the lease: another replica may own the row now; sending could duplicate a message.
-    if (Date.now() < leaseEnd) return slot;
+    // The lease could not be renewed in time (the database unreachable, a stall longer than the lease): another
+    // replica may own the row now, and sending could duplicate a message.
+    if (localNow() < lease.usableUntil) return slot;
     limiter.release(slot).catch(() => undefined);
     return null;
   };
@@ -104,11 +123,11 @@ export function startOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
    * makes a second request, with a slot of its own), and reports when DingTalk answered.
    */
   const gateFor =
-    (leaseEnd: number): RequestGate =>
+    (lease: Lease): RequestGate =>
     async (api, request) => {
       let slot: Slot | null;
       try {
-        slot = await waitForSlot(api, leaseEnd);
+        slot = await waitForSlot(api, lease);
       } catch (err) {
         throw new NotSent(`rate limiter: ${errText(err)}`, false);
       }
@@ -132,10 +151,10 @@ export function startOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
       }
     };
 
-  const processRow = async (row: OutboxRow, leaseEnd: number): Promise<void> => {
+  const processRow = async (row: OutboxRow, lease: Lease): Promise<void> => {
     let outcome: SendOutcome;
     try {
-      outcome = await sendOutboxRow(opts.client, row, gateFor(leaseEnd), lookup);
+      outcome = await sendOutboxRow(opts.client, row, gateFor(lease), lookup);
     } catch (err) {
       if (err instanceof NotSent && err.leaseLost) return;
       // The token fetch or the rate limiter failed: nothing (more) was sent, so trying again is safe.
@@ -174,6 +193,9 @@ export function startOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
   const apis = [...new Set(Object.values(KIND_API))];
   const inFlight = new Map<string, number>(apis.map((api) => [api, 0]));
   const running = new Set<Promise<void>>();
+  /** The rows claimed here and not finished: their leases, renewed by the heartbeat. */
+  const held = new Map<bigint, Lease>();
+  const stopHeartbeat = new AbortController();
   let nudged = false;
   let idle: AbortController | null = null;
   /** Claim again now rather than after the poll period. */
@@ -182,13 +204,15 @@ export function startOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
     idle?.abort();
   };
 
-  const dispatch = (row: OutboxRow, leaseEnd: number) => {
+  const dispatch = (row: OutboxRow, lease: Lease) => {
     const api = row.api; // as claimed: a reply past its webhook is now a batchSend
     inFlight.set(api, (inFlight.get(api) ?? 0) + 1);
-    const done = processRow(row, leaseEnd)
+    held.set(row.id, lease);
+    const done = processRow(row, lease)
       // A row whose mark failed stays SENDING and is claimed again after its lease: nothing is lost.
       .catch((err) => log.error({ err }, "outbox: could not record a send's outcome"))
       .finally(() => {
+        held.delete(row.id);
         running.delete(done);
         const left = (inFlight.get(api) ?? 1) - 1;
         inFlight.set(api, left);
@@ -205,12 +229,44 @@ export function startOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
       const n = inFlight.get(api) ?? 0;
       if (n <= cap / 2) wants.set(api, cap - n);
     }
-    const claimedAt = Date.now();
+    const claimedAt = localNow();
     const rows = await claimDue(db.sql, wants, leaseMs);
-    // Stop 1 s short of the lease so clock skew against the database cannot make two senders overlap.
-    const leaseEnd = claimedAt + leaseMs - 1000;
-    for (const row of rows) dispatch(row, leaseEnd);
+    for (const row of rows) dispatch(row, { attempts: row.attempts, usableUntil: claimedAt + leaseMs - leaseSafetyMs });
   };
+
+  /**
+   * The heartbeat: one statement renews every row this worker holds, fenced by `attempts` like the marks, so a
+   * row another replica took over is not renewed (and is not used again here: its lease is cut short).
+   */
+  const renew = async (): Promise<void> => {
+    if (held.size === 0) return;
+    const leases = [...held];
+    const sentAt = localNow();
+    let renewed: Set<bigint>;
+    try {
+      renewed = new Set(
+        await renewLeases(
+          db.sql,
+          leases.map(([id, l]) => ({ id, attempts: l.attempts })),
+          leaseMs,
+        ),
+      );
+    } catch (err) {
+      // The leases run on: the rows are used only until they end, then left for whoever claims them next.
+      log.warn({ err }, "outbox: renewing the leases failed; check the database connection");
+      return;
+    }
+    for (const [id, lease] of leases) {
+      if (renewed.has(id)) lease.usableUntil = Math.max(lease.usableUntil, sentAt + leaseMs - leaseSafetyMs);
+      else if (held.get(id) === lease) lease.usableUntil = Number.NEGATIVE_INFINITY; // marked meanwhile, or lost
+    }
+  };
+  const heartbeat = (async () => {
+    while (!stopped) {
+      await sleep(renewMs, undefined, { signal: stopHeartbeat.signal }).catch(() => undefined);
+      if (!stopped) await renew();
+    }
+  })();
 
   const loop = (async () => {
     while (!stopped) {
@@ -225,7 +281,10 @@ export function startOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
       await sleep(pollMs, undefined, { signal: idle.signal }).catch(() => undefined);
       idle = null;
     }
+    // The heartbeat goes on until the sends in flight are done: their rows stay this worker's meanwhile.
     await Promise.all(running);
+    stopHeartbeat.abort();
+    await heartbeat;
   })();
 
   return {

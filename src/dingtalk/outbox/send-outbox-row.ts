@@ -47,6 +47,14 @@ export async function sendOutboxRow(
   gate: RequestGate,
   lookup: OutboxLookup,
 ): Promise<SendOutcome> {
+  if (row.kind === "session.reply") {
+    // Held past its webhook (renewed leases let a row wait for slots longer than the claim looked ahead): back to
+    // the queue, where the next claim turns it into its batchSend fallback.
+    const { expiresAt, fallback } = row.payload as OutboxPayloads["session.reply"];
+    if (fallback !== undefined && expiresAt !== undefined && expiresAt <= Date.now() + 5000) {
+      return { kind: "wait", error: "sessionWebhook expired while waiting: sent by batchSend instead", afterMs: 0 };
+    }
+  }
   try {
     if (row.kind === "todo.update") return await updateTodo(client, row, gate, lookup);
     if (row.kind === "robot.image") return { kind: "sent", result: await sendImage(client, row, gate, lookup) };
