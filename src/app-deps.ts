@@ -21,6 +21,8 @@ export interface AppDeps {
   outbound: Outbound;
   /** Sandbox mode only: the in-process DingTalk emulator the bot talks to. */
   emulator?: Emulator;
+  /** Sandbox mode only: settles once the demo company is loaded (or failed to load), which starts after /healthz answers. */
+  demoReady?: Promise<void>;
   /** The stream connection's state for /healthz; undefined when there is no DingTalk app to connect to. */
   streamState: () => StreamState | undefined;
   /**

@@ -14,7 +14,8 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const log = createLogger(config.logLevel);
+  // Readable text on a terminal, JSON lines otherwise (a container, a pipe, a log collector).
+  const log = createLogger(config.logLevel, {}, { pretty: process.stdout.isTTY === true });
   const service = await startService({ config, log, ...(config.sandbox ? { sandbox: { demo: true } } : {}) });
   log.info(
     { url: service.url, db: service.deps.db.kind, mode: config.sandbox ? "sandbox" : "dingtalk" },

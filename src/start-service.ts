@@ -1,6 +1,5 @@
 import { createServer, type RequestListener, type Server } from "node:http";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import type { AppDeps } from "./app-deps.ts";
 import type { Config } from "./config.ts";
 import { type Database, openDatabase } from "./db/database.ts";
@@ -21,9 +20,9 @@ import { leaveFlow } from "./flows/leave/index.ts";
 import { progressFlow } from "./flows/progress/index.ts";
 import { createApp } from "./http/create-app.ts";
 import type { Logger } from "./lib/logger.ts";
+import { projectPath } from "./lib/project-root.ts";
 import { loadHolidayOverrides } from "./load-holiday-overrides.ts";
 import { createBusinessClock, SANDBOX_START } from "./sandbox/business-clock.ts";
-import { startSandboxDingTalk } from "./sandbox/sandbox-dingtalk.ts";
 import type { RunOutcome } from "./scheduler/run-once.ts";
 import { createScheduler, type Scheduler } from "./scheduler/scheduler.ts";
 
@@ -44,7 +43,7 @@ export const FLOWS: FlowFactory[] = [
 ];
 
 /** Next year's holidays, once announced, go here (chinese-days ships data up to the year it was released). */
-const HOLIDAY_OVERRIDES_FILE = fileURLToPath(new URL("../config/holidays-override.json", import.meta.url));
+const HOLIDAY_OVERRIDES_FILE = projectPath("config", "holidays-override.json");
 
 export interface RunningService {
   /** http://127.0.0.1:<port> */
@@ -93,8 +92,13 @@ export async function startService({
   const calendar = createCalendar(await loadHolidayOverrides(HOLIDAY_OVERRIDES_FILE));
   const coverage = calendarCoverage(calendar, localDate(now?.() ?? config.fakeNow ?? new Date(), config.timezone));
   if (coverage.warning) log.warn({ calendar: coverage }, coverage.warning);
-  const sandboxDingTalk = sandbox && config.sandbox ? await startSandboxDingTalk(log) : undefined;
+  // The emulator is loaded only in sandbox mode: a service with real credentials never loads it.
+  const sandboxDingTalk =
+    sandbox && config.sandbox
+      ? await import("./sandbox/sandbox-dingtalk.ts").then((m) => m.startSandboxDingTalk(log))
+      : undefined;
   const dingtalkApp = sandboxDingTalk?.dingtalk ?? configuredApp(config);
+  const demo = sandbox?.demo && sandboxDingTalk ? deferred() : undefined;
   const baseClock = now ?? clockFrom(config.fakeNow) ?? (() => new Date());
   // Sandbox mode: a business clock the guided sandbox moves forward. With the demo company and no given clock it
   // starts in the demo plan's 10th week, whatever the date, so the tour shows the same quarter to everyone.
@@ -113,6 +117,7 @@ export async function startService({
     dingtalk: dingtalkApp,
     outbound: createOutbound({ config, dingtalk: dingtalkApp }),
     ...(sandboxDingTalk ? { emulator: sandboxDingTalk.emulator } : {}),
+    ...(demo ? { demoReady: demo.promise } : {}),
     streamState: () => dingtalk?.inbound.client.streamState(),
     now: businessClock?.now ?? baseClock,
     ...(businessClock ? { businessClock } : {}),
@@ -143,7 +148,10 @@ export async function startService({
   const server = await listen(app.callback(), config.port, config.host);
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : config.port;
-  const seeding = sandbox?.demo && sandboxDingTalk ? seedInBackground(db, calendar, log) : Promise.resolve();
+  // Seeded once HTTP answers (/healthz is up meanwhile); what shows the demo waits on deps.demoReady.
+  // seedInBackground never rejects (a failure is logged): the demo is then whatever was loaded.
+  if (demo) void seedInBackground(db, calendar, log).then(demo.resolve);
+  const seeding = demo?.promise ?? Promise.resolve();
   // After migrations (openDatabase), in the background: on PGlite the demo seeding holds the one connection, and
   // a long catch-up must not hold back readiness. Claims make a trigger firing meanwhile harmless.
   const caughtUp = config.schedulerEnabled && deps.dingtalk ? startScheduler(scheduler, log) : Promise.resolve([]);
@@ -196,6 +204,14 @@ function configuredApp(config: Config): AppDeps["dingtalk"] {
   const { clientId, clientSecret, robotCode, apiBase, oapiBase } = config.dingtalk;
   if (!clientId || !clientSecret) return null;
   return { clientId, clientSecret, robotCode: robotCode ?? clientId, apiBase, oapiBase };
+}
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve: () => void = () => {};
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
 }
 
 /** The demo company takes seconds to build: HTTP is up meanwhile, the sandbox page shows it when ready. */

@@ -1,10 +1,10 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { fileURLToPath } from "node:url";
+import path from "node:path";
 import { gzipSync } from "node:zlib";
-import { buildSync } from "esbuild";
 import type { Context } from "koa";
+import { projectPath } from "../lib/project-root.ts";
 
 /**
  * The dashboard's static files, served by the service itself (it may run inside a company network with no
@@ -21,6 +21,8 @@ export interface Asset {
 }
 
 const require = createRequire(import.meta.url);
+/** This folder in the sources (the service may run from the bundle in dist/, which has no assets). */
+const HERE = projectPath("src", "dashboard");
 
 function asset(file: string | Buffer, name: string, ext: string, type: string): Asset {
   const body = typeof file === "string" ? readFileSync(file) : file;
@@ -34,8 +36,9 @@ function asset(file: string | Buffer, name: string, ext: string, type: string): 
  * step to forget; the bundle blocks the event loop for a moment that one time.
  */
 function chartsBundle(): Buffer {
+  const { buildSync } = require("esbuild") as typeof import("esbuild"); // loaded here, not at start
   const out = buildSync({
-    entryPoints: [fileURLToPath(new URL("./browser/dashboard-charts.ts", import.meta.url))],
+    entryPoints: [path.join(HERE, "browser", "dashboard-charts.ts")],
     bundle: true,
     format: "iife",
     platform: "browser",
@@ -58,18 +61,8 @@ export function dashboardAssets() {
       "text/javascript; charset=utf-8",
     ),
     charts: asset(chartsBundle(), "charts", "js", "text/javascript; charset=utf-8"),
-    script: asset(
-      fileURLToPath(new URL("./assets/dashboard.js", import.meta.url)),
-      "dashboard",
-      "js",
-      "text/javascript; charset=utf-8",
-    ),
-    style: asset(
-      fileURLToPath(new URL("./assets/dashboard.css", import.meta.url)),
-      "dashboard",
-      "css",
-      "text/css; charset=utf-8",
-    ),
+    script: asset(path.join(HERE, "assets", "dashboard.js"), "dashboard", "js", "text/javascript; charset=utf-8"),
+    style: asset(path.join(HERE, "assets", "dashboard.css"), "dashboard", "css", "text/css; charset=utf-8"),
   };
   return loaded;
 }

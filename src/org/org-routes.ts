@@ -12,7 +12,7 @@ import { AppError, validationError } from "../lib/errors.ts";
 import { getStaff } from "./get-staff.ts";
 import { importOrg } from "./import-org.ts";
 import { recordsFromJson, ZOrgImportRequest } from "./org-input.ts";
-import { looksLikeXlsx, type ParseResult, parseOrgCsv, parseOrgXlsx } from "./parse-org-files.ts";
+import type { ParseResult } from "./parse-org-files.ts";
 
 const ZImportQuery = z.object({
   mode: z.enum(["full", "merge"]).default("full"),
@@ -53,6 +53,8 @@ async function readOrgUpload(ctx: Context, limit: number, limits: UploadLimits):
     });
     return recordsFromJson(parseOrThrow(ZOrgImportRequest, body));
   }
+  // The file parsers (ExcelJS among them) load at the first file upload, not at start.
+  const { looksLikeXlsx, parseOrgCsv, parseOrgXlsx } = await import("./parse-org-files.ts");
   if (type === "multipart/form-data") {
     const { files } = await readMultipart(ctx, limit);
     const workbook = Object.values(files).find((f) => looksLikeXlsx(f.data));

@@ -8,7 +8,7 @@ import { peopleChanges, replaceCoOwners } from "./people-changes.ts";
 import { rephaseIfPhased } from "./phase-plan.ts";
 import { planNotFound } from "./plan-errors.ts";
 import { TARGET_SHEET } from "./plan-workbook-columns.ts";
-import { readPlanWorkbook, type WorkbookRow } from "./read-plan-workbook.ts";
+import type { WorkbookRow } from "./read-plan-workbook.ts";
 
 export interface ImportPlanWorkbookOptions {
   db: Database;
@@ -44,6 +44,8 @@ export async function importPlanWorkbook({
   reason,
   calendar = defaultCalendar,
 }: ImportPlanWorkbookOptions) {
+  // ExcelJS loads at the first workbook, not at start.
+  const { readPlanWorkbook } = await import("./read-plan-workbook.ts");
   const read = await readPlanWorkbook(file);
   if (!read.ok) throw validationError(`Excel 文件有 ${read.problems.length} 处错误，未导入任何内容`, read.problems);
   if (read.planId !== planId) {

@@ -9,7 +9,6 @@ import { parseOrThrow, validate } from "../http/validate.ts";
 import { AppError } from "../lib/errors.ts";
 import { badCharMessage, findBadChar } from "../lib/text-rule.ts";
 import { createPlan } from "./create-plan.ts";
-import { exportPlanWorkbook } from "./export-plan-workbook.ts";
 import { getTargetTree } from "./get-target-tree.ts";
 import { importPlanWorkbook } from "./import-plan-workbook.ts";
 import { readLedger } from "./ledger.ts";
@@ -101,6 +100,8 @@ export function registerPlanRoutes(router: Router, deps: AppDeps): void {
   });
 
   router.get("/api/plans/:id/export.xlsx", async (ctx) => {
+    // ExcelJS loads at the first export, not at start.
+    const { exportPlanWorkbook } = await import("./export-plan-workbook.ts");
     const { filename, buffer } = await exportPlanWorkbook(db, ctx.params.id ?? "");
     ctx.type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
     ctx.attachment(filename);

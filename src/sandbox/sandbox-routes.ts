@@ -29,6 +29,8 @@ export function registerSandboxRoutes(router: Router, deps: AppDeps, emulator: E
   });
 
   router.get("/sandbox/api/staff", async (ctx) => {
+    // The demo company is still loading just after a start: answer the whole list once it is there.
+    await deps.demoReady;
     const staff = await deps.db.prisma.staff.findMany({
       where: { active: true },
       include: { dept: true },

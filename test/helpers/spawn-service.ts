@@ -12,11 +12,15 @@ export interface SpawnedService {
 }
 
 /**
- * Runs the real entry point (src/main.ts) as its own process, as `npm start` does after generating the client,
- * and resolves once it logs that it is up.
+ * Runs the real entry point (src/main.ts) as its own process, as `npm start` does, and resolves once it logs that
+ * it is up. `nodeArgs` runs another entry instead (the built bundle: ["dist/main.js"]).
  */
-export function spawnService(env: Record<string, string>, timeoutMs = 20_000): Promise<SpawnedService> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+export function spawnService(
+  env: Record<string, string>,
+  timeoutMs = 20_000,
+  nodeArgs: string[] = ["--import", "tsx", "src/main.ts"],
+): Promise<SpawnedService> {
+  const child = spawn(process.execPath, nodeArgs, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", PORT: "0", ...env },
     stdio: ["ignore", "pipe", "pipe"],

@@ -5,6 +5,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { applyMigrations, readMigrations } from "../../src/db/migrate.ts";
+import type { SqlRunner } from "../../src/db/sql.ts";
 import { catalog } from "../helpers/catalog.ts";
 import { createTestDatabase, silentLog } from "../helpers/test-db.ts";
 
@@ -99,6 +100,57 @@ describe("migrations", () => {
       expect(rows).toEqual(files.map((f) => ({ migration_name: f.name, checksum: f.checksum })));
       expect(await applyMigrations(db.sql, silentLog)).toEqual([]);
     } finally {
+      await db.close();
+    }
+  });
+
+  it("when nothing is pending, the check is one query: no transaction, no lock, no DDL", async () => {
+    const db = await createTestDatabase();
+    try {
+      const statements: string[] = [];
+      let transactions = 0;
+      const counting: SqlRunner = {
+        query: (text, params) => {
+          statements.push(text);
+          return db.sql.query(text, params);
+        },
+        exec: (text) => {
+          statements.push(text);
+          return db.sql.exec(text);
+        },
+        transaction: (fn) => {
+          transactions++;
+          return db.sql.transaction(fn);
+        },
+      };
+      expect(await applyMigrations(counting, silentLog)).toEqual([]);
+      expect(statements).toHaveLength(1);
+      expect(statements[0]).toMatch(/FROM "_prisma_migrations"/);
+      expect(transactions).toBe(0);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it("a new migration on an up-to-date database is applied and recorded (the one-query check sees it pending)", async () => {
+    const db = await createTestDatabase();
+    const dir = await mkdtemp(path.join(tmpdir(), "tb-mig-"));
+    try {
+      for (const f of await readMigrations()) {
+        await mkdir(path.join(dir, f.name));
+        await writeFile(path.join(dir, f.name, "migration.sql"), f.sql);
+      }
+      await mkdir(path.join(dir, "99990101000000_added"));
+      await writeFile(
+        path.join(dir, "99990101000000_added", "migration.sql"),
+        'CREATE TABLE "added_later" (id int);\n',
+      );
+      expect(await applyMigrations(db.sql, silentLog, dir)).toEqual(["99990101000000_added"]);
+      const tables = await db.sql.query("SELECT 1 FROM information_schema.tables WHERE table_name = 'added_later'");
+      expect(tables).toHaveLength(1);
+      expect(await applyMigrations(db.sql, silentLog, dir)).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
       await db.close();
     }
   });

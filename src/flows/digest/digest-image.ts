@@ -2,7 +2,6 @@ import type { AppDeps } from "../../app-deps.ts";
 import type { Tx } from "../../db/database.ts";
 import type { Digest } from "../../domain/digest-types.ts";
 import type { Logger } from "../../lib/logger.ts";
-import { digestChartPng } from "./render-chart-png.ts";
 
 /** A digest's chart, drawn and ready to queue. */
 export interface DigestImage {
@@ -22,6 +21,8 @@ export async function digestImage(
   log: Logger,
 ): Promise<DigestImage | null> {
   try {
+    // Loaded at the first digest, not at start: ECharts and resvg take most of a second to load.
+    const { digestChartPng } = await import("./render-chart-png.ts");
     const png = await digestChartPng(digest, { fontPath: deps.config.cjkFontPath });
     return { png, send: (tx, a) => deps.outbound.sendPng(tx, { ...a, png }) };
   } catch (err) {
