@@ -45,6 +45,11 @@ export function readMultipart(ctx: Context, limit: number): Promise<Multipart> {
         }
         chunks.push(c);
       });
+      // A part cut off by the end of the body (no closing boundary) fails its file stream: without this listener
+      // that error was uncaught and ended the process (found by test/integration/api-fuzz.test.ts).
+      stream.on("error", (err) => {
+        if (!failed) failed = new AppError("VALIDATION", `multipart 请求无效：${err.message}`);
+      });
       stream.on("limit", () => {
         failed = new AppError("PAYLOAD_TOO_LARGE", `上传文件 ${info.filename} 超过上限`);
       });
