@@ -2,10 +2,12 @@
  * bench:decompose — 1.8亿 → 5 regions (history + growth) → 4 product lines → 2 channels → 10,000 reps →
  * 12 months (120,000 monthly cells), through the same services as the API (each split one transaction with
  * its conservation check), then one conservation query over the whole plan. Seconds and peak RSS per engine.
+ * Then the floor, in the same run: the same rows written by hand-written set-based SQL (one statement per
+ * table), and the ratio of the two.
  * Options: --reps N.
  */
 import { parseArgs } from "node:util";
-import { openDatabase } from "../src/db/database.ts";
+import { type Database, openDatabase } from "../src/db/database.ts";
 import { REGIONS } from "../src/demo/reference-org.ts";
 import { createLogger } from "../src/lib/logger.ts";
 import { importOrg } from "../src/org/import-org.ts";
@@ -123,6 +125,7 @@ async function child(): Promise<void> {
             (SELECT count(*) FROM target_month m JOIN target t ON t.id = m.target_id WHERE t.plan_id = $1) AS cells`,
     [planId],
   )) as [{ leaves: bigint; cells: bigint }];
+  const floorSeconds = await floor(db, planId);
   await db.close();
   if (check.result.length > 0) throw new Error("conservation violated");
   console.log(
@@ -130,6 +133,83 @@ async function child(): Promise<void> {
       `decompose + phase ${seconds.toFixed(2)} s (of which phasing ${phaseSeconds.toFixed(2)} s), conservation query ${(check.seconds * 1000).toFixed(0)} ms, ` +
       `peak RSS ${peakRssMb()} MB (target < 5 s on postgres)`,
   );
+  console.log(
+    `${engine.padEnd(8)} floor (the same rows by hand-written set-based SQL, one INSERT per table): ${floorSeconds.toFixed(2)} s; ` +
+      `decompose + phase ÷ floor: ${(seconds / floorSeconds).toFixed(2)} (target ≤ 2)`,
+  );
+}
+
+/**
+ * The floor (issue #17 item 1): the rows the decomposition wrote — the plan, its targets, co-owners, monthly cells
+ * and ledger entries — written again as a second plan by one hand-written set-based statement per table, each
+ * taking its rows as one JSON parameter (so the data crosses to the database as the service's must), in one
+ * transaction. Reading the rows and renaming their ids is not timed. Returns the seconds the writes took.
+ */
+async function floor(db: Database, planId: string): Promise<number> {
+  const rowsOf = async (sql: string) => {
+    const [row] = await db.sql.query<{ rows: string | null }>(
+      `SELECT coalesce(json_agg(t), '[]')::text AS rows FROM (${sql}) t`,
+      [planId],
+    );
+    return JSON.parse(row!.rows ?? "[]") as Record<string, unknown>[];
+  };
+  const re = (id: unknown) => (id === null || id === undefined ? id : `floor-${id as string}`);
+  const renamed = (rows: Record<string, unknown>[], keys: string[]) =>
+    rows.map((r) => ({ ...r, ...Object.fromEntries(keys.filter((k) => k in r).map((k) => [k, re(r[k])])) }));
+  const tables = [
+    { table: "plan", rows: renamed(await rowsOf("SELECT * FROM plan WHERE id = $1"), ["id"]) },
+    {
+      table: "target",
+      rows: renamed(await rowsOf("SELECT * FROM target WHERE plan_id = $1"), ["id", "plan_id", "parent_id"]),
+    },
+    {
+      table: "target_co_owner",
+      rows: renamed(
+        await rowsOf("SELECT c.* FROM target_co_owner c JOIN target t ON t.id = c.target_id WHERE t.plan_id = $1"),
+        ["target_id"],
+      ),
+    },
+    {
+      table: "target_month",
+      rows: renamed(
+        await rowsOf("SELECT m.* FROM target_month m JOIN target t ON t.id = m.target_id WHERE t.plan_id = $1"),
+        ["target_id"],
+      ),
+    },
+    {
+      table: "target_ledger",
+      rows: renamed(await rowsOf("SELECT * FROM target_ledger WHERE plan_id = $1"), ["plan_id", "target_id"]),
+      omit: ["id"],
+    },
+  ];
+  const statements: { sql: string; json: string }[] = [];
+  for (const { table, rows, omit = [] } of tables as { table: string; rows: unknown[]; omit?: string[] }[]) {
+    const cols = (
+      await db.sql.query<{ name: string }>(
+        `SELECT column_name AS name FROM information_schema.columns
+         WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position`,
+        [table],
+      )
+    )
+      .map((c) => `"${c.name}"`)
+      .filter((c) => !omit.includes(c.slice(1, -1)));
+    statements.push({
+      sql: `INSERT INTO ${table} (${cols}) SELECT ${cols} FROM json_populate_recordset(NULL::${table}, $1::json)`,
+      json: JSON.stringify(rows),
+    });
+  }
+  const t0 = performance.now();
+  await db.sql.transaction(async (tx) => {
+    for (const s of statements) await tx.query(s.sql, [s.json]);
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  const [{ n }] = (await db.sql.query<{ n: string }>(
+    "SELECT count(*)::text AS n FROM target_month m JOIN target t ON t.id = m.target_id WHERE t.plan_id = $1",
+    [re(planId)],
+  )) as [{ n: string }];
+  if (Number(n) !== tables[3]!.rows.length)
+    throw new Error(`floor wrote ${n} monthly cells of ${tables[3]!.rows.length}`);
+  return seconds;
 }
 
 if (values.child) await child();

@@ -11,20 +11,25 @@
  * Reports per engine the time from frame sent to ack received as the emulator recorded it (p50/p90/p99/max per
  * kind), the time from frame sent to the stored progress_entry (its created_at: written inside the handler's
  * transaction, the commit follows), throughput, and the effects counted in the database and on the cards.
+ * Then the floor, in the same run: the service stops, a bare stream client that does one INSERT per push and
+ * acks takes its place, the same pushes are sent again, and the service's throughput is printed as a ratio to it.
  * Options: --pushes N (default 10000), --clicks-share 0.25, --rate 50 (pushes/s, open loop: a push is sent
  * on schedule whether or not earlier ones were acked), --rate 0 --concurrency 8 (closed loop, as fast as it goes).
  */
 import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
+import type { DWClientDownStream } from "dingtalk-stream";
 import { cardDefinitions } from "../cards/index.ts";
 import { loadConfig } from "../src/config.ts";
 import { type Database, openDatabase } from "../src/db/database.ts";
 import { seedDemo } from "../src/demo/seed-demo.ts";
+import { createStreamClient } from "../src/dingtalk/stream-client.ts";
+import { CARD_CALLBACK_TOPIC, ROBOT_MESSAGE_TOPIC } from "../src/dingtalk/topics.ts";
 import { createLogger } from "../src/lib/logger.ts";
 import type { SandboxDingTalk } from "../src/sandbox/sandbox-dingtalk.ts";
 import { startService } from "../src/start-service.ts";
 import { runPerEngine } from "./bench-util.ts";
-import type { PeopleOptions, RunResult } from "./inbound-people.ts";
+import type { FloorResult, PeopleOptions, RunResult } from "./inbound-people.ts";
 
 const { values } = parseArgs({
   options: {
@@ -100,6 +105,8 @@ async function child(): Promise<void> {
     people.postMessage("drained");
     const result = await nextMessage<RunResult>(people);
     await report(engine, db, result, published);
+    await service.stop();
+    await floor(engine, db, app, people, result);
   } finally {
     await service.stop();
     await people.terminate();
@@ -132,6 +139,58 @@ async function report(engine: string, db: Database, result: RunResult, published
       ` pushes not acked in time ${result.unacked} (clicks ${result.clickFailures})`,
   );
   console.log(`outbox: ${outbox.map((r) => `${r.kind} ${r.status} ${r.n}`).join(", ")}`);
+}
+
+/**
+ * The floor (issue #17 item 1): the most any bot could do on this emulator and database — the SDK's stream
+ * client (GatewayDWClient: DWClient with the gateway URL pointed at the emulator) whose handler does one INSERT
+ * per push and acks it. The service has stopped; the same people send the same pushes again. Prints the floor's
+ * figures and the service's throughput as a share of the floor's (a capacity ratio when run closed loop, --rate 0).
+ */
+async function floor(
+  engine: string,
+  db: Database,
+  app: SandboxDingTalk["dingtalk"],
+  people: Worker,
+  service: RunResult,
+): Promise<void> {
+  await db.sql.query(
+    "CREATE TABLE bench_floor_push (message_id text PRIMARY KEY, topic text NOT NULL, data text NOT NULL)",
+  );
+  const client = createStreamClient({ apiBase: app.apiBase, clientId: app.clientId, clientSecret: app.clientSecret });
+  const onPush = (message: DWClientDownStream) => {
+    const { messageId, topic } = message.headers;
+    db.sql
+      .query("INSERT INTO bench_floor_push (message_id, topic, data) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", [
+        messageId,
+        topic,
+        message.data,
+      ])
+      .then(() => client.socketCallBackResponse(messageId, {}))
+      .catch((err) => console.error("floor insert failed", err));
+  };
+  client.on(ROBOT_MESSAGE_TOPIC, onPush);
+  client.on(CARD_CALLBACK_TOPIC, onPush);
+  await client.connect();
+  try {
+    people.postMessage("floor");
+    const f = await nextMessage<FloorResult>(people);
+    const [stored] = await db.sql.query<{ n: string }>("SELECT count(*)::text AS n FROM bench_floor_push");
+    const servicePushes = service.chat.length + service.confirm.length + service.repeat.length;
+    const serviceRate = servicePushes / service.seconds;
+    const floorRate = f.latencies.length / f.seconds;
+    console.log(
+      `[${engine}] floor (bare dingtalk-stream client, one INSERT + ack per push): ${f.latencies.length} pushes in` +
+        ` ${f.seconds.toFixed(1)} s (${floorRate.toFixed(0)}/s), ${stored?.n} rows; not acked ${f.unacked}, clicks not applied ${f.clickFailures}`,
+    );
+    console.log(summary("floor", f.latencies));
+    console.log(
+      `[${engine}] service ÷ floor: ${(serviceRate / floorRate).toFixed(2)} (${serviceRate.toFixed(0)}/s ÷ ${floorRate.toFixed(0)}/s` +
+        `${Number(values.rate) > 0 ? `; open loop at ${values.rate}/s: a capacity ratio needs --rate 0` : ""})`,
+    );
+  } finally {
+    client.disconnect();
+  }
 }
 
 /** Frame sent → progress_entry.created_at, per chat push that stored one (matched by origin `msg:<msgId>`). */

@@ -18,7 +18,7 @@ import { evaluationFlow } from "./flows/evaluation/index.ts";
 import { botHandlers, type FlowFactory } from "./flows/flow.ts";
 import { leaveFlow } from "./flows/leave/index.ts";
 import { progressFlow } from "./flows/progress/index.ts";
-import { createApp } from "./http/create-app.ts";
+import { createApp, routesOf } from "./http/create-app.ts";
 import type { Logger } from "./lib/logger.ts";
 import { projectPath } from "./lib/project-root.ts";
 import { loadHolidayOverrides } from "./load-holiday-overrides.ts";
@@ -49,6 +49,8 @@ export interface RunningService {
   /** http://127.0.0.1:<port> */
   url: string;
   deps: AppDeps;
+  /** Every route the service answers (method and path pattern); see routesOf. */
+  routes: { method: string; path: string }[];
   /** The outbox worker and stream connection, when there is a DingTalk app (real or sandbox). */
   dingtalk: DingTalkRuntime | undefined;
   /**
@@ -159,6 +161,7 @@ export async function startService({
   return {
     url: `http://127.0.0.1:${port}`,
     deps,
+    routes: routesOf(app),
     dingtalk,
     scheduler,
     caughtUp,

@@ -46,3 +46,19 @@ export function createApp(deps: AppDeps, flowRoutes: ((router: Router) => void)[
   );
   return app;
 }
+
+/**
+ * Every route the app serves, as `[method, path]` pairs from its router (HEAD, which the router adds to each GET,
+ * left out): what the API fuzz test (test/integration/api-fuzz.test.ts) walks, so a new route cannot be missed.
+ */
+export function routesOf(app: Koa): { method: string; path: string }[] {
+  const routers = app.middleware.flatMap((m) => {
+    const router = (m as { router?: Router }).router;
+    return router ? [router] : [];
+  });
+  return routers.flatMap((r) =>
+    r.stack.flatMap((layer) =>
+      layer.methods.filter((method) => method !== "HEAD").map((method) => ({ method, path: layer.path as string })),
+    ),
+  );
+}

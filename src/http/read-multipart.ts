@@ -21,7 +21,8 @@ export function readMultipart(ctx: Context, limit: number): Promise<Multipart> {
       reject(new AppError("VALIDATION", `multipart 请求无效：${(err as Error).message}`));
       return;
     }
-    const out: Multipart = { fields: {}, files: {} };
+    // No prototype: a part named "__proto__" is a field like any other, not the object's prototype.
+    const out: Multipart = { fields: Object.create(null), files: Object.create(null) };
     let failed: AppError | undefined;
     let total = 0;
     const overTotal = () => {
@@ -45,17 +46,26 @@ export function readMultipart(ctx: Context, limit: number): Promise<Multipart> {
         }
         chunks.push(c);
       });
+      // A part cut off by the end of the body (no closing boundary) fails its file stream: without this listener
+      // that error was uncaught and ended the process (found by test/integration/api-fuzz.test.ts).
+      stream.on("error", (err) => {
+        if (!failed) failed = new AppError("VALIDATION", `multipart 请求无效：${err.message}`);
+      });
       stream.on("limit", () => {
         failed = new AppError("PAYLOAD_TOO_LARGE", `上传文件 ${info.filename} 超过上限`);
       });
       stream.on("close", () => {
-        out.files[name] = { filename: info.filename ?? name, data: Buffer.concat(chunks) };
+        out.files[name ?? ""] = { filename: info.filename ?? name, data: Buffer.concat(chunks) };
       });
     });
-    bb.on("field", (name, value) => {
-      total += Buffer.byteLength(name) + Buffer.byteLength(value);
+    bb.on("field", (name: string | undefined, value: string | undefined) => {
+      // busboy gives a part with `name=""` no name: the byte count threw outside any handler, an uncaught error
+      // that ended the process (test/integration/api-fuzz.test.ts found it).
+      const key = name ?? "";
+      const text = value ?? "";
+      total += Buffer.byteLength(key) + Buffer.byteLength(text);
       if (total > limit) overTotal();
-      else out.fields[name] = value;
+      else out.fields[key] = text;
     });
     bb.on("error", (err) => reject(new AppError("VALIDATION", `multipart 请求无效：${(err as Error).message}`)));
     bb.on("close", () => (failed ? reject(failed) : resolve(out)));

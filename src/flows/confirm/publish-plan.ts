@@ -49,7 +49,8 @@ export async function publishPlan(
   const leaves = await leavesToSend(db, planId);
   return db.prisma.$transaction(
     async (tx) => {
-      await tx.plan.update({ where: { id: planId }, data: { status: "PUBLISHED" } });
+      // Only a draft changes: publishing again (nothing new) leaves the plan row, updated_at included, as it was.
+      await tx.plan.updateMany({ where: { id: planId, status: "DRAFT" }, data: { status: "PUBLISHED" } });
       // publishedAt: evaluation excuses every period that began before it (docs/domain.md "Evaluation and escalation").
       const publishedAt = deps.now();
       await tx.target.updateMany({ where: { planId, state: "DRAFT" }, data: { state: "PUBLISHED", publishedAt } });
