@@ -88,7 +88,7 @@ async function act(fn) {
 }
 $("publish").addEventListener("click", () => act(async () => {
   const r = await api("/sandbox/api/publish", {});
-  return (r.message || "已发布：" + r.cards + " 张目标卡片已发出。") + " 点「我是客户经理」看看 TA 收到的卡片。";
+  return "已发布：" + r.cards + " 张目标卡片已发出，每位负责人在聊天里看到自己的目标，可点「确认」或「有异议」。点「我是客户经理」看看 TA 收到的卡片。";
 }));
 $("simulate").addEventListener("click", () => act(async () => {
   const r = await api("/sandbox/api/simulate", {});
@@ -101,7 +101,7 @@ for (const b of $("bar").querySelectorAll("button[data-to]")) {
     const r = await api("/sandbox/api/clock", { to: b.dataset.to });
     const names = [];
     for (const j of r.ran) {
-      const name = (JOB_NAMES[j.job] || j.job) + (FAILED.test(String(j.outcome)) ? "（失败）" : "");
+      const name = (JOB_NAMES[j.job] || j.job) + (FAILED.test(String(j.outcome)) ? "（失败" + (j.error ? "：" + j.error : "") + "）" : "");
       if (!names.includes(name)) names.push(name);
     }
     return "业务时间已到 " + r.nowText + "。" + (names.length ? "已运行：" + names.join("、") : "这段时间没有到点的定时任务") + "。";
@@ -201,6 +201,8 @@ $("filter").addEventListener("input", drawStaff);
   const load = async () => { people = (await api("/sandbox/api/staff")).staff; drawStaff(); if (!people.length) setTimeout(load, 1000); };
   await Promise.all([load(), loadState()]);
   setInterval(refresh, 1000);
-  setInterval(() => { if (!busy) loadState(); }, 5000);
+  // The demo company is built in the background after start: ask often until its plan is there.
+  const poll = () => { if (!busy) loadState(); setTimeout(poll, state && state.plan ? 5000 : 1000); };
+  setTimeout(poll, 1000);
 })();
 `;
