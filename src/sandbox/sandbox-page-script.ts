@@ -114,7 +114,7 @@ for (const b of $("bar").querySelectorAll("button[data-role]")) {
     const role = state && state.roles && state.roles[b.dataset.role];
     if (!role) { result("演示公司还在加载，请稍后再点", true); return; }
     select(role.userId, role.name);
-    $("hint").textContent = "你现在是" + role.name + "（" + ROLE_NAMES[b.dataset.role] + "）。" + role.hint;
+    $("hint").textContent = "提示（" + ROLE_NAMES[b.dataset.role] + "）：" + role.hint;
   });
 }
 
