@@ -5,6 +5,7 @@ import type { Outbound } from "./dingtalk/outbound.ts";
 import type { StreamState } from "./dingtalk/stream-client.ts";
 import type { Calendar } from "./domain/calendar.ts";
 import type { Logger } from "./lib/logger.ts";
+import type { BusinessClock } from "./sandbox/business-clock.ts";
 import type { Scheduler } from "./scheduler/scheduler.ts";
 
 /** What every feature gets: passed in, never imported as a global. */
@@ -22,11 +23,16 @@ export interface AppDeps {
   emulator?: Emulator;
   /** The stream connection's state for /healthz; undefined when there is no DingTalk app to connect to. */
   streamState: () => StreamState | undefined;
-  /** Runs scheduled jobs on request (`POST /api/jobs/:job/run`); set by startService once the scheduler exists. */
-  scheduler?: Pick<Scheduler, "runNow">;
+  /**
+   * Runs scheduled jobs on request (`POST /api/jobs/:job/run`; the sandbox's clock ticks it); set by startService
+   * once the scheduler exists.
+   */
+  scheduler?: Pick<Scheduler, "runNow" | "tick" | "fireTimes">;
   /**
    * The clock for business time (which period a report belongs to, when a period closes, when jobs are due).
    * Real time in production; tests inject one (startService's `now`, or BOT_FAKE_NOW for spawned processes).
    */
   now: () => Date;
+  /** Sandbox mode only: the business clock behind `now`, which the guided sandbox moves forward. */
+  businessClock?: BusinessClock;
 }

@@ -19,6 +19,7 @@ import { progressFlow } from "./flows/progress/index.ts";
 import { createApp } from "./http/create-app.ts";
 import type { Logger } from "./lib/logger.ts";
 import { loadHolidayOverrides } from "./load-holiday-overrides.ts";
+import { createBusinessClock, SANDBOX_START } from "./sandbox/business-clock.ts";
 import { startSandboxDingTalk } from "./sandbox/sandbox-dingtalk.ts";
 import type { RunOutcome } from "./scheduler/run-once.ts";
 import { createScheduler, type Scheduler } from "./scheduler/scheduler.ts";
@@ -89,6 +90,16 @@ export async function startService({
   const calendar = createCalendar(await loadHolidayOverrides(HOLIDAY_OVERRIDES_FILE));
   const sandboxDingTalk = sandbox && config.sandbox ? await startSandboxDingTalk(log) : undefined;
   const dingtalkApp = sandboxDingTalk?.dingtalk ?? configuredApp(config);
+  const baseClock = now ?? clockFrom(config.fakeNow) ?? (() => new Date());
+  // Sandbox mode: a business clock the guided sandbox moves forward. With the demo company and no given clock it
+  // starts in the demo plan's 10th week, whatever the date, so the tour shows the same quarter to everyone.
+  const businessClock = sandboxDingTalk
+    ? createBusinessClock(
+        baseClock,
+        config.timezone,
+        sandbox?.demo && !now && !config.fakeNow ? SANDBOX_START : undefined,
+      )
+    : undefined;
   const deps: AppDeps = {
     config,
     log,
@@ -98,7 +109,8 @@ export async function startService({
     outbound: createOutbound({ config, dingtalk: dingtalkApp }),
     ...(sandboxDingTalk ? { emulator: sandboxDingTalk.emulator } : {}),
     streamState: () => dingtalk?.inbound.client.streamState(),
-    now: now ?? clockFrom(config.fakeNow) ?? (() => new Date()),
+    now: businessClock?.now ?? baseClock,
+    ...(businessClock ? { businessClock } : {}),
   };
   // Read by streamState above, which /healthz calls only once the service is up.
   const flows = FLOWS.map((flow) => flow(deps));

@@ -5,6 +5,7 @@ import type { Emulator } from "../dingtalk/emulator/emulator-types.ts";
 import { validate } from "../http/validate.ts";
 import { AppError } from "../lib/errors.ts";
 import { conversationView } from "./conversation-view.ts";
+import { registerGuidedRoutes } from "./guided-routes.ts";
 import { SANDBOX_PAGE } from "./sandbox-page.ts";
 
 const ZSend = z.object({ userId: z.string().min(1), text: z.string().trim().min(1, "消息不能为空").max(2000) });
@@ -63,4 +64,6 @@ export function registerSandboxRoutes(router: Router, deps: AppDeps, emulator: E
     if (!emulator.getCard(outTrackId)) throw new AppError("NOT_FOUND", `卡片 ${outTrackId} 不存在`);
     ctx.body = await emulator.clickCard(outTrackId, userId, params, actionId);
   });
+
+  registerGuidedRoutes(router, deps);
 }

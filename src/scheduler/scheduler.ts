@@ -30,6 +30,8 @@ export interface Scheduler {
   catchUp(days?: number): Promise<RunOutcome[]>;
   /** POST /api/jobs/:job/run: the job for the period `at` falls in, now; idempotent. */
   runNow(jobId: string, at?: Date): Promise<RunOutcome>;
+  /** The local times ("HH:mm") jobs fire at, earliest first (the sandbox's clock stops at each). */
+  fireTimes(): string[];
   stop(): Promise<void>;
 }
 
@@ -102,6 +104,7 @@ export function createScheduler<D>(o: SchedulerOptions<D>): Scheduler {
         : job.rule.periodOf(localDate(at, o.timeZone), o.calendar);
       return runJob(job, period, "api", at);
     },
+    fireTimes: () => [...new Set(o.jobs.map((j) => j.rule.time))].sort(),
     async stop() {
       stopped = true;
       for (const j of armed.splice(0)) j.cancel();
