@@ -103,7 +103,11 @@ export async function publishDemoPlan(deps: AppDeps): Promise<{ cards: number; m
  * way and ticking the scheduler there — the same tick a daily trigger makes, through runOnce's claims — so each
  * job runs at its own time, in order, exactly once per period.
  */
-export async function moveClock(deps: Deps, to: ClockStep | Date): Promise<{ from: Date; ran: RanJob[] }> {
+export async function moveClock(
+  deps: Deps,
+  to: ClockStep | Date,
+  afterTick: (ran: RanJob[]) => Promise<unknown> = async () => undefined,
+): Promise<{ from: Date; ran: RanJob[] }> {
   const clock = deps.businessClock;
   const scheduler = deps.scheduler;
   if (!scheduler) throw new AppError("CONFLICT", "调度器尚未就绪，请稍后再试");
@@ -118,10 +122,13 @@ export async function moveClock(deps: Deps, to: ClockStep | Date): Promise<{ fro
       const at = localDateTime(d, time, zone);
       if (at <= from || at > target) continue;
       if (at > clock.now()) clock.moveTo(at);
+      const tick: RanJob[] = [];
       for (const r of await scheduler.tick(at, "schedule")) {
         if (r.ran)
-          ran.push({ job: r.job, period: r.period, outcome: r.status, ...(r.error ? { error: r.error } : {}) });
+          tick.push({ job: r.job, period: r.period, outcome: r.status, ...(r.error ? { error: r.error } : {}) });
       }
+      ran.push(...tick);
+      await afterTick(tick);
     }
   }
   if (target > clock.now()) clock.moveTo(target);

@@ -65,5 +65,5 @@ export function registerSandboxRoutes(router: Router, deps: AppDeps, emulator: E
     ctx.body = await emulator.clickCard(outTrackId, userId, params, actionId);
   });
 
-  registerGuidedRoutes(router, deps);
+  registerGuidedRoutes(router, deps, emulator);
 }

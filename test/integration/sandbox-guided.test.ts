@@ -11,8 +11,11 @@ import { startTestService, type TestService } from "../helpers/test-service.ts";
  */
 
 let svc: TestService;
-/** The business clock starts on Monday 2026-03-02 09:00 in Shanghai and runs on in real time. */
-const START = new Date("2026-03-02T01:00:00Z");
+/**
+ * The business clock starts on Sunday 2026-03-01 20:00 in Shanghai and runs on in real time: the plan is published
+ * before week 10 begins, so week 10 counts and two weeks of the team bring an escalation.
+ */
+const START = new Date("2026-03-01T12:00:00Z");
 
 type Ran = { job: string; period: string; outcome: string };
 type ClockAnswer = { now: string; nowText: string; ran: Ran[] };
@@ -56,8 +59,8 @@ describe("the guided sandbox's controls", () => {
     const res = await fetch(`${svc.url}/sandbox/api/state`);
     expect(res.status).toBe(200);
     const now = await json(res);
-    expect(now.nowText).toBe("2026-03-02 周一 09:00");
-    expect(now.plan).toMatchObject({ name: "2026年度销售目标", status: "DRAFT", period: "2026-W10" });
+    expect(now.nowText).toBe("2026-03-01 周日 20:00");
+    expect(now.plan).toMatchObject({ name: "2026年度销售目标", status: "DRAFT", period: "2026-W09" });
     expect(now.published).toBe(false);
     expect(now.roles.rep).toMatchObject({ userId: "r11001", name: "李娜" });
     expect(now.roles.manager).toMatchObject({ userId: "m11" });
@@ -91,16 +94,59 @@ describe("the guided sandbox's controls", () => {
     expect((await state()).published).toBe(true);
   });
 
+  it("simulate: the team confirms, disputes, asks for changes and reports — through chat and card taps", async () => {
+    const next = await clock("next-day");
+    expect(next.nowText).toMatch(/^2026-03-02 周一 20:\d\d$/); // the same time a day later (the clock runs on)
+    expect(keys(next.ran)).toContain("confirm-reminder 2026-03-02");
+
+    const inboundBefore = await svc.db.prisma.inboundEvent.count();
+    const res = await post("/sandbox/api/simulate", {});
+    expect(res.status, await res.clone().text()).toBe(200);
+    const sim = await json(res);
+    await svc.dingtalk!.outbox.drain();
+    expect(sim).toMatchObject({ late: 0, disputes: 3, changeRequests: 2 });
+    expect(sim.confirmed).toBeGreaterThan(100);
+    expect(sim.reported).toBeGreaterThan(70);
+    expect(sim.silent).toBeGreaterThan(3);
+    // Rows came from the inbound path (one inbound event per message or tap), not written directly.
+    const inbound = await svc.db.prisma.inboundEvent.count();
+    expect(inbound - inboundBefore).toBeGreaterThanOrEqual(sim.confirmed + sim.disputes + sim.reported + 2 * 2);
+    expect(await svc.db.prisma.targetAck.count()).toBe(sim.confirmed);
+    const entries = await svc.db.prisma.progressEntry.findMany({ where: { period: "2026-W10" } });
+    expect(entries).toHaveLength(sim.reported);
+    expect(entries.every((e) => e.source === "SELF_REPORT" && e.origin)).toBe(true);
+    const requests = await svc.db.prisma.changeRequest.findMany();
+    expect(requests.filter((r) => r.kind === "DISPUTE")).toHaveLength(3);
+    expect(requests.filter((r) => r.kind === "CHANGE")).toHaveLength(2);
+    // The three tour people are left to the visitor.
+    for (const userId of ["r11001", "m11", "wangjianguo"]) {
+      expect(await svc.db.prisma.targetAck.count({ where: { userId } })).toBe(0);
+      expect(entries.some((e) => e.userId === userId)).toBe(false);
+    }
+    // The weak region (西北) reports well under target; a change request reached a manager as an approval card.
+    const managers = new Set(requests.filter((r) => r.kind === "CHANGE").map((r) => r.requesterUserId.slice(1, 3)));
+    const approvalCards = [...managers].flatMap((d) =>
+      svc.deps.emulator!.getInbox(`m${d}`).filter((i) => i.kind === "card" && i.outTrackId.startsWith("apr.")),
+    );
+    expect(approvalCards.length).toBeGreaterThanOrEqual(2);
+
+    // Again in the same period: nothing new, nothing written.
+    const before = await tableCounts(svc.db);
+    const again = await json(await post("/sandbox/api/simulate", {}));
+    expect(again).toEqual({ reported: 0, late: 0, silent: sim.silent, disputes: 0, changeRequests: 0, confirmed: 0 });
+    expect(await tableCounts(svc.db)).toEqual(before);
+  }, 120_000);
+
   it("the clock moves to Friday 16:00 and the week's jobs run in order through the scheduler, each once", async () => {
     const before = await jobRuns();
     const res = await clock("friday-16");
     expect(res.nowText).toBe("2026-03-06 周五 16:00");
-    // Monday 10:00 → Friday 16:00: the daily workday jobs each day from Monday's 10:00 on, the weekly prompt at 16:00.
-    const days = ["2026-03-02", "2026-03-03", "2026-03-04", "2026-03-05", "2026-03-06"];
-    for (const day of days) {
+    // Monday 20:00 → Friday 16:00: the daily workday jobs Tuesday to Friday, the weekly prompt at 16:00.
+    for (const day of ["2026-03-03", "2026-03-04", "2026-03-05", "2026-03-06"]) {
       expect(keys(res.ran)).toContain(`confirm-reminder ${day}`);
       expect(keys(res.ran)).toContain(`evaluate ${day}`);
     }
+    expect(keys(res.ran)).not.toContain("evaluate 2026-03-02");
     expect(keys(res.ran)).toContain("weekly-prompt 2026-W10");
     expect(keys(res.ran).indexOf("evaluate 2026-03-06")).toBeLessThan(keys(res.ran).indexOf("weekly-prompt 2026-W10"));
     expect(new Set(keys(res.ran)).size).toBe(res.ran.length);
@@ -127,7 +173,7 @@ describe("the guided sandbox's controls", () => {
     expect((await state()).nowText).toBe(then.nowText);
   });
 
-  it("Monday 12:00: the reminder at 10:00, then the evaluation of the week at 12:00", async () => {
+  it("Monday 12:00: the reminder at 10:00, the late ones answer it, then the week is evaluated at 12:00", async () => {
     const res = await clock("monday-12");
     expect(res.nowText).toBe("2026-03-09 周一 12:00");
     expect(keys(res.ran)).toEqual(
@@ -137,9 +183,38 @@ describe("the guided sandbox's controls", () => {
     expect(keys(res.ran).indexOf("progress-reminder 2026-W10")).toBeLessThan(
       keys(res.ran).indexOf("evaluate 2026-03-09"),
     );
+    const late = (res as ClockAnswer & { team: { late: number } }).team.late;
+    expect(late).toBeGreaterThan(5);
     const evaluated = await svc.db.prisma.evaluatedPeriod.findMany();
     expect(evaluated.map((e) => e.period)).toContain("2026-W10");
+    // The late figures were in before the evaluation: every evaluation of the week counts them.
+    const w10 = await svc.db.prisma.periodEvaluation.findMany({ where: { period: "2026-W10" } });
+    expect(w10.length).toBeGreaterThan(100);
   }, 60_000);
+
+  it("a second week of the team and the clock: escalations to managers, and the director's digest with its chart", async () => {
+    const sim = await json(await post("/sandbox/api/simulate", {}));
+    expect(sim.reported).toBeGreaterThan(70);
+    const res = await clock("monday-12");
+    expect(res.nowText).toBe("2026-03-16 周一 12:00");
+    expect(keys(res.ran)).toEqual(
+      expect.arrayContaining(["weekly-digest 2026-03-09", "weekly-prompt 2026-W11", "evaluate 2026-03-16"]),
+    );
+    await svc.dingtalk!.outbox.drain();
+    // Two missed weeks in a row: the weak region's reps are escalated to their manager, on a card.
+    const escalations = await svc.db.prisma.escalation.findMany();
+    expect(escalations.length).toBeGreaterThan(5);
+    expect(escalations.some((e) => e.ownerUserId.startsWith("r14"))).toBe(true);
+    expect(svc.deps.emulator!.getInbox("m14").some((i) => i.kind === "card" && i.outTrackId.startsWith("esc."))).toBe(
+      true,
+    );
+    // The director's chat on the sandbox page shows the Monday digest with its chart.
+    const chat = await json(await fetch(`${svc.url}/sandbox/api/conversation/wangjianguo`));
+    const image = chat.items.find((i: { kind: string }) => i.kind === "image");
+    expect(image).toBeDefined();
+    const png = await fetch(svc.url + image.src);
+    expect(png.headers.get("content-type")).toBe("image/png");
+  }, 120_000);
 });
 
 describe("with real DingTalk credentials", () => {
