@@ -180,15 +180,17 @@ describe("the guided sandbox, walked as each role at phone width (the dead-end c
     await (await needs("审批调整", approve.getByTestId("button-approve"))).click();
     await shows("审批调整", approval.getByTestId("card-status").filter({ hasText: "已同意" }));
 
-    // Two weeks of the business clock from Monday 09:00 of week 10: the team answers week 10, Monday noon comes
-    // twice (today's, then week 11's, which evaluates week 10), the team answers week 11, the next Monday noon
-    // evaluates it — the second missed week in a row escalates.
+    // The business clock starts on Monday 09:00 of week 10 (as in `npm start`), after week 10 began, so week 10 is
+    // not evaluated for the plan published now: the team answers weeks 11 and 12, each evaluated the Monday noon
+    // after (the first 到下周一12:00 is today's), and the second missed week in a row escalates.
     const steps: Array<[string, string, RegExp]> = [
       ["simulate", "模拟团队（第10周）", /模拟团队：/],
       ["clock-monday-12", "到下周一12:00（今天中午）", /业务时间已到/],
       ["clock-monday-12", "到下周一12:00（第11周）", /业务时间已到/],
       ["simulate", "模拟团队（第11周）", /模拟团队：/],
       ["clock-monday-12", "到下周一12:00（第12周）", /业务时间已到/],
+      ["simulate", "模拟团队（第12周）", /模拟团队：/],
+      ["clock-monday-12", "到下周一12:00（第13周）", /业务时间已到/],
     ];
     for (const [testId, step, expected] of steps) {
       const answer = await pressBar(page, testId, step, expected);
