@@ -11,6 +11,11 @@ import { startTestService, type TestService } from "../helpers/test-service.ts";
  * visible (a step with no visible way forward fails there, named), uses it, then waits for something visible
  * to change. The roles run in order on one service, as a visitor would: the rep's change request is what the
  * manager approves, and the team simulated by the manager is what the director's digest shows.
+ *
+ * KNOWN RED ON POSTGRESQL (2026-12-05): /sandbox/api/state reports the demo plan while the background seed is
+ * still writing it, so 发布目标 is enabled too early and answers 「计划还不能发布：0 处不守恒，37 个责任问题」 — a
+ * real dead end for a quick visitor, to be fixed on the API side (no plan in the state until the seed is done).
+ * Green on PGlite.
  */
 
 let svc: TestService;
