@@ -35,6 +35,18 @@ export interface SimulationResult {
 
 type Habit = "on-time" | "late" | "silent";
 
+/** Runs `fn` over `items`, `width` at a time (people act at once, as a team does; the bot handles each in turn). */
+async function eachAtOnce<T>(items: readonly T[], width: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
+}
+
+/** How many simulated people act at the same moment. */
+const AT_ONCE = 8;
+
 /** A stable number in [0, 1) for a string (FNV-1a): the seed of everyone's habits. */
 export function unit(s: string): number {
   let h = 0x811c9dc5;
@@ -115,11 +127,13 @@ export function simulatedTeam(deps: AppDeps, emulator: Emulator) {
     const plan = await demoPlan(deps);
     if (!simulated.has(period) || !isPeriodOpen(period, deps.now(), plan.timezone, deps.calendar)) return 0;
     let late = 0;
-    for (const o of await owners(plan.id, period, await roles())) {
-      if (o.reported || habitOf(o.userId) !== "late") continue;
+    const due = (await owners(plan.id, period, await roles())).filter(
+      (o) => !o.reported && habitOf(o.userId) === "late",
+    );
+    await eachAtOnce(due, AT_ONCE, async (o) => {
       const { amount } = figure(o.userId, o.deptId, period, o.periodTarget);
       if (await say(o.userId, `${PREVIOUS[parsePeriodKey(period).cadence]}完成${wan(amount)}`)) late++;
-    }
+    });
     return late;
   };
 
@@ -152,8 +166,8 @@ export function simulatedTeam(deps: AppDeps, emulator: Emulator) {
       const leafOf = new Map(leaves.map((l) => [l.owner, BigInt(l.amount)]));
 
       // Target cards still waiting for an answer, as each person sees them in their chat.
-      for (const p of people) {
-        if (habitOf(p.userId) === "silent") continue;
+      await eachAtOnce(people, AT_ONCE, async (p) => {
+        if (habitOf(p.userId) === "silent") return;
         for (const item of emulator.getInbox(p.userId)) {
           if (item.kind !== "card" || parseTargetCardId(item.outTrackId)?.userId !== p.userId) continue;
           if (item.data.status !== "pending") continue;
@@ -167,7 +181,7 @@ export function simulatedTeam(deps: AppDeps, emulator: Emulator) {
             if (ok) out.disputes++;
           } else if (await tap(p.userId, item.outTrackId, { action: "confirm" })) out.confirmed++;
         }
-      }
+      });
 
       // Change requests in chat, confirmed with 「确认」 once the bot has shown the preview.
       for (const userId of changers) {
@@ -183,10 +197,10 @@ export function simulatedTeam(deps: AppDeps, emulator: Emulator) {
       }
 
       // This period's reports: on time, half in chat and half on the prompt card (chat while no card came yet).
-      for (const p of people) {
+      await eachAtOnce(people, AT_ONCE, async (p) => {
         const habit = habitOf(p.userId);
         if (habit === "silent") out.silent += p.reported ? 0 : 1;
-        if (habit !== "on-time" || p.reported) continue;
+        if (habit !== "on-time" || p.reported) return;
         const { amount, customers } = figure(p.userId, p.deptId, period, p.periodTarget);
         const cardId = progressCardId(plan.id, period, p.userId);
         const onCard = unit(`channel:${p.userId}`) < 0.5 && emulator.getCard(cardId);
@@ -194,7 +208,7 @@ export function simulatedTeam(deps: AppDeps, emulator: Emulator) {
           ? await tap(p.userId, cardId, { action: "report", amount: wan(amount), newCustomers: String(customers) })
           : await say(p.userId, `${CURRENT[plan.cadence]}完成${wan(amount)}，新客户${customers}家`);
         if (done) out.reported++;
-      }
+      });
 
       // The previous period, when its reminder went out and it is still open: the late ones answer now.
       const previous = previousPeriodKey(period);
