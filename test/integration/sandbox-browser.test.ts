@@ -28,6 +28,7 @@ afterAll(async () => {
 async function openAs(name: string) {
   const page = await browser.newPage();
   await page.goto(`${svc.url}/sandbox`);
+  await page.getByTestId("tour-skip").click(); // a fresh browser context: the tour opens first (sandbox-tour.test.ts walks it)
   await page.getByTestId("filter").fill(name);
   await page.locator(".person", { hasText: name }).first().click();
   await expect.poll(() => page.getByTestId("who").textContent()).toContain(name);
