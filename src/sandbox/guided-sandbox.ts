@@ -35,9 +35,23 @@ export interface RanJob {
 
 type Deps = AppDeps & { businessClock: BusinessClock };
 
-/** The demo plan, or a 409 that says to wait while it is being built. */
+/** Demo-seed promises seen settled: the state answers at once and shows no plan until the company is whole. */
+const seeded = new WeakSet<Promise<void>>();
+
+/** Whether the demo company is fully built (true when the service seeds none). Never waits. */
+function demoSeeded(deps: AppDeps): boolean {
+  const ready = deps.demoReady;
+  if (!ready || seeded.has(ready)) return true;
+  void ready.then(() => seeded.add(ready));
+  return false;
+}
+
+/**
+ * The demo plan once the company is whole, or a 409 that says to wait: the seed writes the plan before its
+ * targets, and a plan read half-way (PostgreSQL lets another connection see it) would refuse to publish.
+ */
 export async function demoPlan(deps: AppDeps) {
-  const plan = await deps.db.prisma.plan.findFirst({ where: { name: DEMO_PLAN_NAME } });
+  const plan = demoSeeded(deps) ? await deps.db.prisma.plan.findFirst({ where: { name: DEMO_PLAN_NAME } }) : null;
   if (!plan) throw new AppError("CONFLICT", "演示公司还在准备中，请过几秒刷新页面再试");
   return plan;
 }
@@ -46,7 +60,7 @@ export async function guidedState(deps: Deps): Promise<GuidedState> {
   const now = deps.now();
   const zone = deps.config.timezone;
   const base = { now: now.toISOString(), nowText: clockText(now, zone) };
-  const plan = await deps.db.prisma.plan.findFirst({ where: { name: DEMO_PLAN_NAME } });
+  const plan = demoSeeded(deps) ? await deps.db.prisma.plan.findFirst({ where: { name: DEMO_PLAN_NAME } }) : null;
   if (!plan) return { ...base, plan: null, published: false, roles: null };
   const rep = await deps.db.prisma.staff.findUnique({ where: { userId: TOUR_REP_ID } });
   const manager = rep?.managerUserId

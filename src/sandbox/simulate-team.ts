@@ -11,8 +11,11 @@ import { AppError } from "../lib/errors.ts";
 import { liveLeafSql } from "../plans/leaf-targets.ts";
 import { demoPlan, type RanJob, TOUR_REP_ID } from "./guided-sandbox.ts";
 
-/** The region whose reps fall short every week, so evaluation and escalation have someone to find (西北). */
-export const WEAK_REGION = "14";
+/**
+ * The region whose reps fall short every week, so evaluation and escalation have someone to find: 华东, the tour
+ * rep's own region, so the manager 我是区域经理 opens (王伟) is the one who gets the escalations.
+ */
+export const WEAK_REGION = "11";
 const DISPUTES = 3;
 const CHANGE_REQUESTS = 2;
 /** Regions where every rep owns one leaf: a change request there needs no 「选第几个」. */
