@@ -18,6 +18,7 @@ describe("HTTP edges", () => {
       db: svc.db.kind,
       dingtalk: { mode: "sandbox", stream: "not connected", since: null },
       outbox: { dead: 0, oldestDeadAt: null },
+      calendar: expect.objectContaining({ year: expect.any(Number), coverage: expect.any(String) }),
     });
     expect(res.headers.get("x-request-id")).toMatch(/[0-9a-f-]{36}/);
   });

@@ -40,6 +40,9 @@ describe("images on the sandbox page", () => {
   it("the director sees the chart in his chat: an <img> the service serves, the very PNG that was sent", async () => {
     const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
     await page.goto(`${svc.url}/sandbox`);
+    // A fresh browser opens on the tour (sandbox-tour.test.ts walks it); on a phone the staff list is behind 选择员工.
+    await page.getByTestId("tour-skip").click();
+    await page.getByTestId("pick").click();
     await page.getByTestId("filter").fill("王建国");
     await page.locator(".person", { hasText: "王建国" }).first().click();
     const img = page.getByTestId("msg-image").locator("img");

@@ -114,11 +114,10 @@ async function asRole(page: Page, role: "rep" | "manager" | "director", label: s
  * The role's whole view at phone width: the viewport grown to the page's height for the shot (so the sticky
  * reply box sits at the bottom, where a phone shows it, and not over the middle of the chat), then back.
  */
+/** What the visitor sees on the phone's screen, scrolled to the newest message (as a chat opens). */
 async function screenshot(page: Page, file: string): Promise<void> {
-  const height = Number(await page.evaluate("document.documentElement.scrollHeight"));
-  await page.setViewportSize({ width: PHONE.width, height });
+  await page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)");
   await page.screenshot({ path: `${SHOTS}${file}` });
-  await page.setViewportSize(PHONE);
 }
 
 let page: Page;

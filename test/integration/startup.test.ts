@@ -30,6 +30,8 @@ describe("the service process", () => {
         db: "pglite",
         dingtalk: { mode: "sandbox", stream: "connected", since: expect.any(String) },
         outbox: { dead: 0, oldestDeadAt: null },
+        // The holiday calendar's coverage (healthz.test.ts checks it to the letter).
+        calendar: expect.objectContaining({ year: expect.any(Number), coverage: expect.any(String) }),
       });
       // Sandbox mode prints the generated admin token; it must work.
       const token = /Admin API token[^\n]*\n\s*([0-9a-f]{48})/.exec(first.output())?.[1];
