@@ -81,7 +81,11 @@ describe("publish and confirm through the emulator (real outbox, real stream)", 
     const [card] = targetCards("r11001").filter((c) => c.privateData.canAct === "true");
     const click = await emulator().clickCard(card!.outTrackId, "r11001", { action: "confirm" }, "confirm");
     expect(click.status).toBe("applied");
-    expect(emulator().getCard(card!.outTrackId)?.publicData).toMatchObject({ status: "confirmed" });
+    // The business clock's moment (Monday 2026-11-23 10:00 in Shanghai), not the machine's: the sandbox moves it.
+    expect(emulator().getCard(card!.outTrackId)?.publicData).toMatchObject({
+      status: "confirmed",
+      statusText: "已确认 · 11月23日 10:00",
+    });
     const [ack] = await svc.db.prisma.targetAck.findMany({ where: { userId: "r11001" } });
     expect(ack).toMatchObject({ version: 1, outTrackId: card!.outTrackId });
     const before = await acks();

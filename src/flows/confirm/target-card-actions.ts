@@ -20,7 +20,7 @@ export async function handleTargetCardAction(deps: Deps, ctx: CardContext): Prom
   const input = await targetCardInput(ctx.tx, target.id);
   if (action.action === "confirm") {
     await confirmTarget(ctx, target);
-    return cardParamsUpdate(targetCardConfirmed(input, new Date(), deps.config.timezone), ctx.event.userId);
+    return cardParamsUpdate(targetCardConfirmed(input, deps.now(), deps.config.timezone), ctx.event.userId);
   }
   const approver = await disputeTarget(deps, ctx, { target, amount: action.amount, reason: action.reason });
   return cardParamsUpdate(targetCardDisputed(input, approver), ctx.event.userId);
