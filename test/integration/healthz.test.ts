@@ -37,6 +37,15 @@ async function liveService(): Promise<{ svc: TestService; em: Emulator }> {
   return { svc, em };
 }
 
+/** A business date in 2030: neither chinese-days nor the override file knows that year's holidays. */
+const CALENDAR_2030 = {
+  year: 2030,
+  coverage: "NONE",
+  nextYear: 2031,
+  nextCoverage: "NONE",
+  warning: expect.stringMatching(/^2030年的节假日数据缺失.*config\/holidays-override\.json/),
+};
+
 describe("GET /healthz", () => {
   it("live mode: connected; after the stream closes, 200 degraded and reconnecting since the loss", async () => {
     const { svc, em } = await liveService();
@@ -135,13 +144,7 @@ describe("GET /healthz", () => {
         db: svc.db.kind,
         dingtalk: { mode: "sandbox", stream: "not connected", since: null },
         outbox: { dead: 0, oldestDeadAt: null },
-        calendar: {
-          year: 2030,
-          coverage: "NONE",
-          nextYear: 2031,
-          nextCoverage: "NONE",
-          warning: expect.stringMatching(/^2030年的节假日数据缺失.*config\/holidays-override\.json/),
-        },
+        calendar: CALENDAR_2030,
       },
     });
     await svc.db.close(); // the database is gone under the running service
@@ -152,13 +155,7 @@ describe("GET /healthz", () => {
         db: "down",
         dingtalk: { mode: "sandbox", stream: "not connected", since: null },
         outbox: { dead: null, oldestDeadAt: null },
-        calendar: {
-          year: 2030,
-          coverage: "NONE",
-          nextYear: 2031,
-          nextCoverage: "NONE",
-          warning: expect.stringMatching(/^2030年的节假日数据缺失.*config\/holidays-override\.json/),
-        },
+        calendar: CALENDAR_2030,
       },
     });
   });

@@ -101,14 +101,16 @@ describe("retention job: sent outbox rows and old inbound events go, what preven
       FROM generate_series(1, 25) i;
       INSERT INTO inbound_event (key, kind, received_at)
       SELECT 'msg:batch-' || i, 'text', now() - interval '40 days' FROM generate_series(1, 12) i`);
-    const result = await runRetention(svc.db.sql, { before: new Date(Date.now() - 30 * DAY), batchSize: 10 });
+    // Rows written 40 days before the database's now; the cut is 30 days before it.
+    const before = new Date(Date.now() - 30 * DAY);
+    const result = await runRetention(svc.db.sql, { before, batchSize: 10 });
     expect(result).toMatchObject({ outboxDeleted: 25, inboundDeleted: 12 });
     expect(await count("outbox_message", "starts_with(idempotency_key, 'batch-')")).toBe(0);
     // A to-do create keeps its person and task id: finishing it later still finds the task.
     expect(await rows("SELECT memo FROM outbox_sent_key WHERE idempotency_key = 'batch-7'")).toEqual([
       { memo: { userId: "u7", taskId: "task-7" } },
     ]);
-    expect(await runRetention(svc.db.sql, { before: new Date(Date.now() - 30 * DAY), batchSize: 10 })).toMatchObject({
+    expect(await runRetention(svc.db.sql, { before, batchSize: 10 })).toMatchObject({
       outboxDeleted: 0,
       inboundDeleted: 0,
     });
