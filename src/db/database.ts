@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { PrismaPg } from "@prisma/adapter-pg";
@@ -5,6 +6,7 @@ import { PrismaPGlite } from "pglite-prisma-adapter";
 import { PrismaClient } from "../generated/prisma/client.ts";
 import type { Logger } from "../lib/logger.ts";
 import { applyMigrations } from "./migrate.ts";
+import { pgliteTemplate } from "./pglite-template.ts";
 import { openPglite, openPostgres, type SqlDatabase } from "./sql.ts";
 
 export type { PrismaClient };
@@ -28,6 +30,12 @@ export interface OpenDatabaseOptions {
   pgliteDir: string;
   log: Logger;
   migrate?: boolean;
+  /**
+   * PGlite only: a fresh data dir (or memory://) is unpacked from the migrated template instead of running initdb
+   * and every migration (pglite-template.ts); the usual one-query migration check follows. Default true; ignored
+   * with `migrate: false` (that asks for an empty database). False: initdb and real migrations (their tests).
+   */
+  template?: boolean;
 }
 
 /** Opens the database the configuration names and brings its schema up to date. */
@@ -41,8 +49,17 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database>
     sql = db;
     prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   } else {
-    if (!opts.pgliteDir.startsWith("memory://")) await mkdir(path.resolve(opts.pgliteDir), { recursive: true });
-    const { db, pglite } = await openPglite(opts.pgliteDir);
+    const memory = opts.pgliteDir.startsWith("memory://");
+    if (!memory) await mkdir(path.resolve(opts.pgliteDir), { recursive: true });
+    const fresh = memory || !existsSync(path.join(path.resolve(opts.pgliteDir), "PG_VERSION"));
+    const template =
+      fresh && opts.migrate !== false && opts.template !== false
+        ? await pgliteTemplate({ log: opts.log }).catch((err) => {
+            opts.log.warn({ err }, "no PGlite template; creating the database from scratch");
+            return undefined;
+          })
+        : undefined;
+    const { db, pglite } = await openPglite(opts.pgliteDir, { loadDataDir: template?.data });
     sql = db;
     // pglite-prisma-adapter is typed against driver-adapter-utils 6.10; the interface it implements is unchanged
     // in 6.19 (checked by the integration tests, which run every query through it).

@@ -63,9 +63,19 @@ export function openPostgres(
   return { db: { kind: "postgres", ...runner(pool), close: () => pool.end() }, pool };
 }
 
-export async function openPglite(dataDir: string): Promise<{ db: SqlDatabase; pglite: PGlite }> {
+/**
+ * Opens (or creates) the embedded database in `dataDir`. `loadDataDir`: a tarball from `dumpDataDir()` to unpack
+ * into a fresh data dir instead of running initdb (the migrated template, pglite-template.ts).
+ */
+export async function openPglite(
+  dataDir: string,
+  opts: { loadDataDir?: Blob } = {},
+): Promise<{ db: SqlDatabase; pglite: PGlite }> {
   // Same int8 → bigint parsing as openPostgres; Prisma's adapter passes its own parsers per query.
-  const pglite = await PGlite.create(dataDir, { parsers: { [INT8_OID]: (v: string) => BigInt(v) } });
+  const pglite = await PGlite.create(dataDir, {
+    parsers: { [INT8_OID]: (v: string) => BigInt(v) },
+    ...(opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {}),
+  });
   type Queryable = Pick<PGlite, "query" | "exec">;
   // PGlite runs each statement synchronously on this thread and hands the next waiting statement the lock in a
   // microtask, so a queue of statements (a batch's rate-limit takes, marks, polls) ran back to back without the

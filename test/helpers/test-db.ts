@@ -52,10 +52,18 @@ export interface TestDatabase extends Database {
   url?: string;
 }
 
-export async function createTestDatabase(opts: { migrate?: boolean } = {}): Promise<TestDatabase> {
+/**
+ * A fresh database for one test. Migrated (the default): on PGlite unpacked from the migrated template
+ * (src/db/pglite-template.ts), on PostgreSQL copied from the run's migrated template database (test/global-setup.ts)
+ * with CREATE DATABASE … TEMPLATE; either way the one-query migration check then finds nothing pending.
+ * `migrate: false`: an empty database. `template: false`: initdb / CREATE DATABASE and every migration for real
+ * (the tests of migrating itself).
+ */
+export async function createTestDatabase(opts: { migrate?: boolean; template?: boolean } = {}): Promise<TestDatabase> {
   if (!serverUrl) return openDatabase({ url: undefined, pgliteDir: "memory://", log: silentLog, ...opts });
-  const { url, drop } = await createServerDatabase(serverUrl);
-  const db = await openDatabase({ url, pgliteDir: "", log: silentLog, ...opts });
+  const empty = opts.migrate === false || opts.template === false;
+  const { url, drop } = await createServerDatabase(serverUrl, { empty });
+  const db = await openDatabase({ url, pgliteDir: "", log: silentLog, migrate: opts.migrate });
   return {
     ...db,
     url,
@@ -66,13 +74,35 @@ export async function createTestDatabase(opts: { migrate?: boolean } = {}): Prom
   };
 }
 
-/** CREATE DATABASE next to the one `baseUrl` names; returns its URL and a function that drops it. */
-export async function createServerDatabase(baseUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
+/** Set by test/global-setup.ts: the run's migrated template database and the server it is on. */
+export const TEMPLATE_DB_ENV = "TB_TEST_TEMPLATE_DB";
+export const TEMPLATE_SERVER_ENV = "TB_TEST_TEMPLATE_SERVER";
+
+/** The same server (host, port, user) as the one the run's template database is on. */
+function templateFor(baseUrl: string): string | undefined {
+  const name = process.env[TEMPLATE_DB_ENV];
+  const server = process.env[TEMPLATE_SERVER_ENV];
+  if (!name || !server) return undefined;
+  const a = new URL(baseUrl);
+  const b = new URL(server);
+  return a.host === b.host && a.username === b.username ? name : undefined;
+}
+
+/**
+ * CREATE DATABASE next to the one `baseUrl` names; returns its URL and a function that drops it. The new database
+ * is a copy of the run's migrated template when there is one on that server (so opening it migrates nothing),
+ * unless `empty` asks for a bare one (the tests of migrating on start).
+ */
+export async function createServerDatabase(
+  baseUrl: string,
+  opts: { empty?: boolean } = {},
+): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = `tb_test_${randomBytes(6).toString("hex")}`;
+  const template = opts.empty ? undefined : templateFor(baseUrl);
   const admin = new pg.Client({ connectionString: baseUrl });
   await admin.connect();
   try {
-    await admin.query(`CREATE DATABASE ${name}`);
+    await admin.query(template ? `CREATE DATABASE ${name} TEMPLATE ${template}` : `CREATE DATABASE ${name}`);
   } finally {
     await admin.end();
   }

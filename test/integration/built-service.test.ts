@@ -26,7 +26,7 @@ describe("the built service (npm run build, then node dist/main.js)", () => {
     dataDir = await mkdtemp(path.join(tmpdir(), "tb-built-"));
     const env: Record<string, string> = { DATA_DIR: dataDir, LOG_LEVEL: "info", NODE_ENV: "production" };
     if (serverUrl) {
-      const db = await createServerDatabase(serverUrl);
+      const db = await createServerDatabase(serverUrl, { empty: true }); // the bundle migrates it, from prisma/
       env.DATABASE_URL = db.url;
       dropDb = db.drop;
     }

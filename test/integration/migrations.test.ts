@@ -74,7 +74,7 @@ const INDEXES_BEYOND_SCHEMA = [
 
 describe("migrations", () => {
   it("build exactly the schema in schema.prisma (tables, columns, types, indexes, constraints, enums)", async () => {
-    const fromMigrations = await createTestDatabase();
+    const fromMigrations = await createTestDatabase({ template: false }); // every migration, run here
     const fromSchema = await createTestDatabase({ migrate: false });
     try {
       await fromSchema.sql.exec(await schemaSql());
@@ -91,7 +91,7 @@ describe("migrations", () => {
   });
 
   it("are recorded once each, with checksums, and a second run applies nothing", async () => {
-    const db = await createTestDatabase();
+    const db = await createTestDatabase({ template: false });
     try {
       const files = await readMigrations();
       const rows = await db.sql.query<{ migration_name: string; checksum: string }>(

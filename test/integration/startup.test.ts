@@ -70,7 +70,7 @@ describe("the service process", () => {
 
   it("two processes started together on one PostgreSQL database both come up; each migration is applied once", async (ctx) => {
     await skipWithoutLocalServer(ctx); // a PostgreSQL server even on the PGlite run
-    const { url, drop } = await createServerDatabase(localServerUrl);
+    const { url, drop } = await createServerDatabase(localServerUrl, { empty: true }); // both migrate it for real
     try {
       const [a, b] = await Promise.all([
         spawnService({ DATABASE_URL: url, ADMIN_TOKEN: TOKEN }),
