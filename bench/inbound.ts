@@ -19,8 +19,6 @@
 import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
 import type { DWClientDownStream } from "dingtalk-stream";
-import { cardDefinitions } from "../cards/index.ts";
-import { loadConfig } from "../src/config.ts";
 import { type Database, openDatabase } from "../src/db/database.ts";
 import { seedDemo } from "../src/demo/seed-demo.ts";
 import { createStreamClient } from "../src/dingtalk/stream-client.ts";
@@ -29,7 +27,9 @@ import { createLogger } from "../src/lib/logger.ts";
 import type { SandboxDingTalk } from "../src/sandbox/sandbox-dingtalk.ts";
 import { startService } from "../src/start-service.ts";
 import { runPerEngine } from "./bench-util.ts";
+import { ADMIN_TOKEN, benchConfig } from "./inbound-config.ts";
 import type { FloorResult, PeopleOptions, RunResult } from "./inbound-people.ts";
+import { countStatements, type StatementCounter } from "./statement-counter.ts";
 
 const { values } = parseArgs({
   options: {
@@ -42,7 +42,6 @@ const { values } = parseArgs({
     concurrency: { type: "string", default: "8" },
   },
 });
-const ADMIN_TOKEN = "bench-admin-token-0123456789";
 /** The handlers' clock: Friday 2026-11-20 16:00 in Shanghai, when the W47 prompt goes out, whatever today is. */
 const PROMPT_TIME = new Date("2026-11-20T08:00:00Z");
 
@@ -56,30 +55,10 @@ function summary(label: string, latencies: number[]): string {
   return `${label.padEnd(7)} n=${String(s.length).padStart(5)}  p50 ${f(50)}  p90 ${f(90)}  p99 ${f(99)}  max ${s.at(-1)} ms`;
 }
 
-/** Production configuration against the emulator: credentials, a template id per card, the scheduler off. */
-function benchConfig(app: SandboxDingTalk["dingtalk"]) {
-  const templates = Object.fromEntries(
-    Object.entries(cardDefinitions).map(([id, d]) => [d.templateIdConfigKey, `bench.${id}.schema`]),
-  );
-  return loadConfig({
-    ADMIN_TOKEN,
-    PORT: "0",
-    LOG_LEVEL: "silent",
-    BOT_SCHEDULER: "off",
-    DINGTALK_CLIENT_ID: app.clientId,
-    DINGTALK_CLIENT_SECRET: app.clientSecret,
-    DINGTALK_ROBOT_CODE: app.robotCode,
-    DINGTALK_API_BASE: app.apiBase,
-    DINGTALK_OAPI_BASE: app.oapiBase,
-    // Replies go out through the outbox; its rate limit is bench:fanout's subject, so it is set out of the way.
-    DINGTALK_QPS: "1000",
-    ...templates,
-  });
-}
-
 async function child(): Promise<void> {
   const engine = process.env.BENCH_ENGINE ?? "pglite";
   const log = createLogger("silent");
+  statements = countStatements();
   const db = await openDatabase({ url: process.env.BENCH_DB_URL, pgliteDir: "memory://", log });
   const people = startPeople({
     pushes: Number(values.pushes),
@@ -98,15 +77,20 @@ async function child(): Promise<void> {
     const published = await res.text();
     if (!res.ok) throw new Error(`publish answered ${res.status}: ${published}`);
     await service.dingtalk!.outbox.drain();
+    // Statements this process sends from the first push until the outbox has sent every reply: handlers, the
+    // outbox worker's claims, rate-limit slots and marks (and its idle polls, a few per second; the drain's own
+    // checks are left out below). Load-independent, unlike the times.
+    const before = statements.count;
     people.postMessage("go");
     await nextMessage<"driven">(people);
     // Late card answers and chat echoes are outbox rows: the cards' final state is read once they are sent.
-    await service.dingtalk!.outbox.drain();
+    const drainChecks = await drainCounting(service.dingtalk!.outbox.drain);
+    const used = statements.count - before - drainChecks;
     people.postMessage("drained");
     const result = await nextMessage<RunResult>(people);
-    await report(engine, db, result, published);
+    await report(engine, db, result, published, used);
     await service.stop();
-    await floor(engine, db, app, people, result);
+    await floor(engine, db, app, people, result, used);
   } finally {
     await service.stop();
     await people.terminate();
@@ -114,7 +98,22 @@ async function child(): Promise<void> {
   }
 }
 
-async function report(engine: string, db: Database, result: RunResult, published: string): Promise<void> {
+let statements: StatementCounter;
+
+/** Runs the outbox's drain and answers how many statements its own checks sent (one count per poll). */
+async function drainCounting(drain: () => Promise<void>): Promise<number> {
+  let checks = 0;
+  const counter = countStatements({ keepTexts: true });
+  try {
+    await drain();
+  } finally {
+    checks = counter.take().filter((t) => t.startsWith("SELECT count(*)::int AS n FROM outbox_message")).length;
+    counter.stop();
+  }
+  return checks;
+}
+
+async function report(engine: string, db: Database, result: RunResult, published: string, used: number): Promise<void> {
   const stored = await storedLatencies(db, result.chatSentAt);
   const [acks] = await db.sql.query<{ n: string }>("SELECT count(*)::text AS n FROM target_ack");
   const outbox = await db.sql.query<{ kind: string; status: string; n: string }>(
@@ -139,6 +138,11 @@ async function report(engine: string, db: Database, result: RunResult, published
       ` pushes not acked in time ${result.unacked} (clicks ${result.clickFailures})`,
   );
   console.log(`outbox: ${outbox.map((r) => `${r.kind} ${r.status} ${r.n}`).join(", ")}`);
+  console.log(
+    `statements: ${used} sent by the service for ${total} pushes = ${(used / total).toFixed(1)} per push` +
+      ` (${engine === "postgres" ? "round trips, BEGIN/COMMIT included" : "statements handed to PGlite"};` +
+      " handlers, outbox claims, rate-limit slots, marks, idle polls; not the triggers' statements inside the database)",
+  );
 }
 
 /**
@@ -153,6 +157,7 @@ async function floor(
   app: SandboxDingTalk["dingtalk"],
   people: Worker,
   service: RunResult,
+  serviceStatements: number,
 ): Promise<void> {
   await db.sql.query(
     "CREATE TABLE bench_floor_push (message_id text PRIMARY KEY, topic text NOT NULL, data text NOT NULL)",
@@ -173,8 +178,10 @@ async function floor(
   client.on(CARD_CALLBACK_TOPIC, onPush);
   await client.connect();
   try {
+    const before = statements.count;
     people.postMessage("floor");
     const f = await nextMessage<FloorResult>(people);
+    const floorStatements = statements.count - before;
     const [stored] = await db.sql.query<{ n: string }>("SELECT count(*)::text AS n FROM bench_floor_push");
     const servicePushes = service.chat.length + service.confirm.length + service.repeat.length;
     const serviceRate = servicePushes / service.seconds;
@@ -184,6 +191,11 @@ async function floor(
         ` ${f.seconds.toFixed(1)} s (${floorRate.toFixed(0)}/s), ${stored?.n} rows; not acked ${f.unacked}, clicks not applied ${f.clickFailures}`,
     );
     console.log(summary("floor", f.latencies));
+    const perPush = (n: number, pushes: number) => (n / pushes).toFixed(1);
+    console.log(
+      `[${engine}] statements per push: service ${perPush(serviceStatements, servicePushes)}, floor` +
+        ` ${perPush(floorStatements, f.latencies.length)} (${floorStatements} for ${f.latencies.length} pushes)`,
+    );
     console.log(
       `[${engine}] service ÷ floor: ${(serviceRate / floorRate).toFixed(2)} (${serviceRate.toFixed(0)}/s ÷ ${floorRate.toFixed(0)}/s` +
         `${Number(values.rate) > 0 ? `; open loop at ${values.rate}/s: a capacity ratio needs --rate 0` : ""})`,

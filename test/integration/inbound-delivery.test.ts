@@ -1,6 +1,8 @@
+import pg from "pg";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Bot } from "../../src/dingtalk/inbound/create-bot.ts";
 import { ALREADY_HANDLED, CARD_NOTICE_VARIABLE } from "../../src/dingtalk/inbound/run-card-action.ts";
+import { serverUrl } from "../helpers/test-db.ts";
 import { type InboundHarness, recordEffect, startInboundHarness } from "./inbound-harness.ts";
 
 let h: InboundHarness | undefined;
@@ -34,6 +36,57 @@ describe("exactly once under redelivery (docs/architecture.md)", () => {
     await vi.waitFor(() => expect(sessionReplies()).toHaveLength(1), { timeout: 10_000 });
     expect(h.logs.some((l) => /duplicate chat message/.test(l.msg) && l.messageId === messageId)).toBe(true);
   });
+
+  // PostgreSQL only: the database is made unreachable by refusing connections to it, which PGlite (in-process)
+  // cannot do.
+  it.runIf(Boolean(serverUrl))(
+    "chat messages nothing can be stored for are neither acked nor answered; their redeliveries are handled once",
+    async () => {
+      // Persist before ack: when neither the handler's transaction nor the failure's record can be stored (the
+      // database unreachable; in bench:inbound at 200/s, transactions that could not start within maxWait —
+      // 1,399 of 4,500 reports acked with nothing stored), the push is not acked and no apology goes out;
+      // DingTalk's redelivery, once the database is back, is handled as the first delivery would have been.
+      h = await startInboundHarness({ emulator: fastRedelivery });
+      const harness = h;
+      let runs = 0;
+      h.bot.onText(async (ctx) => {
+        runs++;
+        await recordEffect(ctx.tx, ctx.event.msgId);
+        await ctx.reply("已记录");
+      });
+      await harness.worker()?.stop();
+      const [row] = await harness.db.sql.query<{ name: string }>("SELECT current_database() AS name");
+      const name = row!.name;
+      const admin = new pg.Client({ connectionString: serverUrl });
+      await admin.connect();
+      const allow = (yes: boolean) => admin.query(`ALTER DATABASE "${name}" ALLOW_CONNECTIONS ${yes}`);
+      try {
+        await allow(false);
+        await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", [name]);
+        const ids = ["本周完成35万", "本周完成36万"].map((t) => harness.emulator.sendText("rep1101", t)!);
+        const refused = () => harness.logs.filter((l) => /not acked, DingTalk redelivers/.test(String(l.msg)));
+        await vi.waitFor(() => expect(refused().length).toBeGreaterThanOrEqual(3), { timeout: 10_000 }); // + a redelivery
+        const status = () => ids.map((id) => harness.emulator.listPushes().find((p) => p.messageId === id)?.status);
+        expect(status()).toEqual(["pending", "pending"]);
+        expect(runs).toBe(0);
+        await allow(true);
+        harness.startWorker();
+        for (const id of ids) await harness.emulator.waitForAck(id, 10_000);
+        expect(status()).toEqual(["acked", "acked"]);
+        expect(runs).toBe(2);
+        expect(await harness.effects()).toBe(2);
+        const replies = () =>
+          harness.emulator
+            .getConversation(harness.emulator.directConversationId("rep1101"))
+            .filter((e) => e.kind === "sessionReply");
+        await vi.waitFor(() => expect(replies()).toHaveLength(2), { timeout: 10_000 });
+        expect(JSON.stringify(replies())).not.toContain("抱歉");
+      } finally {
+        await allow(true);
+        await admin.end();
+      }
+    },
+  );
 
   it("the same click twice has one effect; the second is answered as already handled", async () => {
     h = await startInboundHarness();

@@ -54,7 +54,8 @@ export interface Bot {
   onCardAction(match: CardMatcher, handler: CardHandler): Bot;
   /**
    * Runs the matching intent (or the fallback); never throws (errors become a chat reply and a log line). Calls `committed` once
-   * the outcome — effects and replies — is durable (the caller acks there), then wakes the reply sender.
+   * the outcome — effects and replies — is durable (the caller acks there), then wakes the reply sender. Answers
+   * "unrecorded" (and never calls `committed`) when nothing could be stored: the push must not be acked.
    */
   handleText(event: RobotTextEvent, committed: () => void, log?: Logger): Promise<TextOutcome>;
   /**

@@ -7,8 +7,12 @@ import { claimEvent, textKeys } from "./dedupe-keys.ts";
 import type { ReplyTarget, TextContext } from "./inbound-types.ts";
 import type { RobotTextEvent } from "./parse-push.ts";
 
-/** What became of a chat message: handled, dropped as a duplicate, or failed (the user got a reply). */
-export type TextOutcome = "handled" | "duplicate" | "failed";
+/**
+ * What became of a chat message: handled, dropped as a duplicate, failed (the failure and the user's reply are
+ * recorded), or unrecorded — nothing about it could be stored (no transaction could start in time, the database
+ * is unreachable): the push must not be acked, so that DingTalk delivers it again (persist before ack).
+ */
+export type TextOutcome = "handled" | "duplicate" | "failed" | "unrecorded";
 
 function replyTarget(event: RobotTextEvent): ReplyTarget {
   return {
@@ -55,7 +59,9 @@ export async function runText(
   if (bad) {
     log.warn({ field: bad.path, char: bad.code }, "chat message with an invalid character refused");
     const scrubbed = scrubEvent(event);
-    queued = (await recordFailure(core, scrubbed, BAD_CHARACTER_REPLY, log)) ? 1 : 0;
+    const recorded = await recordFailure(core, scrubbed, BAD_CHARACTER_REPLY, log);
+    if (recorded === "error") return "unrecorded";
+    queued = recorded === "queued" ? 1 : 0;
     committed();
     if (queued > 0) core.replyTransport.wake?.();
     return "failed";
@@ -86,8 +92,18 @@ export async function runText(
       committed();
       return "duplicate";
     }
+    if (couldNotStart(err)) {
+      // Not the handler's failure and nothing was stored: no apology, no ack. The redelivery finds the key free.
+      log.warn(
+        { err: String(err) },
+        "no database transaction for a chat message in time; not acked, DingTalk redelivers it",
+      );
+      return "unrecorded";
+    }
     outcome = "failed";
-    queued = (await recordFailure(core, event, userMessageFor(err, log), log)) ? 1 : 0;
+    const recorded = await recordFailure(core, event, userMessageFor(err, log), log);
+    if (recorded === "error") return "unrecorded";
+    queued = recorded === "queued" ? 1 : 0;
   }
   committed();
   if (queued > 0) core.replyTransport.wake?.();
@@ -120,25 +136,46 @@ async function dispatch(core: BotCore, ctx: TextContext): Promise<void> {
 }
 
 /**
+ * Prisma could not start the interactive transaction within `maxWait` (P2028: every connection busy): the
+ * handler never ran. Anything else that ends a transaction (a handler's error, its timeout) is a failure to record.
+ */
+function couldNotStart(err: unknown): boolean {
+  return (
+    err instanceof Error &&
+    (err as { code?: unknown }).code === "P2028" &&
+    /unable to start a transaction/i.test(err.message)
+  );
+}
+
+/**
  * The handler's effects and replies were rolled back. Records the keys (outside the failed transaction) and the
  * error reply together, so a redelivery of this message does not answer twice and a crash cannot lose the
- * answer. Returns whether a reply was stored.
+ * answer. "queued": the reply was stored; "already": a replica recorded the message meanwhile, with its own
+ * answer; "error": nothing could be stored (the caller must not ack).
  */
-async function recordFailure(core: BotCore, event: RobotTextEvent, message: string, log: Logger): Promise<boolean> {
+async function recordFailure(
+  core: BotCore,
+  event: RobotTextEvent,
+  message: string,
+  log: Logger,
+): Promise<"queued" | "already" | "error"> {
   try {
     return await core.db.prisma.$transaction(async (tx: Tx) => {
       const keys = textKeys(event);
       const claim = await claimEvent(tx, { keys, kind: "text", messageId: event.messageId, userId: null });
-      if (!claim.claimed) return false; // a replica recorded it meanwhile, with its own answer
+      if (!claim.claimed) return "already"; // a replica recorded it meanwhile, with its own answer
       await core.replyTransport.enqueue(tx, {
         key: replyKey(event, "error"),
         target: replyTarget(event),
         body: message,
       });
-      return true;
-    });
+      return "queued" as const;
+    }, core.transaction);
   } catch (err) {
-    log.error({ err, conversationId: event.conversationId }, "could not record a failed chat message or its reply");
-    return false;
+    log.error(
+      { err, conversationId: event.conversationId },
+      "could not record a failed chat message or its reply; not acked, DingTalk redelivers it",
+    );
+    return "error";
   }
 }

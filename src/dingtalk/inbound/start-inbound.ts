@@ -16,6 +16,12 @@ export interface StartInboundOptions {
    * updater (the outbox). DingTalk allows 2 s (docs/dingtalk.md §1.6); 1.5 s leaves room for the network. Default 1500.
    */
   cardDeadlineMs?: number;
+  /**
+   * Handlers running at once (default 8). More pushes wait here, in arrival order, before their transaction
+   * starts, rather than for a database connection inside Prisma (whose `maxWait` would fail them): the pool
+   * (10 connections on PostgreSQL) also serves the outbox worker and HTTP. A card's deadline runs while it waits.
+   */
+  maxConcurrent?: number;
 }
 
 export type InboundStatus = "connecting" | "connected" | "disconnected";
@@ -36,6 +42,7 @@ export interface Inbound {
  */
 export async function startInbound(opts: StartInboundOptions): Promise<Inbound> {
   const deadlineMs = opts.cardDeadlineMs ?? 1500;
+  const slots = createSlots(opts.maxConcurrent ?? 8);
   const running = new Set<Promise<void>>();
   let stopped = false;
   const track = (work: Promise<void>) => {
@@ -44,8 +51,8 @@ export async function startInbound(opts: StartInboundOptions): Promise<Inbound> 
   };
   const client: GatewayDWClient = createStreamClient({
     ...opts.client,
-    onRobotMessage: (frame) => track(onRobotMessage(client, opts, frame)),
-    onCardCallback: (frame) => track(onCardCallback(client, opts, frame, deadlineMs)),
+    onRobotMessage: (frame) => track(onRobotMessage(client, opts, frame, slots)),
+    onCardCallback: (frame) => track(onCardCallback(client, opts, frame, deadlineMs, slots)),
   });
   // connect() resolves after the first attempt; when it failed the SDK keeps retrying every second.
   await client.connect();
@@ -73,7 +80,35 @@ function ack(client: GatewayDWClient, messageId: string, response: CardUpdate | 
   }
 }
 
-async function onRobotMessage(client: GatewayDWClient, opts: StartInboundOptions, frame: DWClientDownStream) {
+/** A FIFO limit on handlers running at once: `run(fn)` starts fn when a slot is free. */
+interface Slots {
+  run<T>(fn: () => Promise<T>): Promise<T>;
+}
+
+function createSlots(max: number): Slots {
+  let free = Math.max(1, max);
+  const waiting: (() => void)[] = [];
+  return {
+    async run(fn) {
+      if (free > 0) free--;
+      else await new Promise<void>((resolve) => waiting.push(resolve));
+      try {
+        return await fn();
+      } finally {
+        const next = waiting.shift();
+        if (next) next();
+        else free++;
+      }
+    },
+  };
+}
+
+async function onRobotMessage(
+  client: GatewayDWClient,
+  opts: StartInboundOptions,
+  frame: DWClientDownStream,
+  slots: Slots,
+) {
   const messageId = frame.headers.messageId;
   const log = opts.log.child({ messageId });
   const parsed = parseRobotMessage(messageId, frame.data);
@@ -93,7 +128,9 @@ async function onRobotMessage(client: GatewayDWClient, opts: StartInboundOptions
     ack(client, messageId, null, log);
   };
   try {
-    await opts.bot.handleText(parsed.event, committed, log);
+    const outcome = await slots.run(() => opts.bot.handleText(parsed.event, committed, log));
+    // Nothing could be stored: no ack, so DingTalk delivers the push again (the dedupe keys are still free).
+    if (outcome === "unrecorded") return;
   } catch (err) {
     log.error({ err }, "bot.handleText threw (it should not); acking so the push does not loop");
   }
@@ -105,6 +142,7 @@ async function onCardCallback(
   opts: StartInboundOptions,
   frame: DWClientDownStream,
   deadlineMs: number,
+  slots: Slots,
 ) {
   const messageId = frame.headers.messageId;
   const log = opts.log.child({ messageId });
@@ -144,7 +182,7 @@ async function onCardCallback(
     },
   };
   try {
-    await opts.bot.handleCardAction(parsed.event, responder, log);
+    await slots.run(() => opts.bot.handleCardAction(parsed.event, responder, log));
   } catch (err) {
     log.error({ err }, "bot.handleCardAction threw (it should not)");
     responder.respond({});

@@ -94,9 +94,8 @@ async function handleProgressText(ctx: TextContext, deps: ProgressChatDeps, at: 
   const parsed = readChatMessage(ctx.event);
   if (parsed.kind === "invalid") return ctx.reply(parsed.message);
   if (parsed.kind !== "report") return; // the intents' matchers let only reports and refused figures through
-  // Any new figure replaces one still waiting for "确认".
-  await ctx.tx.progressPending.deleteMany({ where: { userId } });
-  const plans = await reportablePlans(ctx.tx, userId);
+  // Any new figure replaces one still waiting for "确认" (deleted by the same statement).
+  const plans = await reportablePlans(ctx.tx, userId, { clearHeld: true });
   if (plans.length === 0) return ctx.reply("你目前没有已发布的目标，暂时不需要填报进度。");
   const ref = parsed.period ?? "current";
   const reports: PlanReport[] = [];

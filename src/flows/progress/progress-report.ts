@@ -24,9 +24,16 @@ export type ReportPlan = Pick<Plan, "id" | "name" | "fiscalYear" | "metric" | "c
  * The published plans in which the person owns a target, oldest first: the plans a chat report is for. One raw
  * statement, because it runs for every chat message (a Prisma relation filter costs twice as much here).
  */
-export async function reportablePlans(tx: Tx, userId: string): Promise<ReportPlan[]> {
+export async function reportablePlans(
+  tx: Tx,
+  userId: string,
+  opts: { clearHeld?: boolean } = {},
+): Promise<ReportPlan[]> {
+  // clearHeld: the person's figures waiting for 「确认」 are deleted in the same statement (a data-modifying WITH
+  // runs whether or not the query reads it) — a chat report replaces them, and this saves it a round trip.
+  const clear = opts.clearHeld ? "WITH held AS (DELETE FROM progress_pending WHERE user_id = $1) " : "";
   return tx.$queryRawUnsafe<ReportPlan[]>(
-    `SELECT p.id, p.name, p.fiscal_year AS "fiscalYear", p.metric::text AS metric, p.cadence::text AS cadence,
+    `${clear}SELECT p.id, p.name, p.fiscal_year AS "fiscalYear", p.metric::text AS metric, p.cadence::text AS cadence,
             p.timezone, p.status::text AS status
        FROM plan p
       WHERE p.status = 'PUBLISHED'
