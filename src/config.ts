@@ -32,6 +32,16 @@ const ZEnv = z
     DINGTALK_API_BASE: z.url().default("https://api.dingtalk.com"),
     DINGTALK_OAPI_BASE: z.url().default("https://oapi.dingtalk.com"),
     DINGTALK_QPS: z.coerce.number().positive().max(1000).default(20),
+    /**
+     * How long one DingTalk HTTP request may wait for its whole answer; past it the call fails like a network error
+     * and the outbox retries it (a hung call would otherwise hold its row, and shutdown, for ever).
+     */
+    DINGTALK_HTTP_TIMEOUT_MS: z.coerce
+      .number({ error: "must be a number of milliseconds such as 10000" })
+      .int("must be a whole number of milliseconds")
+      .min(100, "must be between 100 and 120000 ms")
+      .max(120_000, "must be between 100 and 120000 ms")
+      .default(10_000),
     /** "off": pending approval steps are not put in the approvers' DingTalk 待办 (docs/architecture.md). */
     DINGTALK_TODO: z.enum(["on", "off"], { error: 'must be "on" or "off"' }).default("on"),
     /**
@@ -198,6 +208,8 @@ export interface Config {
     apiBase: string;
     oapiBase: string;
     qps: number;
+    /** DINGTALK_HTTP_TIMEOUT_MS: the deadline of each DingTalk HTTP request. */
+    httpTimeoutMs: number;
     /** False when DINGTALK_TODO=off: the outbound port's to-do methods then queue nothing. */
     todo: boolean;
   };
@@ -286,6 +298,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       apiBase: e.DINGTALK_API_BASE.replace(/\/+$/, ""),
       oapiBase: e.DINGTALK_OAPI_BASE.replace(/\/+$/, ""),
       qps: e.DINGTALK_QPS,
+      httpTimeoutMs: e.DINGTALK_HTTP_TIMEOUT_MS,
       todo: e.DINGTALK_TODO === "on",
     },
     publicUrl: e.PUBLIC_URL?.replace(/\/+$/, "") ?? (sandbox ? `http://localhost:${e.PORT}` : undefined),

@@ -1,4 +1,5 @@
 import { DingTalkApiError, isRetryableAnswer } from "./dingtalk-api-error.ts";
+import { deadline } from "./http-deadline.ts";
 import { createTokenCache, type TokenSource } from "./token-cache.ts";
 
 /** A new-API access token, cached and shared by every caller of one client (docs/dingtalk.md §5). */
@@ -11,6 +12,8 @@ export interface AccessTokenOptions {
   fetch?: typeof fetch;
   /** Clock in ms (tests move it). */
   now?: () => number;
+  /** How long the token request may wait for its answer (default 10 s, see http-deadline.ts). */
+  timeoutMs?: number;
 }
 
 /** Caches `POST ${apiBase}/v1.0/oauth2/accessToken` until shortly before `expireIn` (token-cache.ts). */
@@ -22,15 +25,18 @@ async function fetchAccessToken(opts: AccessTokenOptions): Promise<{ token: stri
   const url = `${opts.apiBase}/v1.0/oauth2/accessToken`;
   let res: Response;
   let body: Record<string, unknown>;
+  const due = deadline(opts.timeoutMs);
   try {
     res = await (opts.fetch ?? fetch)(url, {
       method: "POST",
       headers: { "Content-Type": "application/json", Accept: "application/json" },
       body: JSON.stringify({ appKey: opts.clientId, appSecret: opts.clientSecret }),
+      signal: due.signal,
     });
     body = (await res.json()) as Record<string, unknown>;
   } catch (err) {
-    throw new DingTalkApiError(0, "network", `获取钉钉 accessToken 失败：无法访问 ${url}（${errText(err)}）`, true, {
+    const code = due.signal.aborted ? "timeout" : "network";
+    throw new DingTalkApiError(0, code, `获取钉钉 accessToken 失败：无法访问 ${url}（${due.reason(err)}）`, true, {
       cause: err,
     });
   }

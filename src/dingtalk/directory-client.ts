@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
 import { AppError } from "../lib/errors.ts";
+import { deadline } from "./http-deadline.ts";
 import type { LegacyTokenSource } from "./legacy-token.ts";
 
 /** A department as `/topapi/v2/department/listsub` and `/get` return it (docs/dingtalk.md §6). */
@@ -57,6 +58,8 @@ export interface DirectoryClientOptions {
   retryDelaysMs?: readonly number[];
   /** Per-API call rate (docs/dingtalk.md §8: 20 QPS per app per API); unset = no pacing. */
   qps?: number;
+  /** How long each request may wait for its whole answer (default 10 s, see http-deadline.ts); then retried. */
+  timeoutMs?: number;
 }
 
 /** docs/dingtalk.md §6: size max 100 per page. */
@@ -137,14 +140,16 @@ async function send(opts: DirectoryClientOptions, api: string, token: string, bo
   const url = `${opts.oapiBase}/topapi/v2/${api}?access_token=${encodeURIComponent(token)}`;
   let res: Response;
   let answer: Record<string, unknown>;
+  const due = deadline(opts.timeoutMs);
   try {
     res = await (opts.fetch ?? fetch)(url, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify(body),
+      signal: due.signal,
     });
   } catch (err) {
-    return { kind: "transient", reason: `网络错误：${withoutUrls(err instanceof Error ? err.message : String(err))}` };
+    return { kind: "transient", reason: `网络错误：${withoutUrls(due.reason(err))}` };
   }
   if (res.status >= 500) {
     await res.body?.cancel(); // free the connection; the body of a gateway error says nothing useful
@@ -152,7 +157,8 @@ async function send(opts: DirectoryClientOptions, api: string, token: string, bo
   }
   try {
     answer = ((await res.json()) ?? {}) as Record<string, unknown>;
-  } catch {
+  } catch (err) {
+    if (due.signal.aborted) return { kind: "transient", reason: `网络错误：${due.reason(err)}` };
     // §8: an IP over its call budget is answered with an HTML page and no error code; it passes with time.
     return { kind: "transient", reason: `HTTP ${res.status}，应答不是 JSON` };
   }

@@ -1,6 +1,6 @@
 import { AppError } from "../lib/errors.ts";
-import { errText } from "./access-token.ts";
 import { withoutUrls } from "./directory-client.ts";
+import { deadline } from "./http-deadline.ts";
 import { createTokenCache, type TokenSource } from "./token-cache.ts";
 
 export { REFRESH_MARGIN_MS } from "./token-cache.ts";
@@ -18,6 +18,8 @@ export interface LegacyTokenOptions {
   fetch?: typeof fetch;
   /** Clock in ms (tests move it). */
   now?: () => number;
+  /** How long the token request may wait for its answer (default 10 s, see http-deadline.ts). */
+  timeoutMs?: number;
 }
 
 /** Caches `GET ${oapiBase}/gettoken?appkey=&appsecret=` until {@link REFRESH_MARGIN_MS} before `expires_in`. */
@@ -37,15 +39,16 @@ async function fetchLegacyToken(opts: LegacyTokenOptions): Promise<{ token: stri
   url.searchParams.set("appkey", opts.clientId);
   url.searchParams.set("appsecret", opts.clientSecret);
   let body: TokenAnswer;
+  const due = deadline(opts.timeoutMs);
   try {
-    const res = await (opts.fetch ?? fetch)(url, { method: "GET" });
+    const res = await (opts.fetch ?? fetch)(url, { method: "GET", signal: due.signal });
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
     body = (await res.json()) as TokenAnswer;
   } catch (err) {
     // Which API, not its URL: the URL says where DingTalk is reached from inside (and its query holds the secret).
     throw new AppError(
       "UPSTREAM",
-      `获取钉钉 access_token 失败：钉钉接口 gettoken 无法访问（${withoutUrls(errText(err))}），请稍后再试；如持续失败，请检查 DINGTALK_OAPI_BASE 与网络`,
+      `获取钉钉 access_token 失败：钉钉接口 gettoken 无法访问（${withoutUrls(due.reason(err))}），请稍后再试；如持续失败，请检查 DINGTALK_OAPI_BASE 与网络`,
       {
         cause: err,
       },

@@ -1,6 +1,7 @@
-import { type AccessTokenSource, createAccessTokenSource, errText } from "./access-token.ts";
+import { type AccessTokenSource, createAccessTokenSource } from "./access-token.ts";
 import { DingTalkApiError, isRetryableAnswer } from "./dingtalk-api-error.ts";
 import { createDirectoryClient } from "./directory-client.ts";
+import { DEFAULT_HTTP_TIMEOUT_MS, type Deadline, deadline } from "./http-deadline.ts";
 import { createLegacyTokenSource, type LegacyTokenSource } from "./legacy-token.ts";
 import { createUnionIdSource, type UnionIdSource } from "./union-ids.ts";
 
@@ -140,10 +141,16 @@ export interface OpenApiClientOptions {
   oapiBase?: string;
   /** Where unionIds come from; default the directory at `oapiBase`, cached for the client's life. */
   unionIds?: UnionIdSource;
+  /**
+   * How long each HTTP request (token fetches included) may wait for its whole answer (default 10 s:
+   * DINGTALK_HTTP_TIMEOUT_MS). One past it fails like a network error: retryable, code "timeout".
+   */
+  timeoutMs?: number;
 }
 
 /** A client for api.dingtalk.com with a cached access token, refreshed once when DingTalk rejects it. */
 export function createOpenApiClient(opts: OpenApiClientOptions): OpenApiClient {
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS;
   const doFetch = opts.fetch ?? fetch;
   const tokens = opts.tokens ?? createAccessTokenSource(opts);
 
@@ -156,12 +163,12 @@ export function createOpenApiClient(opts: OpenApiClientOptions): OpenApiClient {
     const path = at ?? template;
     const url = `${opts.apiBase}${path}`;
     const token = await tokens.get();
-    const first = await gate(api, () => send(doFetch, url, method, body, token));
+    const first = await gate(api, () => send(doFetch, url, method, body, token, timeoutMs));
     // docs/dingtalk.md §8: an expired token answers 400 InvalidAuthentication (the Python SDK also resets on 401).
     if (first.status === 401 || (first.status === 400 && first.body.code === "InvalidAuthentication")) {
       tokens.invalidate(token);
       const fresh = await tokens.get(); // before the gate: a token fetch must not hold a rate-limit slot
-      return unwrap<T>(await gate(api, () => send(doFetch, url, method, body, fresh)), method, path);
+      return unwrap<T>(await gate(api, () => send(doFetch, url, method, body, fresh, timeoutMs)), method, path);
     }
     return unwrap<T>(first, method, path);
   };
@@ -204,7 +211,7 @@ export function createOpenApiClient(opts: OpenApiClientOptions): OpenApiClient {
         throw new DingTalkApiError(0, "oapi.none", "no oapiBase configured: media cannot be uploaded", false);
       }
       const upload = (token: string) => () =>
-        sendMultipart(doFetch, `${opts.oapiBase}/media/upload`, token, bytes, fileName);
+        sendMultipart(doFetch, `${opts.oapiBase}/media/upload`, token, bytes, fileName, timeoutMs);
       const token = await legacyToken.get();
       let answer = await gate(API.mediaUpload, upload(token));
       // docs/dingtalk.md §8: errcode 88 with sub_code 40014 is a rejected token: one fresh one, like `call`.
@@ -216,7 +223,7 @@ export function createOpenApiClient(opts: OpenApiClientOptions): OpenApiClient {
       return unwrapLegacy(answer, "POST /media/upload") as unknown as MediaUploadResult;
     },
     async replyBySessionWebhook(url, body, gate = direct) {
-      const answer = await gate(API.sessionReply, () => send(doFetch, url, "POST", body, undefined));
+      const answer = await gate(API.sessionReply, () => send(doFetch, url, "POST", body, undefined, timeoutMs));
       const errcode = typeof answer.body.errcode === "number" ? answer.body.errcode : Number.NaN;
       if (answer.status !== 200 || errcode !== 0) {
         // Legacy convention (docs/dingtalk.md §6, §8): errcode -1 = system busy, worth another try.
@@ -243,7 +250,8 @@ function directoryUnionIds(opts: OpenApiClientOptions, token: LegacyTokenSource 
     };
   }
   const fetchOpt = opts.fetch ? { fetch: opts.fetch } : {};
-  return createUnionIdSource(createDirectoryClient({ oapiBase, token, ...fetchOpt }));
+  const timeoutOpt = opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs };
+  return createUnionIdSource(createDirectoryClient({ oapiBase, token, ...fetchOpt, ...timeoutOpt }));
 }
 
 interface Answer {
@@ -257,11 +265,14 @@ async function send(
   method: string,
   body: unknown,
   token: string | undefined,
+  timeoutMs: number,
 ): Promise<Answer> {
   const headers: Record<string, string> = { "Content-Type": "application/json", Accept: "application/json" };
   if (token !== undefined) headers["x-acs-dingtalk-access-token"] = token;
+  const due = deadline(timeoutMs);
   try {
-    const res = await doFetch(url, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    const init = { method, headers, signal: due.signal };
+    const res = await doFetch(url, { ...init, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
     const text = await res.text();
     let parsed: unknown;
     try {
@@ -273,7 +284,7 @@ async function send(
     const record = typeof parsed === "object" && parsed !== null ? (parsed as Record<string, unknown>) : {};
     return { status: res.status, body: record };
   } catch (err) {
-    throw new DingTalkApiError(0, "network", `${method} ${url}: ${errText(err)}`, true, { cause: err });
+    throw failedExchange(`${method} ${url}`, due, err);
   }
 }
 
@@ -284,12 +295,14 @@ async function sendMultipart(
   token: string,
   bytes: Uint8Array,
   fileName: string,
+  timeoutMs: number,
 ): Promise<Answer> {
   const form = new FormData();
   form.append("media", new Blob([bytes], { type: "image/png" }), fileName);
   const target = `${url}?access_token=${encodeURIComponent(token)}&type=image`;
+  const due = deadline(timeoutMs);
   try {
-    const res = await doFetch(target, { method: "POST", body: form });
+    const res = await doFetch(target, { method: "POST", body: form, signal: due.signal });
     const text = await res.text();
     let parsed: unknown;
     try {
@@ -300,8 +313,17 @@ async function sendMultipart(
     const record = typeof parsed === "object" && parsed !== null ? (parsed as Record<string, unknown>) : {};
     return { status: res.status, body: record };
   } catch (err) {
-    throw new DingTalkApiError(0, "network", `POST ${url}: ${errText(err)}`, true, { cause: err });
+    throw failedExchange(`POST ${url}`, due, err);
   }
+}
+
+/**
+ * No answer: the network failed, or none came within the deadline. Either way the request may or may not have
+ * reached DingTalk, and trying again is what the outbox does (a card's outTrackId makes a repeat harmless).
+ */
+function failedExchange(what: string, due: Deadline, err: unknown): DingTalkApiError {
+  const code = due.signal.aborted ? "timeout" : "network";
+  return new DingTalkApiError(0, code, `${what}: ${due.reason(err)}`, true, { cause: err });
 }
 
 /**

@@ -28,7 +28,7 @@ export async function startDingTalk(
   const app = deps.dingtalk;
   if (!app) return undefined;
   const log = deps.log.child({ component: "dingtalk" });
-  const client = createOpenApiClient(app);
+  const client = createOpenApiClient({ ...app, timeoutMs: deps.config.dingtalk.httpTimeoutMs });
   const outbox = startOutboxWorker({
     db: deps.db,
     client,

@@ -3,6 +3,7 @@ import type { Config } from "../config.ts";
 import { createAccessTokenSource, errText } from "../dingtalk/access-token.ts";
 import { DingTalkApiError } from "../dingtalk/dingtalk-api-error.ts";
 import { createDirectoryClient } from "../dingtalk/directory-client.ts";
+import { DEFAULT_HTTP_TIMEOUT_MS } from "../dingtalk/http-deadline.ts";
 import { createLegacyTokenSource } from "../dingtalk/legacy-token.ts";
 import { createOpenApiClient } from "../dingtalk/openapi-client.ts";
 import { AppError } from "../lib/errors.ts";
@@ -47,7 +48,13 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
       },
     ]);
   }
-  const live = { ...config.dingtalk, clientId, clientSecret, robotCode: config.dingtalk.robotCode ?? clientId };
+  const live = {
+    ...config.dingtalk,
+    clientId,
+    clientSecret,
+    robotCode: config.dingtalk.robotCode ?? clientId,
+    timeoutMs: config.dingtalk.httpTimeoutMs,
+  };
   const fetchOpt = opts.fetch ? { fetch: opts.fetch } : {};
   const checks: DoctorCheck[] = [];
 
@@ -108,7 +115,7 @@ async function checkAccessToken(get: () => Promise<string>, apiBase: string): Pr
     await get();
     return { ...base, status: "ok", detail: "已取得 access token（POST /v1.0/oauth2/accessToken）" };
   } catch (err) {
-    if (err instanceof DingTalkApiError && err.code === "network") {
+    if (err instanceof DingTalkApiError && (err.code === "network" || err.code === "timeout")) {
       return {
         ...base,
         envVars: ["DINGTALK_API_BASE"],
@@ -211,6 +218,7 @@ async function checkTemplate(
         "x-acs-dingtalk-access-token": await token(),
       },
       body: JSON.stringify(body),
+      signal: AbortSignal.timeout(DEFAULT_HTTP_TIMEOUT_MS),
     });
     status = res.status;
     answer = ((await res.json().catch(() => ({}))) ?? {}) as Record<string, unknown>;

@@ -252,7 +252,9 @@ describe("outbox fleet", () => {
     const leaseMs = 2000;
     // The slow sender's creates reach DingTalk only when the gate opens: until then they hang unanswered.
     const gate = track(await startGate(em.url, 0, { holdUntilOpened: true }), (g) => g.close());
-    const slowClient = createOpenApiClient({ apiBase: gate.url, ...APP, robotCode: APP.clientId });
+    // Calls time out after DINGTALK_HTTP_TIMEOUT_MS (10 s by default); this test's hang is a minute's deadline
+    // long so that it is the heartbeat, not the timeout, that is checked for several leases.
+    const slowClient = createOpenApiClient({ apiBase: gate.url, ...APP, robotCode: APP.clientId, timeoutMs: 60_000 });
     const slow = track(
       startOutboxWorker({ db, client: slowClient, qps: 1000, log: silentLog, pollMs: 20, leaseMs }),
       (w) => w.stop(),

@@ -63,6 +63,7 @@ const READS: Record<string, { value: string; read: (c: Config) => unknown; expec
   OUTBOX_RETRY_HOURS: { value: "0.5", read: (c) => c.outbox.retryHorizonMs, expected: 1_800_000 },
   OUTBOX_RETRY_BASE_MS: { value: "20", read: (c) => c.outbox.retryBaseMs, expected: 20 },
   OUTBOX_LEASE_MS: { value: "8000", read: (c) => c.outbox.leaseMs, expected: 8000 },
+  DINGTALK_HTTP_TIMEOUT_MS: { value: "2500", read: (c) => c.dingtalk.httpTimeoutMs, expected: 2500 },
   RETENTION_DAYS: { value: "90", read: (c) => c.retentionMs, expected: 90 * 86_400_000 },
   ORG_DEACTIVATE_LIMIT_PERCENT: { value: "35", read: (c) => c.orgDeactivateMaxShare, expected: 0.35 },
   DASHBOARD_SECRET: {
@@ -140,6 +141,12 @@ describe("loadConfig", () => {
     }
     for (const bad of ["0", "3651", "1.5", "-3", "thirty"]) {
       expect(() => loadConfig({ RETENTION_DAYS: bad }), bad).toThrow(/^ {2}RETENTION_DAYS: must be/m);
+    }
+    expect(loadConfig({}).dingtalk.httpTimeoutMs).toBe(10_000);
+    for (const bad of ["99", "120001", "1.5", "-1", "ten"]) {
+      expect(() => loadConfig({ DINGTALK_HTTP_TIMEOUT_MS: bad }), bad).toThrow(
+        /^ {2}DINGTALK_HTTP_TIMEOUT_MS: must be/m,
+      );
     }
   });
 

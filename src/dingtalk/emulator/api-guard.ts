@@ -3,7 +3,7 @@ import type { Context, Next } from "koa";
 import { DingTalkApiError, LegacyApiError } from "./api-errors.ts";
 import type { AppRecord } from "./app-registry.ts";
 import type { EmulatorCore } from "./emulator-core.ts";
-import { isRecord } from "./read-json.ts";
+import { bufferBody, isRecord } from "./read-json.ts";
 import { apiKey } from "./request-log.ts";
 
 const CONTROL_PREFIX = "/_emulator";
@@ -39,11 +39,16 @@ export function recordRequests(core: EmulatorCore) {
   };
 }
 
-/** Latency and injected 5xx (`latency(ms)`, `fail5xx(api, n)`), for every API path. */
+/** Latency, stalls and injected 5xx (`latency(ms)`, `stall(api, n, ms)`, `fail5xx(api, n)`), for every API path. */
 export function injectFaults(core: EmulatorCore) {
   return async (ctx: Context, next: Next) => {
     if (isControl(ctx)) return next();
     if (core.faults.latencyMs > 0) await sleep(core.faults.latencyMs);
+    const stallMs = core.faults.takeStall(ctx.method, ctx.path);
+    if (stallMs > 0) {
+      await bufferBody(ctx);
+      await sleep(stallMs, undefined, { signal: core.faults.stallsEnd }).catch(() => undefined);
+    }
     if (core.faults.takeFailure(ctx.method, ctx.path)) {
       // docs/dingtalk.md §8: new API 500 system.busy; legacy errcode -1 "system busy" (HTTP 200, §6).
       throw isNewApi(ctx.path)

@@ -22,6 +22,7 @@ const ZClick = z.object({
 const ZCount = z.object({ count: z.number().int().min(0) });
 const ZMs = z.object({ ms: z.number().min(0) });
 const ZFail = z.object({ api: z.string().min(1), count: z.number().int().min(0) });
+const ZStall = z.object({ api: z.string().min(1), count: z.number().int().min(0), ms: z.number().min(0) });
 const ZQps = z.object({ limit: z.number().int().positive().nullable() });
 const ZRotate = z.object({ closeAfterMs: z.number().min(0).optional() });
 const ZWait = z.object({ timeoutMs: z.number().min(0).optional() });
@@ -124,6 +125,11 @@ function registerFaults(router: Router, emulator: Emulator, p: string): void {
   router.post(`${p}/faults/fail5xx`, async (ctx) => {
     const { api, count } = await body(ctx, ZFail);
     emulator.fail5xx(api, count);
+    done(ctx);
+  });
+  router.post(`${p}/faults/stall`, async (ctx) => {
+    const { api, count, ms } = await body(ctx, ZStall);
+    emulator.stall(api, count, ms);
     done(ctx);
   });
   router.post(`${p}/faults/latency`, async (ctx) => {

@@ -67,6 +67,7 @@ export function createEmulatorControl(core: EmulatorCore, close: () => Promise<v
     latency: (ms) => {
       core.faults.latencyMs = Math.max(0, ms);
     },
+    stall: (api, count, ms) => core.faults.stall(api, count, ms),
     rotate: (closeAfterMs = core.settings.disconnectCloseAfterMs) => core.hub.rotate(closeAfterMs),
     expireTokens: () => core.tokens.expireAll(),
     setStaff: (directory) => core.directory.set(directory),

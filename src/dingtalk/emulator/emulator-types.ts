@@ -199,6 +199,8 @@ export interface Emulator {
   /** The next `count` calls to `api` (`METHOD path` or a path) answer 500 system.busy (legacy: errcode -1). */
   fail5xx(api: string, count: number): void;
   latency(ms: number): void;
+  /** The next `count` calls to `api` are handled only `ms` later (or at reset or close): an answer that hangs. */
+  stall(api: string, count: number, ms: number): void;
   /** SYSTEM disconnect to every connection, then close them; resolves when all are closed. */
   rotate(closeAfterMs?: number): Promise<void>;
   expireTokens(): void;

@@ -90,6 +90,8 @@ function readMediaPart(ctx: Context): Promise<MediaPart> {
     });
     bb.on("error", () => reject(new LegacyApiError(400002, "不合法的参数: multipart 格式错误")));
     bb.on("close", () => (found ? resolve(found) : reject(new LegacyApiError(400002, "不合法的参数: 缺少文件 media"))));
-    ctx.req.pipe(bb);
+    // A stalled call's body was read before the stall (api-guard.ts).
+    if (ctx.state.rawBody instanceof Buffer) bb.end(ctx.state.rawBody);
+    else ctx.req.pipe(bb);
   });
 }

@@ -5,11 +5,23 @@ const BODY_LIMIT = 1024 * 1024;
 
 type RawJson = { ok: true; value: unknown } | { ok: false; reason: string };
 
+/**
+ * Reads the whole request body now and keeps it for the route (`ctx.state.rawBody`): a stalled call's body is
+ * read before the stall, as DingTalk had it whole before it stopped answering, so the caller's giving up in
+ * the meantime does not take it away.
+ */
+export async function bufferBody(ctx: Context): Promise<void> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of ctx.req) chunks.push(chunk as Buffer);
+  ctx.state.rawBody = Buffer.concat(chunks);
+}
+
 /** Reads a JSON request body (≤1 MB). An empty body is `undefined`. */
 async function readRawJson(ctx: Context): Promise<RawJson> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of ctx.req) {
+  const buffered = ctx.state.rawBody instanceof Buffer ? [ctx.state.rawBody] : undefined;
+  for await (const chunk of buffered ?? ctx.req) {
     size += (chunk as Buffer).length;
     if (size > BODY_LIMIT) return { ok: false, reason: "body larger than 1 MB" };
     chunks.push(chunk as Buffer);

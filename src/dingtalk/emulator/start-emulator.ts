@@ -74,6 +74,7 @@ function listen(server: Server, port: number, host: string): Promise<void> {
 }
 
 async function closeEmulator(core: EmulatorCore, server: Server): Promise<void> {
+  core.faults.reset(); // ends the stalls under way: no handler outlives the server by a stall's length
   core.pushes.clear();
   core.hub.close();
   const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
