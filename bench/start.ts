@@ -26,22 +26,46 @@ const engines = values.engine ? [values.engine] : ["pglite", "postgres"];
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 const sec = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
+/** The service's own account of its start, logged with "target-bot is up" (src/lib/startup-phases.ts). */
+interface StartupLog {
+  processStart: number;
+  phases: Record<string, { ms: number; cpuMs: number }>;
+  totalMs: number;
+  totalCpuMs: number;
+}
+
+/** One start: spawn → /healthz 200, spawn → "target-bot is up" (stream connected), and the service's phases. */
+interface StartRun {
+  ms: number;
+  upMs: number;
+  /** Spawn → the service's process started (npm, its shell, a launcher). */
+  launchMs: number;
+  /** The service's own listen point → the first /healthz 200 the bench got (waiting behind work after listen). */
+  afterListenMs: number;
+  startup: StartupLog;
+}
+
 /** Spawns `cmd` in its own process group and resolves with the ms until GET url answers 200. */
 async function timeToHealthy(
   cmd: string[],
   env: Record<string, string>,
   url: string,
-): Promise<{ ms: number; child: ChildProcess }> {
+): Promise<{ ms: number; spawnedAt: number; child: ChildProcess; stdout: () => string }> {
+  const spawnedAt = Date.now();
   const started = performance.now();
   const child = spawn(cmd[0] as string, cmd.slice(1), {
     cwd: ROOT,
     env: { ...process.env, ...env },
     detached: true,
-    stdio: ["ignore", "ignore", "pipe"],
+    stdio: ["ignore", "pipe", "pipe"],
   });
   let stderr = "";
+  let stdout = "";
   child.stderr?.on("data", (d) => {
     stderr += d;
+  });
+  child.stdout?.on("data", (d) => {
+    stdout += d;
   });
   let exited = false;
   child.once("exit", () => {
@@ -52,7 +76,7 @@ async function timeToHealthy(
     try {
       const res = await fetch(url);
       await res.arrayBuffer();
-      if (res.status === 200) return { ms: performance.now() - started, child };
+      if (res.status === 200) return { ms: performance.now() - started, spawnedAt, child, stdout: () => stdout };
     } catch {
       // not listening yet
     }
@@ -77,15 +101,56 @@ async function stop(child: ChildProcess): Promise<void> {
   }
 }
 
-async function startOnce(cmd: string[], env: Record<string, string>): Promise<number> {
-  const { ms, child } = await timeToHealthy(cmd, env, `http://127.0.0.1:${PORT}/healthz`);
+/** Starts the service, waits for /healthz 200 and then for its "target-bot is up" line, and stops it. */
+async function startOnce(cmd: string[], env: Record<string, string>): Promise<StartRun> {
+  const { ms, spawnedAt, child, stdout } = await timeToHealthy(cmd, env, `http://127.0.0.1:${PORT}/healthz`);
+  let up: { time: number; startup: StartupLog } | undefined;
+  for (let waited = 0; !up && waited < 60_000; waited += 20) {
+    const line = stdout()
+      .split("\n")
+      .find((l) => l.includes('"msg":"target-bot is up"'));
+    if (line) up = JSON.parse(line);
+    else await new Promise((r) => setTimeout(r, 20));
+  }
   await stop(child);
-  return ms;
+  if (!up) throw new Error(`${cmd.join(" ")} answered /healthz but never logged "target-bot is up"`);
+  const launchMs = up.startup.processStart - spawnedAt;
+  const listenAt = Object.entries(up.startup.phases).reduce(
+    (at, [phase, p]) => (at.done ? at : { ms: at.ms + p.ms, done: phase === "listen" }),
+    { ms: 0, done: false },
+  ).ms;
+  return {
+    ms,
+    upMs: up.time - spawnedAt,
+    launchMs,
+    afterListenMs: ms - launchMs - listenAt,
+    startup: up.startup,
+  };
 }
 
 async function floorHttp(): Promise<number> {
   const code = `require("node:http").createServer((q, s) => s.end("ok")).listen(${PORT}, "127.0.0.1")`;
-  return startOnce([process.execPath, "-e", code], {});
+  const { ms, child } = await timeToHealthy([process.execPath, "-e", code], {}, `http://127.0.0.1:${PORT}/healthz`);
+  await stop(child);
+  return ms;
+}
+
+/**
+ * Two lines under a figure: the medians of the service's phases (wall ms / CPU ms of the service's process; CPU
+ * ms barely move with the machine's load, wall ms do), and where the rest of spawn → /healthz 200 went.
+ */
+function phaseLines(runs: StartRun[]): string[] {
+  const first = runs[0];
+  if (!first) return [];
+  const phases = Object.keys(first.startup.phases).map((name) => {
+    const wall = median(runs.map((r) => r.startup.phases[name]?.ms ?? Number.NaN));
+    const cpu = median(runs.map((r) => r.startup.phases[name]?.cpuMs ?? Number.NaN));
+    return `${name} ${Math.round(wall)}/${Math.round(cpu)}`;
+  });
+  return [
+    `    phases, wall/CPU ms: ${phases.join(" · ")} · total ${Math.round(median(runs.map((r) => r.startup.totalMs)))}/${Math.round(median(runs.map((r) => r.startup.totalCpuMs)))}`,
+    `    spawn → process ${Math.round(median(runs.map((r) => r.launchMs)))} ms · listen → first /healthz 200 ${Math.round(median(runs.map((r) => r.afterListenMs)))} ms · spawn → "up" (stream connected) ${sec(median(runs.map((r) => r.upMs)))}`,
+  ];
 }
 
 async function floorPglite(dir: string): Promise<number> {
@@ -140,9 +205,10 @@ async function main(): Promise<void> {
       c === 0 ? resolve() : reject(new Error("npm run build failed")),
     ),
   );
-  const base = { PORT: String(PORT), LOG_LEVEL: "warn" };
+  // info: the "target-bot is up" line carries the service's phases (the demo's and scheduler's lines come too).
+  const base = { PORT: String(PORT), LOG_LEVEL: "info" };
   // Printed as each figure is ready (a whole run takes minutes).
-  const rows = { push: (line: string) => console.log(line) };
+  const rows = { push: (...lines: string[]) => console.log(lines.join("\n")) };
   const floor: number[] = [];
   for (let i = 0; i < RUNS; i++) floor.push(await floorHttp());
   rows.push(`floor: bare node -e HTTP server on the same port    ${sec(median(floor))}`);
@@ -159,8 +225,8 @@ async function main(): Promise<void> {
       rows.push(`floor: bare PGlite.create, fresh folder               ${sec(median(pgFresh))}`);
       rows.push(`floor: bare PGlite.create, existing folder            ${sec(median(pgExisting))}`);
       for (const [name, cmd] of Object.entries(COMMANDS)) {
-        const fresh: number[] = [];
-        const existing: number[] = [];
+        const fresh: StartRun[] = [];
+        const existing: StartRun[] = [];
         for (let i = 0; i < RUNS; i++) {
           const dir = await mkdtemp(path.join(tmpdir(), "tb-bench-start-"));
           const env = { ...base, DATA_DIR: dir };
@@ -169,10 +235,12 @@ async function main(): Promise<void> {
           await rm(dir, { recursive: true, force: true });
         }
         rows.push(
-          `${name.padEnd(19)} pglite   fresh dir    ${sec(median(fresh))}   (floor ${sec(median(floor))} + PGlite ${sec(median(pgFresh))})`,
+          `${name.padEnd(19)} pglite   fresh dir    ${sec(median(fresh.map((r) => r.ms)))}   (floor ${sec(median(floor))} + PGlite ${sec(median(pgFresh))})`,
+          ...phaseLines(fresh),
         );
         rows.push(
-          `${name.padEnd(19)} pglite   existing dir ${sec(median(existing))}   (floor ${sec(median(floor))} + PGlite ${sec(median(pgExisting))})`,
+          `${name.padEnd(19)} pglite   existing dir ${sec(median(existing.map((r) => r.ms)))}   (floor ${sec(median(floor))} + PGlite ${sec(median(pgExisting))})`,
+          ...phaseLines(existing),
         );
       }
     } else {
@@ -181,8 +249,8 @@ async function main(): Promise<void> {
         continue;
       }
       for (const [name, cmd] of Object.entries(COMMANDS)) {
-        const fresh: number[] = [];
-        const existing: number[] = [];
+        const fresh: StartRun[] = [];
+        const existing: StartRun[] = [];
         for (let i = 0; i < RUNS; i++) {
           await withPgDatabase(async (url) => {
             const dir = await mkdtemp(path.join(tmpdir(), "tb-bench-start-"));
@@ -192,8 +260,14 @@ async function main(): Promise<void> {
             await rm(dir, { recursive: true, force: true });
           });
         }
-        rows.push(`${name.padEnd(19)} postgres fresh db     ${sec(median(fresh))}   (floor ${sec(median(floor))})`);
-        rows.push(`${name.padEnd(19)} postgres existing db  ${sec(median(existing))}   (floor ${sec(median(floor))})`);
+        rows.push(
+          `${name.padEnd(19)} postgres fresh db     ${sec(median(fresh.map((r) => r.ms)))}   (floor ${sec(median(floor))})`,
+          ...phaseLines(fresh),
+        );
+        rows.push(
+          `${name.padEnd(19)} postgres existing db  ${sec(median(existing.map((r) => r.ms)))}   (floor ${sec(median(floor))})`,
+          ...phaseLines(existing),
+        );
       }
     }
   }

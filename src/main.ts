@@ -1,9 +1,13 @@
 import { ConfigError, loadConfig } from "./config.ts";
 import { createLogger } from "./lib/logger.ts";
+import { startupPhases } from "./lib/startup-phases.ts";
 import { startService } from "./start-service.ts";
 
 /** Entry point: wires configuration, logging and the service together, and stops them cleanly on a signal. */
 async function main(): Promise<void> {
+  // Everything above (Node's own start, tsx when run through it, every module imported statically) is "modules".
+  const phases = startupPhases();
+  phases.mark("modules");
   let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig();
@@ -16,9 +20,19 @@ async function main(): Promise<void> {
   }
   // Readable text on a terminal, JSON lines otherwise (a container, a pipe, a log collector).
   const log = createLogger(config.logLevel, {}, { pretty: process.stdout.isTTY === true });
-  const service = await startService({ config, log, ...(config.sandbox ? { sandbox: { demo: true } } : {}) });
+  const service = await startService({
+    config,
+    log,
+    phases,
+    ...(config.sandbox ? { sandbox: { demo: true } } : {}),
+  });
   log.info(
-    { url: service.url, db: service.deps.db.kind, mode: config.sandbox ? "sandbox" : "dingtalk" },
+    {
+      url: service.url,
+      db: service.deps.db.kind,
+      mode: config.sandbox ? "sandbox" : "dingtalk",
+      startup: phases.summary(),
+    },
     "target-bot is up",
   );
   if (config.sandbox) {

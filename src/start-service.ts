@@ -21,6 +21,7 @@ import { progressFlow } from "./flows/progress/index.ts";
 import { createApp, routesOf } from "./http/create-app.ts";
 import type { Logger } from "./lib/logger.ts";
 import { projectPath } from "./lib/project-root.ts";
+import type { StartupPhases } from "./lib/startup-phases.ts";
 import { loadHolidayOverrides } from "./load-holiday-overrides.ts";
 import { createBusinessClock, SANDBOX_START } from "./sandbox/business-clock.ts";
 import type { RunOutcome } from "./scheduler/run-once.ts";
@@ -79,6 +80,8 @@ export interface StartServiceOptions {
    * spawned processes), else the real clock.
    */
   now?: () => Date;
+  /** Marks each phase of the start as it ends (main.ts logs them; bench:start reads them). */
+  phases?: StartupPhases;
 }
 
 /** Opens the database (migrating it), starts HTTP, and returns a handle to stop it all in order. */
@@ -88,19 +91,26 @@ export async function startService({
   db: given,
   sandbox,
   now,
+  phases,
 }: StartServiceOptions): Promise<RunningService> {
+  const startedAt = new Date();
   const db =
     given ?? (await openDatabase({ url: config.databaseUrl, pgliteDir: path.join(config.dataDir, "pglite"), log }));
+  phases?.mark("database");
   const calendar = createCalendar(await loadHolidayOverrides(HOLIDAY_OVERRIDES_FILE));
   const coverage = calendarCoverage(calendar, localDate(now?.() ?? config.fakeNow ?? new Date(), config.timezone));
   if (coverage.warning) log.warn({ calendar: coverage }, coverage.warning);
+  phases?.mark("calendar");
   // The emulator is loaded only in sandbox mode: a service with real credentials never loads it.
   const sandboxDingTalk =
     sandbox && config.sandbox
       ? await import("./sandbox/sandbox-dingtalk.ts").then((m) => m.startSandboxDingTalk(log))
       : undefined;
+  phases?.mark("emulator");
   const dingtalkApp = sandboxDingTalk?.dingtalk ?? configuredApp(config);
   const demo = sandbox?.demo && sandboxDingTalk ? deferred() : undefined;
+  /** The outbox worker and stream connection, started once HTTP listens (below). */
+  let dingtalk: DingTalkRuntime | undefined;
   const baseClock = now ?? clockFrom(config.fakeNow) ?? (() => new Date());
   // Sandbox mode: a business clock the guided sandbox moves forward. With the demo company and no given clock it
   // starts in the demo plan's 10th week, whatever the date, so the tour shows the same quarter to everyone.
@@ -120,13 +130,17 @@ export async function startService({
     outbound: createOutbound({ config, dingtalk: dingtalkApp }),
     ...(sandboxDingTalk ? { emulator: sandboxDingTalk.emulator } : {}),
     ...(demo ? { demoReady: demo.promise } : {}),
-    streamState: () => dingtalk?.inbound.client.streamState(),
+    // "connecting" from the start until the stream client exists (it is created once HTTP listens).
+    streamState: () =>
+      dingtalk
+        ? dingtalk.inbound.client.streamState()
+        : dingtalkApp
+          ? { state: "connecting", since: startedAt }
+          : undefined,
     now: businessClock?.now ?? baseClock,
     ...(businessClock ? { businessClock } : {}),
   };
-  // Read by streamState above, which /healthz calls only once the service is up.
   const flows = FLOWS.map((flow) => flow(deps));
-  const dingtalk = await startDingTalk(deps, botHandlers(flows));
   const scheduler = createScheduler({
     db,
     jobs: [...flows.flatMap((f) => f.jobs), retentionJob],
@@ -147,7 +161,19 @@ export async function startService({
       "sandbox mode listening on HOST: whoever reaches this address can act as anyone through /sandbox/api/* (no login); set HOST=127.0.0.1 unless that is what you want",
     );
   }
+  phases?.mark("app");
   const server = await listen(app.callback(), config.port, config.host);
+  phases?.mark("listen");
+  // The stream connects and the outbox worker starts once HTTP answers: /healthz says "degraded" (stream
+  // "connecting") meanwhile, as it does while the stream reconnects; the admin API needs neither. startService
+  // still resolves only once the first connection attempt is over, so "target-bot is up" means everything runs.
+  try {
+    dingtalk = await startDingTalk(deps, botHandlers(flows));
+  } catch (err) {
+    await closeServer(server);
+    throw err;
+  }
+  phases?.mark("stream");
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : config.port;
   // Seeded once HTTP answers (/healthz is up meanwhile); what shows the demo waits on deps.demoReady.

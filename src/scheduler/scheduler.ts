@@ -1,4 +1,4 @@
-import schedule from "node-schedule";
+import type { Job } from "node-schedule";
 import type { Database } from "../db/database.ts";
 import type { Calendar } from "../domain/calendar.ts";
 import { addDays } from "../domain/plain-date.ts";
@@ -42,7 +42,7 @@ export interface Scheduler {
  */
 export function createScheduler<D>(o: SchedulerOptions<D>): Scheduler {
   const now = o.now ?? (() => new Date());
-  const armed: schedule.Job[] = [];
+  const armed: Job[] = [];
   const inFlight = new Set<Promise<unknown>>();
   /** Set by stop(): a catch-up or tick still looping starts nothing new. */
   let stopped = false;
@@ -67,6 +67,9 @@ export function createScheduler<D>(o: SchedulerOptions<D>): Scheduler {
 
   return {
     async start() {
+      // Loaded here, not with the service's modules: start() runs once the service listens.
+      const { default: schedule } = await import("node-schedule");
+      if (stopped) return [];
       // Armed first, so a failing catch-up still leaves the daily triggers running (claims keep them apart).
       for (const job of o.jobs) {
         const [hour, minute] = job.rule.time.split(":").map(Number);

@@ -1,6 +1,6 @@
 import type { DWClientDownStream } from "dingtalk-stream";
 import type { Logger } from "../../lib/logger.ts";
-import { createStreamClient, type GatewayDWClient, type StreamClientOptions } from "../stream-client.ts";
+import type { GatewayDWClient, StreamClientOptions } from "../stream-client.ts";
 import type { Bot } from "./create-bot.ts";
 import type { CardUpdate } from "./inbound-types.ts";
 import { parseCardCallback, parseRobotMessage } from "./parse-push.ts";
@@ -49,6 +49,8 @@ export async function startInbound(opts: StartInboundOptions): Promise<Inbound> 
     running.add(work);
     void work.finally(() => running.delete(work));
   };
+  // The SDK (with axios and ws) is loaded here, not when the service's modules load: the service listens first.
+  const { createStreamClient } = await import("../stream-client.ts");
   const client: GatewayDWClient = createStreamClient({
     ...opts.client,
     onRobotMessage: (frame) => track(onRobotMessage(client, opts, frame, slots)),
