@@ -29,8 +29,8 @@ export interface ImportOrgOptions {
 
 /**
  * Rows per upsert statement. One statement of 50,000 rows made PGlite's WebAssembly heap (which never shrinks)
- * and the process ~50 MB bigger than chunks of 5,000 do; on PostgreSQL ten statements instead of one cost
- * nothing measurable. All chunks run in the one transaction, so an import is still all-or-nothing.
+ * and the process ~50 MB bigger than chunks of 5,000 do; on PostgreSQL it is ten round trips instead of one.
+ * All chunks run in the one transaction, so an import is still all-or-nothing.
  */
 export const ORG_CHUNK_ROWS = 5_000;
 
