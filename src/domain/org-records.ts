@@ -28,8 +28,19 @@ export interface SourceRef {
   /** 1-based row: the spreadsheet row (header = 1) or the index in the JSON array + 1. */
   row: number;
   sheet?: string;
-  /** Field name → how the source calls it (a column letter + header for files, a JSON path for JSON). */
+  /** Field name → how the source calls it (a column letter + header for files). */
   columns?: Partial<Record<string, string>>;
+  /**
+   * JSON: the record is `${sheet}[${row - 1}]` in the body, so a field is called e.g. `staff[3].userId`. (A
+   * columns object of its own per record kept ~50 MB alive in a 50,000-person import.)
+   */
+  json?: true;
+}
+
+/** How the source calls a record's field: its column (files), its JSON path (JSON), or the field name. */
+export function sourceColumn(ref: SourceRef, field: string): string {
+  if (ref.json) return `${ref.sheet}[${ref.row - 1}].${field}`;
+  return ref.columns?.[field] ?? field;
 }
 
 export interface DepartmentRecord {

@@ -1,5 +1,13 @@
 import type { InputProblem } from "../lib/errors.ts";
-import { type OrgData, type OrgRecords, ROLE_ALIASES, ROLES, type SourceRef, type TRole } from "./org-records.ts";
+import {
+  type OrgData,
+  type OrgRecords,
+  ROLE_ALIASES,
+  ROLES,
+  type SourceRef,
+  sourceColumn,
+  type TRole,
+} from "./org-records.ts";
 
 /**
  * Checks an org import as a whole and lists every problem with its row (and column): empty names, bad roles,
@@ -16,7 +24,7 @@ export function validateOrg(
       message,
       row: ref.row,
       ...(ref.sheet ? { sheet: ref.sheet } : {}),
-      column: ref.columns?.[field] ?? field,
+      column: sourceColumn(ref, field),
     });
 
   const deptIds = new Map<string, SourceRef>();

@@ -2,6 +2,7 @@ import type { Database } from "../db/database.ts";
 import type { SqlRunner } from "../db/sql.ts";
 import type { OrgData, OrgRecords } from "../domain/org-records.ts";
 import { validateOrg } from "../domain/validate-org.ts";
+import { chunks } from "../lib/chunks.ts";
 import { AppError, validationError } from "../lib/errors.ts";
 
 /** Serialises org imports (API, file upload, directory sync) so two never interleave. */
@@ -22,7 +23,16 @@ export interface ImportOrgOptions {
   mode?: "full" | "merge";
   /** A full import's safety catch (see {@link DeactivationGuard}); none for internal callers that merge. */
   guard?: DeactivationGuard;
+  /** Rows per INSERT (default {@link ORG_CHUNK_ROWS}); tests make it small to have several chunks. */
+  chunkRows?: number;
 }
+
+/**
+ * Rows per upsert statement. One statement of 50,000 rows made PGlite's WebAssembly heap (which never shrinks)
+ * and the process ~50 MB bigger than chunks of 5,000 do; on PostgreSQL it is ten round trips instead of one.
+ * All chunks run in the one transaction, so an import is still all-or-nothing.
+ */
+export const ORG_CHUNK_ROWS = 5_000;
 
 /**
  * A full import that would deactivate more than `maxShare` of the active staff, or all of them, is refused
@@ -43,7 +53,13 @@ export const DEACTIVATE_NAMES_SHOWN = 50;
  * Imports an org all-or-nothing: every problem is listed by row (and column) and nothing is written, or
  * everything is written in one transaction. Re-importing the same data changes nothing (not even updated_at).
  */
-export async function importOrg({ db, records, mode = "full", guard }: ImportOrgOptions): Promise<OrgImportCounts> {
+export async function importOrg({
+  db,
+  records,
+  mode = "full",
+  guard,
+  chunkRows = ORG_CHUNK_ROWS,
+}: ImportOrgOptions): Promise<OrgImportCounts> {
   if (mode === "full" && guard && records.staff.length === 0) {
     throw validationError(
       "完整导入的人员名单为空：这会停用全部人员，未写入任何数据；如只想增改部分人员，请用 ?mode=merge",
@@ -54,7 +70,7 @@ export async function importOrg({ db, records, mode = "full", guard }: ImportOrg
   const result = validateOrg(records, known);
   if (!result.ok)
     throw validationError(`导入失败：共 ${result.problems.length} 处错误，未写入任何数据`, result.problems);
-  return writeOrg(db, result.data, mode, guard);
+  return writeOrg(db, result.data, mode, guard, chunkRows);
 }
 
 async function knownIds(db: Database) {
@@ -70,49 +86,80 @@ async function writeOrg(
   data: OrgData,
   mode: "full" | "merge",
   guard: DeactivationGuard | undefined,
+  chunkRows: number,
 ): Promise<OrgImportCounts> {
+  // Foreign keys are checked at the end of each statement, so parents (departments) and managers (staff) go
+  // in an earlier chunk than, or the same chunk as, the rows that reference them: ordered by depth in their
+  // tree (validateOrg has refused cycles). Counted in SQL: a chunk answers one row, not one per person.
+  const departments = byDepth(
+    data.departments,
+    (d) => d.id,
+    (d) => d.parentId,
+  );
+  const staff = byDepth(
+    data.staff,
+    (s) => s.userId,
+    (s) => s.managerUserId,
+  );
   return db.sql.transaction(async (tx) => {
     await tx.query("SELECT pg_advisory_xact_lock($1)", [ORG_LOCK_KEY]);
     // Under the lock, before writing: the count is the one this import would really deactivate.
     if (mode === "full" && guard) await checkDeactivations(tx, data, guard);
-    // One statement per table: foreign keys are checked at the end of the statement, so rows may reference
-    // each other (parent departments, managers) in any order. `xmax = 0` tells an insert from an update.
-    const d = await tx.query<{ inserted: boolean }>(
-      `INSERT INTO department (id, name, parent_id)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[])
-       ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, parent_id = EXCLUDED.parent_id, active = true, updated_at = now()
-       WHERE (department.name, department.parent_id, department.active) IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.parent_id, true)
-       RETURNING (xmax = 0) AS inserted`,
-      [data.departments.map((x) => x.id), data.departments.map((x) => x.name), data.departments.map((x) => x.parentId)],
-    );
-    const s = await tx.query<{ inserted: boolean }>(
-      `INSERT INTO staff (user_id, name, dept_id, manager_user_id, title, role)
-       SELECT u, n, d, m, t, r::"Role" FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS x(u, n, d, m, t, r)
-       ON CONFLICT (user_id) DO UPDATE SET name = EXCLUDED.name, dept_id = EXCLUDED.dept_id,
-         manager_user_id = EXCLUDED.manager_user_id, title = EXCLUDED.title, role = EXCLUDED.role, active = true, updated_at = now()
-       WHERE (staff.name, staff.dept_id, staff.manager_user_id, staff.title, staff.role, staff.active)
-         IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.dept_id, EXCLUDED.manager_user_id, EXCLUDED.title, EXCLUDED.role, true)
-       RETURNING (xmax = 0) AS inserted`,
-      [
-        data.staff.map((x) => x.userId),
-        data.staff.map((x) => x.name),
-        data.staff.map((x) => x.deptId),
-        data.staff.map((x) => x.managerUserId),
-        data.staff.map((x) => x.title),
-        data.staff.map((x) => x.role),
-      ],
-    );
+    // `xmax = 0` tells an insert from an update; unchanged rows are not rewritten (nor returned).
+    const d = { created: 0, updated: 0 };
+    for (const rows of chunks(departments, chunkRows)) {
+      add(
+        d,
+        await tx.query<Changed>(
+          `WITH up AS (
+             INSERT INTO department (id, name, parent_id)
+             SELECT * FROM unnest($1::text[], $2::text[], $3::text[])
+             ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, parent_id = EXCLUDED.parent_id, active = true, updated_at = now()
+             WHERE (department.name, department.parent_id, department.active) IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.parent_id, true)
+             RETURNING (xmax = 0) AS inserted)
+           ${COUNT_CHANGED}`,
+          [rows.map((x) => x.id), rows.map((x) => x.name), rows.map((x) => x.parentId)],
+        ),
+      );
+    }
+    const s = { created: 0, updated: 0 };
+    for (const rows of chunks(staff, chunkRows)) {
+      add(
+        s,
+        await tx.query<Changed>(
+          `WITH up AS (
+             INSERT INTO staff (user_id, name, dept_id, manager_user_id, title, role)
+             SELECT u, n, d, m, t, r::"Role" FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS x(u, n, d, m, t, r)
+             ON CONFLICT (user_id) DO UPDATE SET name = EXCLUDED.name, dept_id = EXCLUDED.dept_id,
+               manager_user_id = EXCLUDED.manager_user_id, title = EXCLUDED.title, role = EXCLUDED.role, active = true, updated_at = now()
+             WHERE (staff.name, staff.dept_id, staff.manager_user_id, staff.title, staff.role, staff.active)
+               IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.dept_id, EXCLUDED.manager_user_id, EXCLUDED.title, EXCLUDED.role, true)
+             RETURNING (xmax = 0) AS inserted)
+           ${COUNT_CHANGED}`,
+          [
+            rows.map((x) => x.userId),
+            rows.map((x) => x.name),
+            rows.map((x) => x.deptId),
+            rows.map((x) => x.managerUserId),
+            rows.map((x) => x.title),
+            rows.map((x) => x.role),
+          ],
+        ),
+      );
+    }
     let deactivated = { departments: 0, staff: 0 };
     if (mode === "full") {
-      const ds = await tx.query(
-        "UPDATE department SET active = false, updated_at = now() WHERE active AND NOT (id = ANY($1::text[])) RETURNING id",
+      const [ds] = await tx.query<{ n: number }>(
+        `WITH gone AS (UPDATE department SET active = false, updated_at = now() WHERE active AND NOT (id = ANY($1::text[])) RETURNING 1)
+         SELECT count(*)::int AS n FROM gone`,
         [data.departments.map((x) => x.id)],
       );
-      const ss = await tx.query(
-        "UPDATE staff SET active = false, updated_at = now() WHERE active AND NOT (user_id = ANY($1::text[])) RETURNING user_id",
+      const [ss] = await tx.query<{ n: number }>(
+        `WITH gone AS (UPDATE staff SET active = false, updated_at = now() WHERE active AND NOT (user_id = ANY($1::text[])) RETURNING 1)
+         SELECT count(*)::int AS n FROM gone`,
         [data.staff.map((x) => x.userId)],
       );
-      deactivated = { departments: ds.length, staff: ss.length };
+      deactivated = { departments: ds?.n ?? 0, staff: ss?.n ?? 0 };
     }
     return {
       departments: counts(data.departments.length, d, deactivated.departments),
@@ -121,10 +168,46 @@ async function writeOrg(
   });
 }
 
-function counts(total: number, changed: { inserted: boolean }[], deactivated: number) {
-  const created = changed.filter((c) => c.inserted).length;
-  const updated = changed.length - created;
-  return { created, updated, unchanged: total - created - updated, deactivated };
+type Changed = { created: number; updated: number };
+const COUNT_CHANGED =
+  "SELECT count(*) FILTER (WHERE inserted)::int AS created, count(*) FILTER (WHERE NOT inserted)::int AS updated FROM up";
+
+function add(sum: Changed, [row]: Changed[]): void {
+  sum.created += row?.created ?? 0;
+  sum.updated += row?.updated ?? 0;
+}
+
+function counts(total: number, changed: Changed, deactivated: number) {
+  return { ...changed, unchanged: total - changed.created - changed.updated, deactivated };
+}
+
+/**
+ * The rows ordered by their depth in the tree `parentOf` draws among them (roots, and rows whose parent is
+ * not in the import, first), stably. Assumes no cycles.
+ */
+function byDepth<T>(rows: T[], idOf: (r: T) => string, parentOf: (r: T) => string | null): T[] {
+  const byId = new Map(rows.map((r) => [idOf(r), r]));
+  const depth = new Map<string, number>();
+  const depthOf = (start: T): number => {
+    const chain: T[] = [];
+    let r: T | undefined = start;
+    let d = -1;
+    while (r) {
+      const known = depth.get(idOf(r));
+      if (known !== undefined) {
+        d = known;
+        break;
+      }
+      chain.push(r);
+      const parent = parentOf(r);
+      r = parent === null ? undefined : byId.get(parent);
+    }
+    for (let i = chain.length - 1; i >= 0; i--) depth.set(idOf(chain[i] as T), ++d);
+    return d;
+  };
+  const withDepth = rows.map((r, i) => ({ r, i, d: depthOf(r) }));
+  withDepth.sort((a, b) => a.d - b.d || a.i - b.i);
+  return withDepth.map((x) => x.r);
 }
 
 /** Refuses (409, nothing written) a full import that deactivates too many people, unless confirmed exactly. */

@@ -37,19 +37,8 @@ export function recordsFromJson(body: z.output<typeof ZOrgImportRequest>): OrgRe
   return {
     departments: body.departments.map((d, i) => ({
       ...d,
-      ref: { row: i + 1, sheet: "departments", columns: jsonColumns("departments", i, ["id", "name", "parentId"]) },
+      ref: { row: i + 1, sheet: "departments", json: true },
     })),
-    staff: body.staff.map((s, i) => ({
-      ...s,
-      ref: {
-        row: i + 1,
-        sheet: "staff",
-        columns: jsonColumns("staff", i, ["userId", "name", "deptId", "managerUserId", "title", "role"]),
-      },
-    })),
+    staff: body.staff.map((s, i) => ({ ...s, ref: { row: i + 1, sheet: "staff", json: true } })),
   };
-}
-
-function jsonColumns(list: string, index: number, fields: string[]): Record<string, string> {
-  return Object.fromEntries(fields.map((f) => [f, `${list}[${index}].${f}`]));
 }

@@ -1,5 +1,9 @@
 import type { Tx } from "../db/database.ts";
 import type { LedgerKind } from "../generated/prisma/enums.ts";
+import { chunks } from "../lib/chunks.ts";
+
+/** Entries per INSERT (see lib/chunks.ts): phasing 10,000 leaves writes 10,000 entries with their months. */
+export const LEDGER_CHUNK_ENTRIES = 2_000;
 
 export interface LedgerEntry {
   planId: string;
@@ -17,11 +21,15 @@ export interface LedgerEntry {
 }
 
 /**
- * Appends entries to the target ledger (the table refuses updates and deletes). One set-based INSERT: a plan
- * operation can write thousands of entries, and Prisma's createMany spends far longer building them.
+ * Appends entries to the target ledger (the table refuses updates and deletes). Set-based INSERTs of up to
+ * {@link LEDGER_CHUNK_ENTRIES} entries: a plan operation can write thousands of entries, and Prisma's
+ * createMany spends far longer building them.
  */
 export async function writeLedger(tx: Tx, entries: LedgerEntry[]): Promise<void> {
-  if (entries.length === 0) return;
+  for (const part of chunks(entries, LEDGER_CHUNK_ENTRIES)) await insertLedger(tx, part);
+}
+
+async function insertLedger(tx: Tx, entries: LedgerEntry[]): Promise<void> {
   await tx.$executeRawUnsafe(
     `INSERT INTO target_ledger (plan_id, target_id, version, kind, actor, reason, old_amount, new_amount, changes,
                                 change_request_id)

@@ -2,6 +2,7 @@ import type { Database, Tx } from "../db/database.ts";
 import { type Calendar, defaultCalendar } from "../domain/calendar.ts";
 import { phaseAnnual } from "../domain/phasing.ts";
 import type { Plan } from "../generated/prisma/client.ts";
+import { chunks } from "../lib/chunks.ts";
 import { AppError } from "../lib/errors.ts";
 import { assertPlanConserved } from "./check-plan-conservation.ts";
 import { liveLeafSql } from "./leaf-targets.ts";
@@ -34,6 +35,9 @@ export async function phasePlan({ db, planId, profile, actor, calendar = default
     { timeout: 300_000, maxWait: 30_000 },
   );
 }
+
+/** Leaves per month INSERT (12 rows each): 10,000 leaves are 5 statements, not one of 120,000 rows. */
+export const PHASE_CHUNK_LEAVES = 2_000;
 
 export interface PhaseTargetsArgs {
   plan: Plan & { phasing: TPhasingProfile };
@@ -80,14 +84,16 @@ export async function phaseTargets(tx: Tx, { plan, targetIds, actor, calendar, b
   if (rephased.length > 0)
     await tx.$executeRawUnsafe("DELETE FROM target_month WHERE target_id = ANY($1::text[])", rephased);
   // One id per leaf and a flat array of its 12 amounts: the month numbers are generated in SQL, which sends
-  // a twelfth of the parameters a row-by-row unnest would.
-  await tx.$executeRawUnsafe(
-    `INSERT INTO target_month (target_id, month, amount)
-     SELECT ids.id, m, ($2::int8[])[(ids.ord - 1) * 12 + m]
-       FROM unnest($1::text[]) WITH ORDINALITY AS ids(id, ord), generate_series(1, 12) AS m`,
-    changed.map((c) => c.id),
-    changed.flatMap((c) => c.months.map(String)),
-  );
+  // a twelfth of the parameters a row-by-row unnest would. In chunks of leaves (see lib/chunks.ts).
+  for (const part of chunks(changed, PHASE_CHUNK_LEAVES)) {
+    await tx.$executeRawUnsafe(
+      `INSERT INTO target_month (target_id, month, amount)
+       SELECT ids.id, m, ($2::int8[])[(ids.ord - 1) * 12 + m]
+         FROM unnest($1::text[]) WITH ORDINALITY AS ids(id, ord), generate_series(1, 12) AS m`,
+      part.map((c) => c.id),
+      part.flatMap((c) => c.months.map(String)),
+    );
+  }
   const bumped = changed.filter((c) => c.bump);
   if (bumped.length > 0) {
     await tx.$executeRawUnsafe(
