@@ -64,14 +64,23 @@ export async function loadDigest(tx: Tx, o: LoadDigestOptions): Promise<Digest> 
   const year = plan.fiscalYear;
   const published = plan.status !== "DRAFT";
 
-  const staff = await loadStaff(tx);
-  const scope = digestScope({ viewerUserId: o.viewerUserId, planOwnerUserId: plan.ownerUserId, staff });
-  const inScope = (userId: string | null) =>
-    scope.members === null ? true : userId !== null && scope.members.has(userId);
-  // The statements from here on do not depend on each other: on PostgreSQL they run side by side on the pool.
+  // The statements from here on do not depend on each other, except that a subtree's figures are read for its
+  // members, known once the staff is: on PostgreSQL they run side by side on the pool (the staff, 50,000 rows
+  // for a large company, beside the plan's tree rather than before it).
+  const staffRead = loadStaff(tx);
+  const scopeRead = staffRead.then((staff) => {
+    const scope = digestScope({ viewerUserId: o.viewerUserId, planOwnerUserId: plan.ownerUserId, staff });
+    const inScope = (userId: string | null) =>
+      scope.members === null ? true : userId !== null && scope.members.has(userId);
+    return { staff, scope, inScope };
+  });
   const treeRead = published ? loadTree(tx, plan.id) : Promise.resolve([]);
-  const members = scope.members === null ? null : [...scope.members];
-  const [tree, figures, exceptions, undelivered] = await together(tx, [
+  // Awaited below (inside `together`); these keep an early refusal (an unknown viewer) from leaving either
+  // promise's failure unobserved.
+  scopeRead.catch(() => {});
+  treeRead.catch(() => {});
+  const [{ staff, scope, inScope }, tree, figures, exceptions, undelivered] = await together(tx, [
+    () => scopeRead,
     () => treeRead,
     () =>
       loadFigures(tx, {
@@ -80,10 +89,10 @@ export async function loadDigest(tx: Tx, o: LoadDigestOptions): Promise<Digest> 
         cadence,
         year,
         period,
-        members,
-        owners: treeRead.then((nodes) => ownersOf(nodes, inScope)),
+        members: scopeRead.then(({ scope }) => (scope.members === null ? null : [...scope.members])),
+        owners: Promise.all([treeRead, scopeRead]).then(([nodes, { inScope }]) => ownersOf(nodes, inScope)),
       }),
-    () => loadExceptionInputs(tx, { plan, period, tree: treeRead, staff, inScope, calendar: o.calendar, now: o.now }),
+    () => loadExceptionInputs(tx, { plan, period, tree: treeRead, scope: scopeRead, calendar: o.calendar, now: o.now }),
     () => countUndelivered(tx, o.now),
   ] as const);
   assertSomethingToShow(scope, (id) => tree.some((t) => t.leaf && t.ownerUserId === id));
@@ -258,12 +267,13 @@ async function loadFigures(
     cadence: Cadence;
     year: number;
     period: string;
-    members: string[] | null;
+    members: Promise<string[] | null>;
     owners: Promise<Set<string>>;
   },
 ): Promise<{ byOwner: Map<string, DigestFigureInput>; byPeriod: Map<string, bigint> }> {
   const series = seriesOf(a.cadence, a.year);
-  const args = [a.planId, a.metric, series, a.period, a.members] as const;
+  const members = await a.members;
+  const args = [a.planId, a.metric, series, a.period, members] as const;
   const [people, bars] = await together(tx, [
     () =>
       tx.$queryRawUnsafe<{ user_id: string; amount: string | null; ytd: string }[]>(
@@ -274,10 +284,10 @@ async function loadFigures(
         a.metric,
         series,
         parsePeriodKey(a.period).index,
-        a.members,
+        members,
       ),
     () =>
-      a.members === null
+      members === null
         ? tx.$queryRawUnsafe<{ period: string; total: string }[]>(
             `SELECT t.period, t.amount::text AS total FROM progress_period_total t
               WHERE t.plan_id = $1 AND t.metric = $2::"Metric" AND t.series = $3 AND t.period <= $4`,
@@ -305,7 +315,7 @@ async function loadFigures(
     else others.push(r.user_id);
   }
   const byPeriod = new Map(bars.map((r) => [r.period, BigInt(r.total)]));
-  if (a.members === null && others.length > 0) {
+  if (members === null && others.length > 0) {
     // The plan's totals count everyone's figures; those of people who own no live leaf are not the plan's.
     const extra = await tx.$queryRawUnsafe<{ period: string; total: string }[]>(
       `SELECT f.period, sum(f.amount)::text AS total FROM progress_figure f
@@ -334,13 +344,11 @@ async function loadExceptionInputs(
     plan: { id: string; timezone: string };
     period: string;
     tree: Promise<TreeNode[]>;
-    staff: ReadonlyMap<string, StaffRow>;
-    inScope: (userId: string | null) => boolean;
+    scope: Promise<{ staff: ReadonlyMap<string, StaffRow>; inScope: (userId: string | null) => boolean }>;
     calendar: Calendar;
     now: Date;
   },
 ): Promise<DigestExceptionInputs> {
-  const name = (id: string | null) => (id === null ? null : (a.staff.get(id)?.name ?? id));
   const [escalations, verdicts, steps] = await together(tx, [
     () =>
       tx.$queryRawUnsafe<{ user_id: string; streak: number }[]>(
@@ -363,9 +371,11 @@ async function loadExceptionInputs(
       ),
   ] as const);
   const tree = await a.tree;
+  const { staff, inScope } = await a.scope;
+  const name = (id: string | null) => (id === null ? null : (staff.get(id)?.name ?? id));
   const byId = new Map(tree.map((t) => [t.id, t]));
   const today = localDate(a.now, a.plan.timezone);
-  const inScopeUser = (id: string) => a.inScope(id);
+  const inScopeUser = (id: string) => inScope(id);
   return {
     escalations: escalations
       .filter((e) => inScopeUser(e.user_id))
@@ -380,9 +390,7 @@ async function loadExceptionInputs(
       })),
     excused: new Set(verdicts.filter((v) => v.status === "EXCUSED").map((v) => v.user_id)),
     unconfirmed: tree
-      .filter(
-        (t) => t.unacked && t.ownerUserId !== null && a.staff.get(t.ownerUserId)?.active && a.inScope(t.ownerUserId),
-      )
+      .filter((t) => t.unacked && t.ownerUserId !== null && staff.get(t.ownerUserId)?.active && inScope(t.ownerUserId))
       .map((t) => ({
         targetId: t.id,
         userId: t.ownerUserId!,
@@ -392,7 +400,7 @@ async function loadExceptionInputs(
       })),
     approvals: steps.flatMap((s) => {
       const t = byId.get(s.target_id);
-      if (!t || !a.inScope(t.ownerUserId)) return [];
+      if (!t || !inScope(t.ownerUserId)) return [];
       const workdays = workdaysPending(localDate(new Date(s.pending_since), a.plan.timezone), today, a.calendar);
       if (workdays < 1) return [];
       return [
@@ -409,8 +417,8 @@ async function loadExceptionInputs(
     }),
     needsOwner: tree
       .filter((t) => t.leaf && t.state === "PUBLISHED")
-      .filter((t) => (t.ownerUserId === null ? a.inScope(null) : a.staff.get(t.ownerUserId)?.active === false))
-      .filter((t) => a.inScope(t.ownerUserId))
+      .filter((t) => (t.ownerUserId === null ? inScope(null) : staff.get(t.ownerUserId)?.active === false))
+      .filter((t) => inScope(t.ownerUserId))
       .map((t) => ({
         targetId: t.id,
         path: pathText(t, byId),
