@@ -75,10 +75,11 @@ export async function loadDigest(tx: Tx, o: LoadDigestOptions): Promise<Digest> 
     return { staff, scope, inScope };
   });
   const treeRead = published ? loadTree(tx, plan.id) : Promise.resolve([]);
-  // Awaited below (inside `together`); these keep an early refusal (an unknown viewer) from leaving either
-  // promise's failure unobserved.
-  scopeRead.catch(() => {});
-  treeRead.catch(() => {});
+  // Awaited below (inside `together`); the catches keep an early refusal (an unknown viewer, one who left) from
+  // leaving a promise's failure unobserved — an unhandled rejection.
+  const membersRead = scopeRead.then(({ scope }) => (scope.members === null ? null : [...scope.members]));
+  const ownersRead = Promise.all([treeRead, scopeRead]).then(([nodes, { inScope }]) => ownersOf(nodes, inScope));
+  for (const p of [scopeRead, treeRead, membersRead, ownersRead]) p.catch(() => {});
   const [{ staff, scope, inScope }, tree, figures, exceptions, undelivered] = await together(tx, [
     () => scopeRead,
     () => treeRead,
@@ -89,8 +90,8 @@ export async function loadDigest(tx: Tx, o: LoadDigestOptions): Promise<Digest> 
         cadence,
         year,
         period,
-        members: scopeRead.then(({ scope }) => (scope.members === null ? null : [...scope.members])),
-        owners: Promise.all([treeRead, scopeRead]).then(([nodes, { inScope }]) => ownersOf(nodes, inScope)),
+        members: membersRead,
+        owners: ownersRead,
       }),
     () => loadExceptionInputs(tx, { plan, period, tree: treeRead, scope: scopeRead, calendar: o.calendar, now: o.now }),
     () => countUndelivered(tx, o.now),
