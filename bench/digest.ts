@@ -11,6 +11,7 @@
  * query computing the same YTD actual (figures in force through W50) and YTD target (expected by phasing's
  * accrual); the digest's totals are checked against it.
  */
+import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { type Database, openDatabase, type Tx } from "../src/db/database.ts";
 import { defaultCalendar } from "../src/domain/calendar.ts";
@@ -30,6 +31,9 @@ const { values } = parseArgs({
     engine: { type: "string" },
     // Prints EXPLAIN ANALYZE of each of the loader's raw statements (in a profiling run, not the timed ones).
     explain: { type: "boolean" },
+    // With --child and BENCH_DB_URL: keep the database's bench plan when it is already there (set-up once, then
+    // re-measure after changing the loader; the database is not dropped).
+    reuse: { type: "boolean" },
   },
 });
 const PERIOD = "2026-W50";
@@ -167,19 +171,23 @@ async function floor(db: Database, manager: string | null): Promise<{ ytdActual:
 }
 
 /** db.prisma with each raw statement timed into `log` (the loader's statements, for the profile line). */
-function timedPrisma(db: Database, log: { ms: number; sql: string }[]): Tx {
+function timedPrisma(db: Database, log: { ms: number; rows: number; sql: string }[]): Tx {
   return new Proxy(db.prisma, {
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver);
       if (prop !== "$queryRawUnsafe") return value;
       return async (sql: string, ...params: unknown[]) => {
         if (values.explain) {
-          const plan = await target.$queryRawUnsafe<{ "QUERY PLAN": string }[]>(`EXPLAIN ANALYZE ${sql}`, ...params);
+          const plan = await target.$queryRawUnsafe<{ "QUERY PLAN": string }[]>(
+            `EXPLAIN (ANALYZE, BUFFERS) ${sql}`,
+            ...params,
+          );
           console.log(plan.map((r) => r["QUERY PLAN"]).join("\n"));
         }
         const t0 = performance.now();
         const r = await (value as (s: string, ...p: unknown[]) => Promise<unknown>).call(target, sql, ...params);
-        log.push({ ms: performance.now() - t0, sql: sql.replace(/\s+/g, " ").slice(0, 80) });
+        const rows = Array.isArray(r) ? r.length : 0;
+        log.push({ ms: performance.now() - t0, rows, sql: sql.replace(/\s+/g, " ").slice(0, 80) });
         return r;
       };
     },
@@ -188,11 +196,21 @@ function timedPrisma(db: Database, log: { ms: number; sql: string }[]): Tx {
 
 const json = (d: Digest) => JSON.stringify(d, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
 
+/** Median of 3 after a warm-up: seconds, and this process's CPU seconds (user + system) in the same run. */
 async function median(fn: () => Promise<unknown>): Promise<number> {
+  return (await medianWithCpu(fn)).seconds;
+}
+
+async function medianWithCpu(fn: () => Promise<unknown>): Promise<{ seconds: number; cpu: number }> {
   await fn(); // warm-up: first-use costs of the process (Prisma's first raw statements, the calendar, the JIT)
-  const runs: number[] = [];
-  for (let i = 0; i < 3; i++) runs.push((await timed(fn)).seconds);
-  return runs.sort((a, b) => a - b)[1]!;
+  const runs: { seconds: number; cpu: number }[] = [];
+  for (let i = 0; i < 3; i++) {
+    const c0 = process.cpuUsage();
+    const { seconds } = await timed(fn);
+    const c = process.cpuUsage(c0);
+    runs.push({ seconds, cpu: (c.user + c.system) / 1e6 });
+  }
+  return runs.sort((a, b) => a.seconds - b.seconds)[1]!;
 }
 
 async function child(): Promise<void> {
@@ -200,15 +218,20 @@ async function child(): Promise<void> {
   const n = Number(values.owners);
   const db = await openDatabase({ url: process.env.BENCH_DB_URL, pgliteDir: "memory://", log: createLogger("silent") });
   try {
-    const setup = await timed(() => setUp(db, n));
+    const present = values.reuse && (await db.sql.query("SELECT 1 FROM plan WHERE id = $1", [PLAN_ID])).length > 0;
+    const setup = await timed(() => (present ? Promise.resolve() : setUp(db, n)));
     const [{ rows }] = (await db.sql.query<{ rows: number }>("SELECT count(*)::int AS rows FROM progress_entry")) as [
       { rows: number },
     ];
-    console.log(`${engine}: ${n} owners, ${rows} progress rows; set-up ${setup.seconds.toFixed(1)} s (not timed)`);
+    console.log(
+      `${engine}: ${n} owners, ${rows} progress rows; set-up ${setup.seconds.toFixed(1)} s (not timed); load average ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(", ")}`,
+    );
     for (const viewer of ["dir", "m-east"]) {
       let digest: Digest | undefined;
       let bytes = 0;
-      const seconds = await median(async () => {
+      const { seconds, cpu } = await medianWithCpu(async () => {
         digest = await loadDigest(db.prisma, {
           planId: PLAN_ID,
           period: PERIOD,
@@ -229,11 +252,11 @@ async function child(): Promise<void> {
           : "DIFFER";
       console.log(
         `  ${viewer === "dir" ? "director (whole plan)" : `manager ${viewer} (subtree)`}: digest ${seconds.toFixed(3)} s` +
-          ` (${digest!.freshness.owners} owners, ${(bytes / 1024).toFixed(0)} KB JSON); floor ${floorSeconds.toFixed(3)} s;` +
+          ` (${digest!.freshness.owners} owners, ${(bytes / 1024).toFixed(0)} KB JSON; Node CPU ${cpu.toFixed(3)} s); floor ${floorSeconds.toFixed(3)} s;` +
           ` ratio ${(seconds / floorSeconds).toFixed(2)}; YTD totals vs floor: ${same}`,
       );
       if (same !== "equal") process.exitCode = 1;
-      const log: { ms: number; sql: string }[] = [];
+      const log: { ms: number; rows: number; sql: string }[] = [];
       const t0 = performance.now();
       await loadDigest(timedPrisma(db, log), {
         planId: PLAN_ID,
@@ -245,9 +268,14 @@ async function child(): Promise<void> {
       const total = performance.now() - t0;
       // Statements run concurrently (Promise.all), so their times overlap on PostgreSQL's pool.
       console.log(`    profile run ${(total / 1000).toFixed(3)} s; statements, slowest first:`);
-      for (const t of log.sort((a, b) => b.ms - a.ms)) console.log(`      ${t.ms.toFixed(0).padStart(6)} ms  ${t.sql}`);
+      for (const t of log.sort((a, b) => b.ms - a.ms))
+        console.log(`      ${t.ms.toFixed(0).padStart(6)} ms ${String(t.rows).padStart(6)} rows  ${t.sql}`);
     }
-    console.log(`  peak RSS ${peakRssMb()} MB`);
+    console.log(
+      `  peak RSS ${peakRssMb()} MB; load average now ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(", ")}`,
+    );
   } finally {
     await db.close();
   }

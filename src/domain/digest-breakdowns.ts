@@ -1,3 +1,4 @@
+import { attainment } from "./attainment.ts";
 import type { DigestInput, DigestLeafInput } from "./digest.ts";
 import { addInto, blank, compareBig, row, type Sums, sortRows } from "./digest-sums.ts";
 import type { DigestBreakdown, DigestRank, DigestRow } from "./digest-types.ts";
@@ -81,13 +82,34 @@ export function teamBreakdown(input: DigestInput, people: Map<string, Sums>): Di
   return { dimension: "TEAM", title: BREAKDOWN_TITLES.TEAM!, rows: sortRows(rows) };
 }
 
-export function personRows(input: DigestInput, people: Map<string, Sums>): DigestRow[] {
-  return [...people]
-    .filter(([id]) => input.people.get(id)?.active)
-    .map(([id, s]) => {
-      const name = input.people.get(id)?.name ?? id;
-      return row(id, name, s, input.pace, name);
-    });
+/**
+ * The people's leaderboard: each active owner ranked by YTD attainment as {@link rankRows} ranks rows, with only
+ * the ranked few built into entries (a whole plan has tens of thousands of people and shows ten).
+ */
+export function rankPeople(input: DigestInput, people: Map<string, Sums>): { top: DigestRank[]; bottom: DigestRank[] } {
+  const ranked: { id: string; s: Sums; attainment: number }[] = [];
+  for (const [id, s] of people) {
+    if (!input.people.get(id)?.active) continue;
+    const a = attainment(s.ytdActual, s.ytdTarget);
+    if (a !== null) ranked.push({ id, s, attainment: a });
+  }
+  ranked.sort(
+    (a, b) =>
+      b.attainment - a.attainment ||
+      compareBig(b.s.ytdActual, a.s.ytdActual) ||
+      (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+  );
+  const rank = (r: (typeof ranked)[number]): DigestRank => ({
+    userId: r.id,
+    key: r.id,
+    label: input.people.get(r.id)?.name ?? r.id,
+    attainment: r.attainment,
+    ytdActual: r.s.ytdActual,
+    ytdTarget: r.s.ytdTarget,
+  });
+  const top = ranked.slice(0, RANK_SIZE);
+  const bottom = ranked.slice(Math.max(top.length, ranked.length - RANK_SIZE)).reverse();
+  return { top: top.map(rank), bottom: bottom.map(rank) };
 }
 
 /** Top and bottom by YTD attainment (rows without one are not ranked); the two lists never share a row. */

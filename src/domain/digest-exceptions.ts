@@ -45,6 +45,9 @@ export interface DigestExceptionInputs {
   needsOwner: { targetId: string; path: string; ownerUserId: string | null; ownerName: string | null }[];
 }
 
+/** localeCompare(…, "zh-CN") is this collator's compare, made anew on each call: one made once sorts thousands of names fast. */
+const zh = new Intl.Collator("zh-CN");
+
 type Item = DigestException & { noReport?: boolean };
 
 export function digestExceptions(a: {
@@ -59,7 +62,7 @@ export function digestExceptions(a: {
   const { inputs } = a;
   const escalated = new Set(inputs.escalations.map((e) => e.userId));
   const silent = new Set(a.notReported.map((p) => p.userId));
-  const byName = <T extends { name: string }>(x: T, y: T) => x.name.localeCompare(y.name, "zh-CN");
+  const byName = <T extends { name: string }>(x: T, y: T) => zh.compare(x.name, y.name);
 
   const lists: Record<DigestExceptionKind, Item[]> = {
     ESCALATION: [...inputs.escalations]
@@ -89,7 +92,7 @@ export function digestExceptions(a: {
       .sort(byName)
       .map((p) => ({ kind: "NOT_REPORTED", userId: p.userId, name: p.name, text: `${p.name} ${label} 未填报` })),
     UNCONFIRMED: [...inputs.unconfirmed]
-      .sort((x, y) => byName(x, y) || x.path.localeCompare(y.path, "zh-CN"))
+      .sort((x, y) => byName(x, y) || zh.compare(x.path, y.path))
       .map((u) => ({
         kind: "UNCONFIRMED",
         userId: u.userId,
@@ -110,7 +113,7 @@ export function digestExceptions(a: {
         text: `${r.approverName} 待审批${r.ownerName ? ` ${r.ownerName} 的` : ""}目标调整已 ${r.workdays} 个工作日（${r.path}）`,
       })),
     NEEDS_OWNER: [...inputs.needsOwner]
-      .sort((x, y) => x.path.localeCompare(y.path, "zh-CN"))
+      .sort((x, y) => zh.compare(x.path, y.path))
       .map((t) => ({
         kind: "NEEDS_OWNER",
         ...(t.ownerUserId ? { userId: t.ownerUserId } : {}),

@@ -1,5 +1,5 @@
 import { attainment } from "./attainment.ts";
-import { dimensionBreakdowns, personRows, rankRows, teamBreakdown } from "./digest-breakdowns.ts";
+import { dimensionBreakdowns, rankPeople, rankRows, teamBreakdown } from "./digest-breakdowns.ts";
 import { type DigestExceptionInputs, digestExceptions } from "./digest-exceptions.ts";
 import { addInto, blank, figuresOf, leafOnly, type Sums } from "./digest-sums.ts";
 import type { Digest } from "./digest-types.ts";
@@ -60,7 +60,7 @@ export interface DigestInput {
 /** Builds the digest from its rows. */
 export function buildDigest(input: DigestInput): Digest {
   const people = personSums(input);
-  const leafSums = attributeToLeaves(input);
+  const leafSums = attributeToLeaves(input, people);
   const totals = blank();
   for (const s of people.values()) addInto(totals, s);
   // Leaves of people without a figure and of no one (a leaver's, an unowned one) still carry their target.
@@ -70,7 +70,7 @@ export function buildDigest(input: DigestInput): Digest {
   const team = teamBreakdown(input, people);
   const breakdowns = team.rows.length > 0 ? [...dimensionRows, team] : dimensionRows;
   const region = dimensionRows.find((b) => b.dimension === "REGION");
-  const rankedPeople = rankRows(personRows(input, people));
+  const rankedPeople = rankPeople(input, people);
   const rankedRegions = input.viewer.scope === "PLAN" && region ? rankRows(region.rows) : { top: [], bottom: [] };
 
   const activeOwners = [...people.keys()].filter((id) => input.people.get(id)?.active);
@@ -124,19 +124,20 @@ function personSums(input: DigestInput): Map<string, Sums> {
     if (leaf.ownerUserId === null) continue;
     let s = sums.get(leaf.ownerUserId);
     if (!s) {
+      // The owner's first leaf: its targets as they are (most owners have one leaf; no sums to add up).
       const f = input.figures.get(leaf.ownerUserId);
-      s = blank();
+      s = leafOnly(leaf);
       s.ytdActual = f?.ytdActual ?? 0n;
       s.periodActual = f?.periodActual ?? 0n;
       s.previousYtdActual = s.ytdActual - s.periodActual;
       s.reported = f?.periodActual != null;
       sums.set(leaf.ownerUserId, s);
+      continue;
     }
-    const own = leafOnly(leaf);
-    s.ytdTarget += own.ytdTarget;
-    s.periodTarget += own.periodTarget;
-    s.previousYtdTarget += own.previousYtdTarget;
-    s.annual += own.annual;
+    s.ytdTarget += leaf.ytdTarget;
+    s.periodTarget += leaf.ytdTarget - leaf.previousYtdTarget;
+    s.previousYtdTarget += leaf.previousYtdTarget;
+    s.annual += leaf.annual;
   }
   return sums;
 }
@@ -144,25 +145,33 @@ function personSums(input: DigestInput): Map<string, Sums> {
 /**
  * Each leaf's share of its owner's figures. A person reports one figure for all their leaves (docs/domain.md
  * "Progress"); where the leaves fall in different rows of a breakdown the figure is apportioned in proportion to
- * the leaves' annual targets (largest remainder, so the shares add up to the figure exactly).
+ * the leaves' annual targets (largest remainder, so the shares add up to the figure exactly). An owner of one
+ * leaf: the leaf's sums are the owner's, from `people` (personSums).
  */
-function attributeToLeaves(input: DigestInput): Map<DigestLeafInput, Sums> {
-  const byOwner = new Map<string, DigestLeafInput[]>();
-  for (const leaf of input.leaves) {
-    if (leaf.ownerUserId === null) continue;
-    const list = byOwner.get(leaf.ownerUserId);
-    if (list) list.push(leaf);
-    else byOwner.set(leaf.ownerUserId, [leaf]);
-  }
+function attributeToLeaves(input: DigestInput, people: ReadonlyMap<string, Sums>): Map<DigestLeafInput, Sums> {
+  const byOwner = new Map<string, DigestLeafInput | DigestLeafInput[]>();
   const out = new Map<DigestLeafInput, Sums>();
-  for (const leaf of input.leaves) if (leaf.ownerUserId === null) out.set(leaf, leafOnly(leaf));
+  for (const leaf of input.leaves) {
+    if (leaf.ownerUserId === null) {
+      out.set(leaf, leafOnly(leaf));
+      continue;
+    }
+    const seen = byOwner.get(leaf.ownerUserId);
+    if (seen === undefined) byOwner.set(leaf.ownerUserId, leaf);
+    else if (Array.isArray(seen)) seen.push(leaf);
+    else byOwner.set(leaf.ownerUserId, [seen, leaf]);
+  }
   for (const [owner, leaves] of byOwner) {
+    // One leaf: its share is the whole figure, so its sums are its owner's (the same object; neither is changed).
+    if (!Array.isArray(leaves)) {
+      out.set(leaves, people.get(owner)!);
+      continue;
+    }
     const f = input.figures.get(owner);
     const ytd = f?.ytdActual ?? 0n;
     const period = f?.periodActual ?? 0n;
     const weights = leaves.map((l) => l.annual);
-    const share = (amount: bigint) =>
-      leaves.length === 1 ? [amount] : apportion(amount, weights.some((w) => w > 0n) ? weights : weights.map(() => 1n));
+    const share = (amount: bigint) => apportion(amount, weights.some((w) => w > 0n) ? weights : weights.map(() => 1n));
     const ytdShares = share(ytd);
     const periodShares = share(period);
     const previousShares = share(ytd - period);

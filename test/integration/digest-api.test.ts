@@ -286,3 +286,30 @@ describe("GET /api/plans/:id/digest — bad input: a clear error, nothing change
     expect((body.totals as Json).periodActual).toBe("5000000");
   });
 });
+
+describe("GET /api/plans/:id/digest — figures of someone who owns no leaf", () => {
+  it("count nowhere: not in the totals, not in the weekly bars, for the director or the manager", async () => {
+    const before = {
+      plan: (await digest("?period=2026-W10")).body,
+      m11: (await digest("?period=2026-W10&userId=m11")).body,
+    };
+    // m11 (a regional manager: region and product-line targets, no leaf) reports W09 and W10 figures himself.
+    const [owns] = await q<{ n: number }>(
+      `SELECT count(*)::int AS n FROM target t WHERE t.plan_id = $1 AND t.owner_user_id = 'm11'
+          AND NOT EXISTS (SELECT 1 FROM target c WHERE c.parent_id = t.id)`,
+      [planId],
+    );
+    expect(owns!.n).toBe(0);
+    await post([
+      { userId: "m11", planId, period: "2026-W09", amount: 1_000_000, source: "SELF_REPORT" },
+      { userId: "m11", planId, period: "2026-W10", amount: 2_000_000, source: "SELF_REPORT" },
+    ]);
+    for (const query of ["?period=2026-W10", "?period=2026-W10&userId=m11"]) {
+      const { body } = await digest(query);
+      const was = query.includes("m11") ? before.m11 : before.plan;
+      expect(body.totals).toEqual(was.totals);
+      expect(body.series).toEqual(was.series);
+      expect((body.series as Json[]).at(-1)!.cumulativeActual).toBe((body.totals as Json).ytdActual);
+    }
+  });
+});
