@@ -84,8 +84,9 @@ async function floorChild(env: Record<string, string>): Promise<string> {
 
 /**
  * The peak RSS line of a bench child: the figure, the floor (a process that opened the same database and
- * loaded nothing) and their difference; for PGlite on disk also a fresh in-memory PGlite's peak (initdb runs
- * in the process: what the first start of the service, or a test, costs).
+ * loaded nothing) and their difference; for PGlite on disk also a fresh in-memory PGlite's peak (opened as the
+ * service opens a fresh data dir — unpacked from the migrated template, initdb only when there is none: what
+ * the first start of the service, or a test, costs).
  */
 export function peakRssText(peak = peakRssMb()): string {
   const floor = Number(process.env.BENCH_FLOOR_RSS_MB);
@@ -96,7 +97,7 @@ export function peakRssText(peak = peakRssMb()): string {
       : "bare PGlite: the existing data directory opened, nothing loaded";
   return (
     `peak RSS ${peak} MB (floor ${floor} MB, ${what}; work +${peak - floor} MB` +
-    `${fresh ? `; a fresh in-memory PGlite alone, initdb in-process: ${fresh} MB` : ""})`
+    `${fresh ? `; a fresh in-memory PGlite alone, from the template: ${fresh} MB` : ""})`
   );
 }
 
