@@ -7,35 +7,11 @@
 // src/dashboard's assets) are found from the project root, so dist/ must stay inside the project folder.
 import { rm } from "node:fs/promises";
 import { build } from "esbuild";
+import { bundleOptions } from "./bundle-options.mjs";
 
 await rm("dist", { recursive: true, force: true });
-const result = await build({
-  entryPoints: { main: "src/main.ts" },
-  outdir: "dist",
-  bundle: true,
-  splitting: true,
-  format: "esm",
-  platform: "node",
-  target: "node20",
-  plugins: [externalPackages()],
-  sourcemap: true,
-  metafile: true,
-  logLevel: "warning",
-});
+const result = await build(bundleOptions("dist"));
 const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
 console.log(
   `built dist/main.js (${Object.keys(result.metafile.outputs).length} files, ${Math.round(bytes / 1024)} KB)`,
 );
-
-/**
- * Like esbuild's `packages: "external"`, except JSON data files: a bare JSON import keeps no import attribute
- * once external, which Node then refuses (chinese-days' holiday data), so those are bundled.
- */
-function externalPackages() {
-  return {
-    name: "external-packages",
-    setup(b) {
-      b.onResolve({ filter: /^[^./]/ }, (args) => (args.path.endsWith(".json") ? undefined : { external: true }));
-    },
-  };
-}

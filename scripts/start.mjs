@@ -15,12 +15,13 @@
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+import { bundleOptions } from "./bundle-options.mjs";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const CACHE = path.join(ROOT, "node_modules", ".cache", "target-bot", "start");
 const STAMP = path.join(CACHE, "current.json");
 /** Read by esbuild besides the sources (and this script: its options are part of the build). */
-const CONFIG_FILES = ["package.json", "tsconfig.json", "scripts/start.mjs"];
+const CONFIG_FILES = ["package.json", "tsconfig.json", "scripts/start.mjs", "scripts/bundle-options.mjs"];
 const KEEP_BUILDS = 3;
 
 const signature = (s) => `${s.mtimeMs}:${s.size}`;
@@ -47,20 +48,7 @@ async function bundle() {
   const { build } = await import("esbuild");
   const dir = `${Date.now().toString(36)}-${process.pid}`;
   const outdir = path.join(CACHE, dir);
-  const result = await build({
-    absWorkingDir: ROOT,
-    entryPoints: { main: "src/main.ts" },
-    outdir,
-    bundle: true,
-    splitting: true,
-    format: "esm",
-    platform: "node",
-    target: "node20",
-    plugins: [externalPackages()],
-    sourcemap: true,
-    metafile: true,
-    logLevel: "warning",
-  });
+  const result = await build({ ...bundleOptions(outdir), absWorkingDir: ROOT });
   const files = {};
   const dirs = {};
   for (const input of [...Object.keys(result.metafile.inputs), ...CONFIG_FILES]) {
@@ -87,19 +75,6 @@ async function prune(current) {
     .sort((a, b) => parseInt(b, 36) - parseInt(a, 36));
   const old = builds.filter((name) => name !== current).slice(KEEP_BUILDS - 1);
   await Promise.all(old.map((name) => rm(path.join(CACHE, name), { recursive: true, force: true })));
-}
-
-/**
- * As in scripts/build.mjs: packages stay in node_modules (loaded from there as usual), except JSON data files: a
- * bare JSON import keeps no import attribute once external, which Node then refuses (chinese-days' holiday data).
- */
-function externalPackages() {
-  return {
-    name: "external-packages",
-    setup(b) {
-      b.onResolve({ filter: /^[^./]/ }, (args) => (args.path.endsWith(".json") ? undefined : { external: true }));
-    },
-  };
 }
 
 await mkdir(CACHE, { recursive: true });
