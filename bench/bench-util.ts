@@ -123,3 +123,17 @@ function engines(list: string | undefined): ("pglite" | "postgres")[] {
   if (chosen.length === 0) throw new Error(`BENCH_ENGINES=${list}: expected pglite, postgres or both`);
   return chosen;
 }
+
+/** A target card's create body as the outbox sends it, for the fan-out benches: card `i` of N to rep `i % recipients`. */
+export function benchCard(id: string, i: number, recipients: number, robotCode: string) {
+  const userId = `rep${i % recipients}`;
+  return {
+    cardTemplateId: "target-card.schema",
+    outTrackId: id,
+    callbackType: "STREAM",
+    cardData: { cardParamMap: { title: "2026年度销售目标", amount: String(1_000_000 + i) } },
+    openSpaceId: `dtv1.card//IM_ROBOT.${userId}`,
+    imRobotOpenSpaceModel: { supportForward: false },
+    imRobotOpenDeliverModel: { spaceType: "IM_ROBOT", robotCode },
+  };
+}

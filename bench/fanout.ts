@@ -20,7 +20,7 @@ import { API, createOpenApiClient } from "../src/dingtalk/openapi-client.ts";
 import { enqueue } from "../src/dingtalk/outbox/enqueue.ts";
 import { startOutboxWorker } from "../src/dingtalk/outbox/outbox-worker.ts";
 import { createLogger } from "../src/lib/logger.ts";
-import { peakRssMb, runPerEngine, timed } from "./bench-util.ts";
+import { benchCard, peakRssMb, runPerEngine, timed } from "./bench-util.ts";
 
 const { values } = parseArgs({
   options: {
@@ -38,16 +38,7 @@ const MAX_CONFIG_QPS = 1000;
 const log = createLogger("silent");
 
 function card(id: string, i: number) {
-  const userId = `rep${i % 150}`;
-  return {
-    cardTemplateId: "target-card.schema",
-    outTrackId: id,
-    callbackType: "STREAM",
-    cardData: { cardParamMap: { title: "2026年度销售目标", amount: String(1_000_000 + i) } },
-    openSpaceId: `dtv1.card//IM_ROBOT.${userId}`,
-    imRobotOpenSpaceModel: { supportForward: false },
-    imRobotOpenDeliverModel: { spaceType: "IM_ROBOT", robotCode: APP.clientId },
-  };
+  return benchCard(id, i, 150, APP.clientId);
 }
 
 async function enqueueCards(db: Database, prefix: string, n: number): Promise<void> {

@@ -31,7 +31,7 @@ import { API, createOpenApiClient } from "../src/dingtalk/openapi-client.ts";
 import { enqueueMany } from "../src/dingtalk/outbox/enqueue.ts";
 import { startOutboxWorker } from "../src/dingtalk/outbox/outbox-worker.ts";
 import { createLogger } from "../src/lib/logger.ts";
-import { runPerEngine } from "./bench-util.ts";
+import { benchCard, runPerEngine } from "./bench-util.ts";
 import { leastTimeAtRate } from "./recovery-floor.ts";
 
 const { values } = parseArgs({
@@ -53,16 +53,7 @@ const SELF = fileURLToPath(import.meta.url);
 const RECIPIENTS = 150;
 
 function card(id: string, i: number) {
-  const userId = `rep${i % RECIPIENTS}`;
-  return {
-    cardTemplateId: "target-card.schema",
-    outTrackId: id,
-    callbackType: "STREAM",
-    cardData: { cardParamMap: { title: "2026年度销售目标", amount: String(1_000_000 + i) } },
-    openSpaceId: `dtv1.card//IM_ROBOT.${userId}`,
-    imRobotOpenSpaceModel: { supportForward: false },
-    imRobotOpenDeliverModel: { spaceType: "IM_ROBOT", robotCode: APP.clientId },
-  };
+  return benchCard(id, i, RECIPIENTS, APP.clientId);
 }
 
 const say = (event: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(event)}\n`);
