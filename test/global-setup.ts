@@ -1,13 +1,13 @@
-import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { openDatabase } from "../src/db/database.ts";
 import { pgliteTemplate } from "../src/db/pglite-template.ts";
 import { createLogger } from "../src/lib/logger.ts";
-import { TEMPLATE_DB_ENV, TEMPLATE_SERVER_ENV } from "./helpers/test-db.ts";
+import { dropLeftoverDatabases, TEMPLATE_DB_ENV, TEMPLATE_SERVER_ENV, testDatabaseName } from "./helpers/test-db.ts";
 
 /**
  * Once per `vitest run`, before the workers start:
  * - the PGlite template (an empty migrated database's data dir) is made sure of, so no worker builds it;
+ * - on the PostgreSQL server, databases a killed run left behind (older than a run can last) are dropped;
  * - on the PostgreSQL server the run uses (DATABASE_URL, else the local one if it answers: the fleet tests use
  *   it on the PGlite run too) a migrated template database is made, and its name handed to the workers in the
  *   environment they inherit; every test database is then `CREATE DATABASE … TEMPLATE` it (a file copy) instead
@@ -20,7 +20,7 @@ export default async function setup(): Promise<() => Promise<void>> {
 
   const explicit = process.env.DATABASE_URL || undefined;
   const serverUrl = explicit ?? "postgresql://postgres@127.0.0.1:5432/postgres";
-  const name = `tb_template_${randomBytes(6).toString("hex")}`;
+  const name = testDatabaseName("template");
   const admin = new pg.Client({ connectionString: serverUrl, connectionTimeoutMillis: 3000 });
   try {
     await admin.connect();
@@ -29,6 +29,8 @@ export default async function setup(): Promise<() => Promise<void>> {
     return async () => undefined; // no local server: the tests that need one skip themselves
   }
   try {
+    const leftovers = await dropLeftoverDatabases(admin);
+    if (leftovers.length > 0) log.warn({ leftovers }, "dropped databases a killed test run left behind");
     await admin.query(`CREATE DATABASE ${name}`);
     const url = new URL(serverUrl);
     url.pathname = `/${name}`;

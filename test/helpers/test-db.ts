@@ -97,7 +97,7 @@ export async function createServerDatabase(
   baseUrl: string,
   opts: { empty?: boolean } = {},
 ): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `tb_test_${randomBytes(6).toString("hex")}`;
+  const name = testDatabaseName("test");
   const template = opts.empty ? undefined : templateFor(baseUrl);
   const admin = new pg.Client({ connectionString: baseUrl });
   await admin.connect();
@@ -120,4 +120,36 @@ export async function createServerDatabase(
       }
     },
   };
+}
+
+/**
+ * Every database the suite makes on a server is named `tb_<kind>_<created, seconds since 1970 in base 36>_<random>`,
+ * so that a later run can tell what a killed run left behind (its `close()` and global teardown never ran) by age.
+ */
+export function testDatabaseName(kind: string, now = Date.now()): string {
+  if (!/^[a-z]+$/.test(kind)) throw new Error(`test database kind must be lowercase letters: ${kind}`);
+  return `tb_${kind}_${Math.floor(now / 1000).toString(36)}_${randomBytes(6).toString("hex")}`;
+}
+
+/** No test run lasts this long: a suite database older than this is a killed run's leftover. */
+export const LEFTOVER_AFTER_MS = 6 * 3600_000;
+
+/**
+ * Drops the suite databases on `admin`'s server that are older than {@link LEFTOVER_AFTER_MS} (templates are made
+ * ordinary first: a template cannot be dropped). Younger ones may belong to a run still going, and names of any
+ * other shape are not the suite's: both are left alone. Returns the names dropped.
+ */
+export async function dropLeftoverDatabases(admin: pg.Client, now = Date.now()): Promise<string[]> {
+  const { rows } = await admin.query<{ datname: string; datistemplate: boolean }>(
+    "SELECT datname, datistemplate FROM pg_database WHERE datname ~ '^tb_[a-z]+_[0-9a-z]+_[0-9a-f]{12}$'",
+  );
+  const dropped: string[] = [];
+  for (const { datname, datistemplate } of rows) {
+    const created = Number.parseInt(datname.split("_")[2]!, 36) * 1000;
+    if (!(now - created > LEFTOVER_AFTER_MS)) continue;
+    if (datistemplate) await admin.query(`ALTER DATABASE ${datname} WITH IS_TEMPLATE false`);
+    await admin.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`);
+    dropped.push(datname);
+  }
+  return dropped;
 }

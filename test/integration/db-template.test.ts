@@ -2,13 +2,23 @@ import { appendFile, cp, mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
+import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
 import { openDatabase } from "../../src/db/database.ts";
 import { MIGRATIONS_DIR, readMigrations } from "../../src/db/migrate.ts";
 import { installedPgliteVersion, pgliteTemplate, templateKey } from "../../src/db/pglite-template.ts";
 import type { SqlRunner } from "../../src/db/sql.ts";
 import { catalog } from "../helpers/catalog.ts";
-import { createServerDatabase, createTestDatabase, engine, serverUrl, silentLog } from "../helpers/test-db.ts";
+import {
+  createServerDatabase,
+  createTestDatabase,
+  dropLeftoverDatabases,
+  engine,
+  LEFTOVER_AFTER_MS,
+  serverUrl,
+  silentLog,
+  testDatabaseName,
+} from "../helpers/test-db.ts";
 
 /**
  * Fresh databases are copies of a migrated template (PGlite: a data-dir tarball, src/db/pglite-template.ts;
@@ -68,6 +78,38 @@ describe("fresh databases from the migrated template", () => {
       expect(await db.sql.query(`SELECT to_regclass('"_prisma_migrations"') IS NULL AS bare`)).toEqual([
         { bare: true },
       ]);
+    },
+  );
+
+  it.skipIf(engine !== "postgres")(
+    "on postgres: a killed run's leftover databases (a template among them) are dropped; a running run's are kept",
+    async () => {
+      const admin = new pg.Client({ connectionString: serverUrl });
+      await admin.connect();
+      cleanups.push(() => admin.end());
+      const now = Date.now();
+      const old = testDatabaseName("test", now - LEFTOVER_AFTER_MS - 60_000);
+      const oldTemplate = testDatabaseName("template", now - LEFTOVER_AFTER_MS - 60_000);
+      const young = testDatabaseName("test", now - LEFTOVER_AFTER_MS + 60_000);
+      const foreign = `tb_keep_${Math.floor((now - 2 * LEFTOVER_AFTER_MS) / 1000).toString(36)}_mine`;
+      for (const name of [old, oldTemplate, young, foreign]) await admin.query(`CREATE DATABASE ${name}`);
+      cleanups.push(async () => {
+        for (const name of [old, oldTemplate, young, foreign]) {
+          await admin.query(`ALTER DATABASE ${name} WITH IS_TEMPLATE false`).catch(() => undefined);
+          await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        }
+      });
+      await admin.query(`ALTER DATABASE ${oldTemplate} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false`);
+
+      const dropped = await dropLeftoverDatabases(admin, now);
+      expect(dropped.filter((n) => [old, oldTemplate, young, foreign].includes(n)).sort()).toEqual(
+        [old, oldTemplate].sort(),
+      );
+      const { rows } = await admin.query<{ datname: string }>(
+        "SELECT datname FROM pg_database WHERE datname = ANY($1) ORDER BY datname",
+        [[old, oldTemplate, young, foreign]],
+      );
+      expect(rows.map((r) => r.datname)).toEqual([young, foreign].sort());
     },
   );
 

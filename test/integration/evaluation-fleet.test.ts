@@ -3,7 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase } from "../../src/db/database.ts";
 import { seedDemo } from "../../src/demo/seed-demo.ts";
 import { type SpawnedService, spawnService } from "../helpers/spawn-service.ts";
-import { createServerDatabase, localServerUrl, silentLog, skipWithoutLocalServer } from "../helpers/test-db.ts";
+import {
+  createServerDatabase,
+  localServerUrl,
+  silentLog,
+  skipWithoutLocalServer,
+  testDatabaseName,
+} from "../helpers/test-db.ts";
 import { TEST_TOKEN } from "../helpers/test-service.ts";
 
 /*
@@ -45,7 +51,7 @@ async function admin(sql: string): Promise<void> {
 
 /** A fresh database copied from the seeded template (ids included). */
 async function cloneTemplate(): Promise<string> {
-  const name = `tb_test_evalfleet_${Math.random().toString(16).slice(2, 10)}`;
+  const name = testDatabaseName("evalfleet");
   await admin(`CREATE DATABASE ${name} TEMPLATE ${new URL(template!.url).pathname.slice(1)}`);
   drops.push(() => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
   const url = new URL(localServerUrl);
