@@ -13,7 +13,8 @@
  */
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
-import { type Database, openDatabase, type Tx } from "../src/db/database.ts";
+import { type Database, openDatabase } from "../src/db/database.ts";
+import type { SqlRunner } from "../src/db/sql.ts";
 import { defaultCalendar } from "../src/domain/calendar.ts";
 import type { Digest } from "../src/domain/digest-types.ts";
 import { periodRange } from "../src/domain/period-key.ts";
@@ -170,28 +171,21 @@ async function floor(db: Database, manager: string | null): Promise<{ ytdActual:
   return { ytdActual: BigInt(row!.actual), ytdTarget: BigInt(row!.target) };
 }
 
-/** db.prisma with each raw statement timed into `log` (the loader's statements, for the profile line). */
-function timedPrisma(db: Database, log: { ms: number; rows: number; sql: string }[]): Tx {
-  return new Proxy(db.prisma, {
-    get(target, prop, receiver) {
-      const value = Reflect.get(target, prop, receiver);
-      if (prop !== "$queryRawUnsafe") return value;
-      return async (sql: string, ...params: unknown[]) => {
-        if (values.explain) {
-          const plan = await target.$queryRawUnsafe<{ "QUERY PLAN": string }[]>(
-            `EXPLAIN (ANALYZE, BUFFERS) ${sql}`,
-            ...params,
-          );
-          console.log(plan.map((r) => r["QUERY PLAN"]).join("\n"));
-        }
-        const t0 = performance.now();
-        const r = await (value as (s: string, ...p: unknown[]) => Promise<unknown>).call(target, sql, ...params);
-        const rows = Array.isArray(r) ? r.length : 0;
-        log.push({ ms: performance.now() - t0, rows, sql: sql.replace(/\s+/g, " ").slice(0, 80) });
-        return r;
-      };
+/** db.sql with each statement timed into `log` (the loader's statements, for the profile line). */
+function timedSql(db: Database, log: { ms: number; rows: number; sql: string }[]): SqlRunner {
+  return {
+    ...db.sql,
+    async query<T>(sql: string, params?: unknown[]): Promise<T[]> {
+      if (values.explain) {
+        const plan = await db.sql.query<{ "QUERY PLAN": string }>(`EXPLAIN (ANALYZE, BUFFERS) ${sql}`, params);
+        console.log(plan.map((r) => r["QUERY PLAN"]).join("\n"));
+      }
+      const t0 = performance.now();
+      const rows = await db.sql.query<T>(sql, params);
+      log.push({ ms: performance.now() - t0, rows: rows.length, sql: sql.replace(/\s+/g, " ").slice(0, 80) });
+      return rows;
     },
-  }) as Tx;
+  };
 }
 
 const json = (d: Digest) => JSON.stringify(d, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
@@ -232,7 +226,7 @@ async function child(): Promise<void> {
       let digest: Digest | undefined;
       let bytes = 0;
       const { seconds, cpu } = await medianWithCpu(async () => {
-        digest = await loadDigest(db.prisma, {
+        digest = await loadDigest(db.sql, {
           planId: PLAN_ID,
           period: PERIOD,
           viewerUserId: viewer,
@@ -258,7 +252,7 @@ async function child(): Promise<void> {
       if (same !== "equal") process.exitCode = 1;
       const log: { ms: number; rows: number; sql: string }[] = [];
       const t0 = performance.now();
-      await loadDigest(timedPrisma(db, log), {
+      await loadDigest(timedSql(db, log), {
         planId: PLAN_ID,
         period: PERIOD,
         viewerUserId: viewer,
