@@ -85,6 +85,10 @@ export async function loadDigest(db: SqlRunner, o: LoadDigestOptions): Promise<D
   const membersRead = scopeRead.then(({ scope }) => (scope.members === null ? null : [...scope.members]));
   const ownersRead = Promise.all([treeRead, scopeRead]).then(([nodes, { inScope }]) => ownersOf(nodes, inScope));
   for (const p of [scopeRead, treeRead, membersRead, ownersRead]) p.catch(() => {});
+  // Periods of the year through this one.
+  const periods: string[] = [];
+  for (let k = firstPeriodOfYear(cadence, year); k <= period && parsePeriodKey(k).year === year; k = nextPeriodKey(k))
+    periods.push(k);
   const [{ staff, scope, inScope }, tree, figures, exceptions, undelivered] = await together(db, [
     () => scopeRead,
     () => treeRead,
@@ -95,6 +99,7 @@ export async function loadDigest(db: SqlRunner, o: LoadDigestOptions): Promise<D
         cadence,
         year,
         period,
+        periods,
         members: membersRead,
         owners: ownersRead,
       }),
@@ -104,10 +109,7 @@ export async function loadDigest(db: SqlRunner, o: LoadDigestOptions): Promise<D
   assertSomethingToShow(scope, (id) => tree.some((t) => t.leaf && t.ownerUserId === id));
   const leaves = tree.filter((t) => t.leaf && inScope(t.ownerUserId));
 
-  // Periods of the year through this one; expected at each one's end (and the day before the first).
-  const periods: string[] = [];
-  for (let k = firstPeriodOfYear(cadence, year); k <= period && parsePeriodKey(k).year === year; k = nextPeriodKey(k))
-    periods.push(k);
+  // Expected at the end of each period (and the day before the first).
   const firstFrom = periodRange(periods[0]!).from;
   const points = [addDays(firstFrom, -1), ...periods.map((p) => periodRange(p).to)].map((d) =>
     accrualPoint(year, d, o.calendar),
@@ -272,9 +274,9 @@ const pathText = (node: TreeNode, byId: ReadonlyMap<string, TreeNode>) =>
  * per period (the series' bars). Read from what the trigger on progress_entry keeps (migration
  * 20261208010000_digest_kept, docs/architecture.md): per person one row, whose arrays at the period's number give
  * their running total (year to date) and the period's figure in force — everyone's with figures in the plan's
- * series (or the subtree's `members`' by index), the owners picked out here; per period the plan's totals less
- * the figures of the people with figures who are not owners (usually nobody: no further statement) — or, for a
- * subtree, the in-scope owners' figures summed, whichever reads fewer rows.
+ * series (or the subtree's `members`' by index), the owners picked out here; per period the plan's kept totals
+ * (or, for a subtree, the sums of its members' `amounts` arrays up to the period's number) less the figures of
+ * those read who are not owners (usually nobody: no further statement).
  */
 async function loadFigures(
   db: SqlRunner,
@@ -284,20 +286,22 @@ async function loadFigures(
     cadence: Cadence;
     year: number;
     period: string;
+    /** The keys of the plan year up to and including `period`, oldest first. */
+    periods: readonly string[];
     members: Promise<string[] | null>;
     owners: Promise<Set<string>>;
   },
 ): Promise<{ byOwner: Map<string, DigestFigureInput>; byPeriod: Map<string, bigint> }> {
   const series = seriesOf(a.cadence, a.year);
   const members = await a.members;
-  const args = [a.planId, a.metric, series, a.period, members] as const;
+  const index = parsePeriodKey(a.period).index;
   const [people, bars] = await together(db, [
     () =>
       db.query<{ user_id: string; amount: string | null; ytd: string }>(
         `SELECT p.user_id, p.amounts[$4]::text AS amount, p.ytd[$4]::text AS ytd FROM progress_series_person p
           WHERE p.plan_id = $1 AND p.metric = $2::"Metric" AND p.series = $3
             AND ($5::text[] IS NULL OR p.user_id = ANY($5::text[]))`,
-        [a.planId, a.metric, series, parsePeriodKey(a.period).index, members],
+        [a.planId, a.metric, series, index, members],
       ),
     () =>
       members === null
@@ -306,15 +310,7 @@ async function loadFigures(
               WHERE t.plan_id = $1 AND t.metric = $2::"Metric" AND t.series = $3 AND t.period <= $4`,
             [a.planId, a.metric, series, a.period],
           )
-        : db.query<{ period: string; total: string }>(
-            `SELECT f.period, sum(f.amount)::text AS total
-               FROM (SELECT DISTINCT t.owner_user_id AS user_id FROM target t
-                      WHERE t.plan_id = $1 AND ${liveLeafSql("t")} AND t.owner_user_id = ANY($5::text[])) o
-               JOIN progress_figure f ON f.user_id = o.user_id
-              WHERE f.plan_id = $1 AND f.metric = $2::"Metric" AND f.series = $3 AND f.period <= $4
-              GROUP BY f.period`,
-            [...args],
-          ),
+        : subtreeBars(db, { ...a, series, index, members }),
   ] as const);
   const owners = await a.owners;
   const byOwner = new Map<string, DigestFigureInput>();
@@ -325,8 +321,9 @@ async function loadFigures(
     else others.push(r.user_id);
   }
   const byPeriod = new Map(bars.map((r) => [r.period, BigInt(r.total)]));
-  if (members === null && others.length > 0) {
-    // The plan's totals count everyone's figures; those of people who own no live leaf are not the plan's.
+  if (others.length > 0) {
+    // The totals count everyone's figures (the plan's or the members'); those of people who own no live leaf in
+    // scope are not the digest's.
     const extra = await db.query<{ period: string; total: string }>(
       `SELECT f.period, sum(f.amount)::text AS total FROM progress_figure f
         WHERE f.plan_id = $1 AND f.metric = $2::"Metric" AND f.series = $3 AND f.period <= $4
@@ -337,6 +334,28 @@ async function loadFigures(
     for (const r of extra) byPeriod.set(r.period, (byPeriod.get(r.period) ?? 0n) - BigInt(r.total));
   }
   return { byOwner, byPeriod };
+}
+
+/**
+ * A subtree's weekly bars: its members' period figures summed by the period's number, from their
+ * progress_series_person rows (read by index; summing their progress_figure rows joined to the live leaves'
+ * owners read every target of the plan again).
+ */
+async function subtreeBars(
+  db: SqlRunner,
+  a: { planId: string; metric: string; series: string; index: number; members: string[]; periods: readonly string[] },
+): Promise<{ period: string; total: string }[]> {
+  const rows = await db.query<{ n: number; total: string }>(
+    `SELECT u.n::int AS n, sum(u.amount)::text AS total
+       FROM progress_series_person p
+       CROSS JOIN LATERAL unnest(p.amounts[1:$4]) WITH ORDINALITY AS u(amount, n)
+      WHERE p.plan_id = $1 AND p.metric = $2::"Metric" AND p.series = $3 AND p.user_id = ANY($5::text[])
+        AND u.amount IS NOT NULL
+      GROUP BY u.n`,
+    [a.planId, a.metric, a.series, a.index, a.members],
+  );
+  const key = new Map(a.periods.map((p) => [parsePeriodKey(p).index, p]));
+  return rows.flatMap((r) => (key.has(r.n) ? [{ period: key.get(r.n)!, total: r.total }] : []));
 }
 
 /** The series a period key of this cadence and year belongs to, as progress_series_of() gives it in SQL. */
