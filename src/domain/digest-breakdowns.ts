@@ -2,6 +2,7 @@ import { attainment } from "./attainment.ts";
 import type { DigestInput, DigestLeafInput } from "./digest.ts";
 import { addInto, blank, compareBig, row, type Sums, sortRows } from "./digest-sums.ts";
 import type { DigestBreakdown, DigestRank, DigestRow } from "./digest-types.ts";
+import { firstFew } from "./first-few.ts";
 
 /* The digest's breakdowns (each split dimension, TEAM) and its leaderboard. */
 
@@ -113,22 +114,6 @@ export function rankPeople(input: DigestInput, people: Map<string, Sums>): { top
   const top = firstFew(ranked, order, RANK_SIZE);
   const last = firstFew(ranked, (a, b) => order(b, a), Math.min(RANK_SIZE, ranked.length - top.length));
   return { top: top.map(rank), bottom: last.map(rank) };
-}
-
-/** The `n` first items of `items` by `order` (a strict total order), in that order: a selection, not a sort. */
-function firstFew<T>(items: readonly T[], order: (a: T, b: T) => number, n: number): T[] {
-  const few: T[] = [];
-  if (n <= 0) return few;
-  for (const item of items) {
-    if (few.length === n && order(item, few[n - 1]!) >= 0) continue;
-    let i = few.length === n ? n - 1 : few.length;
-    while (i > 0 && order(item, few[i - 1]!) < 0) {
-      few[i] = few[i - 1]!;
-      i--;
-    }
-    few[i] = item;
-  }
-  return few;
 }
 
 /** Top and bottom by YTD attainment (rows without one are not ranked); the two lists never share a row. */
