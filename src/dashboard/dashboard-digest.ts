@@ -10,7 +10,7 @@ export async function loadDashboardDigest(
   deps: Pick<AppDeps, "db" | "calendar" | "now">,
   a: { planId: string; period: string; viewerUserId: string | undefined },
 ): Promise<{ digest: Digest }> {
-  const digest = await loadDigest(deps.db.prisma, {
+  const digest = await loadDigest(deps.db.sql, {
     planId: a.planId,
     period: a.period,
     ...(a.viewerUserId === undefined ? {} : { viewerUserId: a.viewerUserId }),

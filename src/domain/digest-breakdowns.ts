@@ -2,6 +2,7 @@ import { attainment } from "./attainment.ts";
 import type { DigestInput, DigestLeafInput } from "./digest.ts";
 import { addInto, blank, compareBig, row, type Sums, sortRows } from "./digest-sums.ts";
 import type { DigestBreakdown, DigestRank, DigestRow } from "./digest-types.ts";
+import { firstFew } from "./first-few.ts";
 
 /* The digest's breakdowns (each split dimension, TEAM) and its leaderboard. */
 
@@ -52,16 +53,22 @@ export function teamBreakdown(input: DigestInput, people: Map<string, Sums>): Di
     const known = rowOf.get(userId);
     if (known !== undefined) return known;
     // Up the chain until the root: the last person before it is the team; without the root, the chain's top.
+    // Everyone met on the way belongs to the same team, so the whole chain is remembered (50,000 reps under a
+    // few managers walk a few steps each) — unless it loops, where each person's answer is their own.
     let below = userId;
     let at = userId === input.teamRoot ? null : (input.people.get(userId)?.managerUserId ?? null);
-    const seen = new Set([userId]);
-    while (at !== null && at !== input.teamRoot && !seen.has(at)) {
-      seen.add(at);
+    const chain = [userId];
+    let team: string | undefined;
+    while (at !== null && at !== input.teamRoot) {
+      if (chain.includes(at)) return below; // a loop in bad org data: this person's answer alone, not kept
+      team = rowOf.get(at);
+      if (team !== undefined) break;
+      chain.push(at);
       below = at;
       at = input.people.get(at)?.managerUserId ?? null;
     }
-    rowOf.set(userId, below);
-    return below;
+    for (const id of chain) rowOf.set(id, team ?? below);
+    return team ?? below;
   };
   const teams = new Map<string, { sums: Sums; members: number }>();
   for (const [userId, s] of people) {
@@ -93,12 +100,8 @@ export function rankPeople(input: DigestInput, people: Map<string, Sums>): { top
     const a = attainment(s.ytdActual, s.ytdTarget);
     if (a !== null) ranked.push({ id, s, attainment: a });
   }
-  ranked.sort(
-    (a, b) =>
-      b.attainment - a.attainment ||
-      compareBig(b.s.ytdActual, a.s.ytdActual) ||
-      (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
-  );
+  const order = (a: (typeof ranked)[number], b: (typeof ranked)[number]) =>
+    b.attainment - a.attainment || compareBig(b.s.ytdActual, a.s.ytdActual) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
   const rank = (r: (typeof ranked)[number]): DigestRank => ({
     userId: r.id,
     key: r.id,
@@ -107,9 +110,10 @@ export function rankPeople(input: DigestInput, people: Map<string, Sums>): { top
     ytdActual: r.s.ytdActual,
     ytdTarget: r.s.ytdTarget,
   });
-  const top = ranked.slice(0, RANK_SIZE);
-  const bottom = ranked.slice(Math.max(top.length, ranked.length - RANK_SIZE)).reverse();
-  return { top: top.map(rank), bottom: bottom.map(rank) };
+  // The first and the last few in that order, without sorting everyone: the same lists as a full sort gives.
+  const top = firstFew(ranked, order, RANK_SIZE);
+  const last = firstFew(ranked, (a, b) => order(b, a), Math.min(RANK_SIZE, ranked.length - top.length));
+  return { top: top.map(rank), bottom: last.map(rank) };
 }
 
 /** Top and bottom by YTD attainment (rows without one are not ranked); the two lists never share a row. */

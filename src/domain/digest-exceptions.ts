@@ -1,6 +1,7 @@
 import { formatAttainment } from "./attainment.ts";
 import type { DigestException, DigestExceptionKind } from "./digest-types.ts";
 import { missStreakText } from "./escalation-reason.ts";
+import { firstFew } from "./first-few.ts";
 import { formatAmountShort } from "./format-amount.ts";
 import type { AmountUnit } from "./metric.ts";
 import type { Cadence } from "./period-key.ts";
@@ -64,70 +65,84 @@ export function digestExceptions(a: {
   const silent = new Set(a.notReported.map((p) => p.userId));
   const byName = <T extends { name: string }>(x: T, y: T) => zh.compare(x.name, y.name);
 
-  const lists: Record<DigestExceptionKind, Item[]> = {
-    ESCALATION: [...inputs.escalations]
-      .sort((x, y) => y.streak - x.streak || byName(x, y))
-      .map((e) => ({
-        kind: "ESCALATION",
-        userId: e.userId,
-        name: e.name,
-        streak: e.streak,
-        text: `${e.name} ${missStreakText(e.streak, a.cadence)}`,
-      })),
-    MISS: inputs.misses
-      .filter((m) => !escalated.has(m.userId) && !silent.has(m.userId))
-      .sort((x, y) => ratio(x) - ratio(y) || byName(x, y))
-      .map((m) => ({
-        kind: "MISS",
-        userId: m.userId,
-        name: m.name,
-        ...(m.actual === null ? { noReport: true } : {}),
-        text:
-          m.actual === null
-            ? `${m.name} ${label} 未填报，未达标`
-            : `${m.name} ${label} 未达标：完成 ${formatAmountShort(m.actual, unit)} / 目标 ${formatAmountShort(m.target, unit)}（${formatAttainment(m.actual, m.target)}）`,
-      })),
-    NOT_REPORTED: a.notReported
-      .filter((p) => !escalated.has(p.userId) && !inputs.excused.has(p.userId))
-      .sort(byName)
-      .map((p) => ({ kind: "NOT_REPORTED", userId: p.userId, name: p.name, text: `${p.name} ${label} 未填报` })),
-    UNCONFIRMED: [...inputs.unconfirmed]
-      .sort((x, y) => byName(x, y) || zh.compare(x.path, y.path))
-      .map((u) => ({
-        kind: "UNCONFIRMED",
-        userId: u.userId,
-        name: u.name,
-        targetId: u.targetId,
-        path: u.path,
-        text: `${u.name} 未确认目标（${u.path}，第${u.version}版）`,
-      })),
-    APPROVAL_OVERDUE: [...inputs.approvals]
-      .sort((x, y) => y.workdays - x.workdays || x.requestId.localeCompare(y.requestId))
-      .map((r) => ({
-        kind: "APPROVAL_OVERDUE",
-        userId: r.approverUserId,
-        name: r.approverName,
-        targetId: r.targetId,
-        path: r.path,
-        requestId: r.requestId,
-        text: `${r.approverName} 待审批${r.ownerName ? ` ${r.ownerName} 的` : ""}目标调整已 ${r.workdays} 个工作日（${r.path}）`,
-      })),
-    NEEDS_OWNER: [...inputs.needsOwner]
-      .sort((x, y) => zh.compare(x.path, y.path))
-      .map((t) => ({
-        kind: "NEEDS_OWNER",
-        ...(t.ownerUserId ? { userId: t.ownerUserId } : {}),
-        ...(t.ownerName ? { name: t.ownerName } : {}),
-        targetId: t.targetId,
-        path: t.path,
-        text: t.ownerName ? `${t.path}：负责人 ${t.ownerName} 已离职，需要重新指派` : `${t.path}：没有负责人，需要指派`,
-      })),
+  // Per kind: everyone counted, and only the first EXCEPTIONS_PER_KIND in the list's order picked and written out
+  // (a whole plan can have thousands of misses and non-reporters; the digest names twenty of each).
+  const first = <T>(items: T[], order: (x: T, y: T) => number) => ({
+    count: items.length,
+    few: firstFew(items, order, EXCEPTIONS_PER_KIND),
+  });
+  const picked = {
+    ESCALATION: first(inputs.escalations, (x, y) => y.streak - x.streak || byName(x, y)),
+    MISS: first(
+      inputs.misses.filter((m) => !escalated.has(m.userId) && !silent.has(m.userId)),
+      (x, y) => ratio(x) - ratio(y) || byName(x, y),
+    ),
+    NOT_REPORTED: first(
+      a.notReported.filter((p) => !escalated.has(p.userId) && !inputs.excused.has(p.userId)),
+      byName,
+    ),
+    UNCONFIRMED: first(inputs.unconfirmed, (x, y) => byName(x, y) || zh.compare(x.path, y.path)),
+    APPROVAL_OVERDUE: first(
+      inputs.approvals,
+      (x, y) => y.workdays - x.workdays || x.requestId.localeCompare(y.requestId),
+    ),
+    NEEDS_OWNER: first(inputs.needsOwner, (x, y) => zh.compare(x.path, y.path)),
   };
-  const counts = Object.fromEntries(EXCEPTION_ORDER.map((k) => [k, lists[k].length])) as Record<
+  const lists: Record<DigestExceptionKind, Item[]> = {
+    ESCALATION: picked.ESCALATION.few.map((e) => ({
+      kind: "ESCALATION",
+      userId: e.userId,
+      name: e.name,
+      streak: e.streak,
+      text: `${e.name} ${missStreakText(e.streak, a.cadence)}`,
+    })),
+    MISS: picked.MISS.few.map((m) => ({
+      kind: "MISS",
+      userId: m.userId,
+      name: m.name,
+      ...(m.actual === null ? { noReport: true } : {}),
+      text:
+        m.actual === null
+          ? `${m.name} ${label} 未填报，未达标`
+          : `${m.name} ${label} 未达标：完成 ${formatAmountShort(m.actual, unit)} / 目标 ${formatAmountShort(m.target, unit)}（${formatAttainment(m.actual, m.target)}）`,
+    })),
+    NOT_REPORTED: picked.NOT_REPORTED.few.map((p) => ({
+      kind: "NOT_REPORTED",
+      userId: p.userId,
+      name: p.name,
+      text: `${p.name} ${label} 未填报`,
+    })),
+    UNCONFIRMED: picked.UNCONFIRMED.few.map((u) => ({
+      kind: "UNCONFIRMED",
+      userId: u.userId,
+      name: u.name,
+      targetId: u.targetId,
+      path: u.path,
+      text: `${u.name} 未确认目标（${u.path}，第${u.version}版）`,
+    })),
+    APPROVAL_OVERDUE: picked.APPROVAL_OVERDUE.few.map((r) => ({
+      kind: "APPROVAL_OVERDUE",
+      userId: r.approverUserId,
+      name: r.approverName,
+      targetId: r.targetId,
+      path: r.path,
+      requestId: r.requestId,
+      text: `${r.approverName} 待审批${r.ownerName ? ` ${r.ownerName} 的` : ""}目标调整已 ${r.workdays} 个工作日（${r.path}）`,
+    })),
+    NEEDS_OWNER: picked.NEEDS_OWNER.few.map((t) => ({
+      kind: "NEEDS_OWNER",
+      ...(t.ownerUserId ? { userId: t.ownerUserId } : {}),
+      ...(t.ownerName ? { name: t.ownerName } : {}),
+      targetId: t.targetId,
+      path: t.path,
+      text: t.ownerName ? `${t.path}：负责人 ${t.ownerName} 已离职，需要重新指派` : `${t.path}：没有负责人，需要指派`,
+    })),
+  };
+  const counts = Object.fromEntries(EXCEPTION_ORDER.map((k) => [k, picked[k].count])) as Record<
     DigestExceptionKind,
     number
   >;
-  return { items: EXCEPTION_ORDER.flatMap((k) => lists[k].slice(0, EXCEPTIONS_PER_KIND)), counts };
+  return { items: EXCEPTION_ORDER.flatMap((k) => lists[k]), counts };
 }
 
 /** A miss's attainment for ordering, the worst first; no report sorts before any figure. */

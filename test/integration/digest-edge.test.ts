@@ -199,11 +199,11 @@ describe("exceptions after the real evaluation", () => {
 });
 
 describe("loadDigest inside a transaction", () => {
-  it("reads the same digest through a Prisma transaction as the API answers (the weekly job's way in)", async () => {
+  it("reads the same digest inside a transaction (its statements one after another) as the API answers", async () => {
     const planId = await smallPlan("事务", "15600000");
     await report(planId, SMALL_PLAN_REPS[0], "2026-W10", "123456");
     const viaApi = await digest(planId, "?period=2026-W10&userId=m11");
-    const inTx = await svc.db.prisma.$transaction((tx) =>
+    const inTx = await svc.db.sql.transaction((tx) =>
       loadDigest(tx, { planId, period: "2026-W10", viewerUserId: "m11", calendar: svc.deps.calendar, now: NOW }),
     );
     const json = JSON.parse(JSON.stringify(inTx, (_k, v) => (typeof v === "bigint" ? v.toString() : v)));

@@ -248,3 +248,74 @@ describe("expected-to-date for many leaves: phasing's rule, exactly, in numbers 
     );
   });
 });
+
+describe("TEAM and the leaderboard on any org, loops included, as walking each chain and sorting everyone gives", () => {
+  /** The team of each person by walking their chain alone, with a set against loops (the rule as written). */
+  function teamByWalking(userId: string, root: string, people: ReadonlyMap<string, DigestPersonInput>): string {
+    let below = userId;
+    let at = userId === root ? null : (people.get(userId)?.managerUserId ?? null);
+    const seen = new Set([userId]);
+    while (at !== null && at !== root && !seen.has(at)) {
+      seen.add(at);
+      below = at;
+      at = people.get(at)?.managerUserId ?? null;
+    }
+    return below;
+  }
+
+  it("groups and ranks exactly like that", () => {
+    const ids = Array.from({ length: 12 }, (_, i) => `p${i}`);
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            manager: fc.option(fc.integer({ min: 0, max: 11 }), { nil: null }),
+            active: fc.boolean(),
+            // Few distinct values, so attainments and YTD actuals tie and the later keys decide.
+            ytd: fc.constantFrom(0n, 1n, 2n, 3n),
+            annual: fc.constantFrom(4n, 8n),
+            owns: fc.boolean(),
+          }),
+          { minLength: 12, maxLength: 12 },
+        ),
+        fc.integer({ min: 0, max: 11 }),
+        (rows, rootIndex) => {
+          const root = ids[rootIndex]!;
+          const people = new Map(
+            rows.map((r, i) => [
+              ids[i]!,
+              person(ids[i]!, `人${i}`, r.manager === null ? null : ids[r.manager]!, r.active),
+            ]),
+          );
+          const owners = rows.flatMap((r, i) => (r.owns ? [i] : []));
+          const leaves: DigestLeafInput[] = owners.map((i) => ({
+            ...leaf(`t${i}`, ids[i]!, EAST, "L", rows[i]!.annual),
+            ytdTarget: rows[i]!.annual,
+            previousYtdTarget: 0n,
+          }));
+          const figures = new Map(owners.map((i) => [ids[i]!, { ytdActual: rows[i]!.ytd, periodActual: null }]));
+          const d = buildDigest({ ...input(), leaves, figures, people, teamRoot: root });
+
+          const teams = new Map<string, bigint>();
+          for (const i of owners) {
+            const t = teamByWalking(ids[i]!, root, people);
+            teams.set(t, (teams.get(t) ?? 0n) + rows[i]!.ytd);
+          }
+          const team = d.breakdowns.find((b) => b.dimension === "TEAM");
+          expect(new Map(team?.rows.map((r) => [r.key, r.figures.ytdActual]) ?? [])).toEqual(teams);
+
+          const ranked = owners
+            .filter((i) => rows[i]!.active)
+            .map((i) => ({ id: ids[i]!, a: Number(rows[i]!.ytd) / Number(rows[i]!.annual), ytd: rows[i]!.ytd }))
+            .sort((x, y) => y.a - x.a || Number(y.ytd - x.ytd) || (x.id < y.id ? -1 : 1))
+            .map((r) => r.id);
+          const top = ranked.slice(0, 5);
+          const bottom = ranked.slice(Math.max(top.length, ranked.length - 5)).reverse();
+          expect(d.top.people.map((p) => p.userId)).toEqual(top);
+          expect(d.bottom.people.map((p) => p.userId)).toEqual(bottom);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+});

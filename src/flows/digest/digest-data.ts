@@ -1,4 +1,4 @@
-import type { Tx } from "../../db/database.ts";
+import type { SqlRunner } from "../../db/sql.ts";
 import { workdaysPending } from "../../domain/approval-step-due.ts";
 import type { Calendar } from "../../domain/calendar.ts";
 import { buildDigest, type DigestFigureInput, type DigestLeafInput } from "../../domain/digest.ts";
@@ -44,22 +44,27 @@ export const UNDELIVERED_AFTER_MINUTES = 15;
 /**
  * Runs independent reads side by side on the pool (PostgreSQL overlaps them), one after another inside a
  * transaction: that is one connection, where node-postgres would queue them anyway and warns that it will
- * stop doing so. A transaction client is the one without `$transaction`.
+ * stop doing so. The database itself (`Database.sql`) is the runner with a `kind`; a transaction's has none.
  */
 async function together<const T extends readonly (() => PromiseLike<unknown>)[]>(
-  tx: Tx,
+  db: SqlRunner,
   reads: T,
 ): Promise<{ -readonly [K in keyof T]: Awaited<ReturnType<T[K]>> }> {
-  if ("$transaction" in tx) return (await Promise.all(reads.map((read) => read()))) as never;
+  if ("kind" in db) return (await Promise.all(reads.map((read) => read()))) as never;
   const out: unknown[] = [];
   for (const read of reads) out.push(await read());
   return out as never;
 }
 
-export async function loadDigest(tx: Tx, o: LoadDigestOptions): Promise<Digest> {
-  const plan = await tx.plan.findUnique({ where: { id: o.planId } });
+export async function loadDigest(db: SqlRunner, o: LoadDigestOptions): Promise<Digest> {
+  const [plan] = await db.query<DigestPlanRow>(
+    `SELECT id, name, fiscal_year AS "fiscalYear", metric::text AS metric, unit::text AS unit,
+            owner_user_id AS "ownerUserId", timezone, cadence::text AS cadence, status::text AS status
+       FROM plan WHERE id = $1`,
+    [o.planId],
+  );
   if (!plan) throw planNotFound(o.planId);
-  const cadence = plan.cadence as Cadence;
+  const cadence = plan.cadence;
   const period = digestPeriod({ plan, period: o.period, calendar: o.calendar, now: o.now });
   const year = plan.fiscalYear;
   const published = plan.status !== "DRAFT";
@@ -67,42 +72,44 @@ export async function loadDigest(tx: Tx, o: LoadDigestOptions): Promise<Digest> 
   // The statements from here on do not depend on each other, except that a subtree's figures are read for its
   // members, known once the staff is: on PostgreSQL they run side by side on the pool (the staff, 50,000 rows
   // for a large company, beside the plan's tree rather than before it).
-  const staffRead = loadStaff(tx);
+  const staffRead = loadStaff(db);
   const scopeRead = staffRead.then((staff) => {
     const scope = digestScope({ viewerUserId: o.viewerUserId, planOwnerUserId: plan.ownerUserId, staff });
     const inScope = (userId: string | null) =>
       scope.members === null ? true : userId !== null && scope.members.has(userId);
     return { staff, scope, inScope };
   });
-  const treeRead = published ? loadTree(tx, plan.id) : Promise.resolve([]);
+  const treeRead = published ? loadTree(db, plan.id) : Promise.resolve([]);
   // Awaited below (inside `together`); the catches keep an early refusal (an unknown viewer, one who left) from
   // leaving a promise's failure unobserved — an unhandled rejection.
   const membersRead = scopeRead.then(({ scope }) => (scope.members === null ? null : [...scope.members]));
   const ownersRead = Promise.all([treeRead, scopeRead]).then(([nodes, { inScope }]) => ownersOf(nodes, inScope));
   for (const p of [scopeRead, treeRead, membersRead, ownersRead]) p.catch(() => {});
-  const [{ staff, scope, inScope }, tree, figures, exceptions, undelivered] = await together(tx, [
+  // Periods of the year through this one.
+  const periods: string[] = [];
+  for (let k = firstPeriodOfYear(cadence, year); k <= period && parsePeriodKey(k).year === year; k = nextPeriodKey(k))
+    periods.push(k);
+  const [{ staff, scope, inScope }, tree, figures, exceptions, undelivered] = await together(db, [
     () => scopeRead,
     () => treeRead,
     () =>
-      loadFigures(tx, {
+      loadFigures(db, {
         planId: plan.id,
         metric: plan.metric,
         cadence,
         year,
         period,
+        periods,
         members: membersRead,
         owners: ownersRead,
       }),
-    () => loadExceptionInputs(tx, { plan, period, tree: treeRead, scope: scopeRead, calendar: o.calendar, now: o.now }),
-    () => countUndelivered(tx, o.now),
+    () => loadExceptionInputs(db, { plan, period, tree: treeRead, scope: scopeRead, calendar: o.calendar, now: o.now }),
+    () => countUndelivered(db, o.now),
   ] as const);
   assertSomethingToShow(scope, (id) => tree.some((t) => t.leaf && t.ownerUserId === id));
   const leaves = tree.filter((t) => t.leaf && inScope(t.ownerUserId));
 
-  // Periods of the year through this one; expected at each one's end (and the day before the first).
-  const periods: string[] = [];
-  for (let k = firstPeriodOfYear(cadence, year); k <= period && parsePeriodKey(k).year === year; k = nextPeriodKey(k))
-    periods.push(k);
+  // Expected at the end of each period (and the day before the first).
   const firstFrom = periodRange(periods[0]!).from;
   const points = [addDays(firstFrom, -1), ...periods.map((p) => periodRange(p).to)].map((d) =>
     accrualPoint(year, d, o.calendar),
@@ -166,6 +173,19 @@ export async function loadDigest(tx: Tx, o: LoadDigestOptions): Promise<Digest> 
   });
 }
 
+/** The plan's columns the digest uses. */
+interface DigestPlanRow {
+  id: string;
+  name: string;
+  fiscalYear: number;
+  metric: string;
+  unit: string;
+  ownerUserId: string;
+  timezone: string;
+  cadence: Cadence;
+  status: string;
+}
+
 /** A target of the plan that is not archived; `months` for live leaves. */
 interface TreeNode {
   id: string;
@@ -189,21 +209,19 @@ function ownersOf(tree: readonly TreeNode[], inScope: (userId: string | null) =>
   return owners;
 }
 
-async function loadTree(tx: Tx, planId: string): Promise<TreeNode[]> {
-  const rows = await tx.$queryRawUnsafe<
-    {
-      id: string;
-      parent_id: string | null;
-      dimension: string | null;
-      key: string;
-      label: string;
-      owner_user_id: string | null;
-      version: number;
-      state: string;
-      months: string | null;
-      unacked: boolean;
-    }[]
-  >(
+async function loadTree(db: SqlRunner, planId: string): Promise<TreeNode[]> {
+  const rows = await db.query<{
+    id: string;
+    parent_id: string | null;
+    dimension: string | null;
+    key: string;
+    label: string;
+    owner_user_id: string | null;
+    version: number;
+    state: string;
+    months: string | null;
+    unacked: boolean;
+  }>(
     // Which targets are live leaves is decided here once; the figures and the unconfirmed targets take it from
     // these rows instead of asking again (three statements each did, over every target of the plan). Joins, not
     // correlated subqueries in the select list: those are costed per row, and PostgreSQL then JIT-compiles the
@@ -220,7 +238,7 @@ async function loadTree(tx: Tx, planId: string): Promise<TreeNode[]> {
                    WHERE r.kind = 'DISPUTE' AND r.status = 'PENDING') d
               ON d.target_id = t.id AND d.target_version = t.version
       WHERE t.plan_id = $1 AND t.state <> 'ARCHIVED'`,
-    planId,
+    [planId],
   );
   return rows.map((r) => ({
     id: r.id,
@@ -256,56 +274,43 @@ const pathText = (node: TreeNode, byId: ReadonlyMap<string, TreeNode>) =>
  * per period (the series' bars). Read from what the trigger on progress_entry keeps (migration
  * 20261208010000_digest_kept, docs/architecture.md): per person one row, whose arrays at the period's number give
  * their running total (year to date) and the period's figure in force — everyone's with figures in the plan's
- * series (or the subtree's `members`' by index), the owners picked out here; per period the plan's totals less
- * the figures of the people with figures who are not owners (usually nobody: no further statement) — or, for a
- * subtree, the in-scope owners' figures summed, whichever reads fewer rows.
+ * series (or the subtree's `members`' by index), the owners picked out here; per period the plan's kept totals
+ * (or, for a subtree, the sums of its members' `amounts` arrays up to the period's number) less the figures of
+ * those read who are not owners (usually nobody: no further statement).
  */
 async function loadFigures(
-  tx: Tx,
+  db: SqlRunner,
   a: {
     planId: string;
     metric: string;
     cadence: Cadence;
     year: number;
     period: string;
+    /** The keys of the plan year up to and including `period`, oldest first. */
+    periods: readonly string[];
     members: Promise<string[] | null>;
     owners: Promise<Set<string>>;
   },
 ): Promise<{ byOwner: Map<string, DigestFigureInput>; byPeriod: Map<string, bigint> }> {
   const series = seriesOf(a.cadence, a.year);
   const members = await a.members;
-  const args = [a.planId, a.metric, series, a.period, members] as const;
-  const [people, bars] = await together(tx, [
+  const index = parsePeriodKey(a.period).index;
+  const [people, bars] = await together(db, [
     () =>
-      tx.$queryRawUnsafe<{ user_id: string; amount: string | null; ytd: string }[]>(
+      db.query<{ user_id: string; amount: string | null; ytd: string }>(
         `SELECT p.user_id, p.amounts[$4]::text AS amount, p.ytd[$4]::text AS ytd FROM progress_series_person p
           WHERE p.plan_id = $1 AND p.metric = $2::"Metric" AND p.series = $3
             AND ($5::text[] IS NULL OR p.user_id = ANY($5::text[]))`,
-        a.planId,
-        a.metric,
-        series,
-        parsePeriodKey(a.period).index,
-        members,
+        [a.planId, a.metric, series, index, members],
       ),
     () =>
       members === null
-        ? tx.$queryRawUnsafe<{ period: string; total: string }[]>(
+        ? db.query<{ period: string; total: string }>(
             `SELECT t.period, t.amount::text AS total FROM progress_period_total t
               WHERE t.plan_id = $1 AND t.metric = $2::"Metric" AND t.series = $3 AND t.period <= $4`,
-            a.planId,
-            a.metric,
-            series,
-            a.period,
+            [a.planId, a.metric, series, a.period],
           )
-        : tx.$queryRawUnsafe<{ period: string; total: string }[]>(
-            `SELECT f.period, sum(f.amount)::text AS total
-               FROM (SELECT DISTINCT t.owner_user_id AS user_id FROM target t
-                      WHERE t.plan_id = $1 AND ${liveLeafSql("t")} AND t.owner_user_id = ANY($5::text[])) o
-               JOIN progress_figure f ON f.user_id = o.user_id
-              WHERE f.plan_id = $1 AND f.metric = $2::"Metric" AND f.series = $3 AND f.period <= $4
-              GROUP BY f.period`,
-            ...args,
-          ),
+        : subtreeBars(db, { ...a, series, index, members }),
   ] as const);
   const owners = await a.owners;
   const byOwner = new Map<string, DigestFigureInput>();
@@ -316,22 +321,41 @@ async function loadFigures(
     else others.push(r.user_id);
   }
   const byPeriod = new Map(bars.map((r) => [r.period, BigInt(r.total)]));
-  if (members === null && others.length > 0) {
-    // The plan's totals count everyone's figures; those of people who own no live leaf are not the plan's.
-    const extra = await tx.$queryRawUnsafe<{ period: string; total: string }[]>(
+  if (others.length > 0) {
+    // The totals count everyone's figures (the plan's or the members'); those of people who own no live leaf in
+    // scope are not the digest's.
+    const extra = await db.query<{ period: string; total: string }>(
       `SELECT f.period, sum(f.amount)::text AS total FROM progress_figure f
         WHERE f.plan_id = $1 AND f.metric = $2::"Metric" AND f.series = $3 AND f.period <= $4
           AND f.user_id = ANY($5::text[])
         GROUP BY f.period`,
-      a.planId,
-      a.metric,
-      series,
-      a.period,
-      others,
+      [a.planId, a.metric, series, a.period, others],
     );
     for (const r of extra) byPeriod.set(r.period, (byPeriod.get(r.period) ?? 0n) - BigInt(r.total));
   }
   return { byOwner, byPeriod };
+}
+
+/**
+ * A subtree's weekly bars: its members' period figures summed by the period's number, from their
+ * progress_series_person rows (read by index; summing their progress_figure rows joined to the live leaves'
+ * owners read every target of the plan again).
+ */
+async function subtreeBars(
+  db: SqlRunner,
+  a: { planId: string; metric: string; series: string; index: number; members: string[]; periods: readonly string[] },
+): Promise<{ period: string; total: string }[]> {
+  const rows = await db.query<{ n: number; total: string }>(
+    `SELECT u.n::int AS n, sum(u.amount)::text AS total
+       FROM progress_series_person p
+       CROSS JOIN LATERAL unnest(p.amounts[1:$4]) WITH ORDINALITY AS u(amount, n)
+      WHERE p.plan_id = $1 AND p.metric = $2::"Metric" AND p.series = $3 AND p.user_id = ANY($5::text[])
+        AND u.amount IS NOT NULL
+      GROUP BY u.n`,
+    [a.planId, a.metric, a.series, a.index, a.members],
+  );
+  const key = new Map(a.periods.map((p) => [parsePeriodKey(p).index, p]));
+  return rows.flatMap((r) => (key.has(r.n) ? [{ period: key.get(r.n)!, total: r.total }] : []));
 }
 
 /** The series a period key of this cadence and year belongs to, as progress_series_of() gives it in SQL. */
@@ -340,7 +364,7 @@ export function seriesOf(cadence: Cadence, year: number): string {
 }
 
 async function loadExceptionInputs(
-  tx: Tx,
+  db: SqlRunner,
   a: {
     plan: { id: string; timezone: string };
     period: string;
@@ -350,25 +374,24 @@ async function loadExceptionInputs(
     now: Date;
   },
 ): Promise<DigestExceptionInputs> {
-  const [escalations, verdicts, steps] = await together(tx, [
+  const [escalations, verdicts, steps] = await together(db, [
     () =>
-      tx.$queryRawUnsafe<{ user_id: string; streak: number }[]>(
+      db.query<{ user_id: string; streak: number }>(
         `SELECT owner_user_id AS user_id, streak FROM escalation WHERE plan_id = $1 AND status = 'OPEN'`,
-        a.plan.id,
+        [a.plan.id],
       ),
     () =>
-      tx.$queryRawUnsafe<{ user_id: string; status: string; target: string; actual: string | null }[]>(
+      db.query<{ user_id: string; status: string; target: string; actual: string | null }>(
         `SELECT user_id, status::text AS status, target::text AS target, actual::text AS actual
          FROM period_evaluation WHERE plan_id = $1 AND period = $2 AND status <> 'MET'`,
-        a.plan.id,
-        a.period,
+        [a.plan.id, a.period],
       ),
     () =>
-      tx.$queryRawUnsafe<{ request_id: string; target_id: string; approver_user_id: string; pending_since: Date }[]>(
+      db.query<{ request_id: string; target_id: string; approver_user_id: string; pending_since: Date }>(
         `SELECT s.request_id, r.target_id, s.approver_user_id, s.pending_since
          FROM approval_step s JOIN change_request r ON r.id = s.request_id
         WHERE r.plan_id = $1 AND r.status = 'PENDING' AND s.status = 'PENDING' AND s.pending_since IS NOT NULL`,
-        a.plan.id,
+        [a.plan.id],
       ),
   ] as const);
   const tree = await a.tree;
@@ -434,11 +457,11 @@ async function loadExceptionInputs(
  * the whole service: a row's recipients are inside its payload in several shapes, and a stuck sender stalls
  * everyone's messages alike.
  */
-async function countUndelivered(tx: Tx, now: Date): Promise<number> {
-  const [row] = await tx.$queryRawUnsafe<{ n: number }[]>(
+async function countUndelivered(db: SqlRunner, now: Date): Promise<number> {
+  const [row] = await db.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM outbox_message
       WHERE status = 'DEAD' OR (status IN ('PENDING', 'SENDING') AND next_attempt_at < $1::timestamptz)`,
-    new Date(now.getTime() - UNDELIVERED_AFTER_MINUTES * 60_000),
+    [new Date(now.getTime() - UNDELIVERED_AFTER_MINUTES * 60_000)],
   );
   return Number(row?.n ?? 0);
 }

@@ -19,7 +19,7 @@ const ZDigestQuery = z.object({
 export function registerDigestRoutes(router: Router, deps: AppDeps): void {
   router.get("/api/plans/:id/digest", async (ctx) => {
     const q = parseOrThrow(ZDigestQuery, ctx.query, "查询参数");
-    ctx.body = await loadDigest(deps.db.prisma, {
+    ctx.body = await loadDigest(deps.db.sql, {
       planId: ctx.params.id ?? "",
       ...(q.period === undefined ? {} : { period: q.period }),
       ...(q.userId === undefined ? {} : { viewerUserId: q.userId }),

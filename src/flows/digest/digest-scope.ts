@@ -1,4 +1,4 @@
-import type { Tx } from "../../db/database.ts";
+import type { SqlRunner } from "../../db/sql.ts";
 import type { DigestPersonInput } from "../../domain/digest.ts";
 import type { Digest } from "../../domain/digest-types.ts";
 import { AppError } from "../../lib/errors.ts";
@@ -16,10 +16,14 @@ export interface DigestScope {
 }
 
 /** Everyone on the staff, once per digest: names, the manager chain (scope and TEAM) and who is active. */
-export async function loadStaff(tx: Tx): Promise<Map<string, StaffRow>> {
-  const rows = await tx.$queryRawUnsafe<
-    { user_id: string; name: string; manager_user_id: string | null; active: boolean; role: string }[]
-  >("SELECT user_id, name, manager_user_id, active, role::text AS role FROM staff");
+export async function loadStaff(db: SqlRunner): Promise<Map<string, StaffRow>> {
+  const rows = await db.query<{
+    user_id: string;
+    name: string;
+    manager_user_id: string | null;
+    active: boolean;
+    role: string;
+  }>("SELECT user_id, name, manager_user_id, active, role::text AS role FROM staff");
   return new Map(
     rows.map((r) => [
       r.user_id,

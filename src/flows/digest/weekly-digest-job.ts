@@ -141,7 +141,7 @@ async function sendPlanDigests(deps: AppDeps, plan: DigestPlan, period: string, 
       // As of the run's moment, or later when the run catches up: a run for a later `at` than the clock (the API's
       // `at`, a business clock moved forward) sees the period it was asked for as begun.
       const asOf = new Date(Math.max(now.getTime(), at.getTime()));
-      const digest = await loadDigest(deps.db.prisma, {
+      const digest = await loadDigest(deps.db.sql, {
         planId: plan.id,
         period,
         viewerUserId: userId,
