@@ -1,15 +1,17 @@
 /**
- * bench:org-import — imports a generated org of 50,000 staff in 2,000 departments (zod parse, validation and
- * the database write, as PUT /api/org does) on PGlite and on PostgreSQL, then imports it again unchanged.
+ * bench:org-import — imports a generated org of 50,000 staff in 2,000 departments on PGlite and on PostgreSQL,
+ * then imports it again unchanged: from the JSON body's bytes through the code `PUT /api/org` runs (its JSON
+ * checks, the rows parsed and validated, the full import with the deactivation guard, the write).
  * Prints seconds and peak RSS per engine, beside the RSS floor: a process that opened the same database and
  * loaded nothing (PGlite in a data directory on disk, created by a process of its own as the service's first
  * start creates it). Options: --staff N --departments N.
  */
 import { parseArgs } from "node:util";
+import { loadConfig } from "../src/config.ts";
 import { openDatabase } from "../src/db/database.ts";
 import { createLogger } from "../src/lib/logger.ts";
 import { importOrg } from "../src/org/import-org.ts";
-import { recordsFromJson, ZOrgImportRequest } from "../src/org/org-input.ts";
+import { orgRecordsFromJsonBody } from "../src/org/org-input.ts";
 import { benchPgliteDir, peakRssText, runPerEngine, timed } from "./bench-util.ts";
 
 const { values } = parseArgs({
@@ -51,10 +53,13 @@ async function child(): Promise<void> {
   const engine = process.env.BENCH_ENGINE ?? "pglite";
   const staffCount = Number(values.staff);
   const deptCount = Number(values.departments);
-  const body = JSON.parse(JSON.stringify(generateOrg(staffCount, deptCount))) as unknown;
+  // The body as the route reads it: bytes (the service holds nothing else of it between requests).
+  const body = Buffer.from(JSON.stringify(generateOrg(staffCount, deptCount)));
+  const config = loadConfig({});
   const log = createLogger("silent");
   const db = await openDatabase({ url: process.env.BENCH_DB_URL, pgliteDir: benchPgliteDir(), log });
-  const run = () => importOrg({ db, records: recordsFromJson(ZOrgImportRequest.parse(body)) });
+  const guard = { maxShare: config.orgDeactivateMaxShare };
+  const run = () => importOrg({ db, records: orgRecordsFromJsonBody(body, config.upload), mode: "full", guard });
   const first = await timed(run);
   const second = await timed(run);
   const n = await db.prisma.staff.count();
