@@ -14,7 +14,7 @@ import { loadConfig } from "../src/config.ts";
 import { openDatabase } from "../src/db/database.ts";
 import { createLogger } from "../src/lib/logger.ts";
 import { importOrg } from "../src/org/import-org.ts";
-import { orgRecordsFromJsonBody } from "../src/org/org-input.ts";
+import { orgRecordsFromJsonBody } from "../src/org/org-json-body.ts";
 import { benchPgliteDir, peakRssMb, peakRssText, runPerEngine, timed } from "./bench-util.ts";
 
 const { values } = parseArgs({

@@ -67,12 +67,15 @@ export function parseJsonBody(raw: Buffer, opts: JsonBodyOptions = {}): unknown 
   opts.precheck?.(value);
   // The text rule for every JSON route at once (validate() and the org import both read bodies here).
   const bad = findBadCharInJson(value);
-  if (bad) {
-    throw new AppError("VALIDATION", badCharMessage(`请求体字段 ${bad.path} / body field`, bad), {
-      details: [{ field: bad.path, message: `含有无法识别的字符 ${bad.code}`, code: "invalid_character" }],
-    });
-  }
+  if (bad) throw badCharInBody(bad);
   return value;
+}
+
+/** The 400 for an invalid character in a JSON body (see findBadCharInJson). */
+export function badCharInBody(bad: { path: string; index: number; code: string }): AppError {
+  return new AppError("VALIDATION", badCharMessage(`请求体字段 ${bad.path} / body field`, bad), {
+    details: [{ field: bad.path, message: `含有无法识别的字符 ${bad.code}`, code: "invalid_character" }],
+  });
 }
 
 /**

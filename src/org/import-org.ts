@@ -189,7 +189,7 @@ function counts(total: number, changed: Changed, deactivated: number) {
  */
 function byDepth<T>(rows: readonly T[], idOf: (r: T) => string, parentOf: (r: T) => string | null): T[] {
   const indexOf = new Map<string, number>();
-  rows.forEach((r, i) => indexOf.set(idOf(r), i));
+  for (let i = 0; i < rows.length; i++) indexOf.set(idOf(rows[i] as T), i);
   const depth = new Int32Array(rows.length).fill(-1);
   const chain: number[] = [];
   for (let start = 0; start < rows.length; start++) {

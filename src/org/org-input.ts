@@ -1,8 +1,5 @@
 import { z } from "zod";
-import type { UploadLimits } from "../config.ts";
 import type { DepartmentRecord, OrgRecords, SourceRef, StaffRecord } from "../domain/org-records.ts";
-import { parseJsonBody } from "../http/read-body.ts";
-import { checkJsonRows } from "../http/upload-limits.ts";
 import { issuesError } from "../http/validate.ts";
 
 /** DingTalk ids are opaque strings; numbers in JSON are accepted and kept as their decimal text. */
@@ -50,15 +47,9 @@ export function recordsFromJson(body: z.output<typeof ZOrgImportRequest>): OrgRe
   };
 }
 
-/**
- * The records of a JSON org body as `PUT /api/org` receives it (the bench calls this too): row counts
- * (UPLOAD_MAX_ROWS), the JSON checks every route makes, then {@link orgRecordsFromJson}.
- */
-export function orgRecordsFromJsonBody(raw: Buffer, limits: UploadLimits): OrgRecords {
-  return orgRecordsFromJson(
-    parseJsonBody(raw, { precheck: (value) => checkJsonRows(value, ["departments", "staff"], limits) }),
-  );
-}
+/** The two lists of an org body, in the order their problems are reported. */
+export const ORG_LISTS = ["departments", "staff"] as const;
+export type OrgList = (typeof ORG_LISTS)[number];
 
 /**
  * The records of a parsed JSON body, checked row by row against the same schemas as {@link ZOrgImportRequest},
@@ -74,49 +65,71 @@ export function orgRecordsFromJson(body: unknown): OrgRecords {
     const parsed = ZOrgImportRequest.safeParse(body);
     throw issuesError(parsed.error?.issues ?? []);
   }
-  const issues: z.core.$ZodIssue[] = [];
-  const value = body as Record<string, unknown>;
-  const departments = rowsOf<DepartmentRecord>(value, "departments", ZDepartmentInput, plainDepartment, issues);
-  const staff = rowsOf<StaffRecord>(value, "staff", ZStaffInput, plainStaff, issues);
+  const [departments, staff] = ORG_LISTS.map((sheet) => {
+    const reader = new OrgRowReader(sheet);
+    const list = (body as Record<string, unknown>)[sheet];
+    if (!reader.isList(list)) reader.notAList(list);
+    else for (let i = 0; i < list.length; i++) reader.add(list[i], i);
+    return reader;
+  }) as [OrgRowReader, OrgRowReader];
+  return recordsOf(departments, staff);
+}
+
+/** The records the two readers built, or the 400 listing their problems (departments' first, as zod has them). */
+export function recordsOf(departments: OrgRowReader, staff: OrgRowReader): OrgRecords {
+  const issues = [...departments.issues, ...staff.issues];
   if (issues.length > 0) throw issuesError(issues);
-  return { departments, staff };
+  return {
+    departments: departments.records as unknown as DepartmentRecord[],
+    staff: staff.records as unknown as StaffRecord[],
+  };
 }
 
 type Row = Record<string, unknown>;
 
-/** One list of the body: its rows read one at a time, each given its source; problems go to `issues`. */
-function rowsOf<R>(
-  body: Row,
-  sheet: keyof typeof MAX_ROWS,
-  schema: typeof ZDepartmentInput | typeof ZStaffInput,
-  plain: (row: Row) => Row | undefined,
-  issues: z.core.$ZodIssue[],
-): R[] {
-  const list = body[sheet];
-  // Not a list, or too long: the whole list's problem, as zod reports it (it checks the length before the rows).
-  if (!Array.isArray(list) || list.length > MAX_ROWS[sheet]) {
-    const shell = z.array(z.unknown()).max(MAX_ROWS[sheet]).safeParse(list);
-    for (const issue of shell.error?.issues ?? []) issues.push({ ...issue, path: [sheet, ...issue.path] });
-    return [];
+/** One list of the body, read a row at a time into records; its problems as zod reports them. */
+export class OrgRowReader {
+  readonly records: Row[] = [];
+  issues: z.core.$ZodIssue[] = [];
+  private readonly schema: typeof ZDepartmentInput | typeof ZStaffInput;
+  private readonly plain: (row: Row) => Row | undefined;
+
+  constructor(private readonly sheet: OrgList) {
+    this.schema = sheet === "departments" ? ZDepartmentInput : ZStaffInput;
+    this.plain = sheet === "departments" ? plainDepartment : plainStaff;
   }
-  const out: R[] = [];
-  for (let i = 0; i < list.length; i++) {
-    const input: unknown = list[i];
-    let record = isRow(input) ? plain(input) : undefined;
+
+  /** Whether `value` is a list whose rows zod would look at (it checks the length before the rows). */
+  isList(value: unknown): value is unknown[] {
+    return Array.isArray(value) && !this.tooLong(value.length);
+  }
+
+  tooLong(rows: number): boolean {
+    return rows > MAX_ROWS[this.sheet];
+  }
+
+  /** The list is not a list, or too long: the whole list's problem, as zod reports it, and nothing else. */
+  notAList(value: unknown): void {
+    const shell = z.array(z.unknown()).max(MAX_ROWS[this.sheet]).safeParse(value);
+    this.issues = (shell.error?.issues ?? []).map((issue) => ({ ...issue, path: [this.sheet, ...issue.path] }));
+    this.records.length = 0;
+  }
+
+  /** Row `i` (0-based) of the list. Nothing is kept once a row has failed: the import is refused anyway. */
+  add(input: unknown, i: number): void {
+    let record = isRow(input) ? this.plain(input) : undefined;
     if (!record) {
-      const parsed = schema.safeParse(input);
+      const parsed = this.schema.safeParse(input);
       if (!parsed.success) {
-        for (const issue of parsed.error.issues) issues.push({ ...issue, path: [sheet, i, ...issue.path] });
-        continue;
+        for (const issue of parsed.error.issues) this.issues.push({ ...issue, path: [this.sheet, i, ...issue.path] });
+        return;
       }
       record = parsed.data;
     }
-    // Nothing is kept once a row has failed: the import is refused anyway.
-    if (issues.length > 0) continue;
-    record.ref = { row: i + 1, sheet, json: true } satisfies SourceRef;
-    out.push(record as R);
+    if (this.issues.length > 0) return;
+    record.ref = { row: i + 1, sheet: this.sheet, json: true } satisfies SourceRef;
+    this.records.push(record);
   }
-  return out;
 }
 
 const isRow = (v: unknown): v is Row => typeof v === "object" && v !== null && !Array.isArray(v);

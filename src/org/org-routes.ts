@@ -11,7 +11,7 @@ import { parseOrThrow } from "../http/validate.ts";
 import { AppError, validationError } from "../lib/errors.ts";
 import { getStaff } from "./get-staff.ts";
 import { importOrg } from "./import-org.ts";
-import { orgRecordsFromJsonBody } from "./org-input.ts";
+import { orgRecordsFromJsonBody } from "./org-json-body.ts";
 import type { ParseResult } from "./parse-org-files.ts";
 
 const ZImportQuery = z.object({
