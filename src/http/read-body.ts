@@ -16,18 +16,24 @@ export async function readBody(ctx: Context, limit: number): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/** Options of {@link readJson} and {@link parseJsonBody}. */
+export interface JsonBodyOptions {
+  /** What an empty body stands for (a route whose fields are all optional); without it an empty body is a 400. */
+  whenEmpty?: unknown;
+  /** Cheap checks (e.g. row counts) to run before the text rule walks the body. */
+  precheck?: (value: unknown) => void;
+}
+
 /**
  * Parses a JSON body; a malformed one is a 400 that says where it broke. An empty body is a 400 too, unless
  * `whenEmpty` says what it stands for (a route whose fields are all optional).
  */
-export async function readJson(
-  ctx: Context,
-  limit: number,
-  opts: {
-    whenEmpty?: unknown /** Cheap checks (e.g. row counts) to run before the text rule walks the body. */;
-    precheck?: (value: unknown) => void;
-  } = {},
-): Promise<unknown> {
+export async function readJson(ctx: Context, limit: number, opts: JsonBodyOptions = {}): Promise<unknown> {
+  return parseJsonBody(await readJsonBytes(ctx, limit), opts);
+}
+
+/** The bytes of a body declared as JSON (or not declared), unparsed; anything else is a 415 before it is read. */
+export async function readJsonBytes(ctx: Context, limit: number): Promise<Buffer> {
   // A body declared as something else (a form, plain text, a file) is refused before it is read: `curl -d` without
   // `-H "Content-Type: application/json"` sends a form. No declared type at all is read as JSON.
   const type = ctx.get("content-type");
@@ -37,7 +43,11 @@ export async function readJson(
       `请求体应为 JSON（Content-Type: application/json），收到的是 ${type.slice(0, 100)}`,
     );
   }
-  const raw = await readBody(ctx, limit);
+  return readBody(ctx, limit);
+}
+
+/** The JSON of a body read by {@link readJsonBytes}: nesting, syntax, `precheck` and the text rule, each a 400. */
+export function parseJsonBody(raw: Buffer, opts: JsonBodyOptions = {}): unknown {
   if (raw.length === 0) {
     if ("whenEmpty" in opts) return opts.whenEmpty;
     throw new AppError("VALIDATION", "请求体为空，应为 JSON");
@@ -57,12 +67,15 @@ export async function readJson(
   opts.precheck?.(value);
   // The text rule for every JSON route at once (validate() and the org import both read bodies here).
   const bad = findBadCharInJson(value);
-  if (bad) {
-    throw new AppError("VALIDATION", badCharMessage(`请求体字段 ${bad.path} / body field`, bad), {
-      details: [{ field: bad.path, message: `含有无法识别的字符 ${bad.code}`, code: "invalid_character" }],
-    });
-  }
+  if (bad) throw badCharInBody(bad);
   return value;
+}
+
+/** The 400 for an invalid character in a JSON body (see findBadCharInJson). */
+export function badCharInBody(bad: { path: string; index: number; code: string }): AppError {
+  return new AppError("VALIDATION", badCharMessage(`请求体字段 ${bad.path} / body field`, bad), {
+    details: [{ field: bad.path, message: `含有无法识别的字符 ${bad.code}`, code: "invalid_character" }],
+  });
 }
 
 /**

@@ -39,8 +39,13 @@ export function checkJsonRows(body: unknown, lists: string[], limits: UploadLimi
   if (!body || typeof body !== "object") return;
   for (const name of lists) {
     const list = (body as Record<string, unknown>)[name];
-    if (Array.isArray(list) && list.length > limits.maxRows) throw rowsError(limits, name);
+    if (Array.isArray(list)) checkJsonRowCount(name, list.length, limits);
   }
+}
+
+/** The same check for a list whose rows were counted as they were read. */
+export function checkJsonRowCount(name: string, rows: number, limits: UploadLimits): void {
+  if (rows > limits.maxRows) throw rowsError(limits, name);
 }
 
 interface ZipEntry {

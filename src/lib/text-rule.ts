@@ -35,8 +35,12 @@ export function badCharMessage(where: string, bad: { index: number; code: string
  * Walks a parsed JSON value and returns the path and character of its first invalid string (object keys
  * included), or undefined. Paths read like zod's: `staff.3.name`.
  */
-export function findBadCharInJson(value: unknown): { path: string; index: number; code: string } | undefined {
-  const path: string[] = [];
+export function findBadCharInJson(
+  value: unknown,
+  /** Where `value` sits in a larger body (a row of a list read one at a time): the path starts with it. */
+  at: string[] = [],
+): { path: string; index: number; code: string } | undefined {
+  const path: string[] = [...at];
   const walk = (v: unknown): { index: number; code: string } | undefined => {
     if (typeof v === "string") return findBadChar(v);
     if (Array.isArray(v)) {

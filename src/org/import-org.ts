@@ -101,10 +101,11 @@ async function writeOrg(
     (s) => s.userId,
     (s) => s.managerUserId,
   );
+  const userIds = data.staff.map((x) => x.userId);
   return db.sql.transaction(async (tx) => {
     await tx.query("SELECT pg_advisory_xact_lock($1)", [ORG_LOCK_KEY]);
     // Under the lock, before writing: the count is the one this import would really deactivate.
-    if (mode === "full" && guard) await checkDeactivations(tx, data, guard);
+    if (mode === "full" && guard) await checkDeactivations(tx, userIds, guard);
     // `xmax = 0` tells an insert from an update; unchanged rows are not rewritten (nor returned).
     const d = { created: 0, updated: 0 };
     for (const rows of chunks(departments, chunkRows)) {
@@ -157,7 +158,7 @@ async function writeOrg(
       const [ss] = await tx.query<{ n: number }>(
         `WITH gone AS (UPDATE staff SET active = false, updated_at = now() WHERE active AND NOT (user_id = ANY($1::text[])) RETURNING 1)
          SELECT count(*)::int AS n FROM gone`,
-        [data.staff.map((x) => x.userId)],
+        [userIds],
       );
       deactivated = { departments: ds?.n ?? 0, staff: ss?.n ?? 0 };
     }
@@ -183,41 +184,42 @@ function counts(total: number, changed: Changed, deactivated: number) {
 
 /**
  * The rows ordered by their depth in the tree `parentOf` draws among them (roots, and rows whose parent is
- * not in the import, first), stably. Assumes no cycles.
+ * not in the import, first), stably. Assumes no cycles. Depths by row index in a typed array, and an index
+ * order sorted: no object per row (the import's heap is what PGlite's process peaks with).
  */
-function byDepth<T>(rows: T[], idOf: (r: T) => string, parentOf: (r: T) => string | null): T[] {
-  const byId = new Map(rows.map((r) => [idOf(r), r]));
-  const depth = new Map<string, number>();
-  const depthOf = (start: T): number => {
-    const chain: T[] = [];
-    let r: T | undefined = start;
+function byDepth<T>(rows: readonly T[], idOf: (r: T) => string, parentOf: (r: T) => string | null): T[] {
+  const indexOf = new Map<string, number>();
+  for (let i = 0; i < rows.length; i++) indexOf.set(idOf(rows[i] as T), i);
+  const depth = new Int32Array(rows.length).fill(-1);
+  const chain: number[] = [];
+  for (let start = 0; start < rows.length; start++) {
+    let i: number | undefined = start;
     let d = -1;
-    while (r) {
-      const known = depth.get(idOf(r));
-      if (known !== undefined) {
+    while (i !== undefined) {
+      const known = depth[i] as number;
+      if (known >= 0) {
         d = known;
         break;
       }
-      chain.push(r);
-      const parent = parentOf(r);
-      r = parent === null ? undefined : byId.get(parent);
+      chain.push(i);
+      const parent = parentOf(rows[i] as T);
+      i = parent === null ? undefined : indexOf.get(parent);
     }
-    for (let i = chain.length - 1; i >= 0; i--) depth.set(idOf(chain[i] as T), ++d);
-    return d;
-  };
-  const withDepth = rows.map((r, i) => ({ r, i, d: depthOf(r) }));
-  withDepth.sort((a, b) => a.d - b.d || a.i - b.i);
-  return withDepth.map((x) => x.r);
+    for (let k = chain.length - 1; k >= 0; k--) depth[chain[k] as number] = ++d;
+    chain.length = 0;
+  }
+  const order = Uint32Array.from(rows.keys()).sort((a, b) => (depth[a] as number) - (depth[b] as number) || a - b);
+  return Array.from(order, (i) => rows[i] as T);
 }
 
 /** Refuses (409, nothing written) a full import that deactivates too many people, unless confirmed exactly. */
-async function checkDeactivations(tx: SqlRunner, data: OrgData, guard: DeactivationGuard): Promise<void> {
+async function checkDeactivations(tx: SqlRunner, userIds: string[], guard: DeactivationGuard): Promise<void> {
   const [row] = await tx.query<{ active: number; leaving: number; names: string[] }>(
     `SELECT count(*)::int AS active, count(*) FILTER (WHERE NOT (user_id = ANY($1::text[])))::int AS leaving,
             (ARRAY_AGG(name || '（' || user_id || '）' ORDER BY name, user_id)
                FILTER (WHERE NOT (user_id = ANY($1::text[]))))[1:$2] AS names
        FROM staff WHERE active`,
-    [data.staff.map((x) => x.userId), DEACTIVATE_NAMES_SHOWN],
+    [userIds, DEACTIVATE_NAMES_SHOWN],
   );
   const { active = 0, leaving = 0 } = row ?? {};
   const names = row?.names ?? [];

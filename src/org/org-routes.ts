@@ -4,14 +4,14 @@ import { z } from "zod";
 import type { AppDeps } from "../app-deps.ts";
 import type { UploadLimits } from "../config.ts";
 import type { OrgRecords } from "../domain/org-records.ts";
-import { readBody, readJson } from "../http/read-body.ts";
+import { readBody, readJsonBytes } from "../http/read-body.ts";
 import { readMultipart } from "../http/read-multipart.ts";
-import { checkJsonRows, uploadGateFor } from "../http/upload-limits.ts";
+import { uploadGateFor } from "../http/upload-limits.ts";
 import { parseOrThrow } from "../http/validate.ts";
 import { AppError, validationError } from "../lib/errors.ts";
 import { getStaff } from "./get-staff.ts";
 import { importOrg } from "./import-org.ts";
-import { recordsFromJson, ZOrgImportRequest } from "./org-input.ts";
+import { orgRecordsFromJsonBody } from "./org-json-body.ts";
 import type { ParseResult } from "./parse-org-files.ts";
 
 const ZImportQuery = z.object({
@@ -47,12 +47,7 @@ export function registerOrgRoutes(router: Router, deps: AppDeps): void {
  */
 async function readOrgUpload(ctx: Context, limit: number, limits: UploadLimits): Promise<OrgRecords> {
   const type = ctx.request.type;
-  if (type === "application/json") {
-    const body = await readJson(ctx, limit, {
-      precheck: (value) => checkJsonRows(value, ["departments", "staff"], limits),
-    });
-    return recordsFromJson(parseOrThrow(ZOrgImportRequest, body));
-  }
+  if (type === "application/json") return orgRecordsFromJsonBody(await readJsonBytes(ctx, limit), limits);
   // The file parsers (ExcelJS among them) load at the first file upload, not at start.
   const { looksLikeXlsx, parseOrgCsv, parseOrgXlsx } = await import("./parse-org-files.ts");
   if (type === "multipart/form-data") {
