@@ -1,3 +1,4 @@
+import { bulkExecute } from "../db/bulk-sql.ts";
 import type { Database, Tx } from "../db/database.ts";
 import { type Calendar, defaultCalendar } from "../domain/calendar.ts";
 import { phaseAnnual } from "../domain/phasing.ts";
@@ -86,12 +87,12 @@ export async function phaseTargets(tx: Tx, { plan, targetIds, actor, calendar, b
   // One id per leaf and a flat array of its 12 amounts: the month numbers are generated in SQL, which sends
   // a twelfth of the parameters a row-by-row unnest would. In chunks of leaves (see lib/chunks.ts).
   for (const part of chunks(changed, PHASE_CHUNK_LEAVES)) {
-    await tx.$executeRawUnsafe(
+    await bulkExecute(
+      tx,
       `INSERT INTO target_month (target_id, month, amount)
        SELECT ids.id, m, ($2::int8[])[(ids.ord - 1) * 12 + m]
          FROM unnest($1::text[]) WITH ORDINALITY AS ids(id, ord), generate_series(1, 12) AS m`,
-      part.map((c) => c.id),
-      part.flatMap((c) => c.months.map(String)),
+      [part.map((c) => c.id), part.flatMap((c) => c.months.map(String))],
     );
   }
   const bumped = changed.filter((c) => c.bump);
