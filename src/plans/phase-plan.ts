@@ -40,8 +40,11 @@ export async function phasePlan({ db, planId, profile, actor, calendar = default
 /** Leaves per month INSERT (12 rows each): 10,000 leaves are 5 statements, not one of 120,000 rows. */
 export const PHASE_CHUNK_LEAVES = 2_000;
 
+/** What phasing reads of a plan (a caller may pass the whole plan). */
+export type PhasedPlan = Pick<Plan, "id" | "fiscalYear" | "phasing"> & Partial<Plan>;
+
 export interface PhaseTargetsArgs {
-  plan: Plan & { phasing: TPhasingProfile };
+  plan: PhasedPlan & { phasing: TPhasingProfile };
   /** Only these targets (if they are leaves); all leaves of the plan when omitted. */
   targetIds?: string[];
   actor: string;
@@ -121,7 +124,7 @@ export async function phaseTargets(tx: Tx, { plan, targetIds, actor, calendar, b
  */
 export async function rephaseIfPhased(
   tx: Tx,
-  a: { plan: Plan; targetIds: string[]; actor: string; calendar: Calendar },
+  a: { plan: PhasedPlan; targetIds: string[]; actor: string; calendar: Calendar },
 ): Promise<void> {
   if (!a.plan.phasing || a.targetIds.length === 0) return;
   const plan = { ...a.plan, phasing: a.plan.phasing as TPhasingProfile };

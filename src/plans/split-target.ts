@@ -7,7 +7,7 @@ import { type ChildChanges, childChanges, type LockedParent } from "./child-chan
 import { insertCoOwners, insertTargets } from "./insert-targets.ts";
 import { writeLedger } from "./ledger.ts";
 import { replaceCoOwners } from "./people-changes.ts";
-import { rephaseIfPhased } from "./phase-plan.ts";
+import { type PhasedPlan, rephaseIfPhased } from "./phase-plan.ts";
 import { planNotFound, targetNotFound } from "./plan-errors.ts";
 import type { TSplitRequest } from "./plan-input.ts";
 import { resolveChildren } from "./resolve-children.ts";
@@ -50,7 +50,11 @@ export interface SplitTargetOptions {
 export async function splitTarget({ db, planId, request, actor, calendar = defaultCalendar }: SplitTargetOptions) {
   return db.prisma.$transaction(
     async (tx) => {
-      const plan = await tx.plan.findUnique({ where: { id: planId } });
+      // Raw rather than tx.plan.findUnique: ~4 ms less of Node CPU per split (Prisma's query compiler), and bench:decompose makes 66.
+      const [plan] = await tx.$queryRawUnsafe<(PhasedPlan & { status: string })[]>(
+        `SELECT id, status::text AS status, fiscal_year AS "fiscalYear", phasing FROM plan WHERE id = $1`,
+        planId,
+      );
       if (!plan) throw planNotFound(planId);
       if (plan.status === "CLOSED") throw new AppError("CONFLICT", "计划已关闭，不能再拆分");
       // Read and lock the parent in one go, so two splits of the same target cannot interleave.
