@@ -242,17 +242,27 @@ describe("month amounts kept for the digest", () => {
     }),
   );
 
-  it("equal each target's target_month rows in month order after any sequence of statements", async () => {
-    await db.sql.query("INSERT INTO department (id, name) VALUES ('d1', '销售部')");
-    await db.sql.query("INSERT INTO staff (user_id, name, dept_id, role) VALUES ('boss', '总监', 'd1', 'DIRECTOR')");
+  /** A draft plan (its own department and owner) with root-level targets of these ids, amount 0. */
+  async function planWithTargets(planId: string, targetIds: string[]) {
+    await db.sql.query("INSERT INTO department (id, name) VALUES ($1, '销售部')", [`d-${planId}`]);
+    await db.sql.query("INSERT INTO staff (user_id, name, dept_id, role) VALUES ($1, '总监', $2, 'DIRECTOR')", [
+      `boss-${planId}`,
+      `d-${planId}`,
+    ]);
     await db.sql.query(
       `INSERT INTO plan (id, name, fiscal_year, metric, total, owner_user_id, timezone, cadence, status)
-       VALUES ('months', '月度', 2026, 'REVENUE', 0, 'boss', 'Asia/Shanghai', 'WEEK', 'DRAFT')`,
+       VALUES ($1, $1, 2026, 'REVENUE', 0, $2, 'Asia/Shanghai', 'WEEK', 'DRAFT')`,
+      [planId, `boss-${planId}`],
     );
     await db.sql.query(
       `INSERT INTO target (id, plan_id, key, label, depth, amount, state)
-       SELECT 'mt' || i, 'months', 'k' || i, 'k' || i, 0, 0, 'DRAFT' FROM generate_series(0, 3) AS i`,
+       SELECT id, $1, id, id, 0, 0, 'DRAFT' FROM unnest($2::text[]) AS id`,
+      [planId, targetIds],
     );
+  }
+
+  it("equal each target's target_month rows in month order after any sequence of statements", async () => {
+    await planWithTargets("months", ["mt0", "mt1", "mt2", "mt3"]);
     await fc.assert(
       fc.asyncProperty(fc.array(op, { maxLength: 12 }), async (ops) => {
         await db.sql.query("DELETE FROM target_month WHERE target_id LIKE 'mt%'");
@@ -296,15 +306,7 @@ describe("month amounts kept for the digest", () => {
   // target_month has no foreign key of its own (migration 20261210030000_month_rows_cheaper): the statement
   // trigger's row in target_month_amounts carries it, once per target.
   it("refuse a statement giving months to an unknown target, and change nothing", async () => {
-    await db.sql.query("INSERT INTO department (id, name) VALUES ('dk', '销售二部')");
-    await db.sql.query("INSERT INTO staff (user_id, name, dept_id, role) VALUES ('bk', '总监', 'dk', 'DIRECTOR')");
-    await db.sql.query(
-      `INSERT INTO plan (id, name, fiscal_year, metric, total, owner_user_id, timezone, cadence, status)
-       VALUES ('fk', '外键', 2026, 'REVENUE', 0, 'bk', 'Asia/Shanghai', 'WEEK', 'DRAFT')`,
-    );
-    await db.sql.query(
-      "INSERT INTO target (id, plan_id, key, label, depth, amount, state) VALUES ('fk0', 'fk', 'k', 'k', 0, 78, 'DRAFT')",
-    );
+    await planWithTargets("fk", ["fk0"]);
     await db.sql.query(
       "INSERT INTO target_month (target_id, month, amount) SELECT 'fk0', m, m FROM generate_series(1, 12) AS m",
     );
