@@ -3,7 +3,7 @@ import { type Calendar, defaultCalendar } from "../domain/calendar.ts";
 import { splitAmount } from "../domain/split-amount.ts";
 import { AppError } from "../lib/errors.ts";
 import { assertPlanConserved } from "./check-plan-conservation.ts";
-import { type ChildChanges, childChanges, type LockedParent } from "./child-changes.ts";
+import { type ChildChanges, childChanges, type ExistingChild, type LockedParent } from "./child-changes.ts";
 import { insertCoOwners, insertTargets } from "./insert-targets.ts";
 import { writeLedger } from "./ledger.ts";
 import { replaceCoOwners } from "./people-changes.ts";
@@ -65,7 +65,7 @@ export async function splitTarget({ db, planId, request, actor, calendar = defau
         planId,
       );
       if (!parent) throw targetNotFound(request.parentTargetId);
-      const existing = await tx.target.findMany({ where: { parentId: parent.id }, include: { coOwners: true } });
+      const existing = await existingChildren(tx, parent.id);
       await checkSplittable(tx, parent, existing, request);
       const resolved = await resolveChildren(tx, request);
       const amounts = splitAmount({ total: parent.amount, method: request.method, children: request.children });
@@ -89,6 +89,17 @@ export async function splitTarget({ db, planId, request, actor, calendar = defau
     },
     { timeout: 120_000, maxWait: 30_000 },
   );
+}
+
+/** The parent's children (archived too: a key given again brings one back), raw for the same reason as the plan. */
+async function existingChildren(tx: Tx, parentId: string): Promise<ExistingChild[]> {
+  const rows = await tx.$queryRawUnsafe<(Omit<ExistingChild, "coOwners"> & { coOwnerUserIds: string[] })[]>(
+    `SELECT t.id, t.key, t.label, t.amount, t.version, t.state::text AS state, t.owner_user_id AS "ownerUserId",
+            coalesce((SELECT array_agg(c.user_id) FROM target_co_owner c WHERE c.target_id = t.id), '{}') AS "coOwnerUserIds"
+       FROM target t WHERE t.parent_id = $1`,
+    parentId,
+  );
+  return rows.map(({ coOwnerUserIds, ...c }) => ({ ...c, coOwners: coOwnerUserIds.map((userId) => ({ userId })) }));
 }
 
 async function checkSplittable(
