@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BULK_MIN_VALUES, bulkExecute } from "../../src/db/bulk-sql.ts";
+import { BULK_MIN_VALUES, bulkExecute, txQuery } from "../../src/db/bulk-sql.ts";
 import { createTestDatabase, engine, type TestDatabase } from "../helpers/test-db.ts";
 
 /*
@@ -52,6 +52,33 @@ describe("bulkExecute inside a Prisma transaction", () => {
     ).rejects.toBe(failed);
     expect(await count("br")).toBe(0);
     expect(await count("bs")).toBe(0);
+  });
+
+  it("txQuery reads the transaction's own rows, typed as Prisma's raw queries give them", async () => {
+    const done = new Error("checked; roll back");
+    await expect(
+      db.prisma.$transaction(async (tx) => {
+        await bulkExecute(tx, INSERT, rows("bq"));
+        const sql = `SELECT d.id, d.name, length(d.id)::int8 AS big, length(d.id) AS small, d.id LIKE '%1' AS odd,
+                          ARRAY[d.id, d.name] AS pair, timestamptz '2026-12-05 12:00+08' AS at, NULL::text AS nothing
+                     FROM department d WHERE d.id LIKE $1 ORDER BY d.id`;
+        const got = await txQuery<Record<string, unknown>>(tx, sql, ["bq%"]);
+        expect(got).toHaveLength(N);
+        expect(got[0]).toEqual({
+          id: "bq0",
+          name: "部门0",
+          big: 3n,
+          small: 3,
+          odd: false,
+          pair: ["bq0", "部门0"],
+          at: new Date("2026-12-05T04:00:00Z"),
+          nothing: null,
+        });
+        expect(got).toEqual(await tx.$queryRawUnsafe(sql, "bq%"));
+        throw done;
+      }),
+    ).rejects.toBe(done);
+    expect(await count("bq")).toBe(0);
   });
 
   it("a statement the database refuses fails the transaction, and nothing of it stays", async () => {
