@@ -1,6 +1,6 @@
 import type pg from "pg";
 import type { Tx } from "./database.ts";
-import { connectionsByPid } from "./sql.ts";
+import { connectionsByPid, releasesOf } from "./sql.ts";
 
 /**
  * Parameters (array elements counted one by one) from which a statement goes on the transaction's own
@@ -8,8 +8,11 @@ import { connectionsByPid } from "./sql.ts";
  */
 export const BULK_MIN_VALUES = 2_000;
 
-/** The pg connection of each Prisma transaction that sent a bulk statement (null: none reachable, e.g. PGlite). */
-const connectionOf = new WeakMap<Tx, pg.PoolClient | null>();
+/**
+ * The pg connection of each Prisma transaction that sent a bulk statement, with its release count then (null: none
+ * reachable, e.g. PGlite).
+ */
+const connectionOf = new WeakMap<Tx, { conn: pg.PoolClient; releases: number } | null>();
 
 /**
  * Runs a bulk write (a set-based INSERT of thousands of rows, its columns as array parameters) inside a Prisma
@@ -41,11 +44,15 @@ export async function txQuery<T>(tx: Tx, sql: string, params: unknown[]): Promis
 }
 
 async function transactionConnection(tx: Tx): Promise<pg.PoolClient | null> {
-  let conn = connectionOf.get(tx);
-  if (conn === undefined) {
+  let found = connectionOf.get(tx);
+  if (found === undefined) {
     const [row] = await tx.$queryRawUnsafe<{ pid: number }[]>("SELECT pg_backend_pid() AS pid");
-    conn = (row && connectionsByPid.get(Number(row.pid))) ?? null;
-    connectionOf.set(tx, conn);
+    const conn = row && connectionsByPid.get(Number(row.pid));
+    found = conn ? { conn, releases: releasesOf.get(conn) ?? 0 } : null;
+    connectionOf.set(tx, found);
   }
-  return conn;
+  // Released since (the transaction timed out and Prisma rolled it back): the connection may be another's now.
+  if (found && (releasesOf.get(found.conn) ?? 0) !== found.releases)
+    throw new Error("the transaction is closed: its connection went back to the pool");
+  return found?.conn ?? null;
 }

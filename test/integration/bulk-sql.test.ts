@@ -81,6 +81,25 @@ describe("bulkExecute inside a Prisma transaction", () => {
     expect(await count("bq")).toBe(0);
   });
 
+  it("after the transaction timed out (Prisma rolled it back and released its connection), writes nothing", async () => {
+    let late: unknown;
+    await expect(
+      db.prisma.$transaction(
+        async (tx) => {
+          await bulkExecute(tx, INSERT, rows("bt"));
+          await new Promise((resolve) => setTimeout(resolve, 1_500)); // past the timeout below
+          await bulkExecute(tx, INSERT, rows("bu")).catch((err) => {
+            late = err;
+          });
+        },
+        { timeout: 500 },
+      ),
+    ).rejects.toThrow();
+    expect(late).toBeInstanceOf(Error);
+    expect(await count("bt")).toBe(0);
+    expect(await count("bu")).toBe(0);
+  });
+
   it("a statement the database refuses fails the transaction, and nothing of it stays", async () => {
     await expect(
       db.prisma.$transaction(async (tx) => {
