@@ -19,7 +19,8 @@ const connectionOf = new WeakMap<Tx, { conn: pg.PoolClient; releases: number } |
  * interactive transaction. On PostgreSQL it goes on the transaction's own connection through node-postgres — same
  * session, same transaction, same SQL — rather than through `$executeRawUnsafe`, which passes every parameter
  * through Prisma's query compiler as JSON: for a 24,000-element array that is 25–38 ms of Node CPU where
- * node-postgres takes ~6 (bench:decompose's phasing sends five such statements, each split three smaller ones).
+ * node-postgres takes ~6 (bench:decompose's phasing sends ten such statements — months and ledger, 2,000 leaves
+ * each — and a 250-rep split two).
  * The connection is found once per transaction by its server process id. On PGlite (one connection, no pool)
  * and for small statements it is `$executeRawUnsafe` as before.
  */
