@@ -5,7 +5,9 @@
  * Then the floor, in the same run: the same rows written by hand-written set-based SQL (one statement per
  * table), and the ratio of the two. Peak RSS is taken before the floor's writes and printed beside the RSS
  * floor (see runPerEngine's memory option: PGlite in a data directory on disk, created by a process of its own).
- * Options: --reps N.
+ * Options: --reps N; --explain also prints, per table, EXPLAIN (ANALYZE, BUFFERS, WAL) of the floor's statement
+ * (run once more in a transaction rolled back before the timed one): where writing the rows goes — the insert
+ * and its indexes, each foreign key's checks, each trigger — in figures that a loaded machine scales together.
  */
 import { parseArgs } from "node:util";
 import { type Database, openDatabase } from "../src/db/database.ts";
@@ -20,7 +22,9 @@ import type { TSplitRequest } from "../src/plans/plan-input.ts";
 import { splitTarget } from "../src/plans/split-target.ts";
 import { benchPgliteDir, peakRssMb, peakRssText, runPerEngine, timed } from "./bench-util.ts";
 
-const { values } = parseArgs({ options: { child: { type: "boolean" }, reps: { type: "string", default: "10000" } } });
+const { values } = parseArgs({
+  options: { child: { type: "boolean" }, reps: { type: "string", default: "10000" }, explain: { type: "boolean" } },
+});
 const LINES = ["智能终端", "云服务", "行业解决方案", "运维服务"];
 
 function org(reps: number) {
@@ -205,6 +209,7 @@ async function floor(db: Database, planId: string): Promise<number> {
       json: JSON.stringify(rows),
     });
   }
+  if (values.explain) await explainFloor(db, statements);
   const t0 = performance.now();
   await db.sql.transaction(async (tx) => {
     for (const s of statements) await tx.query(s.sql, [s.json]);
@@ -219,5 +224,45 @@ async function floor(db: Database, planId: string): Promise<number> {
   return seconds;
 }
 
+/** --explain: the floor's statements under EXPLAIN (ANALYZE, BUFFERS, WAL), in a transaction rolled back. */
+async function explainFloor(db: Database, statements: { sql: string; json: string }[]): Promise<void> {
+  type Trigger = { "Trigger Name": string; Time: number; Calls: number };
+  type Plan = { "Execution Time": number; Plan: Record<string, number>; Triggers?: Trigger[] };
+  // A foreign key's checks are a trigger named RI_ConstraintTrigger_…: show the constraint's name instead.
+  const names = new Map(
+    (
+      await db.sql.query<{ tgname: string; conname: string }>(
+        "SELECT t.tgname, c.conname FROM pg_trigger t JOIN pg_constraint c ON c.oid = t.tgconstraint",
+      )
+    ).map((r) => [r.tgname, r.conname] as const),
+  );
+  const rollback = new Error("rollback");
+  await db.sql
+    .transaction(async (tx) => {
+      for (const s of statements) {
+        const [row] = await tx.query<{ "QUERY PLAN": Plan[] }>(
+          `EXPLAIN (ANALYZE, BUFFERS, WAL, FORMAT JSON) ${s.sql}`,
+          [s.json],
+        );
+        const p = row!["QUERY PLAN"][0]!;
+        const triggers = (p.Triggers ?? []).map(
+          (t) => `${names.get(t["Trigger Name"]) ?? t["Trigger Name"]} ${t.Time.toFixed(0)} ms × ${t.Calls}`,
+        );
+        console.log(
+          `  explain ${s.sql.split(" ")[2]!.padEnd(16)} ${p["Execution Time"].toFixed(0).padStart(5)} ms, ` +
+            `of which the insert ${p.Plan["Actual Total Time"]!.toFixed(0)} ms, WAL ${(p.Plan["WAL Bytes"]! / 1e6).toFixed(1)} MB; ` +
+            `triggers: ${triggers.join(", ") || "none"}`,
+        );
+      }
+      throw rollback;
+    })
+    .catch((err) => {
+      if (err !== rollback) throw err;
+    });
+}
+
 if (values.child) await child();
-else await runPerEngine(import.meta.url, ["--reps", values.reps], { memory: true });
+else
+  await runPerEngine(import.meta.url, ["--reps", values.reps, ...(values.explain ? ["--explain"] : [])], {
+    memory: true,
+  });

@@ -9,9 +9,14 @@ import type { ResolvedChild } from "./resolve-children.ts";
 /** The parent fields a split needs, read with its row lock. */
 export type LockedParent = Pick<Target, "id" | "planId" | "label" | "depth" | "amount" | "state" | "splitDimension">;
 
+/** A child the parent already has, with what re-splitting compares. */
+export type ExistingChild = Pick<Target, "id" | "key" | "label" | "amount" | "version" | "state" | "ownerUserId"> & {
+  coOwners: { userId: string }[];
+};
+
 export interface ChildChangesInput {
   parent: LockedParent;
-  existing: (Target & { coOwners: { userId: string }[] })[];
+  existing: ExistingChild[];
   request: TSplitRequest;
   resolved: ResolvedChild[];
   amounts: bigint[];

@@ -101,15 +101,22 @@ function refuseAmountEdits(changes: WorkbookRow[], current: Map<string, Current>
 async function loadCurrent(tx: Tx, planId: string): Promise<Map<string, Current>> {
   const targets = await tx.target.findMany({
     where: { planId, state: { not: "ARCHIVED" } },
-    include: { coOwners: true, months: { orderBy: { month: "asc" } } },
+    include: { coOwners: true },
   });
+  const monthRows = await tx.$queryRawUnsafe<{ id: string; months: string[] }[]>(
+    `SELECT m.target_id AS id, array_agg(m.amount::text ORDER BY m.month) AS months
+       FROM target_month m JOIN target t ON t.id = m.target_id
+      WHERE t.plan_id = $1 AND t.state <> 'ARCHIVED' GROUP BY m.target_id`,
+    planId,
+  );
+  const months = new Map(monthRows.map((r) => [r.id, r.months.map(BigInt)] as const));
   return new Map(
     targets.map((t) => [
       t.id,
       {
         ...t,
         coOwners: t.coOwners.map((c) => c.userId).sort(),
-        months: t.months.length ? t.months.map((m) => m.amount) : null,
+        months: months.get(t.id) ?? null,
       },
     ]),
   );

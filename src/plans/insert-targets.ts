@@ -1,3 +1,4 @@
+import { bulkExecute } from "../db/bulk-sql.ts";
 import type { Tx } from "../db/database.ts";
 import type { Dimension } from "../generated/prisma/enums.ts";
 
@@ -22,33 +23,36 @@ export async function insertTargets(tx: Tx, rows: NewTarget[]): Promise<void> {
   if (rows.length === 0) return;
   const col = <K extends keyof NewTarget>(k: K) => rows.map((r) => r[k]);
   const text = (v: bigint | null) => (v === null ? null : v.toString());
-  await tx.$executeRawUnsafe(
+  await bulkExecute(
+    tx,
     `INSERT INTO target (id, plan_id, parent_id, dimension, key, label, depth, owner_user_id, amount, locked, weight, last_year, growth)
      SELECT i, p, pa, d::"Dimension", k, l, dp, o, a, lo, w, ly, g
        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[],
                    $9::int8[], $10::bool[], $11::float8[], $12::int8[], $13::float8[])
          AS x(i, p, pa, d, k, l, dp, o, a, lo, w, ly, g)`,
-    col("id"),
-    col("planId"),
-    col("parentId"),
-    col("dimension"),
-    col("key"),
-    col("label"),
-    col("depth"),
-    col("ownerUserId"),
-    rows.map((r) => r.amount.toString()),
-    col("locked"),
-    col("weight"),
-    rows.map((r) => text(r.lastYear)),
-    col("growth"),
+    [
+      col("id"),
+      col("planId"),
+      col("parentId"),
+      col("dimension"),
+      col("key"),
+      col("label"),
+      col("depth"),
+      col("ownerUserId"),
+      rows.map((r) => r.amount.toString()),
+      col("locked"),
+      col("weight"),
+      rows.map((r) => text(r.lastYear)),
+      col("growth"),
+    ],
   );
 }
 
 export async function insertCoOwners(tx: Tx, rows: { targetId: string; userId: string }[]): Promise<void> {
   if (rows.length === 0) return;
-  await tx.$executeRawUnsafe(
+  await bulkExecute(
+    tx,
     "INSERT INTO target_co_owner (target_id, user_id) SELECT * FROM unnest($1::text[], $2::text[])",
-    rows.map((r) => r.targetId),
-    rows.map((r) => r.userId),
+    [rows.map((r) => r.targetId), rows.map((r) => r.userId)],
   );
 }

@@ -1,3 +1,4 @@
+import { bulkExecute } from "../db/bulk-sql.ts";
 import type { Tx } from "../db/database.ts";
 import type { LedgerKind } from "../generated/prisma/enums.ts";
 import { chunks } from "../lib/chunks.ts";
@@ -30,23 +31,28 @@ export async function writeLedger(tx: Tx, entries: LedgerEntry[]): Promise<void>
 }
 
 async function insertLedger(tx: Tx, entries: LedgerEntry[]): Promise<void> {
-  await tx.$executeRawUnsafe(
+  await bulkExecute(
+    tx,
     `INSERT INTO target_ledger (plan_id, target_id, version, kind, actor, reason, old_amount, new_amount, changes,
                                 change_request_id)
      SELECT p, t, v, k::"LedgerKind", a, r, o, n, c::jsonb, q
        FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::int8[], $8::int8[], $9::text[],
                    $10::text[])
          AS x(p, t, v, k, a, r, o, n, c, q)`,
-    entries.map((e) => e.planId),
-    entries.map((e) => e.targetId),
-    entries.map((e) => e.version),
-    entries.map((e) => e.kind),
-    entries.map((e) => e.actor),
-    entries.map((e) => e.reason ?? null),
-    entries.map((e) => (e.oldAmount ?? null)?.toString() ?? null),
-    entries.map((e) => (e.newAmount ?? null)?.toString() ?? null),
-    entries.map((e) => (e.changes && Object.keys(e.changes).length > 0 ? JSON.stringify(e.changes, jsonBigint) : null)),
-    entries.map((e) => e.changeRequestId ?? null),
+    [
+      entries.map((e) => e.planId),
+      entries.map((e) => e.targetId),
+      entries.map((e) => e.version),
+      entries.map((e) => e.kind),
+      entries.map((e) => e.actor),
+      entries.map((e) => e.reason ?? null),
+      entries.map((e) => (e.oldAmount ?? null)?.toString() ?? null),
+      entries.map((e) => (e.newAmount ?? null)?.toString() ?? null),
+      entries.map((e) =>
+        e.changes && Object.keys(e.changes).length > 0 ? JSON.stringify(e.changes, jsonBigint) : null,
+      ),
+      entries.map((e) => e.changeRequestId ?? null),
+    ],
   );
 }
 

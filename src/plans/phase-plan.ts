@@ -1,3 +1,4 @@
+import { bulkExecute } from "../db/bulk-sql.ts";
 import type { Database, Tx } from "../db/database.ts";
 import { type Calendar, defaultCalendar } from "../domain/calendar.ts";
 import { phaseAnnual } from "../domain/phasing.ts";
@@ -39,8 +40,11 @@ export async function phasePlan({ db, planId, profile, actor, calendar = default
 /** Leaves per month INSERT (12 rows each): 10,000 leaves are 5 statements, not one of 120,000 rows. */
 export const PHASE_CHUNK_LEAVES = 2_000;
 
+/** What phasing reads of a plan (a caller may pass the whole plan). */
+export type PhasedPlan = Pick<Plan, "id" | "fiscalYear" | "phasing"> & Partial<Plan>;
+
 export interface PhaseTargetsArgs {
-  plan: Plan & { phasing: TPhasingProfile };
+  plan: PhasedPlan & { phasing: TPhasingProfile };
   /** Only these targets (if they are leaves); all leaves of the plan when omitted. */
   targetIds?: string[];
   actor: string;
@@ -86,12 +90,12 @@ export async function phaseTargets(tx: Tx, { plan, targetIds, actor, calendar, b
   // One id per leaf and a flat array of its 12 amounts: the month numbers are generated in SQL, which sends
   // a twelfth of the parameters a row-by-row unnest would. In chunks of leaves (see lib/chunks.ts).
   for (const part of chunks(changed, PHASE_CHUNK_LEAVES)) {
-    await tx.$executeRawUnsafe(
+    await bulkExecute(
+      tx,
       `INSERT INTO target_month (target_id, month, amount)
        SELECT ids.id, m, ($2::int8[])[(ids.ord - 1) * 12 + m]
          FROM unnest($1::text[]) WITH ORDINALITY AS ids(id, ord), generate_series(1, 12) AS m`,
-      part.map((c) => c.id),
-      part.flatMap((c) => c.months.map(String)),
+      [part.map((c) => c.id), part.flatMap((c) => c.months.map(String))],
     );
   }
   const bumped = changed.filter((c) => c.bump);
@@ -120,7 +124,7 @@ export async function phaseTargets(tx: Tx, { plan, targetIds, actor, calendar, b
  */
 export async function rephaseIfPhased(
   tx: Tx,
-  a: { plan: Plan; targetIds: string[]; actor: string; calendar: Calendar },
+  a: { plan: PhasedPlan; targetIds: string[]; actor: string; calendar: Calendar },
 ): Promise<void> {
   if (!a.plan.phasing || a.targetIds.length === 0) return;
   const plan = { ...a.plan, phasing: a.plan.phasing as TPhasingProfile };

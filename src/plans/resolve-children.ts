@@ -1,3 +1,4 @@
+import { txQuery } from "../db/bulk-sql.ts";
 import type { Tx } from "../db/database.ts";
 import { AppError, type InputProblem } from "../lib/errors.ts";
 import type { TSplitRequest } from "./plan-input.ts";
@@ -22,9 +23,10 @@ export async function resolveChildren(tx: Tx, req: TSplitRequest): Promise<Resol
   const userIds = [...new Set(children.flatMap((c) => [c.ownerUserId ?? [], ...c.coOwnerUserIds].flat()))];
   const staff = new Map(
     (
-      await tx.$queryRawUnsafe<{ userId: string; name: string; active: boolean }[]>(
+      await txQuery<{ userId: string; name: string; active: boolean }>(
+        tx,
         `SELECT user_id AS "userId", name, active FROM staff WHERE user_id = ANY($1::text[])`,
-        userIds,
+        [userIds],
       )
     ).map((s) => [s.userId, s] as const),
   );

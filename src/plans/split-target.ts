@@ -1,13 +1,14 @@
+import { txQuery } from "../db/bulk-sql.ts";
 import type { Database, Tx } from "../db/database.ts";
 import { type Calendar, defaultCalendar } from "../domain/calendar.ts";
 import { splitAmount } from "../domain/split-amount.ts";
 import { AppError } from "../lib/errors.ts";
 import { assertPlanConserved } from "./check-plan-conservation.ts";
-import { type ChildChanges, childChanges, type LockedParent } from "./child-changes.ts";
+import { type ChildChanges, childChanges, type ExistingChild, type LockedParent } from "./child-changes.ts";
 import { insertCoOwners, insertTargets } from "./insert-targets.ts";
 import { writeLedger } from "./ledger.ts";
 import { replaceCoOwners } from "./people-changes.ts";
-import { rephaseIfPhased } from "./phase-plan.ts";
+import { type PhasedPlan, rephaseIfPhased } from "./phase-plan.ts";
 import { planNotFound, targetNotFound } from "./plan-errors.ts";
 import type { TSplitRequest } from "./plan-input.ts";
 import { resolveChildren } from "./resolve-children.ts";
@@ -50,7 +51,11 @@ export interface SplitTargetOptions {
 export async function splitTarget({ db, planId, request, actor, calendar = defaultCalendar }: SplitTargetOptions) {
   return db.prisma.$transaction(
     async (tx) => {
-      const plan = await tx.plan.findUnique({ where: { id: planId } });
+      // Raw rather than tx.plan.findUnique: ~4 ms less of Node CPU per split (Prisma's query compiler), and bench:decompose makes 66.
+      const [plan] = await tx.$queryRawUnsafe<(PhasedPlan & { status: string })[]>(
+        `SELECT id, status::text AS status, fiscal_year AS "fiscalYear", phasing FROM plan WHERE id = $1`,
+        planId,
+      );
       if (!plan) throw planNotFound(planId);
       if (plan.status === "CLOSED") throw new AppError("CONFLICT", "计划已关闭，不能再拆分");
       // Read and lock the parent in one go, so two splits of the same target cannot interleave.
@@ -61,7 +66,7 @@ export async function splitTarget({ db, planId, request, actor, calendar = defau
         planId,
       );
       if (!parent) throw targetNotFound(request.parentTargetId);
-      const existing = await tx.target.findMany({ where: { parentId: parent.id }, include: { coOwners: true } });
+      const existing = await existingChildren(tx, parent.id);
       await checkSplittable(tx, parent, existing, request);
       const resolved = await resolveChildren(tx, request);
       const amounts = splitAmount({ total: parent.amount, method: request.method, children: request.children });
@@ -76,15 +81,27 @@ export async function splitTarget({ db, planId, request, actor, calendar = defau
       );
       await rephaseIfPhased(tx, { plan, targetIds: ids, actor, calendar });
       await assertPlanConserved(tx, planId, [parent.id]);
-      return tx.$queryRawUnsafe<SplitChildView[]>(
+      return txQuery<SplitChildView>(
+        tx,
         `SELECT t.id, t.key, t.label, t.dimension::text, t.amount, t.version, t.locked, t.owner_user_id AS "ownerUserId",
                 coalesce((SELECT array_agg(c.user_id ORDER BY c.user_id) FROM target_co_owner c WHERE c.target_id = t.id), '{}') AS "coOwnerUserIds"
            FROM target t WHERE t.parent_id = $1 AND t.state <> 'ARCHIVED' ORDER BY t.key`,
-        parent.id,
+        [parent.id],
       );
     },
     { timeout: 120_000, maxWait: 30_000 },
   );
+}
+
+/** The parent's children (archived too: a key given again brings one back), raw for the same reason as the plan. */
+async function existingChildren(tx: Tx, parentId: string): Promise<ExistingChild[]> {
+  const rows = await tx.$queryRawUnsafe<(Omit<ExistingChild, "coOwners"> & { coOwnerUserIds: string[] })[]>(
+    `SELECT t.id, t.key, t.label, t.amount, t.version, t.state::text AS state, t.owner_user_id AS "ownerUserId",
+            coalesce((SELECT array_agg(c.user_id) FROM target_co_owner c WHERE c.target_id = t.id), '{}') AS "coOwnerUserIds"
+       FROM target t WHERE t.parent_id = $1`,
+    parentId,
+  );
+  return rows.map(({ coOwnerUserIds, ...c }) => ({ ...c, coOwners: coOwnerUserIds.map((userId) => ({ userId })) }));
 }
 
 async function checkSplittable(

@@ -242,17 +242,27 @@ describe("month amounts kept for the digest", () => {
     }),
   );
 
-  it("equal each target's target_month rows in month order after any sequence of statements", async () => {
-    await db.sql.query("INSERT INTO department (id, name) VALUES ('d1', '销售部')");
-    await db.sql.query("INSERT INTO staff (user_id, name, dept_id, role) VALUES ('boss', '总监', 'd1', 'DIRECTOR')");
+  /** A draft plan (its own department and owner) with root-level targets of these ids, amount 0. */
+  async function planWithTargets(planId: string, targetIds: string[]) {
+    await db.sql.query("INSERT INTO department (id, name) VALUES ($1, '销售部')", [`d-${planId}`]);
+    await db.sql.query("INSERT INTO staff (user_id, name, dept_id, role) VALUES ($1, '总监', $2, 'DIRECTOR')", [
+      `boss-${planId}`,
+      `d-${planId}`,
+    ]);
     await db.sql.query(
       `INSERT INTO plan (id, name, fiscal_year, metric, total, owner_user_id, timezone, cadence, status)
-       VALUES ('months', '月度', 2026, 'REVENUE', 0, 'boss', 'Asia/Shanghai', 'WEEK', 'DRAFT')`,
+       VALUES ($1, $1, 2026, 'REVENUE', 0, $2, 'Asia/Shanghai', 'WEEK', 'DRAFT')`,
+      [planId, `boss-${planId}`],
     );
     await db.sql.query(
       `INSERT INTO target (id, plan_id, key, label, depth, amount, state)
-       SELECT 'mt' || i, 'months', 'k' || i, 'k' || i, 0, 0, 'DRAFT' FROM generate_series(0, 3) AS i`,
+       SELECT id, $1, id, id, 0, 0, 'DRAFT' FROM unnest($2::text[]) AS id`,
+      [planId, targetIds],
     );
+  }
+
+  it("equal each target's target_month rows in month order after any sequence of statements", async () => {
+    await planWithTargets("months", ["mt0", "mt1", "mt2", "mt3"]);
     await fc.assert(
       fc.asyncProperty(fc.array(op, { maxLength: 12 }), async (ops) => {
         await db.sql.query("DELETE FROM target_month WHERE target_id LIKE 'mt%'");
@@ -291,5 +301,40 @@ describe("month amounts kept for the digest", () => {
       }),
       { seed: 20261208, numRuns: 30 },
     );
+  });
+
+  // target_month has no foreign key of its own (migration 20261210030000_month_rows_cheaper): the statement
+  // trigger's row in target_month_amounts carries it, once per target.
+  it("refuse a statement giving months to an unknown target, and change nothing", async () => {
+    await planWithTargets("fk", ["fk0"]);
+    await db.sql.query(
+      "INSERT INTO target_month (target_id, month, amount) SELECT 'fk0', m, m FROM generate_series(1, 12) AS m",
+    );
+    const state = async () => ({
+      rows: await db.sql.query<Row>(
+        "SELECT target_id, month::text, amount::text FROM target_month WHERE target_id IN ('fk0', 'nope') ORDER BY 1, 2",
+      ),
+      kept: await db.sql.query<Row>(
+        "SELECT target_id, array_to_string(amounts, ',') AS amounts FROM target_month_amounts WHERE target_id IN ('fk0', 'nope')",
+      ),
+    });
+    const before = await state();
+    expect(before.kept).toEqual([{ target_id: "fk0", amounts: "1,2,3,4,5,6,7,8,9,10,11,12" }]);
+    const refused = /target_month_amounts_target_id_fkey/;
+    // Months for an unknown target alone, beside a known target's, and rows moved to an unknown target.
+    await expect(
+      db.sql.query(
+        "INSERT INTO target_month (target_id, month, amount) SELECT 'nope', m, 1 FROM generate_series(1, 12) AS m",
+      ),
+    ).rejects.toThrow(refused);
+    await expect(
+      db.sql.query(
+        "INSERT INTO target_month (target_id, month, amount) VALUES ('nope', 1, 1), ('fk0', 1, 5) ON CONFLICT (target_id, month) DO UPDATE SET amount = 5",
+      ),
+    ).rejects.toThrow(refused);
+    await expect(
+      db.sql.query("UPDATE target_month SET target_id = 'nope' WHERE target_id = 'fk0' AND month > 6"),
+    ).rejects.toThrow(refused);
+    expect(await state()).toEqual(before);
   });
 });

@@ -18,12 +18,14 @@ export async function targetCardInput(on: Database | Tx, targetId: string): Prom
       plan: true,
       owner: true,
       coOwners: { include: { staff: true }, orderBy: { userId: "asc" } },
-      months: { orderBy: { month: "asc" } },
     },
   });
   if (!t) throw new AppError("NOT_FOUND", `目标 ${targetId} 不存在`);
   if (!t.owner) throw new AppError("CONFLICT", `目标“${t.label}”没有负责人，不能发送目标卡片`);
-  if (t.months.length !== 12) throw new AppError("CONFLICT", `目标“${t.label}”尚未分解到月，不能发送目标卡片`);
+  const months = (await db.targetMonth.findMany({ where: { targetId }, orderBy: { month: "asc" } })).map(
+    (m) => m.amount,
+  );
+  if (months.length !== 12) throw new AppError("CONFLICT", `目标“${t.label}”尚未分解到月，不能发送目标卡片`);
   const [previous] = await db.targetLedger.findMany({
     where: { targetId, version: { lt: t.version }, newAmount: { not: null } },
     orderBy: { id: "desc" },
@@ -39,7 +41,7 @@ export async function targetCardInput(on: Database | Tx, targetId: string): Prom
     owner: { userId: t.owner.userId, name: t.owner.name },
     coOwners: t.coOwners.filter((c) => c.staff.active).map((c) => ({ userId: c.userId, name: c.staff.name })),
     amount: t.amount,
-    months: t.months.map((m) => m.amount),
+    months,
     ...(share ? { parent: share } : {}),
     ...(funnel ? { funnel } : {}),
   };
