@@ -88,10 +88,14 @@ export async function confirmPendingInChat(ctx: TextContext, deps: ProgressChatD
 export async function storeChatReport(
   ctx: TextContext,
   deps: ProgressChatDeps,
-  a: { figures: ReportFigures; at: Date; origin: string },
+  a: { figures: ReportFigures; at: Date; origin: string; planOwned?: boolean },
 ): Promise<string | undefined> {
   const { figures: f } = a;
-  const { evaluatedAt } = await storeReport(ctx.tx, f, { source: "chat", origin: a.origin });
+  const { evaluatedAt } = await storeReport(ctx.tx, f, {
+    source: "chat",
+    origin: a.origin,
+    ...(a.planOwned ? { planOwned: true } : {}),
+  });
   const { cadence, timezone } = f.plan;
   if (evaluatedAt)
     return evaluatedText(f.period, periodRefWordAt(f.period, { cadence, timezone, at: a.at }), evaluatedAt, timezone);
