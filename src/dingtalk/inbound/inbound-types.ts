@@ -74,9 +74,21 @@ interface BaseContext {
   log: Logger;
 }
 
+/**
+ * A yes/no question about the sender that a flow's matchers ask of every chat message, answered by the statement
+ * that claims the message (no round trip of its own): `sql` is a boolean SQL expression in which `$3` is the
+ * sender's user id (null when unknown). `name` is a word (letters, digits, dots). Read with `ctx.probe(name)`.
+ */
+export interface ClaimProbe {
+  name: string;
+  sql: string;
+}
+
 /** What a chat handler gets. */
 export interface TextContext extends BaseContext {
   event: RobotTextEvent;
+  /** A {@link ClaimProbe}'s answer for this message; undefined when no such probe is registered. */
+  probe(name: string): boolean | undefined;
   /** Stores a reply in the outbox, in this transaction: sent only if it commits, in the order of the calls. */
   reply(body: ReplyBody): Promise<void>;
 }
@@ -120,6 +132,8 @@ export interface CardAction {
 /** What a set of flows gives the bot: chat intents in order, the reply when none matches, card handlers. */
 export interface BotHandlers {
   intents: Intent[];
+  /** Questions the intents' matchers ask of every message, answered with its claim. */
+  claimProbes?: ClaimProbe[];
   fallback?: TextHandler;
   cardActions: CardAction[];
 }

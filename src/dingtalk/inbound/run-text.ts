@@ -70,7 +70,7 @@ export async function runText(
     await core.db.prisma.$transaction(async (tx) => {
       const keys = textKeys(event);
       const userId = event.senderStaffId;
-      const claim = await claimEvent(tx, { keys, kind: "text", messageId: event.messageId, userId });
+      const claim = await claimEvent(tx, { keys, kind: "text", messageId: event.messageId, userId }, core.probes);
       if (!claim.claimed) throw new DuplicateEvent();
       const target = replyTarget(event);
       let index = 0;
@@ -79,6 +79,7 @@ export async function runText(
         staff: claim.staff,
         tx,
         log,
+        probe: (name) => claim.probes.get(name),
         reply: async (body) => {
           await core.replyTransport.enqueue(tx, { key: replyKey(event, index++), target, body });
         },
