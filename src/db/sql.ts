@@ -37,7 +37,13 @@ export function openPostgres(
   // listener node-postgres re-throws that as an unhandled error and the process dies; the pool simply
   // replaces the connection, so log it and carry on.
   pool.on("error", onIdleError);
-  const runner = (client: pg.Pool | pg.PoolClient): SqlRunner => ({
+  return { db: { kind: "postgres", ...pgRunner(pool), close: () => pool.end() }, pool };
+}
+
+/** Statements on a pool (a transaction takes a connection of its own) or on one connection (already in one). */
+export function pgRunner(client: pg.Pool | pg.PoolClient): SqlRunner {
+  const runner = pgRunner;
+  return {
     async query<T>(text: string, params?: unknown[]) {
       return (await client.query(text, params as unknown[])).rows as T[];
     },
@@ -59,8 +65,7 @@ export function openPostgres(
         conn.release();
       }
     },
-  });
-  return { db: { kind: "postgres", ...runner(pool), close: () => pool.end() }, pool };
+  };
 }
 
 /**
