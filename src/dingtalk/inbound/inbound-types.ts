@@ -1,4 +1,4 @@
-import type { Tx } from "../../db/database.ts";
+import type { SqlRunner, Tx } from "../../db/database.ts";
 import type { Staff } from "../../generated/prisma/client.ts";
 import type { Logger } from "../../lib/logger.ts";
 import type { CardActionEvent, RobotTextEvent } from "./parse-push.ts";
@@ -31,7 +31,7 @@ export interface QueuedReply {
  * `wake` is called after such a commit so the sender goes now instead of at its next poll.
  */
 export interface ReplyTransport {
-  enqueue(tx: Tx, reply: QueuedReply): Promise<void>;
+  enqueue(on: Tx | SqlRunner, reply: QueuedReply): Promise<void>;
   wake?(): void;
 }
 
@@ -70,6 +70,11 @@ interface BaseContext {
   staff: Staff | null;
   /** The transaction the handler runs in; the dedupe key is inserted in it, so effects happen exactly once. */
   tx: Tx;
+  /**
+   * Raw statements in that same transaction without Prisma on the way (Database.transaction): for the statements
+   * every push runs. Rows as the driver gives them (cast numeric to text).
+   */
+  sql: SqlRunner;
   /** Tagged with the push's messageId. */
   log: Logger;
 }

@@ -15,7 +15,7 @@ type Deps = Pick<AppDeps, "db" | "config" | "outbound" | "calendar" | "log" | "n
  */
 export async function handleTargetCardAction(deps: Deps, ctx: CardContext): Promise<CardUpdate> {
   const { target, action } = await acceptTargetClick(ctx);
-  const input = await targetCardInput(ctx.tx, target.id);
+  const input = await targetCardInput(ctx.sql, target.id);
   if (action.action === "confirm") {
     await confirmTarget(ctx, target);
     return cardParamsUpdate(targetCardConfirmed(input, deps.now(), deps.config.timezone), ctx.event.userId);
@@ -44,14 +44,14 @@ async function acceptTargetClick(ctx: CardContext) {
   if (!ids) throw new AppError("VALIDATION", "无法识别这张目标卡片");
   const parsed = ZTargetCardAction.safeParse(ctx.event.params);
   if (!parsed.success) throw new AppError("VALIDATION", parsed.error.issues[0]?.message ?? "按钮参数无效");
-  const [row] = await ctx.tx.$queryRawUnsafe<
-    (Omit<ClickedTarget, "amount" | "ownerUserId" | "ownerName"> & {
+  const [row] = await ctx.sql.query<
+    Omit<ClickedTarget, "amount" | "ownerUserId" | "ownerName"> & {
       amount: string;
       ownerUserId: string | null;
       ownerName: string | null;
       acked: boolean;
       disputed: boolean;
-    })[]
+    }
   >(
     `SELECT t.id, t.version, t.amount::text AS amount, t.owner_user_id AS "ownerUserId", s.name AS "ownerName",
             EXISTS (SELECT 1 FROM target_ack a WHERE a.target_id = t.id AND a.version = t.version) AS acked,
@@ -60,7 +60,7 @@ async function acceptTargetClick(ctx: CardContext) {
                        AND r.kind = 'DISPUTE' AND r.status = 'PENDING') AS disputed
        FROM target t LEFT JOIN staff s ON s.user_id = t.owner_user_id
       WHERE t.id = $1`,
-    ids.targetId,
+    [ids.targetId],
   );
   if (!row?.ownerUserId || row.ownerName === null) throw new AppError("NOT_FOUND", "这张卡片对应的目标已不存在");
   if (ctx.event.userId !== row.ownerUserId) {
@@ -87,12 +87,11 @@ async function acceptTargetClick(ctx: CardContext) {
 
 /** 确认: an immutable acknowledgement of this version by its owner, from this card. */
 async function confirmTarget(ctx: CardContext, target: ClickedTarget): Promise<void> {
-  await ctx.tx.$executeRawUnsafe(
-    "INSERT INTO target_ack (target_id, version, user_id, out_track_id) VALUES ($1, $2, $3, $4)",
+  await ctx.sql.query("INSERT INTO target_ack (target_id, version, user_id, out_track_id) VALUES ($1, $2, $3, $4)", [
     target.id,
     target.version,
     ctx.event.userId,
     ctx.event.outTrackId,
-  );
+  ]);
   ctx.log.info({ targetId: target.id, version: target.version }, "target confirmed");
 }

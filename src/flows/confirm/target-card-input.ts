@@ -1,5 +1,5 @@
 import type { TTargetCardInput } from "../../../cards/target.ts";
-import type { Database, Tx } from "../../db/database.ts";
+import { type Database, rawQuery, type SqlRunner, type Tx } from "../../db/database.ts";
 import type { Plan } from "../../generated/prisma/client.ts";
 import { AppError } from "../../lib/errors.ts";
 import { weeklyActivity } from "../../plans/plan-funnel.ts";
@@ -10,12 +10,13 @@ import { weeklyActivity } from "../../plans/plan-funnel.ts";
  * rep recognises; the immediate parent is often a segment such as 大客户). Falls back to the immediate
  * parent when the tree has no region level.
  */
-export async function targetCardInput(on: Database | Tx, targetId: string): Promise<TTargetCardInput> {
+export async function targetCardInput(on: Database | Tx | SqlRunner, targetId: string): Promise<TTargetCardInput> {
   // Inside a handler's transaction the read must use that transaction: PGlite has one connection.
-  const db: Tx = "prisma" in on ? on.prisma : on;
+  const db: Tx | SqlRunner = "prisma" in on ? on.prisma : on;
   // One statement (a 确认 answers the card with it, on the path of every click): the target with its plan, owner,
   // active co-owners, months, the amount of the version before and the region's (or parent's) share.
-  const [t] = await db.$queryRawUnsafe<CardRow[]>(
+  const [t] = await rawQuery<CardRow>(
+    db,
     `WITH RECURSIVE up AS (
        SELECT a.id, a.parent_id, a.label, a.amount, a.dimension::text AS dimension, a.depth
          FROM target a WHERE a.id = (SELECT parent_id FROM target WHERE id = $1)
@@ -39,7 +40,7 @@ export async function targetCardInput(on: Database | Tx, targetId: string): Prom
             (SELECT label FROM share) AS "shareName", (SELECT amount::text FROM share) AS "shareAmount"
        FROM target t JOIN plan p ON p.id = t.plan_id LEFT JOIN staff o ON o.user_id = t.owner_user_id
       WHERE t.id = $1`,
-    targetId,
+    [targetId],
   );
   if (!t) throw new AppError("NOT_FOUND", `目标 ${targetId} 不存在`);
   if (!t.ownerUserId || t.ownerName === null)

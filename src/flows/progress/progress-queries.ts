@@ -1,4 +1,5 @@
-import type { Tx } from "../../db/database.ts";
+import { rawQuery, type SqlRunner, type Tx } from "../../db/database.ts";
+import { wasSentSql } from "../../dingtalk/outbound.ts";
 import type { Calendar } from "../../domain/calendar.ts";
 import { expectedForPeriod } from "../../domain/phasing.ts";
 import type { Metric } from "../../generated/prisma/client.ts";
@@ -126,10 +127,14 @@ export async function insertProgressEntry(tx: Tx, e: ProgressEntryRow): Promise<
  * "Progress"), and whoever reported it is told so.
  */
 export async function storeProgressEntry(
-  tx: Tx,
+  on: Tx | SqlRunner,
   e: ProgressEntryRow,
-): Promise<{ inserted: boolean; evaluatedAt: Date | null }> {
-  const [row] = await tx.$queryRawUnsafe<{ inserted: number; evaluatedAt: Date | null }[]>(
+  opts: { askSent?: string } = {},
+): Promise<{ inserted: boolean; evaluatedAt: Date | null; sent?: boolean }> {
+  // askSent: whether that outbox key was sent (Outbound.wasSent), in the same statement.
+  const sent = opts.askSent === undefined ? "" : `, ${wasSentSql("$10::text")} AS sent`;
+  const [row] = await rawQuery<{ inserted: number; evaluatedAt: Date | null; sent?: boolean }>(
+    on,
     `WITH inserted AS (
        INSERT INTO progress_entry
          (plan_id, user_id, period, metric, amount, new_customers, note, source, origin, created_at)
@@ -142,18 +147,25 @@ export async function storeProgressEntry(
        RETURNING 1
      )
      SELECT (SELECT count(*) FROM inserted)::int AS inserted,
-            (SELECT evaluated_at FROM evaluated_period WHERE plan_id = $1 AND period = $3) AS "evaluatedAt"`,
-    e.planId,
-    e.userId,
-    e.period,
-    e.metric,
-    e.amount,
-    e.newCustomers ?? null,
-    e.note?.slice(0, 500) ?? null,
-    e.source,
-    e.origin,
+            (SELECT evaluated_at FROM evaluated_period WHERE plan_id = $1 AND period = $3) AS "evaluatedAt"${sent}`,
+    [
+      e.planId,
+      e.userId,
+      e.period,
+      e.metric,
+      e.amount,
+      e.newCustomers ?? null,
+      e.note?.slice(0, 500) ?? null,
+      e.source,
+      e.origin,
+      ...(opts.askSent === undefined ? [] : [opts.askSent]),
+    ],
   );
-  return { inserted: row?.inserted === 1, evaluatedAt: row?.evaluatedAt ? new Date(row.evaluatedAt) : null };
+  return {
+    inserted: row?.inserted === 1,
+    evaluatedAt: row?.evaluatedAt ? new Date(row.evaluatedAt) : null,
+    ...(opts.askSent === undefined ? {} : { sent: row?.sent === true }),
+  };
 }
 
 /** A plan-period that has been evaluated, and when (evaluated_period, written once by the evaluation). */

@@ -1,6 +1,6 @@
 import { formatDateTime } from "../../../cards/format.ts";
 import type { TProgressCardInput } from "../../../cards/progress.ts";
-import type { Tx } from "../../db/database.ts";
+import { rawQuery, type SqlRunner, type Tx } from "../../db/database.ts";
 import type { Calendar } from "../../domain/calendar.ts";
 import { formatAmountShort, formatFigureEcho, groupDigits } from "../../domain/format-amount.ts";
 import type { Figure } from "../../domain/parse-progress.ts";
@@ -29,7 +29,7 @@ export type ReportPlan = Pick<Plan, "id" | "name" | "fiscalYear" | "metric" | "c
  * statement, because it runs for every chat message (a Prisma relation filter costs twice as much here).
  */
 export async function reportablePlans(
-  tx: Tx,
+  on: Tx | SqlRunner,
   userId: string,
   opts: { clearHeld?: boolean; withLeaves?: boolean } = {},
 ): Promise<ReportPlan[]> {
@@ -43,14 +43,15 @@ export async function reportablePlans(
                WHERE t.plan_id = p.id AND t.owner_user_id = $1 AND ${liveLeafSql("t")}
                GROUP BY t.id) AS "leafMonths"`
     : "";
-  const plans = await tx.$queryRawUnsafe<(Omit<ReportPlan, "leafMonths"> & { leafMonths?: string[] })[]>(
+  const plans = await rawQuery<Omit<ReportPlan, "leafMonths"> & { leafMonths?: string[] }>(
+    on,
     `${clear}SELECT p.id, p.name, p.fiscal_year AS "fiscalYear", p.metric::text AS metric, p.cadence::text AS cadence,
             p.timezone, p.status::text AS status${leaves}
        FROM plan p
       WHERE p.status = 'PUBLISHED'
         AND EXISTS (SELECT 1 FROM target t WHERE t.plan_id = p.id AND t.owner_user_id = $1 AND t.state <> 'ARCHIVED')
       ORDER BY p.created_at`,
-    userId,
+    [userId],
   );
   return plans.map(({ leafMonths, ...plan }) =>
     leafMonths ? { ...plan, leafMonths: leafMonths.map((m) => (JSON.parse(m) as string[]).map(BigInt)) } : plan,
@@ -125,16 +126,18 @@ export function timesTargetText(a: { amountText: string; refWord: string; period
 export async function storeReport(
   tx: Tx,
   r: ReportFigures,
-  a: { source: Exclude<ReportSource, "api">; origin: string; planOwned?: boolean },
-): Promise<{ evaluatedAt: Date | null }> {
+  a: { source: Exclude<ReportSource, "api">; origin: string; planOwned?: boolean; sql?: SqlRunner; askSent?: string },
+): Promise<{ evaluatedAt: Date | null; sent?: boolean }> {
   const { plan, ...figure } = r;
-  const { evaluated } = await reportProgress(tx, {
+  const { evaluated, sent } = await reportProgress(tx, {
     figures: [{ ...figure, planId: plan.id, metric: plan.metric }],
     source: a.source,
     origin: a.origin,
+    ...(a.sql ? { sql: a.sql } : {}),
+    ...(a.askSent === undefined ? {} : { askSent: a.askSent }),
     ...(a.planOwned ? { owned: { userId: r.userId, plans: [plan] } } : {}),
   });
-  return { evaluatedAt: evaluated[0]?.evaluatedAt ?? null };
+  return { evaluatedAt: evaluated[0]?.evaluatedAt ?? null, ...(sent === undefined ? {} : { sent }) };
 }
 
 /** Holds a figure until it is confirmed; a newer figure for the same person, plan and period replaces it. */

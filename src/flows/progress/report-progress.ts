@@ -1,4 +1,4 @@
-import type { Database, Tx } from "../../db/database.ts";
+import type { Database, SqlRunner, Tx } from "../../db/database.ts";
 import { parsePeriodKey } from "../../domain/period-key.ts";
 import { cadenceWithExample } from "../../domain/period-words.ts";
 import type { Metric, Plan } from "../../generated/prisma/client.ts";
@@ -48,8 +48,12 @@ export async function reportProgress(
     source: ReportSource;
     origin: string;
     owned?: { userId: string; plans: CheckedPlan[] };
+    /** The transaction's raw runner (Database.transaction), for the insert a chat report makes. */
+    sql?: SqlRunner;
+    /** One figure: whether this outbox key was sent (Outbound.wasSent), asked with its insert (`sent`). */
+    askSent?: string;
   },
-): Promise<{ created: number; unchanged: number; evaluated: EvaluatedPlanPeriod[] }> {
+): Promise<{ created: number; unchanged: number; evaluated: EvaluatedPlanPeriod[]; sent?: boolean }> {
   const tx: Tx = "prisma" in on ? on.prisma : on;
   const { plans, owns } = a.owned ? ownedBy(a.owned, a.figures) : await readPlansAndOwners(tx, a.figures);
   const problems = a.figures.flatMap((e, i) =>
@@ -80,8 +84,11 @@ export async function reportProgress(
         cmp(x.row.period, y.row.period) ||
         x.i - y.i,
     );
+  let sent: boolean | undefined;
   for (const { row } of ordered) {
-    const stored = await storeProgressEntry(tx, row);
+    const ask = a.askSent !== undefined && ordered.length === 1 ? { askSent: a.askSent } : {};
+    const stored = await storeProgressEntry(a.sql ?? tx, row, ask);
+    sent = stored.sent;
     if (stored.inserted) created++;
     const { planId, period } = row;
     if (stored.evaluatedAt) evaluated.set(`${planId} ${period}`, { planId, period, evaluatedAt: stored.evaluatedAt });
@@ -90,6 +97,7 @@ export async function reportProgress(
     created,
     unchanged: a.figures.length - created,
     evaluated: [...evaluated.values()].sort((x, y) => cmp(x.planId, y.planId) || cmp(x.period, y.period)),
+    ...(sent === undefined ? {} : { sent }),
   };
 }
 
