@@ -102,7 +102,10 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database>
       if (sql.kind !== "postgres") return prisma.$transaction((tx) => fn(tx, prismaRunner(tx)), options);
       const taken: TakenConnection = {};
       return txConnection.run(taken, () =>
-        prisma.$transaction((tx) => fn(tx, taken.client ? pgRunner(taken.client) : prismaRunner(tx)), options),
+        prisma.$transaction(
+          (tx) => fn(tx, taken.client ? takenRunner(taken, taken.client) : prismaRunner(tx)),
+          options,
+        ),
       );
     },
     async close() {
@@ -117,6 +120,8 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database>
 /** The connection a Prisma interactive transaction took from the pool, seen from inside {@link txConnection}. */
 interface TakenConnection {
   client?: pg.PoolClient;
+  /** Prisma sent COMMIT or ROLLBACK on it (its timeout included), or gave it back to the pool. */
+  ended?: boolean;
 }
 const txConnection = new AsyncLocalStorage<TakenConnection>();
 
@@ -132,9 +137,54 @@ function capturePrismaConnections(pool: pg.Pool): void {
     if (!taken || taken.client) return connect(...args);
     return (connect() as Promise<pg.PoolClient>).then((client) => {
       taken.client = client;
+      watchEnd(client, taken);
       return client;
     });
   }) as pg.Pool["connect"];
+}
+
+/**
+ * Marks `taken` ended the moment Prisma sends COMMIT or ROLLBACK on the connection (a timed-out transaction is
+ * rolled back while its callback may still run) or releases it, so that a later raw statement cannot run outside
+ * the transaction, or inside the next one to use the connection. The connection's own methods come back at release.
+ */
+function watchEnd(client: pg.PoolClient, taken: TakenConnection): void {
+  const { query, release } = client;
+  const ownQuery = Object.hasOwn(client, "query"); // pg's is the prototype's: put back by deleting the wrapper
+  client.query = ((...args: unknown[]) => {
+    const q = args[0];
+    const text = typeof q === "string" ? q : (q as { text?: unknown } | null)?.text;
+    if (text === "COMMIT" || text === "ROLLBACK") taken.ended = true;
+    return (query as (...a: unknown[]) => unknown).apply(client, args);
+  }) as typeof client.query;
+  client.release = ((...args: Parameters<pg.PoolClient["release"]>) => {
+    taken.ended = true;
+    if (ownQuery) client.query = query;
+    else delete (client as { query?: unknown }).query;
+    client.release = release;
+    return release.apply(client, args);
+  }) as pg.PoolClient["release"];
+}
+
+/** Raw statements on the taken connection while its transaction is open; refused once it has ended. */
+function takenRunner(taken: TakenConnection, client: pg.PoolClient): SqlRunner {
+  const raw = pgRunner(client);
+  const open = () => {
+    if (taken.ended)
+      throw new Error("the transaction has ended (committed, rolled back or timed out): no more statements");
+  };
+  const runner: SqlRunner = {
+    query: async <T>(text: string, params?: unknown[]) => {
+      open();
+      return raw.query<T>(text, params);
+    },
+    exec: async (text: string) => {
+      open();
+      await raw.exec(text);
+    },
+    transaction: (fn) => fn(runner),
+  };
+  return runner;
 }
 
 /** Raw statements through a Prisma transaction (PGlite, or a connection that was not seen being taken). */

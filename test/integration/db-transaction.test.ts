@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { SqlRunner } from "../../src/db/database.ts";
 import { createTestDatabase, engine, type TestDatabase } from "../helpers/test-db.ts";
 
 let db: TestDatabase;
@@ -30,6 +31,27 @@ describe("Database.transaction: raw statements in Prisma's interactive transacti
         throw new Error("handler failed");
       }),
     ).rejects.toThrow("handler failed");
+    expect(await keys()).toEqual(["txsql:a", "txsql:b"]);
+  });
+
+  it("`sql` refuses statements once its transaction has ended: committed, or rolled back by Prisma's timeout", async () => {
+    let kept: SqlRunner | undefined;
+    await db.transaction(async (_tx, sql) => {
+      kept = sql;
+    });
+    await expect(
+      kept!.query("INSERT INTO inbound_event (key, kind, message_id) VALUES ('txsql:after', 'text', 'm')"),
+    ).rejects.toThrow();
+    await expect(
+      db.transaction(
+        async (_tx, sql) => {
+          await new Promise((resolve) => setTimeout(resolve, 600)); // past the timeout: Prisma rolls back
+          await sql.query("INSERT INTO inbound_event (key, kind, message_id) VALUES ('txsql:late', 'text', 'm')");
+        },
+        { timeout: 150 },
+      ),
+    ).rejects.toThrow();
+    await new Promise((resolve) => setTimeout(resolve, 100));
     expect(await keys()).toEqual(["txsql:a", "txsql:b"]);
   });
 
