@@ -27,6 +27,7 @@ import { createLogger } from "../src/lib/logger.ts";
 import type { SandboxDingTalk } from "../src/sandbox/sandbox-dingtalk.ts";
 import { startService } from "../src/start-service.ts";
 import { runPerEngine } from "./bench-util.ts";
+import { cpuPerPush, startCpuMeter } from "./cpu-meter.ts";
 import { ADMIN_TOKEN, benchConfig } from "./inbound-config.ts";
 import type { FloorResult, PeopleOptions, RunResult } from "./inbound-people.ts";
 import { countStatements, type StatementCounter } from "./statement-counter.ts";
@@ -81,14 +82,18 @@ async function child(): Promise<void> {
     // outbox worker's claims, rate-limit slots and marks (and its idle polls, a few per second; the drain's own
     // checks are left out below). Load-independent, unlike the times.
     const before = statements.count;
+    const cpu = await startCpuMeter(db);
     people.postMessage("go");
     await nextMessage<"driven">(people);
     // Late card answers and chat echoes are outbox rows: the cards' final state is read once they are sent.
     const drainChecks = await drainCounting(service.dingtalk!.outbox.drain);
     const used = statements.count - before - drainChecks;
+    const cpuUsed = await cpu.stop();
     people.postMessage("drained");
     const result = await nextMessage<RunResult>(people);
     await report(engine, db, result, published, used);
+    const total = result.chat.length + result.confirm.length + result.repeat.length;
+    console.log(`cpu: ${cpuPerPush(cpuUsed, total)}, from the first push until every reply was sent`);
     await service.stop();
     await floor(engine, db, app, people, result, used);
   } finally {
@@ -179,9 +184,11 @@ async function floor(
   await client.connect();
   try {
     const before = statements.count;
+    const cpu = await startCpuMeter(db);
     people.postMessage("floor");
     const f = await nextMessage<FloorResult>(people);
     const floorStatements = statements.count - before;
+    const floorCpu = await cpu.stop();
     const [stored] = await db.sql.query<{ n: string }>("SELECT count(*)::text AS n FROM bench_floor_push");
     const servicePushes = service.chat.length + service.confirm.length + service.repeat.length;
     const serviceRate = servicePushes / service.seconds;
@@ -191,6 +198,9 @@ async function floor(
         ` ${f.seconds.toFixed(1)} s (${floorRate.toFixed(0)}/s), ${stored?.n} rows; not acked ${f.unacked}, clicks not applied ${f.clickFailures}`,
     );
     console.log(summary("floor", f.latencies));
+    console.log(
+      `[${engine}] floor cpu: ${cpuPerPush(floorCpu, f.latencies.length)} (the emulator's worker included, as in the service's figure)`,
+    );
     const perPush = (n: number, pushes: number) => (n / pushes).toFixed(1);
     console.log(
       `[${engine}] statements per push: service ${perPush(serviceStatements, servicePushes)}, floor` +

@@ -17,19 +17,6 @@ export interface SqlDatabase extends SqlRunner {
   close(): Promise<void>;
 }
 
-/**
- * Every open PostgreSQL pool connection, by its server process id (pg_backend_pid()): how a bulk statement finds
- * the connection a Prisma interactive transaction holds (db/bulk-sql.ts). Process ids are unique per server.
- */
-export const connectionsByPid = new Map<number, pg.PoolClient>();
-/**
- * How many times each pool connection went back to its pool: a transaction's connection is still its own while
- * this has not moved since the transaction was found on it (a Prisma transaction that timed out released it).
- */
-export const releasesOf = new WeakMap<pg.PoolClient, number>();
-// node-postgres keeps the server's BackendKeyData process id on the client (its types do not declare it).
-const pidOf = (client: pg.PoolClient) => (client as unknown as { processID: number }).processID;
-
 // int8 and numeric come back as strings from node-postgres; parse int8 to bigint so both engines agree.
 const INT8_OID = 20;
 
@@ -50,10 +37,13 @@ export function openPostgres(
   // listener node-postgres re-throws that as an unhandled error and the process dies; the pool simply
   // replaces the connection, so log it and carry on.
   pool.on("error", onIdleError);
-  pool.on("connect", (client) => connectionsByPid.set(pidOf(client), client));
-  pool.on("remove", (client) => connectionsByPid.delete(pidOf(client)));
-  pool.on("release", (_err, client) => releasesOf.set(client, (releasesOf.get(client) ?? 0) + 1));
-  const runner = (client: pg.Pool | pg.PoolClient): SqlRunner => ({
+  return { db: { kind: "postgres", ...pgRunner(pool), close: () => pool.end() }, pool };
+}
+
+/** Statements on a pool (a transaction takes a connection of its own) or on one connection (already in one). */
+export function pgRunner(client: pg.Pool | pg.PoolClient): SqlRunner {
+  const runner = pgRunner;
+  return {
     async query<T>(text: string, params?: unknown[]) {
       return (await client.query(text, params as unknown[])).rows as T[];
     },
@@ -75,8 +65,7 @@ export function openPostgres(
         conn.release();
       }
     },
-  });
-  return { db: { kind: "postgres", ...runner(pool), close: () => pool.end() }, pool };
+  };
 }
 
 /**

@@ -10,6 +10,7 @@ export type {
   CardContext,
   CardHandler,
   CardUpdate,
+  ClaimProbe,
   Intent,
   TextContext,
   TextHandler,

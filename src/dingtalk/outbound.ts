@@ -1,7 +1,7 @@
 import type { CardParams } from "../../cards/card-definition.ts";
 import type { CardId } from "../../cards/index.ts";
 import type { Config } from "../config.ts";
-import type { Tx } from "../db/database.ts";
+import { rawQuery, type SqlRunner, type Tx } from "../db/database.ts";
 import { AppError } from "../lib/errors.ts";
 import { cardParamsUpdate, createAndDeliverBody } from "./card-delivery-body.ts";
 import { cardTemplateId } from "./card-template-id.ts";
@@ -73,9 +73,18 @@ export interface Outbound {
    */
   assertConnected(): void;
   /** Whether a send with this key was queued (a card: whether it exists to be updated). */
-  wasSent(tx: Tx, key: string): Promise<boolean>;
+  wasSent(on: Tx | SqlRunner, key: string): Promise<boolean>;
   /** Which of `keys` were queued before: wasSent for thousands of keys in one query. */
   sentKeys(tx: Tx, keys: readonly string[]): Promise<Set<string>>;
+}
+
+/**
+ * SQL for {@link Outbound.wasSent} of the key in `param` (e.g. "$1"), for a statement that asks it along with
+ * its own work. A sent row the retention job deleted left its key behind in outbox_sent_key.
+ */
+export function wasSentSql(param: string): string {
+  return `(EXISTS (SELECT 1 FROM outbox_message WHERE idempotency_key = ${param})
+           OR EXISTS (SELECT 1 FROM outbox_sent_key WHERE idempotency_key = ${param}))`;
 }
 
 /** The DingTalk app the bot sends as; null without credentials and outside sandbox mode. */
@@ -191,13 +200,8 @@ export function createOutbound(app: OutboundApp): Outbound {
       return enqueue(tx, { idempotencyKey: a.doneKey, kind: "todo.update", payload: { createKey: a.key, done: true } });
     },
     assertConnected: () => void robotCode(app),
-    async wasSent(tx, key) {
-      // A sent row the retention job deleted left its key behind.
-      const [row] = await tx.$queryRawUnsafe<{ sent: boolean }[]>(
-        `SELECT EXISTS (SELECT 1 FROM outbox_message WHERE idempotency_key = $1)
-           OR EXISTS (SELECT 1 FROM outbox_sent_key WHERE idempotency_key = $1) AS sent`,
-        key,
-      );
+    async wasSent(on, key) {
+      const [row] = await rawQuery<{ sent: boolean }>(on, `SELECT ${wasSentSql("$1")} AS sent`, [key]);
       return row?.sent === true;
     },
     async sentKeys(tx, keys) {

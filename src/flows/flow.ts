@@ -1,6 +1,6 @@
 import type Router from "@koa/router";
 import type { AppDeps } from "../app-deps.ts";
-import type { BotHandlers, CardAction, Intent } from "../dingtalk/bot.ts";
+import type { BotHandlers, CardAction, ClaimProbe, Intent } from "../dingtalk/bot.ts";
 import type { ScheduledJob } from "../scheduler/job.ts";
 import { helpIntent, notUnderstood } from "./chat-help.ts";
 
@@ -12,6 +12,8 @@ export interface Flow {
   name: string;
   /** What it understands in chat, in the order tried (after earlier flows' intents). */
   intents: Intent[];
+  /** Questions its intents' matchers ask of every chat message, answered with the message's claim. */
+  claimProbes?: ClaimProbe[];
   /** Its part of the help reply: what to type, with examples, in Chinese. */
   help?: string;
   /**
@@ -45,5 +47,6 @@ export function botHandlers(flows: Flow[]): BotHandlers {
     intents: [helpIntent(help), ...flows.flatMap((f) => f.intents)],
     fallback: notUnderstood(help),
     cardActions: flows.flatMap((f) => f.cardActions),
+    claimProbes: flows.flatMap((f) => f.claimProbes ?? []),
   };
 }

@@ -1,5 +1,4 @@
-import { bulkExecute } from "../db/bulk-sql.ts";
-import type { Tx } from "../db/database.ts";
+import { type Tx, txSql } from "../db/database.ts";
 import type { Dimension } from "../generated/prisma/enums.ts";
 
 export interface NewTarget {
@@ -23,8 +22,7 @@ export async function insertTargets(tx: Tx, rows: NewTarget[]): Promise<void> {
   if (rows.length === 0) return;
   const col = <K extends keyof NewTarget>(k: K) => rows.map((r) => r[k]);
   const text = (v: bigint | null) => (v === null ? null : v.toString());
-  await bulkExecute(
-    tx,
+  await txSql(tx).query(
     `INSERT INTO target (id, plan_id, parent_id, dimension, key, label, depth, owner_user_id, amount, locked, weight, last_year, growth)
      SELECT i, p, pa, d::"Dimension", k, l, dp, o, a, lo, w, ly, g
        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[],
@@ -50,8 +48,7 @@ export async function insertTargets(tx: Tx, rows: NewTarget[]): Promise<void> {
 
 export async function insertCoOwners(tx: Tx, rows: { targetId: string; userId: string }[]): Promise<void> {
   if (rows.length === 0) return;
-  await bulkExecute(
-    tx,
+  await txSql(tx).query(
     "INSERT INTO target_co_owner (target_id, user_id) SELECT * FROM unnest($1::text[], $2::text[])",
     [rows.map((r) => r.targetId), rows.map((r) => r.userId)],
   );

@@ -1,5 +1,4 @@
-import { bulkExecute } from "../db/bulk-sql.ts";
-import type { Tx } from "../db/database.ts";
+import { type Tx, txSql } from "../db/database.ts";
 import type { LedgerKind } from "../generated/prisma/enums.ts";
 import { chunks } from "../lib/chunks.ts";
 
@@ -31,8 +30,7 @@ export async function writeLedger(tx: Tx, entries: LedgerEntry[]): Promise<void>
 }
 
 async function insertLedger(tx: Tx, entries: LedgerEntry[]): Promise<void> {
-  await bulkExecute(
-    tx,
+  await txSql(tx).query(
     `INSERT INTO target_ledger (plan_id, target_id, version, kind, actor, reason, old_amount, new_amount, changes,
                                 change_request_id)
      SELECT p, t, v, k::"LedgerKind", a, r, o, n, c::jsonb, q

@@ -1,5 +1,4 @@
-import { bulkExecute } from "../db/bulk-sql.ts";
-import type { Database, Tx } from "../db/database.ts";
+import { type Database, type Tx, txSql } from "../db/database.ts";
 import { type Calendar, defaultCalendar } from "../domain/calendar.ts";
 import { phaseAnnual } from "../domain/phasing.ts";
 import type { Plan } from "../generated/prisma/client.ts";
@@ -90,8 +89,7 @@ export async function phaseTargets(tx: Tx, { plan, targetIds, actor, calendar, b
   // One id per leaf and a flat array of its 12 amounts: the month numbers are generated in SQL, which sends
   // a twelfth of the parameters a row-by-row unnest would. In chunks of leaves (see lib/chunks.ts).
   for (const part of chunks(changed, PHASE_CHUNK_LEAVES)) {
-    await bulkExecute(
-      tx,
+    await txSql(tx).query(
       `INSERT INTO target_month (target_id, month, amount)
        SELECT ids.id, m, ($2::int8[])[(ids.ord - 1) * 12 + m]
          FROM unnest($1::text[]) WITH ORDINALITY AS ids(id, ord), generate_series(1, 12) AS m`,

@@ -1,5 +1,4 @@
-import { txQuery } from "../db/bulk-sql.ts";
-import type { Tx } from "../db/database.ts";
+import { type Tx, txSql } from "../db/database.ts";
 import { AppError, type InputProblem } from "../lib/errors.ts";
 import type { TSplitRequest } from "./plan-input.ts";
 
@@ -23,8 +22,7 @@ export async function resolveChildren(tx: Tx, req: TSplitRequest): Promise<Resol
   const userIds = [...new Set(children.flatMap((c) => [c.ownerUserId ?? [], ...c.coOwnerUserIds].flat()))];
   const staff = new Map(
     (
-      await txQuery<{ userId: string; name: string; active: boolean }>(
-        tx,
+      await txSql(tx).query<{ userId: string; name: string; active: boolean }>(
         `SELECT user_id AS "userId", name, active FROM staff WHERE user_id = ANY($1::text[])`,
         [userIds],
       )

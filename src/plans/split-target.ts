@@ -1,5 +1,4 @@
-import { txQuery } from "../db/bulk-sql.ts";
-import type { Database, Tx } from "../db/database.ts";
+import { type Database, type Tx, txSql } from "../db/database.ts";
 import { type Calendar, defaultCalendar } from "../domain/calendar.ts";
 import { splitAmount } from "../domain/split-amount.ts";
 import { AppError } from "../lib/errors.ts";
@@ -81,8 +80,7 @@ export async function splitTarget({ db, planId, request, actor, calendar = defau
       );
       await rephaseIfPhased(tx, { plan, targetIds: ids, actor, calendar });
       await assertPlanConserved(tx, planId, [parent.id]);
-      return txQuery<SplitChildView>(
-        tx,
+      return txSql(tx).query<SplitChildView>(
         `SELECT t.id, t.key, t.label, t.dimension::text, t.amount, t.version, t.locked, t.owner_user_id AS "ownerUserId",
                 coalesce((SELECT array_agg(c.user_id ORDER BY c.user_id) FROM target_co_owner c WHERE c.target_id = t.id), '{}') AS "coOwnerUserIds"
            FROM target t WHERE t.parent_id = $1 AND t.state <> 'ARCHIVED' ORDER BY t.key`,

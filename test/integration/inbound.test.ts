@@ -46,6 +46,31 @@ describe("inbound chat messages over the real stream client", () => {
     expect(await h.effects()).toBe(1);
   });
 
+  it("answers the flows' claim probes about the sender with the claim, and refuses a probe name that is not a word", async () => {
+    h = await startInboundHarness();
+    const answers: (boolean | undefined)[][] = [];
+    h.bot.use({
+      intents: [],
+      cardActions: [],
+      claimProbes: [
+        { name: "test.manager", sql: "EXISTS (SELECT 1 FROM staff WHERE user_id = $3::text AND role = 'MANAGER')" },
+        { name: "test.known", sql: "EXISTS (SELECT 1 FROM staff WHERE user_id = $3::text)" },
+      ],
+    });
+    h.bot.onText((ctx) => void answers.push([ctx.probe("test.manager"), ctx.probe("test.known"), ctx.probe("none")]));
+    await h.emulator.waitForAck(h.emulator.sendText("rep1101", "你好")!);
+    await h.emulator.waitForAck(h.emulator.sendText("mgr110", "你好")!);
+    await h.emulator.waitForAck(h.emulator.sendText("rep1102", "你好")!); // not in the staff table
+    expect(answers).toEqual([
+      [false, true, undefined],
+      [true, true, undefined],
+      [false, false, undefined],
+    ]);
+    expect(() =>
+      h!.bot.use({ intents: [], cardActions: [], claimProbes: [{ name: 'x" AS y, (SELECT 1)', sql: "true" }] }),
+    ).toThrow(/claim probe name/);
+  });
+
   it("gives staff null for someone not in the staff table", async () => {
     h = await startInboundHarness();
     const staff: unknown[] = [];

@@ -6,6 +6,7 @@ import type {
   CardHandler,
   CardMatcher,
   CardUpdater,
+  ClaimProbe,
   Intent,
   ReplyTransport,
   TextHandler,
@@ -36,6 +37,8 @@ export interface BotCore extends Required<Pick<CreateBotOptions, "db" | "log" | 
   /** Answers a message no intent took; none = no reply. */
   fallback: TextHandler | undefined;
   cardRoutes: { match: (outTrackId: string) => boolean; handler: CardHandler }[];
+  /** Answered by every chat message's claim statement (see {@link ClaimProbe}). */
+  probes: ClaimProbe[];
 }
 
 /**
@@ -76,6 +79,7 @@ export function createBot(opts: CreateBotOptions): Bot {
     intents: [],
     fallback: undefined,
     cardRoutes: [],
+    probes: [],
   };
   const bot: Bot = {
     onIntent(intent) {
@@ -86,6 +90,10 @@ export function createBot(opts: CreateBotOptions): Bot {
     use(handlers) {
       for (const intent of handlers.intents) bot.onIntent(intent);
       for (const a of handlers.cardActions) bot.onCardAction(a.prefix, a.handle);
+      for (const p of handlers.claimProbes ?? []) {
+        if (!/^[A-Za-z0-9.]+$/.test(p.name)) throw new Error(`claim probe name "${p.name}": letters, digits, dots`);
+        core.probes.push(p);
+      }
       if (handlers.fallback) core.fallback = handlers.fallback;
       return bot;
     },

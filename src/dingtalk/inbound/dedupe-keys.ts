@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
-import type { Tx } from "../../db/database.ts";
+import type { SqlRunner } from "../../db/database.ts";
 import type { Staff } from "../../generated/prisma/client.ts";
+import type { ClaimProbe } from "./inbound-types.ts";
 import type { CardActionEvent, RobotTextEvent } from "./parse-push.ts";
 
 /**
@@ -45,28 +46,34 @@ const STAFF_COLUMNS = `s.user_id AS "userId", s.name, s.dept_id AS "deptId", s.m
 
 /**
  * Inserts the keys (ON CONFLICT DO NOTHING) and reads the acting person, in one round trip: this runs for
- * every push, and a Prisma query costs ~1 ms of CPU on top of the database (bench/inbound.ts).
+ * every push, on the transaction's `sql` (Database.transaction: no Prisma on the way, bench/inbound.ts).
  * `claimed` is false when any key was already there: the event is a duplicate. A concurrent transaction
  * holding the same key makes this wait until it commits or rolls back, so two replicas receiving the same
- * push cannot both run the handler.
+ * push cannot both run the handler. `probes` are answered in the same statement (`probes` of the result).
  */
 export async function claimEvent(
-  tx: Tx,
+  sql: SqlRunner,
   input: { keys: string[]; kind: "text" | "card"; messageId: string; userId: string | null },
-): Promise<{ claimed: boolean; staff: Staff | null }> {
+  probes: readonly ClaimProbe[] = [],
+): Promise<{ claimed: boolean; staff: Staff | null; probes: Map<string, boolean> }> {
   const values = input.keys.map((_, i) => `($${i + 4}, $1, $2)`).join(", ");
-  const [row] = await tx.$queryRawUnsafe<(Omit<Staff, "userId"> & { claimed: number; userId: string | null })[]>(
+  const asked = probes.map((p, i) => `, (${p.sql})::boolean AS "probe${i}"`).join("");
+  const [found] = await sql.query<Omit<Staff, "userId"> & { claimed: number; userId: string | null }>(
     `WITH claimed AS (
        INSERT INTO inbound_event (key, kind, message_id) VALUES ${values} ON CONFLICT DO NOTHING RETURNING 1
      )
-     SELECT (SELECT count(*) FROM claimed)::int AS claimed, ${STAFF_COLUMNS}
-     FROM (SELECT 1) AS one LEFT JOIN staff s ON s.user_id = $3`,
-    input.kind,
-    input.messageId,
-    input.userId,
-    ...input.keys,
+     SELECT (SELECT count(*) FROM claimed)::int AS claimed, ${STAFF_COLUMNS}${asked}
+     FROM (SELECT 1) AS one LEFT JOIN staff s ON s.user_id = $3::text`,
+    [input.kind, input.messageId, input.userId, ...input.keys],
   );
-  if (!row) throw new Error("claimEvent returned no row");
+  if (!found) throw new Error("claimEvent returned no row");
+  const row = found as typeof found & Record<string, unknown>;
+  const answers = new Map(probes.map((p, i) => [p.name, row[`probe${i}`] === true]));
+  for (const i of probes.keys()) delete row[`probe${i}`];
   const { claimed, ...staff } = row;
-  return { claimed: claimed === input.keys.length, staff: staff.userId === null ? null : (staff as Staff) };
+  return {
+    claimed: claimed === input.keys.length,
+    staff: staff.userId === null ? null : (staff as Staff),
+    probes: answers,
+  };
 }

@@ -1,4 +1,4 @@
-import type { Tx } from "../../db/database.ts";
+import type { SqlRunner, Tx } from "../../db/database.ts";
 import type { Staff } from "../../generated/prisma/client.ts";
 import type { Logger } from "../../lib/logger.ts";
 import type { CardActionEvent, RobotTextEvent } from "./parse-push.ts";
@@ -31,7 +31,7 @@ export interface QueuedReply {
  * `wake` is called after such a commit so the sender goes now instead of at its next poll.
  */
 export interface ReplyTransport {
-  enqueue(tx: Tx, reply: QueuedReply): Promise<void>;
+  enqueue(on: Tx | SqlRunner, reply: QueuedReply): Promise<void>;
   wake?(): void;
 }
 
@@ -70,13 +70,30 @@ interface BaseContext {
   staff: Staff | null;
   /** The transaction the handler runs in; the dedupe key is inserted in it, so effects happen exactly once. */
   tx: Tx;
+  /**
+   * Raw statements in that same transaction without Prisma on the way (Database.transaction): for the statements
+   * every push runs. Rows as the driver gives them (cast numeric to text).
+   */
+  sql: SqlRunner;
   /** Tagged with the push's messageId. */
   log: Logger;
+}
+
+/**
+ * A yes/no question about the sender that a flow's matchers ask of every chat message, answered by the statement
+ * that claims the message (no round trip of its own): `sql` is a boolean SQL expression in which `$3` is the
+ * sender's user id (null when unknown). `name` is a word (letters, digits, dots). Read with `ctx.probe(name)`.
+ */
+export interface ClaimProbe {
+  name: string;
+  sql: string;
 }
 
 /** What a chat handler gets. */
 export interface TextContext extends BaseContext {
   event: RobotTextEvent;
+  /** A {@link ClaimProbe}'s answer for this message; undefined when no such probe is registered. */
+  probe(name: string): boolean | undefined;
   /** Stores a reply in the outbox, in this transaction: sent only if it commits, in the order of the calls. */
   reply(body: ReplyBody): Promise<void>;
 }
@@ -120,6 +137,8 @@ export interface CardAction {
 /** What a set of flows gives the bot: chat intents in order, the reply when none matches, card handlers. */
 export interface BotHandlers {
   intents: Intent[];
+  /** Questions the intents' matchers ask of every message, answered with its claim. */
+  claimProbes?: ClaimProbe[];
   fallback?: TextHandler;
   cardActions: CardAction[];
 }

@@ -1,4 +1,4 @@
-import type { Tx } from "../../db/database.ts";
+import type { SqlRunner, Tx } from "../../db/database.ts";
 import type { Logger } from "../../lib/logger.ts";
 import { findBadCharInJson, scrubBadChars } from "../../lib/text-rule.ts";
 import { BAD_CHARACTER_REPLY, DuplicateEvent, userMessageFor } from "./bot-errors.ts";
@@ -79,8 +79,8 @@ export async function runCardAction(
   }
   let result: Handled;
   try {
-    result = await core.db.prisma.$transaction(
-      (tx) => handleInTransaction(core, tx, route.handler, event, responder, log),
+    result = await core.db.transaction(
+      (tx, sql) => handleInTransaction(core, { tx, sql }, route.handler, event, responder, log),
       core.transaction,
     );
   } catch (err) {
@@ -107,7 +107,7 @@ interface Handled {
 
 async function handleInTransaction(
   core: BotCore,
-  tx: Tx,
+  { tx, sql }: { tx: Tx; sql: SqlRunner },
   handler: CardHandler,
   event: CardActionEvent,
   responder: CardResponder,
@@ -118,13 +118,14 @@ async function handleInTransaction(
   // Two keys: the choice (a double tap is one effect) and the push itself. A handler may release the choice's key
   // to accept the same choice again later (a confirmation); the push's key still makes a redelivery a duplicate.
   const keys = [cardKey(event), cardPushKey(event)];
-  const claim = await claimEvent(tx, { keys, kind: "card", messageId: event.messageId, userId });
+  const claim = await claimEvent(sql, { keys, kind: "card", messageId: event.messageId, userId });
   if (!claim.claimed) throw new DuplicateEvent();
   const later: CardUpdate[] = [];
   const ctx: CardContext = {
     event,
     staff: claim.staff,
     tx,
+    sql,
     log,
     updateCardLater: async (u) => {
       later.push(u);

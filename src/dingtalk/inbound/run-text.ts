@@ -1,4 +1,3 @@
-import type { Tx } from "../../db/database.ts";
 import type { Logger } from "../../lib/logger.ts";
 import { findBadCharInJson, scrubBadChars } from "../../lib/text-rule.ts";
 import { BAD_CHARACTER_REPLY, DuplicateEvent, userMessageFor } from "./bot-errors.ts";
@@ -67,10 +66,10 @@ export async function runText(
     return "failed";
   }
   try {
-    await core.db.prisma.$transaction(async (tx) => {
+    await core.db.transaction(async (tx, sql) => {
       const keys = textKeys(event);
       const userId = event.senderStaffId;
-      const claim = await claimEvent(tx, { keys, kind: "text", messageId: event.messageId, userId });
+      const claim = await claimEvent(sql, { keys, kind: "text", messageId: event.messageId, userId }, core.probes);
       if (!claim.claimed) throw new DuplicateEvent();
       const target = replyTarget(event);
       let index = 0;
@@ -78,9 +77,11 @@ export async function runText(
         event,
         staff: claim.staff,
         tx,
+        sql,
         log,
+        probe: (name) => claim.probes.get(name),
         reply: async (body) => {
-          await core.replyTransport.enqueue(tx, { key: replyKey(event, index++), target, body });
+          await core.replyTransport.enqueue(sql, { key: replyKey(event, index++), target, body });
         },
       };
       await dispatch(core, ctx);
@@ -160,11 +161,11 @@ async function recordFailure(
   log: Logger,
 ): Promise<"queued" | "already" | "error"> {
   try {
-    return await core.db.prisma.$transaction(async (tx: Tx) => {
+    return await core.db.transaction(async (_tx, sql) => {
       const keys = textKeys(event);
-      const claim = await claimEvent(tx, { keys, kind: "text", messageId: event.messageId, userId: null });
+      const claim = await claimEvent(sql, { keys, kind: "text", messageId: event.messageId, userId: null });
       if (!claim.claimed) return "already"; // a replica recorded it meanwhile, with its own answer
-      await core.replyTransport.enqueue(tx, {
+      await core.replyTransport.enqueue(sql, {
         key: replyKey(event, "error"),
         target: replyTarget(event),
         body: message,

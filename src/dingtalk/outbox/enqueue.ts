@@ -1,4 +1,4 @@
-import type { Database, PrismaClient, Tx } from "../../db/database.ts";
+import { type Database, type PrismaClient, rawQuery, type SqlRunner, type Tx } from "../../db/database.ts";
 import {
   API,
   type BatchSendInput,
@@ -92,17 +92,19 @@ export interface EnqueueInput<K extends OutboxKind = OutboxKind> {
  * by the retention job (its key is kept in `outbox_sent_key`): the duplicate is a no-op.
  */
 export async function enqueue<K extends OutboxKind>(
-  target: Tx | PrismaClient | Database,
+  target: Tx | PrismaClient | Database | SqlRunner,
   input: EnqueueInput<K>,
 ): Promise<boolean> {
-  const prisma: Tx = "prisma" in target ? target.prisma : target;
-  const api = KIND_API[input.kind];
-  const inserted = await prisma.$executeRaw`
-    INSERT INTO outbox_message (idempotency_key, kind, api, payload)
-    SELECT ${input.idempotencyKey}, ${input.kind}, ${api}, ${JSON.stringify(input.payload)}::jsonb
-    WHERE NOT EXISTS (SELECT 1 FROM outbox_sent_key WHERE idempotency_key = ${input.idempotencyKey})
-    ON CONFLICT (idempotency_key) DO NOTHING`;
-  return inserted === 1;
+  const on: Tx | SqlRunner = "prisma" in target ? target.prisma : target;
+  const inserted = await rawQuery(
+    on,
+    `INSERT INTO outbox_message (idempotency_key, kind, api, payload)
+     SELECT $1, $2, $3, $4::jsonb
+     WHERE NOT EXISTS (SELECT 1 FROM outbox_sent_key WHERE idempotency_key = $1)
+     ON CONFLICT (idempotency_key) DO NOTHING RETURNING 1`,
+    [input.idempotencyKey, input.kind, KIND_API[input.kind], JSON.stringify(input.payload)],
+  );
+  return inserted.length === 1;
 }
 
 /**

@@ -97,12 +97,49 @@ export async function renewLeases(
 // Each mark applies only while the row is still this claim's (same attempts, still SENDING).
 const MINE = "WHERE id = $1 AND attempts = $2 AND status = 'SENDING'";
 
-export async function markSent(sql: SqlRunner, row: OutboxRow, result: unknown): Promise<void> {
+/** Marks sent rows SENT, one statement for all of them (each fenced by its claim's `attempts`, as {@link MINE}). */
+export async function markSent(sql: SqlRunner, sent: readonly { row: OutboxRow; result: unknown }[]): Promise<void> {
+  if (sent.length === 0) return;
   await sql.query(
-    `UPDATE outbox_message SET status = 'SENT', sent_at = now(), lease_until = NULL, last_error = NULL,
-       result = $3::jsonb ${MINE}`,
-    [row.id, row.attempts, JSON.stringify(result ?? null)],
+    `UPDATE outbox_message o SET status = 'SENT', sent_at = now(), lease_until = NULL, last_error = NULL,
+            result = m.result
+       FROM unnest($1::bigint[], $2::int[], $3::jsonb[]) AS m(id, attempts, result)
+      WHERE o.id = m.id AND o.attempts = m.attempts AND o.status = 'SENDING'`,
+    [
+      sent.map((s) => String(s.row.id)),
+      sent.map((s) => s.row.attempts),
+      sent.map((s) => JSON.stringify(s.result ?? null)),
+    ],
   );
+}
+
+/**
+ * Group commit for {@link markSent}: one mark statement on its way at a time, and the sends that finish meanwhile
+ * are marked together by the next one. An idle worker marks a row at once; a busy one marks many per statement.
+ * Each caller's promise settles when its own row's mark has (a failed statement rejects every mark in it).
+ */
+export function createSentMarker(sql: SqlRunner): (row: OutboxRow, result: unknown) => Promise<void> {
+  let queue: { row: OutboxRow; result: unknown; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  let flushing = false;
+  const flush = async () => {
+    flushing = true;
+    while (queue.length > 0) {
+      const batch = queue;
+      queue = [];
+      try {
+        await markSent(sql, batch);
+        for (const b of batch) b.resolve();
+      } catch (err) {
+        for (const b of batch) b.reject(err);
+      }
+    }
+    flushing = false;
+  };
+  return (row, result) =>
+    new Promise<void>((resolve, reject) => {
+      queue.push({ row, result, resolve, reject });
+      if (!flushing) void flush();
+    });
 }
 
 export async function markRetry(sql: SqlRunner, row: OutboxRow, delayMs: number, error: string): Promise<void> {

@@ -11,10 +11,10 @@ import {
   backoffMs,
   claimDue,
   countUnfinished,
+  createSentMarker,
   findTodoCreate,
   markDead,
   markRetry,
-  markSent,
   markWait,
   maxBackoffMs,
   type OutboxRow,
@@ -100,6 +100,7 @@ export function startOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
     todoCreate: (key) => findTodoCreate(db.sql, key),
     rememberMedia: (row, mediaId) => rememberMedia(db.sql, row, mediaId),
   };
+  const markSent = createSentMarker(db.sql);
   let stopped = false;
 
   /** Null when the lease ran out while waiting: the row is left for whoever claims it next. */
@@ -162,11 +163,11 @@ export function startOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
     }
     if (outcome.kind === "sent") {
       log.debug({ id: String(row.id), key: row.idempotency_key }, "outbox: sent");
-      return markSent(db.sql, row, outcome.result);
+      return markSent(row, outcome.result);
     }
     if (outcome.kind === "skipped") {
       log.warn({ id: String(row.id), key: row.idempotency_key, reason: outcome.reason }, "outbox: nothing to send");
-      return markSent(db.sql, row, { skipped: outcome.reason });
+      return markSent(row, { skipped: outcome.reason });
     }
     if (outcome.kind === "wait") {
       log.debug({ id: String(row.id), key: row.idempotency_key, reason: outcome.error }, "outbox: waiting");

@@ -1,5 +1,5 @@
 import type { AppDeps } from "../../app-deps.ts";
-import type { Intent, TextContext } from "../../dingtalk/bot.ts";
+import type { ClaimProbe, Intent, TextContext } from "../../dingtalk/bot.ts";
 import type { ApprovalStep } from "../../domain/approval-route.ts";
 import { formatAmountShort } from "../../domain/format-amount.ts";
 import { type ChangeChat, parseChangeChat } from "../../domain/parse-change-request.ts";
@@ -33,6 +33,12 @@ export const APPROVAL_HELP = [
 
 const inOneToOne = (ctx: TextContext) => ctx.event.conversationType === "1";
 
+/** Whether the sender has a change draft: asked with every chat message's claim (see ClaimProbe). */
+export const CHANGE_DRAFT_PROBE: ClaimProbe = {
+  name: "approval.changeDraft",
+  sql: "EXISTS (SELECT 1 FROM change_draft d WHERE d.user_id = $3::text)",
+};
+
 /**
  * Target-change requests in the 1:1 chat (docs/domain.md "Change approval"), tried before progress: 「确认」 while a
  * change waits for it (unless a progress figure asked later: the latest question wins), a number choosing one of
@@ -40,14 +46,16 @@ const inOneToOne = (ctx: TextContext) => ctx.event.conversationType === "1";
  * 发起目标调整), and 「撤回申请」.
  */
 export function approvalIntents(deps: ApprovalChatDeps): Intent[] {
-  // Every chat message passes these matchers before progress's: the person's draft is read once per message.
+  // Every chat message passes these matchers before progress's: the person's draft is read once per message, and
+  // only when the message's claim found one (CHANGE_DRAFT_PROBE): most people have none.
   const drafts = new WeakMap<TextContext["event"], Promise<ChangeDraft | null>>();
   const draftOf = (ctx: TextContext) => {
     let d = drafts.get(ctx.event);
     if (!d) {
-      d = ctx.staff?.active
-        ? ctx.tx.changeDraft.findUnique({ where: { userId: ctx.staff.userId } })
-        : Promise.resolve(null);
+      d =
+        ctx.staff?.active && ctx.probe(CHANGE_DRAFT_PROBE.name) !== false
+          ? ctx.tx.changeDraft.findUnique({ where: { userId: ctx.staff.userId } })
+          : Promise.resolve(null);
       drafts.set(ctx.event, d);
     }
     return d;

@@ -1,6 +1,6 @@
 import type { FlowFactory } from "../flow.ts";
 import { APPROVAL_CARD_PREFIX } from "./approval-card-id.ts";
-import { APPROVAL_HELP, approvalIntents } from "./approval-chat.ts";
+import { APPROVAL_HELP, approvalIntents, CHANGE_DRAFT_PROBE } from "./approval-chat.ts";
 import { approvalReminderJob } from "./approval-reminder-job.ts";
 import { registerApprovalRoutes } from "./approval-routes.ts";
 import { handleApprovalCardAction } from "./decide-step.ts";
@@ -16,6 +16,7 @@ export { type ChangeRequestInput, submitChangeRequest } from "./change-request-s
 export const approvalFlow: FlowFactory = (deps) => ({
   name: "approval",
   intents: approvalIntents(deps),
+  claimProbes: [CHANGE_DRAFT_PROBE],
   help: APPROVAL_HELP,
   helpRank: 50,
   cardActions: [{ prefix: APPROVAL_CARD_PREFIX, handle: (ctx) => handleApprovalCardAction(deps, ctx, deps.now()) }],

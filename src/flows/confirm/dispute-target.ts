@@ -1,7 +1,7 @@
 import type { AppDeps } from "../../app-deps.ts";
 import type { CardContext } from "../../dingtalk/bot.ts";
 import { parseAmount } from "../../domain/parse-amount.ts";
-import type { Staff, Target } from "../../generated/prisma/client.ts";
+import type { Target } from "../../generated/prisma/client.ts";
 import { AppError } from "../../lib/errors.ts";
 import { submitChangeRequest } from "../approval/index.ts";
 
@@ -13,7 +13,7 @@ import { submitChangeRequest } from "../approval/index.ts";
 export async function disputeTarget(
   deps: Pick<AppDeps, "outbound" | "config" | "calendar" | "log" | "now">,
   ctx: CardContext,
-  a: { target: Target & { owner: Staff }; amount: string; reason: string },
+  a: { target: Pick<Target, "id" | "amount">; amount: string; reason: string },
 ): Promise<string> {
   const { target } = a;
   const amount = parseAmount(a.amount);

@@ -2,6 +2,7 @@ import type { TextContext } from "../../dingtalk/bot.ts";
 import type { Figure } from "../../domain/parse-progress.ts";
 import { isPeriodOpen, periodClosesAt, periodRefWordAt } from "../../domain/period-open.ts";
 import { periodRefWord } from "../../domain/period-words.ts";
+import { progressCardId } from "./progress-card-id.ts";
 import type { ProgressChatDeps } from "./progress-chat.ts";
 import { closedText, evaluatedText, type ReportFigures, reportedLine, storeReport } from "./progress-report.ts";
 import { updatePromptCard } from "./prompt-card-update.ts";
@@ -88,14 +89,23 @@ export async function confirmPendingInChat(ctx: TextContext, deps: ProgressChatD
 export async function storeChatReport(
   ctx: TextContext,
   deps: ProgressChatDeps,
-  a: { figures: ReportFigures; at: Date; origin: string },
+  a: { figures: ReportFigures; at: Date; origin: string; planOwned?: boolean },
 ): Promise<string | undefined> {
   const { figures: f } = a;
-  const { evaluatedAt } = await storeReport(ctx.tx, f, { source: "chat", origin: a.origin });
+  // Whether the person's prompt card for the period was sent is asked with the insert (one round trip less).
+  const card = progressCardId(f.plan.id, f.period, f.userId);
+  const { evaluatedAt, sent } = await storeReport(ctx.tx, f, {
+    source: "chat",
+    origin: a.origin,
+    sql: ctx.sql,
+    askSent: card,
+    ...(a.planOwned ? { planOwned: true } : {}),
+  });
   const { cadence, timezone } = f.plan;
   if (evaluatedAt)
     return evaluatedText(f.period, periodRefWordAt(f.period, { cadence, timezone, at: a.at }), evaluatedAt, timezone);
-  await updatePromptCard(ctx.tx, deps.outbound, {
+  await updatePromptCard(ctx, deps.outbound, {
+    ...(sent === undefined ? {} : { sent }),
     planId: f.plan.id,
     period: f.period,
     userId: f.userId,

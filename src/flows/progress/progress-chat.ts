@@ -95,7 +95,7 @@ async function handleProgressText(ctx: TextContext, deps: ProgressChatDeps, at: 
   if (parsed.kind === "invalid") return ctx.reply(parsed.message);
   if (parsed.kind !== "report") return; // the intents' matchers let only reports and refused figures through
   // Any new figure replaces one still waiting for "确认" (deleted by the same statement).
-  const plans = await reportablePlans(ctx.tx, userId, { clearHeld: true });
+  const plans = await reportablePlans(ctx.sql, userId, { clearHeld: true, withLeaves: true });
   if (plans.length === 0) return ctx.reply("你目前没有已发布的目标，暂时不需要填报进度。");
   const ref = parsed.period ?? "current";
   const reports: PlanReport[] = [];
@@ -194,6 +194,7 @@ async function settle(
       figures: r.figures,
       at: a.at,
       origin: `msg:${ctx.event.msgId}`,
+      planOwned: true, // r.figures.plan is from reportablePlans, read in this transaction
     });
     if (evaluated) notes.push(evaluated);
     stored.push(reportedLine(r.figures.period, r.ref === "previous" ? r.refWord : undefined, r.echo));

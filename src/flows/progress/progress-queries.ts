@@ -1,4 +1,5 @@
-import type { Tx } from "../../db/database.ts";
+import { rawQuery, type SqlRunner, type Tx } from "../../db/database.ts";
+import { wasSentSql } from "../../dingtalk/outbound.ts";
 import type { Calendar } from "../../domain/calendar.ts";
 import { expectedForPeriod } from "../../domain/phasing.ts";
 import type { Metric } from "../../generated/prisma/client.ts";
@@ -42,7 +43,12 @@ export async function ownerLeaves(
 }
 
 /** What a leaf is expected to bring in during a period: its months, by working days (docs/domain.md "Phasing"). */
-export function leafPeriodTarget(leaf: OwnerLeaf, fiscalYear: number, period: string, calendar: Calendar): bigint {
+export function leafPeriodTarget(
+  leaf: Pick<OwnerLeaf, "months">,
+  fiscalYear: number,
+  period: string,
+  calendar: Calendar,
+): bigint {
   return expectedForPeriod(leaf.months, fiscalYear, period, calendar);
 }
 
@@ -112,26 +118,54 @@ export interface ProgressEntryRow {
  * when the caller's transaction began. Returns whether a row was stored.
  */
 export async function insertProgressEntry(tx: Tx, e: ProgressEntryRow): Promise<boolean> {
-  const inserted = await tx.$executeRawUnsafe(
-    `INSERT INTO progress_entry
-       (plan_id, user_id, period, metric, amount, new_customers, note, source, origin, created_at)
-     SELECT $1, $2, $3, $4::"Metric", $5, $6, $7, $8::"ProgressSource", $9, clock_timestamp()
-      WHERE NOT EXISTS (
-        SELECT 1 FROM (SELECT amount, new_customers FROM progress_entry
-                        WHERE plan_id = $1 AND user_id = $2 AND period = $3 AND metric = $4::"Metric"
-                          AND source = $8::"ProgressSource" ORDER BY id DESC LIMIT 1) latest
-         WHERE latest.amount = $5 AND latest.new_customers IS NOT DISTINCT FROM $6)`,
-    e.planId,
-    e.userId,
-    e.period,
-    e.metric,
-    e.amount,
-    e.newCustomers ?? null,
-    e.note?.slice(0, 500) ?? null,
-    e.source,
-    e.origin,
+  return (await storeProgressEntry(tx, e)).inserted;
+}
+
+/**
+ * insertProgressEntry, and in the same statement when the figure's plan-period was evaluated (null while it is
+ * not): a figure for an evaluated period is kept in history but never rewrites the evaluation (docs/domain.md
+ * "Progress"), and whoever reported it is told so.
+ */
+export async function storeProgressEntry(
+  on: Tx | SqlRunner,
+  e: ProgressEntryRow,
+  opts: { askSent?: string } = {},
+): Promise<{ inserted: boolean; evaluatedAt: Date | null; sent?: boolean }> {
+  // askSent: whether that outbox key was sent (Outbound.wasSent), in the same statement.
+  const sent = opts.askSent === undefined ? "" : `, ${wasSentSql("$10::text")} AS sent`;
+  const [row] = await rawQuery<{ inserted: number; evaluatedAt: Date | null; sent?: boolean }>(
+    on,
+    `WITH inserted AS (
+       INSERT INTO progress_entry
+         (plan_id, user_id, period, metric, amount, new_customers, note, source, origin, created_at)
+       SELECT $1, $2, $3, $4::"Metric", $5, $6, $7, $8::"ProgressSource", $9, clock_timestamp()
+        WHERE NOT EXISTS (
+          SELECT 1 FROM (SELECT amount, new_customers FROM progress_entry
+                          WHERE plan_id = $1 AND user_id = $2 AND period = $3 AND metric = $4::"Metric"
+                            AND source = $8::"ProgressSource" ORDER BY id DESC LIMIT 1) latest
+           WHERE latest.amount = $5 AND latest.new_customers IS NOT DISTINCT FROM $6)
+       RETURNING 1
+     )
+     SELECT (SELECT count(*) FROM inserted)::int AS inserted,
+            (SELECT evaluated_at FROM evaluated_period WHERE plan_id = $1 AND period = $3) AS "evaluatedAt"${sent}`,
+    [
+      e.planId,
+      e.userId,
+      e.period,
+      e.metric,
+      e.amount,
+      e.newCustomers ?? null,
+      e.note?.slice(0, 500) ?? null,
+      e.source,
+      e.origin,
+      ...(opts.askSent === undefined ? [] : [opts.askSent]),
+    ],
   );
-  return inserted === 1;
+  return {
+    inserted: row?.inserted === 1,
+    evaluatedAt: row?.evaluatedAt ? new Date(row.evaluatedAt) : null,
+    ...(opts.askSent === undefined ? {} : { sent: row?.sent === true }),
+  };
 }
 
 /** A plan-period that has been evaluated, and when (evaluated_period, written once by the evaluation). */
@@ -139,25 +173,4 @@ export interface EvaluatedPlanPeriod {
   planId: string;
   period: string;
   evaluatedAt: Date;
-}
-
-/**
- * Which of these plan-periods are already evaluated: a figure for one is kept in history but never rewrites the
- * evaluation (docs/domain.md "Progress"), and whoever reported it is told so. Pairs not evaluated are absent.
- */
-export async function evaluatedPlanPeriods(
-  tx: Tx,
-  pairs: readonly { planId: string; period: string }[],
-): Promise<EvaluatedPlanPeriod[]> {
-  if (pairs.length === 0) return [];
-  const rows = await tx.evaluatedPeriod.findMany({
-    where: {
-      planId: { in: [...new Set(pairs.map((p) => p.planId))] },
-      period: { in: [...new Set(pairs.map((p) => p.period))] },
-    },
-    select: { planId: true, period: true, evaluatedAt: true },
-    orderBy: [{ planId: "asc" }, { period: "asc" }],
-  });
-  const wanted = new Set(pairs.map((p) => `${p.planId} ${p.period}`));
-  return rows.filter((r) => wanted.has(`${r.planId} ${r.period}`));
 }

@@ -1,10 +1,11 @@
 import { formatDateTime } from "../../../cards/format.ts";
 import type { TProgressCardInput } from "../../../cards/progress.ts";
-import type { Tx } from "../../db/database.ts";
+import { rawQuery, type SqlRunner, type Tx } from "../../db/database.ts";
 import type { Calendar } from "../../domain/calendar.ts";
 import { formatAmountShort, formatFigureEcho, groupDigits } from "../../domain/format-amount.ts";
 import type { Figure } from "../../domain/parse-progress.ts";
 import type { Plan, ProgressPending } from "../../generated/prisma/client.ts";
+import { liveLeafSql } from "../../plans/leaf-targets.ts";
 import { progressPromptInputs } from "./progress-prompt.ts";
 import { leafPeriodTarget, ownerLeaves } from "./progress-queries.ts";
 import { type ReportSource, reportProgress } from "./report-progress.ts";
@@ -18,28 +19,42 @@ import { type ReportSource, reportProgress } from "./report-progress.ts";
 export const PENDING_TTL_MS = 30 * 60_000;
 
 /** What reporting needs of a plan. */
-export type ReportPlan = Pick<Plan, "id" | "name" | "fiscalYear" | "metric" | "cadence" | "timezone" | "status">;
+export type ReportPlan = Pick<Plan, "id" | "name" | "fiscalYear" | "metric" | "cadence" | "timezone" | "status"> & {
+  /** With `withLeaves`: the twelve monthly amounts of each live leaf the person owns in the plan (ownerLeaves). */
+  leafMonths?: bigint[][];
+};
 
 /**
  * The published plans in which the person owns a target, oldest first: the plans a chat report is for. One raw
  * statement, because it runs for every chat message (a Prisma relation filter costs twice as much here).
  */
 export async function reportablePlans(
-  tx: Tx,
+  on: Tx | SqlRunner,
   userId: string,
-  opts: { clearHeld?: boolean } = {},
+  opts: { clearHeld?: boolean; withLeaves?: boolean } = {},
 ): Promise<ReportPlan[]> {
   // clearHeld: the person's figures waiting for 「确认」 are deleted in the same statement (a data-modifying WITH
   // runs whether or not the query reads it) — a chat report replaces them, and this saves it a round trip.
   const clear = opts.clearHeld ? "WITH held AS (DELETE FROM progress_pending WHERE user_id = $1) " : "";
-  return tx.$queryRawUnsafe<ReportPlan[]>(
+  // withLeaves: the person's leaves as ownerLeaves reads them (live leaves, owner in staff), for the period target.
+  const leaves = opts.withLeaves
+    ? `, ARRAY(SELECT array_to_json(array_agg(m.amount::text ORDER BY m.month))::text
+                FROM target t JOIN staff s ON s.user_id = t.owner_user_id JOIN target_month m ON m.target_id = t.id
+               WHERE t.plan_id = p.id AND t.owner_user_id = $1 AND ${liveLeafSql("t")}
+               GROUP BY t.id) AS "leafMonths"`
+    : "";
+  const plans = await rawQuery<Omit<ReportPlan, "leafMonths"> & { leafMonths?: string[] }>(
+    on,
     `${clear}SELECT p.id, p.name, p.fiscal_year AS "fiscalYear", p.metric::text AS metric, p.cadence::text AS cadence,
-            p.timezone, p.status::text AS status
+            p.timezone, p.status::text AS status${leaves}
        FROM plan p
       WHERE p.status = 'PUBLISHED'
         AND EXISTS (SELECT 1 FROM target t WHERE t.plan_id = p.id AND t.owner_user_id = $1 AND t.state <> 'ARCHIVED')
       ORDER BY p.created_at`,
-    userId,
+    [userId],
+  );
+  return plans.map(({ leafMonths, ...plan }) =>
+    leafMonths ? { ...plan, leafMonths: leafMonths.map((m) => (JSON.parse(m) as string[]).map(BigInt)) } : plan,
   );
 }
 
@@ -74,7 +89,8 @@ export async function periodTargetOf(
   tx: Tx,
   a: { plan: ReportPlan; userId: string; period: string; calendar: Calendar },
 ): Promise<bigint> {
-  const leaves = await ownerLeaves(tx, a.plan.id, a.userId);
+  // Read with the plan (reportablePlans withLeaves) when the caller had it read in this transaction.
+  const leaves = a.plan.leafMonths?.map((months) => ({ months })) ?? (await ownerLeaves(tx, a.plan.id, a.userId));
   return leaves.reduce((sum, l) => sum + leafPeriodTarget(l, a.plan.fiscalYear, a.period, a.calendar), 0n);
 }
 
@@ -103,19 +119,25 @@ export function timesTargetText(a: { amountText: string; refWord: string; period
  * was (an admin may run an evaluation before the period closes): the figure is history then, not the verdict.
  * The caller drops what was waiting for confirmation: chat all of the person's held figures on any new one,
  * the card the one for its period.
+ * `planOwned`: `r.plan` came from reportablePlans for `r.userId` in this transaction (published, owned), so
+ * reportProgress need not read it again.
  * @throws AppError VALIDATION with the reason, e.g. a period outside the plan's fiscal year ("上周" in W01).
  */
 export async function storeReport(
   tx: Tx,
   r: ReportFigures,
-  a: { source: Exclude<ReportSource, "api">; origin: string },
-): Promise<{ evaluatedAt: Date | null }> {
+  a: { source: Exclude<ReportSource, "api">; origin: string; planOwned?: boolean; sql?: SqlRunner; askSent?: string },
+): Promise<{ evaluatedAt: Date | null; sent?: boolean }> {
   const { plan, ...figure } = r;
-  const { evaluated } = await reportProgress(tx, {
+  const { evaluated, sent } = await reportProgress(tx, {
     figures: [{ ...figure, planId: plan.id, metric: plan.metric }],
-    ...a,
+    source: a.source,
+    origin: a.origin,
+    ...(a.sql ? { sql: a.sql } : {}),
+    ...(a.askSent === undefined ? {} : { askSent: a.askSent }),
+    ...(a.planOwned ? { owned: { userId: r.userId, plans: [plan] } } : {}),
   });
-  return { evaluatedAt: evaluated[0]?.evaluatedAt ?? null };
+  return { evaluatedAt: evaluated[0]?.evaluatedAt ?? null, ...(sent === undefined ? {} : { sent }) };
 }
 
 /** Holds a figure until it is confirmed; a newer figure for the same person, plan and period replaces it. */

@@ -1,5 +1,5 @@
 import { progressCardReported, type TProgressReport } from "../../../cards/progress.ts";
-import type { Tx } from "../../db/database.ts";
+import type { SqlRunner, Tx } from "../../db/database.ts";
 import type { Outbound } from "../../dingtalk/outbound.ts";
 import type { Calendar } from "../../domain/calendar.ts";
 import { progressCardId } from "./progress-card-id.ts";
@@ -12,7 +12,7 @@ import { promptInputFor } from "./progress-report.ts";
  * crash cannot lose it. `key` (the message it came from) makes the update exactly-once.
  */
 export async function updatePromptCard(
-  tx: Tx,
+  { tx, sql }: { tx: Tx; sql?: SqlRunner },
   outbound: Outbound,
   a: {
     planId: string;
@@ -23,10 +23,12 @@ export async function updatePromptCard(
     timezone: string;
     calendar: Calendar;
     key: string;
+    /** Whether the card was sent, when the caller asked already (storeProgressEntry's askSent). */
+    sent?: boolean;
   },
 ): Promise<boolean> {
   const outTrackId = progressCardId(a.planId, a.period, a.userId);
-  if (!(await outbound.wasSent(tx, outTrackId))) return false;
+  if (!(a.sent ?? (await outbound.wasSent(sql ?? tx, outTrackId)))) return false;
   const input = await promptInputFor(tx, a);
   if (!input) return false;
   const params = progressCardReported(input, a.report, a.at, a.timezone);

@@ -1,10 +1,10 @@
-import type { Database, Tx } from "../../db/database.ts";
+import type { Database, SqlRunner, Tx } from "../../db/database.ts";
 import { parsePeriodKey } from "../../domain/period-key.ts";
 import { cadenceWithExample } from "../../domain/period-words.ts";
 import type { Metric, Plan } from "../../generated/prisma/client.ts";
 import { AppError, type InputProblem, validationError } from "../../lib/errors.ts";
 import { truncateForEcho } from "../../lib/text-rule.ts";
-import { type EvaluatedPlanPeriod, evaluatedPlanPeriods, insertProgressEntry } from "./progress-queries.ts";
+import { type EvaluatedPlanPeriod, storeProgressEntry } from "./progress-queries.ts";
 
 /** One figure for one person, period and plan, as any channel gives it. */
 export interface ProgressFigure {
@@ -37,22 +37,25 @@ export type ReportSource = "chat" | "card" | "api";
  *
  * A figure for a period already evaluated is stored all the same (history) but does not rewrite the
  * evaluation: `evaluated` lists those plan-periods with when they were evaluated, for the reply to say so.
+ *
+ * `owned`: plans the caller read in this transaction, each published and holding a target of `userId`
+ * (`reportablePlans`, the chat report's first read) — not read again for that person's figures.
  */
 export async function reportProgress(
   on: Database | Tx,
-  a: { figures: ProgressFigure[]; source: ReportSource; origin: string },
-): Promise<{ created: number; unchanged: number; evaluated: EvaluatedPlanPeriod[] }> {
+  a: {
+    figures: ProgressFigure[];
+    source: ReportSource;
+    origin: string;
+    owned?: { userId: string; plans: CheckedPlan[] };
+    /** The transaction's raw runner (Database.transaction), for the insert a chat report makes. */
+    sql?: SqlRunner;
+    /** One figure: whether this outbox key was sent (Outbound.wasSent), asked with its insert (`sent`). */
+    askSent?: string;
+  },
+): Promise<{ created: number; unchanged: number; evaluated: EvaluatedPlanPeriod[]; sent?: boolean }> {
   const tx: Tx = "prisma" in on ? on.prisma : on;
-  const planIds = [...new Set(a.figures.map((e) => e.planId))];
-  const plans = new Map((await tx.plan.findMany({ where: { id: { in: planIds } } })).map((p) => [p.id, p]));
-  // Only the people in the figures: a small import need not read every owner of a plan of hundreds.
-  const owners = await tx.$queryRawUnsafe<{ plan_id: string; user_id: string }[]>(
-    `SELECT DISTINCT plan_id, owner_user_id AS user_id FROM target
-      WHERE plan_id = ANY($1::text[]) AND owner_user_id = ANY($2::text[]) AND state <> 'ARCHIVED'`,
-    planIds,
-    [...new Set(a.figures.map((e) => e.userId))],
-  );
-  const owns = new Set(owners.map((o) => `${o.plan_id} ${o.user_id}`));
+  const { plans, owns } = a.owned ? ownedBy(a.owned, a.figures) : await readPlansAndOwners(tx, a.figures);
   const problems = a.figures.flatMap((e, i) =>
     figureProblems(e, plans.get(e.planId), owns).map((p) => ({
       row: i + 1,
@@ -69,6 +72,7 @@ export async function reportProgress(
   }));
   if (rows.length > 1) await lockPeopleInOrder(tx, rows);
   let created = 0;
+  const evaluated = new Map<string, EvaluatedPlanPeriod>();
   // By plan, metric and period (a stable sort: one person's figures for one period keep their order, the latest
   // last): the period totals the trigger moves are then locked in one order by every writer.
   const ordered = rows
@@ -80,9 +84,47 @@ export async function reportProgress(
         cmp(x.row.period, y.row.period) ||
         x.i - y.i,
     );
-  for (const { row } of ordered) if (await insertProgressEntry(tx, row)) created++;
-  const evaluated = await evaluatedPlanPeriods(tx, a.figures);
-  return { created, unchanged: a.figures.length - created, evaluated };
+  let sent: boolean | undefined;
+  for (const { row } of ordered) {
+    const ask = a.askSent !== undefined && ordered.length === 1 ? { askSent: a.askSent } : {};
+    const stored = await storeProgressEntry(a.sql ?? tx, row, ask);
+    sent = stored.sent;
+    if (stored.inserted) created++;
+    const { planId, period } = row;
+    if (stored.evaluatedAt) evaluated.set(`${planId} ${period}`, { planId, period, evaluatedAt: stored.evaluatedAt });
+  }
+  return {
+    created,
+    unchanged: a.figures.length - created,
+    evaluated: [...evaluated.values()].sort((x, y) => cmp(x.planId, y.planId) || cmp(x.period, y.period)),
+    ...(sent === undefined ? {} : { sent }),
+  };
+}
+
+/** What validating a figure needs of its plan. */
+export type CheckedPlan = Pick<Plan, "id" | "name" | "fiscalYear" | "metric" | "cadence" | "status">;
+
+/** The figures' plans, and which of their people own a target in which plan (`${planId} ${userId}`). */
+async function readPlansAndOwners(tx: Tx, figures: ProgressFigure[]) {
+  const planIds = [...new Set(figures.map((e) => e.planId))];
+  const plans = new Map<string, CheckedPlan>(
+    (await tx.plan.findMany({ where: { id: { in: planIds } } })).map((p) => [p.id, p]),
+  );
+  // Only the people in the figures: a small import need not read every owner of a plan of hundreds.
+  const owners = await tx.$queryRawUnsafe<{ plan_id: string; user_id: string }[]>(
+    `SELECT DISTINCT plan_id, owner_user_id AS user_id FROM target
+      WHERE plan_id = ANY($1::text[]) AND owner_user_id = ANY($2::text[]) AND state <> 'ARCHIVED'`,
+    planIds,
+    [...new Set(figures.map((e) => e.userId))],
+  );
+  return { plans, owns: new Set(owners.map((o) => `${o.plan_id} ${o.user_id}`)) };
+}
+
+/** The same from plans the caller read with the person's ownership checked (`owned` above). */
+function ownedBy(owned: { userId: string; plans: CheckedPlan[] }, figures: ProgressFigure[]) {
+  const plans = new Map(owned.plans.map((p) => [p.id, p]));
+  const theirs = figures.filter((e) => plans.has(e.planId) && e.userId === owned.userId);
+  return { plans, owns: new Set(theirs.map((e) => `${e.planId} ${e.userId}`)) };
 }
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
@@ -126,7 +168,7 @@ async function lockPeopleInOrder(tx: Tx, rows: { planId: string; metric: string;
 }
 
 /** What is wrong with one figure, by field (empty when nothing is). */
-function figureProblems(e: ProgressFigure, plan: Plan | undefined, owns: Set<string>) {
+function figureProblems(e: ProgressFigure, plan: CheckedPlan | undefined, owns: Set<string>) {
   const problems: { field: string; message: string }[] = [];
   const at = (field: string, message: string) => problems.push({ field, message });
   if (!plan) {

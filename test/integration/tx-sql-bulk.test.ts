@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BULK_MIN_VALUES, bulkExecute, txQuery } from "../../src/db/bulk-sql.ts";
+import { txSql } from "../../src/db/database.ts";
 import { createTestDatabase, engine, type TestDatabase } from "../helpers/test-db.ts";
 
 /*
- * A bulk write inside a Prisma transaction (db/bulk-sql.ts) is part of that transaction on both engines: on
- * PostgreSQL it goes on the transaction's own connection, found by its server process id; a write that went on
- * any other connection would be seen outside the transaction before the commit and would survive a rollback.
+ * A bulk write by txSql inside any Prisma interactive transaction (db.prisma.$transaction, not only
+ * Database.transaction) is part of that transaction on both engines: on PostgreSQL it goes on the transaction's own
+ * connection; a write that went on any other connection would be seen outside the transaction before the commit
+ * and would survive a rollback.
  */
 let db: TestDatabase;
 beforeAll(async () => {
@@ -13,7 +14,7 @@ beforeAll(async () => {
 });
 afterAll(() => db?.close());
 
-const N = BULK_MIN_VALUES / 2; // ids and names: BULK_MIN_VALUES parameters, so the bulk path is taken
+const N = 1_000; // ids and names: 2,000 values, as in one of phasing's bulk statements
 const INSERT = "INSERT INTO department (id, name) SELECT * FROM unnest($1::text[], $2::text[])";
 const rows = (prefix: string) => [
   Array.from({ length: N }, (_, i) => `${prefix}${i}`),
@@ -26,10 +27,10 @@ const count = async (prefix: string) =>
     )[0]?.n,
   );
 
-describe("bulkExecute inside a Prisma transaction", () => {
+describe("txSql inside a Prisma interactive transaction", () => {
   it("is seen by the transaction's own statements, not outside it before the commit, and kept by the commit", async () => {
     await db.prisma.$transaction(async (tx) => {
-      await bulkExecute(tx, INSERT, rows("bc"));
+      await txSql(tx).query(INSERT, rows("bc"));
       const [inside] = await tx.$queryRawUnsafe<{ n: string }[]>(
         "SELECT count(*)::text AS n FROM department WHERE id LIKE 'bc%'",
       );
@@ -45,8 +46,8 @@ describe("bulkExecute inside a Prisma transaction", () => {
     await expect(
       db.prisma.$transaction(async (tx) => {
         await tx.$executeRawUnsafe("INSERT INTO department (id, name) VALUES ('br-first', '先写')");
-        await bulkExecute(tx, INSERT, rows("br"));
-        await bulkExecute(tx, INSERT, rows("bs")); // the connection found once is used again
+        await txSql(tx).query(INSERT, rows("br"));
+        await txSql(tx).query(INSERT, rows("bs")); // the connection found once is used again
         throw failed;
       }),
     ).rejects.toBe(failed);
@@ -54,15 +55,15 @@ describe("bulkExecute inside a Prisma transaction", () => {
     expect(await count("bs")).toBe(0);
   });
 
-  it("txQuery reads the transaction's own rows, typed as Prisma's raw queries give them", async () => {
+  it("txSql reads the transaction's own rows, typed as Prisma's raw queries give them", async () => {
     const done = new Error("checked; roll back");
     await expect(
       db.prisma.$transaction(async (tx) => {
-        await bulkExecute(tx, INSERT, rows("bq"));
+        await txSql(tx).query(INSERT, rows("bq"));
         const sql = `SELECT d.id, d.name, length(d.id)::int8 AS big, length(d.id) AS small, d.id LIKE '%1' AS odd,
                           ARRAY[d.id, d.name] AS pair, timestamptz '2026-12-05 12:00+08' AS at, NULL::text AS nothing
                      FROM department d WHERE d.id LIKE $1 ORDER BY d.id`;
-        const got = await txQuery<Record<string, unknown>>(tx, sql, ["bq%"]);
+        const got = await txSql(tx).query<Record<string, unknown>>(sql, ["bq%"]);
         expect(got).toHaveLength(N);
         expect(got[0]).toEqual({
           id: "bq0",
@@ -86,11 +87,13 @@ describe("bulkExecute inside a Prisma transaction", () => {
     await expect(
       db.prisma.$transaction(
         async (tx) => {
-          await bulkExecute(tx, INSERT, rows("bt"));
+          await txSql(tx).query(INSERT, rows("bt"));
           await new Promise((resolve) => setTimeout(resolve, 1_500)); // past the timeout below
-          await bulkExecute(tx, INSERT, rows("bu")).catch((err) => {
-            late = err;
-          });
+          await txSql(tx)
+            .query(INSERT, rows("bu"))
+            .catch((err) => {
+              late = err;
+            });
         },
         { timeout: 500 },
       ),
@@ -103,8 +106,8 @@ describe("bulkExecute inside a Prisma transaction", () => {
   it("a statement the database refuses fails the transaction, and nothing of it stays", async () => {
     await expect(
       db.prisma.$transaction(async (tx) => {
-        await bulkExecute(tx, INSERT, rows("bd"));
-        await bulkExecute(tx, INSERT, rows("bd")); // the same ids again: primary key violation
+        await txSql(tx).query(INSERT, rows("bd"));
+        await txSql(tx).query(INSERT, rows("bd")); // the same ids again: primary key violation
       }),
     ).rejects.toThrow(); // PostgreSQL names department_pkey; Prisma's PGlite adapter says only "Raw query failed"
     expect(await count("bd")).toBe(0);
