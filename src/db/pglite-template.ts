@@ -78,13 +78,23 @@ const memo = new Map<string, Promise<PgliteTemplate>>();
  * key, so a test worker reads the file once.
  */
 export function pgliteTemplate(opts: TemplateOptions): Promise<PgliteTemplate> {
-  const migrationsDir = opts.migrationsDir ?? MIGRATIONS_DIR;
+  return memoized(memo, opts, (key) =>
+    loadOrBuild(key, opts.migrationsDir ?? MIGRATIONS_DIR, opts.cacheDir ?? TEMPLATE_CACHE_DIR, opts.log),
+  );
+}
+
+/** One promise per cache folder and template key in this process, forgotten if it fails (a later call retries). */
+function memoized<T>(
+  memo: Map<string, Promise<T>>,
+  opts: TemplateOptions,
+  make: (key: string) => Promise<T>,
+): Promise<T> {
   const cacheDir = opts.cacheDir ?? TEMPLATE_CACHE_DIR;
-  return templateKey(migrationsDir).then((key) => {
+  return templateKey(opts.migrationsDir ?? MIGRATIONS_DIR).then((key) => {
     const id = `${cacheDir}\0${key}`;
     let p = memo.get(id);
     if (!p) {
-      p = loadOrBuild(key, migrationsDir, cacheDir, opts.log);
+      p = make(key);
       memo.set(id, p);
       p.catch(() => memo.delete(id));
     }
@@ -133,18 +143,7 @@ const dirMemo = new Map<string, Promise<string>>();
  * make it (scripts/pglite-template.mjs). Folders of other keys are deleted, like stale tarballs.
  */
 export function pgliteTemplateDir(opts: TemplateOptions): Promise<string> {
-  const migrationsDir = opts.migrationsDir ?? MIGRATIONS_DIR;
-  const cacheDir = opts.cacheDir ?? TEMPLATE_CACHE_DIR;
-  return templateKey(migrationsDir).then((key) => {
-    const id = `${cacheDir}\0${key}`;
-    let p = dirMemo.get(id);
-    if (!p) {
-      p = unpackedTemplate(key, opts);
-      dirMemo.set(id, p);
-      p.catch(() => dirMemo.delete(id));
-    }
-    return p;
-  });
+  return memoized(dirMemo, opts, (key) => unpackedTemplate(key, opts));
 }
 
 async function unpackedTemplate(key: string, opts: TemplateOptions): Promise<string> {
