@@ -23,6 +23,8 @@ const PG_URL = process.env.BENCH_PG_URL ?? "postgresql://postgres@127.0.0.1:5432
 const ROOT = path.resolve(import.meta.dirname, "..");
 const engines = values.engine ? [values.engine] : ["pglite", "postgres"];
 
+/** A data dir removed after a run: npm may exit before the service has finished closing its database in it. */
+const removeDir = (dir: string) => rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 const sec = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
@@ -230,7 +232,7 @@ async function main(): Promise<void> {
         const dir = await mkdtemp(path.join(tmpdir(), "tb-bench-start-"));
         pgFresh.push(await floorPglite(path.join(dir, "pglite")));
         pgExisting.push(await floorPglite(path.join(dir, "pglite")));
-        await rm(dir, { recursive: true, force: true });
+        await removeDir(dir);
       }
       rows.push(`floor: bare PGlite.create, fresh folder               ${sec(median(pgFresh))}`);
       rows.push(`floor: bare PGlite.create, existing folder            ${sec(median(pgExisting))}`);
@@ -242,7 +244,7 @@ async function main(): Promise<void> {
           const env = { ...base, DATA_DIR: dir };
           fresh.push(await startOnce(cmd, env));
           existing.push(await startOnce(cmd, env));
-          await rm(dir, { recursive: true, force: true });
+          await removeDir(dir);
         }
         rows.push(
           `${name.padEnd(19)} pglite   fresh dir    ${sec(median(fresh.map((r) => r.ms)))}   (floor ${sec(median(floor))} + PGlite ${sec(median(pgFresh))})`,
@@ -267,7 +269,7 @@ async function main(): Promise<void> {
             const env = { ...base, DATA_DIR: dir, DATABASE_URL: url };
             fresh.push(await startOnce(cmd, env));
             existing.push(await startOnce(cmd, env));
-            await rm(dir, { recursive: true, force: true });
+            await removeDir(dir);
           });
         }
         rows.push(
