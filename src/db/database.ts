@@ -1,6 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import { existsSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { mkdir, readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { PrismaPg } from "@prisma/adapter-pg";
 import type pg from "pg";
@@ -8,7 +7,7 @@ import { PrismaPGlite } from "pglite-prisma-adapter";
 import { PrismaClient } from "../generated/prisma/client.ts";
 import type { Logger } from "../lib/logger.ts";
 import { applyMigrations } from "./migrate.ts";
-import { pgliteTemplate } from "./pglite-template.ts";
+import { copyDataDir, isDataDir, pgliteTemplate, pgliteTemplateDir } from "./pglite-template.ts";
 import { openPglite, openPostgres, pgRunner, type SqlDatabase, type SqlRunner } from "./sql.ts";
 
 export type { PrismaClient, SqlRunner };
@@ -58,16 +57,33 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database>
     prisma = seeTransactionConnections(new PrismaClient({ adapter: new PrismaPg(pool) }));
   } else {
     const memory = opts.pgliteDir.startsWith("memory://");
-    if (!memory) await mkdir(path.resolve(opts.pgliteDir), { recursive: true });
-    const fresh = memory || !existsSync(path.join(path.resolve(opts.pgliteDir), "PG_VERSION"));
+    const dir = memory ? opts.pgliteDir : path.resolve(opts.pgliteDir);
+    if (!memory) await mkdir(path.dirname(dir), { recursive: true });
+    const fresh = memory || !(await isDataDir(dir));
+    const useTemplate = fresh && opts.migrate !== false && opts.template !== false;
+    // A fresh folder is a file copy of the unpacked template (pgliteTemplateDir); memory://, a folder that is not
+    // empty, or no unpacked template to be had (a read-only cache): PGlite unpacks the tarball itself.
+    const copied =
+      useTemplate && !memory && (await isEmptyOrMissing(dir))
+        ? await pgliteTemplateDir({ log: opts.log })
+            .then((from) => rm(dir, { recursive: true, force: true }).then(() => copyDataDir(from, dir)))
+            .then(
+              () => true,
+              (err) => {
+                opts.log.warn({ err }, "could not copy the unpacked PGlite template; unpacking the tarball instead");
+                return false;
+              },
+            )
+        : false;
+    if (!memory) await mkdir(dir, { recursive: true });
     const template =
-      fresh && opts.migrate !== false && opts.template !== false
+      useTemplate && !copied
         ? await pgliteTemplate({ log: opts.log }).catch((err) => {
             opts.log.warn({ err }, "no PGlite template; creating the database from scratch");
             return undefined;
           })
         : undefined;
-    const { db, pglite } = await openPglite(opts.pgliteDir, { loadDataDir: template?.data });
+    const { db, pglite } = await openPglite(dir, { loadDataDir: template?.data });
     sql = db;
     // pglite-prisma-adapter is typed against driver-adapter-utils 6.10; the interface it implements is unchanged
     // in 6.19 (checked by the integration tests, which run every query through it).
@@ -227,4 +243,12 @@ export function rawQuery<T>(on: Tx | SqlRunner, text: string, params: unknown[] 
   return "query" in on && typeof on.query === "function"
     ? on.query<T>(text, params)
     : (on as Tx).$queryRawUnsafe<T[]>(text, ...params);
+}
+
+/** True when `dir` does not exist or holds nothing (a fresh data dir may have been made empty beforehand). */
+async function isEmptyOrMissing(dir: string): Promise<boolean> {
+  return readdir(dir).then(
+    (names) => names.length === 0,
+    (err: NodeJS.ErrnoException) => err.code === "ENOENT",
+  );
 }

@@ -1,4 +1,5 @@
-import { appendFile, cp, mkdtemp, readdir, rm } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { appendFile, cp, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
@@ -6,7 +7,12 @@ import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
 import { openDatabase } from "../../src/db/database.ts";
 import { MIGRATIONS_DIR, readMigrations } from "../../src/db/migrate.ts";
-import { installedPgliteVersion, pgliteTemplate, templateKey } from "../../src/db/pglite-template.ts";
+import {
+  installedPgliteVersion,
+  pgliteTemplate,
+  pgliteTemplateDir,
+  templateKey,
+} from "../../src/db/pglite-template.ts";
 import type { SqlRunner } from "../../src/db/sql.ts";
 import { catalog } from "../helpers/catalog.ts";
 import {
@@ -36,6 +42,21 @@ async function migrationRows(sql: SqlRunner) {
   return sql.query<{ id: string; migration_name: string; checksum: string; applied_steps_count: number }>(
     `SELECT id, migration_name, checksum, applied_steps_count FROM "_prisma_migrations" ORDER BY migration_name`,
   );
+}
+/** Every file under `dir` (relative path) → sha256 of its content. */
+async function fileDigests(dir: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const e of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!e.isFile()) continue;
+    const file = path.join(e.parentPath, e.name);
+    out.set(
+      path.relative(dir, file),
+      createHash("sha256")
+        .update(await readFile(file))
+        .digest("hex"),
+    );
+  }
+  return new Map([...out].sort(([a], [b]) => a.localeCompare(b)));
 }
 const withoutIds = (rows: { id: string }[]) => rows.map(({ id: _, ...rest }) => rest);
 
@@ -114,7 +135,7 @@ describe("fresh databases from the migrated template", () => {
   );
 
   it.skipIf(engine !== "pglite")(
-    "on pglite: a fresh data folder is unpacked from the template, keeps its rows and reopens",
+    "on pglite: a fresh data folder is a copy of the unpacked template, shares no file with it, keeps its rows and reopens",
     async () => {
       const dir = await mkdtemp(path.join(tmpdir(), "tb-template-dir-"));
       cleanups.push(() => rm(dir, { recursive: true, force: true }));
@@ -126,11 +147,19 @@ describe("fresh databases from the migrated template", () => {
         transaction: async () => undefined as never,
       });
       await fromTemplate.close();
+      const unpacked = await pgliteTemplateDir({ log: silentLog });
+      const unpackedBefore = await fileDigests(unpacked);
 
       const first = await openDatabase({ url: undefined, pgliteDir: dir, log: silentLog });
-      expect(await migrationRows(first.sql)).toEqual(templateRows); // unpacked, not migrated here
+      expect(await migrationRows(first.sql)).toEqual(templateRows); // copied, not migrated here
       await first.sql.query(`INSERT INTO department (id, name) VALUES ('d1', '华东')`);
+      await first.sql.exec("CHECKPOINT"); // the row is written into the copy's own relation files
       await first.close();
+      // Every file of the template came across, and nothing written to the copy reached the template.
+      expect([...(await fileDigests(dir)).keys()]).toEqual(expect.arrayContaining([...unpackedBefore.keys()]));
+      expect(await fileDigests(unpacked)).toEqual(unpackedBefore);
+      expect(await fileDigests(dir)).not.toEqual(unpackedBefore);
+      expect((await readdir(path.dirname(dir))).filter((n) => n.startsWith(`${path.basename(dir)}.`))).toEqual([]);
 
       const again = await openDatabase({ url: undefined, pgliteDir: dir, log: silentLog });
       cleanups.push(() => again.close());
@@ -152,6 +181,8 @@ describe("fresh databases from the migrated template", () => {
       expect(before.built).toBe(true);
       expect(before.key.startsWith(`${await installedPgliteVersion()}-`)).toBe(true);
       expect(await readdir(cacheDir)).toEqual([path.basename(before.file)]);
+      const unpackedBefore = await pgliteTemplateDir({ log: silentLog, migrationsDir, cacheDir });
+      expect((await readdir(cacheDir)).sort()).toEqual([path.basename(unpackedBefore), path.basename(before.file)]);
       expect((await pgliteTemplate({ log: silentLog, migrationsDir, cacheDir })).key).toBe(before.key); // unchanged
 
       // Same migration names, one file's content changed: another checksum, so another key.
@@ -161,7 +192,18 @@ describe("fresh databases from the migrated template", () => {
 
       const after = await pgliteTemplate({ log: silentLog, migrationsDir, cacheDir });
       expect(after.built).toBe(true);
-      expect(await readdir(cacheDir)).toEqual([path.basename(after.file)]); // the stale one is gone
+      expect((await readdir(cacheDir)).sort()).toEqual(
+        [path.basename(unpackedBefore), path.basename(after.file)].sort(),
+      ); // the stale tarball is gone
+      const unpackedAfter = await pgliteTemplateDir({ log: silentLog, migrationsDir, cacheDir });
+      expect(unpackedAfter).not.toBe(unpackedBefore);
+      // The stale unpacked folder is gone too, and the new one holds the changed migration.
+      expect((await readdir(cacheDir)).sort()).toEqual([path.basename(unpackedAfter), path.basename(after.file)]);
+      const copy = await PGlite.create(unpackedAfter);
+      cleanups.push(() => copy.close());
+      expect((await copy.query(`SELECT to_regclass('stale_probe') IS NOT NULL AS present`)).rows).toEqual([
+        { present: true },
+      ]);
       const db = await PGlite.create("memory://", { loadDataDir: after.data });
       cleanups.push(() => db.close());
       expect((await db.query(`SELECT to_regclass('stale_probe') IS NOT NULL AS present`)).rows).toEqual([

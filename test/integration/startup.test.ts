@@ -33,6 +33,9 @@ describe("the service process", () => {
         // The holiday calendar's coverage (healthz.test.ts checks it to the letter).
         calendar: expect.objectContaining({ year: expect.any(Number), coverage: expect.any(String) }),
       });
+      // The demo company is seeded after /healthz answers, and the sandbox's staff list waits for it. Stopping
+      // during the seeding waits for it too (main.ts gives that 10 s), which a loaded machine can exceed.
+      expect((await fetch(`${first.url}/sandbox/api/staff`)).status).toBe(200);
       // Sandbox mode prints the generated admin token; it must work.
       const token = /Admin API token[^\n]*\n\s*([0-9a-f]{48})/.exec(first.output())?.[1];
       expect(token).toBeDefined();
