@@ -112,4 +112,17 @@ describe("txSql inside a Prisma interactive transaction", () => {
     ).rejects.toThrow(); // PostgreSQL names department_pkey; Prisma's PGlite adapter says only "Raw query failed"
     expect(await count("bd")).toBe(0);
   });
+
+  it.skipIf(engine !== "postgres")(
+    "on postgres it skips Prisma in every interactive transaction, not only Database.transaction's (numeric comes back as the driver's text)",
+    async () => {
+      const q = "SELECT 1.50::numeric AS n";
+      const [viaTxSql, viaPrisma] = await db.prisma.$transaction(async (tx) => [
+        (await txSql(tx).query<{ n: unknown }>(q))[0]?.n,
+        (await tx.$queryRawUnsafe<{ n: unknown }[]>(q))[0]?.n,
+      ]);
+      expect(viaTxSql).toBe("1.50");
+      expect(typeof viaPrisma).not.toBe("string"); // Prisma's Decimal
+    },
+  );
 });
