@@ -11,6 +11,9 @@
  * SQL query computing the same YTD actual (figures in force through W50) and YTD target (expected by phasing's
  * accrual): over the raw progress_entry rows (DISTINCT ON), and over what the triggers keep (progress_series_person,
  * target_month_amounts) — the ratio that counts is against the latter. The digest's totals are checked against both.
+ * Then the director's chart image as the weekly job draws it (ECharts SSR → SVG, resvg → PNG with the CJK font),
+ * median of 3 after a warm-up, beside its floor: resvg drawing an SVG of the same size holding one Chinese label
+ * with the same font file — what any PNG with Chinese text costs here (reading the font, a canvas of that size).
  */
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
@@ -20,7 +23,9 @@ import { defaultCalendar } from "../src/domain/calendar.ts";
 import type { Digest } from "../src/domain/digest-types.ts";
 import { parsePeriodKey, periodRange } from "../src/domain/period-key.ts";
 import { accrualPoint } from "../src/domain/phasing.ts";
+import { digestChartOptions } from "../src/flows/digest/digest-chart.ts";
 import { loadDigest } from "../src/flows/digest/index.ts";
+import { findCjkFont, renderChartSvg, svgToPng } from "../src/flows/digest/render-chart-png.ts";
 import { createLogger } from "../src/lib/logger.ts";
 import { importOrg } from "../src/org/import-org.ts";
 import { recordsFromJson, ZOrgImportRequest } from "../src/org/org-input.ts";
@@ -245,6 +250,7 @@ async function child(): Promise<void> {
         .map((l) => l.toFixed(2))
         .join(", ")}`,
     );
+    let directorDigest: Digest | undefined;
     for (const viewer of ["dir", "m-east"]) {
       let digest: Digest | undefined;
       let bytes = 0;
@@ -258,6 +264,7 @@ async function child(): Promise<void> {
         });
         bytes = json(digest).length;
       });
+      if (viewer === "dir") directorDigest = digest;
       const manager = viewer === "dir" ? null : viewer;
       let check: { ytdActual: bigint; ytdTarget: bigint } | undefined;
       const floorSeconds = await median(async () => {
@@ -293,6 +300,7 @@ async function child(): Promise<void> {
       for (const t of log.sort((a, b) => b.ms - a.ms))
         console.log(`      ${t.ms.toFixed(0).padStart(6)} ms ${String(t.rows).padStart(6)} rows  ${t.sql}`);
     }
+    await benchChart(directorDigest!);
     console.log(
       `  peak RSS ${peakRssMb()} MB; load average now ${loadavg()
         .map((l) => l.toFixed(2))
@@ -301,6 +309,30 @@ async function child(): Promise<void> {
   } finally {
     await db.close();
   }
+}
+
+/** The director's chart PNG (SVG by ECharts, PNG by resvg), each step's median, and the bare-resvg floor. */
+async function benchChart(digest: Digest): Promise<void> {
+  const font = findCjkFont();
+  const spec = digestChartOptions(digest).attainment;
+  const rssBefore = Math.round(process.memoryUsage().rss / 2 ** 20);
+  let svg = "";
+  let png: Buffer = Buffer.alloc(0);
+  const svgSeconds = await median(async () => {
+    svg = renderChartSvg(spec);
+  });
+  const pngSeconds = await median(async () => {
+    png = await svgToPng(svg, font);
+  });
+  const bare = `<svg xmlns="http://www.w3.org/2000/svg" width="${spec.width}" height="${spec.height}"><text x="20" y="40" font-size="16">华东 达成率</text></svg>`;
+  const floorSeconds = await median(() => svgToPng(bare, font));
+  const total = svgSeconds + pngSeconds;
+  console.log(
+    `  chart PNG (director, ${spec.width}×${spec.height}, ${(png.length / 1024).toFixed(0)} KB): ${total.toFixed(3)} s` +
+      ` (ECharts SVG ${svgSeconds.toFixed(3)} s, resvg PNG ${pngSeconds.toFixed(3)} s); floor: resvg drawing one` +
+      ` Chinese label at that size with the same font ${floorSeconds.toFixed(3)} s, ratio ${(total / floorSeconds).toFixed(2)};` +
+      ` RSS before ${rssBefore} MB, peak so far ${peakRssMb()} MB`,
+  );
 }
 
 if (values.child) await child();

@@ -11,7 +11,7 @@ export interface DigestImage {
 
 /**
  * The chart that goes with a digest message (attainment by region / team, this period vs the last), drawn
- * before the transaction that queues it (rendering takes tens of milliseconds). Null, logged with what to
+ * before the transaction that queues it (rendering takes ~0.3 s: bench:digest). Null, logged with what to
  * install, when it cannot be drawn (no CJK font: the labels would be blank boxes) — the digest then goes out as
  * text alone rather than not at all.
  */
