@@ -236,13 +236,13 @@ function prismaRunner(tx: Tx): SqlRunner {
 }
 
 /**
- * A raw statement on either a transaction's `sql` (Database.transaction) or a Prisma client / transaction: the
- * shared helpers of the inbound hot path take both. Same row types caveat as `Database.transaction`.
+ * A raw statement on either a transaction's `sql` (Database.transaction) or a Prisma client / transaction (through
+ * {@link txSql}, which skips Prisma inside an interactive transaction on PostgreSQL): the shared helpers of the
+ * inbound hot path take both. Same row types caveat as {@link txSql}.
  */
 export function rawQuery<T>(on: Tx | SqlRunner, text: string, params: unknown[] = []): Promise<T[]> {
-  return "query" in on && typeof on.query === "function"
-    ? on.query<T>(text, params)
-    : (on as Tx).$queryRawUnsafe<T[]>(text, ...params);
+  const runner = "query" in on && typeof on.query === "function" ? (on as SqlRunner) : txSql(on as Tx);
+  return runner.query<T>(text, params);
 }
 
 /** True when `dir` does not exist or holds nothing (a fresh data dir may have been made empty beforehand). */
