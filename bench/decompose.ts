@@ -1,6 +1,6 @@
 /**
  * bench:decompose — 1.8亿 → 5 regions (history + growth) → 4 product lines → 2 channels → 10,000 reps →
- * 12 months (120,000 monthly cells), through the same services as the API (each split one transaction with
+ * 12 months (120,000 monthly cells, stored as one array of 12 per leaf), through the same services as the API (each split one transaction with
  * its conservation check), then one conservation query over the whole plan. Seconds and peak RSS per engine.
  * Then the floor, in the same run: the same rows written by hand-written set-based SQL (one statement per
  * table), and the ratio of the two. Peak RSS is taken before the floor's writes and printed beside the RSS
@@ -151,8 +151,8 @@ async function child(): Promise<void> {
 }
 
 /**
- * The floor (issue #17 item 1): the rows the decomposition wrote — the plan, its targets, co-owners, monthly cells
- * and ledger entries — written again as a second plan by one hand-written set-based statement per table, each
+ * The floor (issue #17 item 1): the rows the decomposition wrote — the plan, its targets, co-owners, month arrays
+ * (one row of 12 amounts per leaf, migration 20261211010000_months_as_arrays) and ledger entries — written again as a second plan by one hand-written set-based statement per table, each
  * taking its rows as one JSON parameter (so the data crosses to the database as the service's must), in one
  * transaction. Reading the rows and renaming their ids is not timed. Returns the seconds the writes took.
  */
@@ -181,9 +181,9 @@ async function floor(db: Database, planId: string): Promise<number> {
       ),
     },
     {
-      table: "target_month",
+      table: "target_month_amounts",
       rows: renamed(
-        await rowsOf("SELECT m.* FROM target_month m JOIN target t ON t.id = m.target_id WHERE t.plan_id = $1"),
+        await rowsOf("SELECT m.* FROM target_month_amounts m JOIN target t ON t.id = m.target_id WHERE t.plan_id = $1"),
         ["target_id"],
       ),
     },
@@ -216,11 +216,11 @@ async function floor(db: Database, planId: string): Promise<number> {
   });
   const seconds = (performance.now() - t0) / 1000;
   const [{ n }] = (await db.sql.query<{ n: string }>(
-    "SELECT count(*)::text AS n FROM target_month m JOIN target t ON t.id = m.target_id WHERE t.plan_id = $1",
+    "SELECT count(*)::text AS n FROM target_month_amounts m JOIN target t ON t.id = m.target_id WHERE t.plan_id = $1",
     [re(planId)],
   )) as [{ n: string }];
   if (Number(n) !== tables[3]!.rows.length)
-    throw new Error(`floor wrote ${n} monthly cells of ${tables[3]!.rows.length}`);
+    throw new Error(`floor wrote the months of ${n} leaves of ${tables[3]!.rows.length}`);
   return seconds;
 }
 

@@ -2,15 +2,15 @@
  * bench:digest — the weekly digest of a plan with 50,000 owners (`--owners N`) and a year of weekly progress, on
  * PGlite and PostgreSQL (`--engine pglite|postgres`, default both; or BENCH_ENGINES).
  * Set-up is fast SQL, not timed: the org through importOrg (a director, 5 regional managers, N reps), a published
- * plan split by region (5) and product line (4 per region) down to one leaf per rep with its 12 month rows, and
+ * plan split by region (5) and product line (4 per region) down to one leaf per rep with its 12 months, and
  * progress for W01–W52: 9 in 10 reps report each week, every 20th rep's self-report is beaten by a company import
  * every fourth week; W51 and W52 lie after the digest's period and must not count. W50 is evaluated (the
  * non-reporters and a tenth of the rest missed) and 2 % of the reps have an open escalation.
  * Measured, each as the median of 3 runs after one warm-up: loadDigest + the JSON the API sends, for the director
  * (whole plan) and for one regional manager (a fifth of the owners). Two floors beside each, each one hand-written
  * SQL query computing the same YTD actual (figures in force through W50) and YTD target (expected by phasing's
- * accrual): over the raw progress_entry rows (DISTINCT ON), and over what the triggers keep (progress_series_person,
- * target_month_amounts) — the ratio that counts is against the latter. The digest's totals are checked against both.
+ * accrual): over the raw progress_entry rows (DISTINCT ON) and the target_month view's month rows, and over what is
+ * kept per person (progress_series_person, target_month_amounts) — the ratio that counts is against the latter. The digest's totals are checked against both.
  * Then the director's chart image as the weekly job draws it (ECharts SSR → SVG, resvg → PNG with the CJK font),
  * median of 3 after a warm-up, beside its floor: resvg drawing an SVG of the same size holding one Chinese label
  * with the same font file — what any PNG with Chinese text costs here (reading the font, a canvas of that size).
@@ -103,8 +103,8 @@ async function setUp(db: Database, n: number): Promise<void> {
     [PLAN_ID, published, REGIONS, LINES, n],
   );
   await q(
-    `INSERT INTO target_month (target_id, month, amount)
-     SELECT 't' || i, m, 100000 + i % 1000 FROM generate_series(0, $1 - 1) AS i, generate_series(1, 12) AS m`,
+    `INSERT INTO target_month_amounts (target_id, amounts)
+     SELECT 't' || i, array_fill((100000 + i % 1000)::bigint, ARRAY[12]) FROM generate_series(0, $1 - 1) AS i`,
     [n],
   );
   await q(

@@ -108,8 +108,8 @@ async function setUp(db: Database, n: number): Promise<void> {
     [PLAN.id, PUBLISHED_AT, n],
   );
   await q(
-    `INSERT INTO target_month (target_id, month, amount)
-     SELECT 'bt' || i, m, 100000 + 10 * i FROM generate_series(0, $1 - 1) AS i, generate_series(1, 12) AS m`,
+    `INSERT INTO target_month_amounts (target_id, amounts)
+     SELECT 'bt' || i, array_fill((100000 + 10 * i)::bigint, ARRAY[12]) FROM generate_series(0, $1 - 1) AS i`,
     [n],
   );
   // Earlier weeks: everyone who reports reported 20,000 (they count in the year-to-date figures).

@@ -7,7 +7,7 @@ export interface PlanConservationViolation {
   label: string;
   expected: string;
   actual: string;
-  /** MONTHS only: how many month rows the target has (12 when phased); null for the other kinds. */
+  /** MONTHS only: how many month amounts the target has (12 when phased, 0 when not); null for the other kinds. */
   months: number | null;
 }
 
@@ -20,19 +20,21 @@ const childrenSql = (scope: string) =>
     GROUP BY p.id, p.label, p.amount HAVING p.amount <> sum(c.amount)`;
 
 /**
- * Targets (matched by `scope` on `t`) whose months are not 12 rows summing to the amount: any target that has
+ * Targets (matched by `scope` on `t`) whose months are not 12 amounts summing to the amount: any target that has
  * months, and every leaf of a phased plan — a leaf left without months there is a hole, not "not yet phased"
  * (before the plan is phased, readiness reports unphased leaves as NOT_PHASED instead). A 待分配 reserve has no
- * months: it is nobody's target.
+ * months: it is nobody's target. A month array always holds 12 amounts, none NULL (the table's CHECK, migration
+ * 20261211010000_months_as_arrays); their count is still compared so that the check does not rest on it.
  */
 const monthsSql = (scope: string) =>
-  `SELECT 'MONTHS', t.id, t.label, t.amount::text, coalesce(sum(m.amount), 0)::text, count(m.month)::int
-     FROM target t JOIN plan pl ON pl.id = t.plan_id LEFT JOIN target_month m ON m.target_id = t.id
+  `SELECT 'MONTHS', t.id, t.label, t.amount::text, coalesce(m.sum, 0)::text, coalesce(cardinality(a.amounts), 0)
+     FROM target t JOIN plan pl ON pl.id = t.plan_id LEFT JOIN target_month_amounts a ON a.target_id = t.id
+     LEFT JOIN LATERAL (SELECT sum(x) AS sum FROM unnest(a.amounts) AS x) m ON TRUE
     WHERE t.plan_id = $1 AND t.state <> 'ARCHIVED' AND ${scope}
-      AND (EXISTS (SELECT 1 FROM target_month x WHERE x.target_id = t.id)
+      AND (a.target_id IS NOT NULL
            OR (pl.phasing IS NOT NULL AND NOT t.reserve
                AND NOT EXISTS (SELECT 1 FROM target c WHERE c.parent_id = t.id AND c.state <> 'ARCHIVED')))
-    GROUP BY t.id, t.label, t.amount HAVING count(m.month) <> 12 OR t.amount <> coalesce(sum(m.amount), 0)`;
+      AND (a.target_id IS NULL OR cardinality(a.amounts) <> 12 OR t.amount <> m.sum)`;
 
 const WHOLE_PLAN = `SELECT 'ROOT' AS kind, t.id AS "targetId", t.label, p.total::text AS expected, t.amount::text AS actual,
           NULL::int AS months

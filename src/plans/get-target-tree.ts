@@ -36,8 +36,8 @@ export async function getTargetTree(db: Database, planId: string) {
       orderBy: [{ depth: "asc" }, { key: "asc" }],
     }),
     db.sql.query<{ target_id: string; amounts: string[] }>(
-      `SELECT m.target_id, array_agg(m.amount::text ORDER BY m.month) AS amounts
-         FROM target_month m JOIN target t ON t.id = m.target_id WHERE t.plan_id = $1 GROUP BY m.target_id`,
+      `SELECT m.target_id, m.amounts::text[] AS amounts
+         FROM target_month_amounts m JOIN target t ON t.id = m.target_id WHERE t.plan_id = $1`,
       [planId],
     ),
     targetAnswers(db, planId),

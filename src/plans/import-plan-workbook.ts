@@ -104,9 +104,9 @@ async function loadCurrent(tx: Tx, planId: string): Promise<Map<string, Current>
     include: { coOwners: true },
   });
   const monthRows = await tx.$queryRawUnsafe<{ id: string; months: string[] }[]>(
-    `SELECT m.target_id AS id, array_agg(m.amount::text ORDER BY m.month) AS months
-       FROM target_month m JOIN target t ON t.id = m.target_id
-      WHERE t.plan_id = $1 AND t.state <> 'ARCHIVED' GROUP BY m.target_id`,
+    `SELECT m.target_id AS id, m.amounts::text[] AS months
+       FROM target_month_amounts m JOIN target t ON t.id = m.target_id
+      WHERE t.plan_id = $1 AND t.state <> 'ARCHIVED'`,
     planId,
   );
   const months = new Map(monthRows.map((r) => [r.id, r.months.map(BigInt)] as const));

@@ -36,7 +36,7 @@ export async function phasePlan({ db, planId, profile, actor, calendar = default
   );
 }
 
-/** Leaves per month INSERT (12 rows each): 10,000 leaves are 5 statements, not one of 120,000 rows. */
+/** Leaves per month-array INSERT (one row of 12 amounts each): 10,000 leaves are 5 statements. */
 export const PHASE_CHUNK_LEAVES = 2_000;
 
 /** What phasing reads of a plan (a caller may pass the whole plan). */
@@ -62,8 +62,8 @@ export interface PhaseTargetsArgs {
 export async function phaseTargets(tx: Tx, { plan, targetIds, actor, calendar, bumpVersion = true }: PhaseTargetsArgs) {
   const leaves = await tx.$queryRawUnsafe<{ id: string; amount: bigint; version: number; months: string[] | null }[]>(
     `SELECT t.id, t.amount, t.version,
-            (SELECT array_agg(m.amount::text ORDER BY m.month) FROM target_month m WHERE m.target_id = t.id) AS months
-       FROM target t
+            a.amounts::text[] AS months
+       FROM target t LEFT JOIN target_month_amounts a ON a.target_id = t.id
       WHERE t.plan_id = $1 AND ($2::text[] IS NULL OR t.id = ANY($2::text[])) AND ${liveLeafSql("t")}`,
     plan.id,
     targetIds ?? null,
@@ -83,16 +83,14 @@ export async function phaseTargets(tx: Tx, { plan, targetIds, actor, calendar, b
     changed.push({ id: leaf.id, months, version: bump ? leaf.version + 1 : leaf.version, old: leaf.months, bump });
   }
   if (changed.length === 0) return { leaves: leaves.length, changed: 0 };
-  const rephased = changed.filter((c) => c.old !== null).map((c) => c.id);
-  if (rephased.length > 0)
-    await tx.$executeRawUnsafe("DELETE FROM target_month WHERE target_id = ANY($1::text[])", rephased);
-  // One id per leaf and a flat array of its 12 amounts: the month numbers are generated in SQL, which sends
-  // a twelfth of the parameters a row-by-row unnest would. In chunks of leaves (see lib/chunks.ts).
+  // One row per leaf: its id and its 12 amounts, sliced in SQL out of one flat array (a leaf rephased gets its
+  // row replaced). In chunks of leaves (see lib/chunks.ts).
   for (const part of chunks(changed, PHASE_CHUNK_LEAVES)) {
     await txSql(tx).query(
-      `INSERT INTO target_month (target_id, month, amount)
-       SELECT ids.id, m, ($2::int8[])[(ids.ord - 1) * 12 + m]
-         FROM unnest($1::text[]) WITH ORDINALITY AS ids(id, ord), generate_series(1, 12) AS m`,
+      `INSERT INTO target_month_amounts (target_id, amounts)
+       SELECT ids.id, ($2::int8[])[(ids.ord - 1) * 12 + 1 : ids.ord * 12]
+         FROM unnest($1::text[]) WITH ORDINALITY AS ids(id, ord)
+       ON CONFLICT (target_id) DO UPDATE SET amounts = EXCLUDED.amounts`,
       [part.map((c) => c.id), part.flatMap((c) => c.months.map(String))],
     );
   }

@@ -31,7 +31,7 @@ export async function planReadiness(db: Database, planId: string) {
     `SELECT t.id, t.label, t.owner_user_id AS owner, o.name AS owner_name, o.active AS owner_active,
             (SELECT count(*) FROM target_co_owner c JOIN staff s ON s.user_id = c.user_id WHERE c.target_id = t.id AND s.active)::text AS active_co,
             (SELECT array_agg(s.name) FROM target_co_owner c JOIN staff s ON s.user_id = c.user_id WHERE c.target_id = t.id AND NOT s.active) AS inactive_co,
-            EXISTS (SELECT 1 FROM target_month m WHERE m.target_id = t.id) AS phased
+            EXISTS (SELECT 1 FROM target_month_amounts m WHERE m.target_id = t.id) AS phased
        FROM target t LEFT JOIN staff o ON o.user_id = t.owner_user_id
       WHERE t.plan_id = $1 AND ${liveLeafSql("t")}
       ORDER BY t.depth, t.label`,

@@ -72,7 +72,7 @@ export async function splitTarget({ db, planId, request, actor, calendar = defau
       const ids = await writeChildren(tx, childChanges({ parent, existing, request, resolved, amounts, actor }));
       // Record how the parent is split, and drop its months: months live on leaves only.
       await tx.$executeRawUnsafe(
-        `WITH gone AS (DELETE FROM target_month WHERE target_id = $1)
+        `WITH gone AS (DELETE FROM target_month_amounts WHERE target_id = $1)
          UPDATE target SET split_dimension = $2::"Dimension", split_method = $3::"SplitMethod", updated_at = now() WHERE id = $1`,
         parent.id,
         request.dimension,
@@ -137,7 +137,7 @@ async function writeChildren(tx: Tx, c: ChildChanges): Promise<string[]> {
   await insertCoOwners(tx, c.coOwners);
   for (const gone of c.archives) {
     await tx.target.update({ where: { id: gone.id }, data: { state: "ARCHIVED", version: gone.version } });
-    await tx.targetMonth.deleteMany({ where: { targetId: gone.id } });
+    await tx.targetMonthAmounts.deleteMany({ where: { targetId: gone.id } });
   }
   await writeLedger(tx, c.ledger);
   return c.touched;

@@ -2,7 +2,8 @@ import type { SqlRunner } from "../../src/db/sql.ts";
 
 /**
  * Everything that defines the public schema, as plain sorted rows: tables and columns with types, defaults and
- * nullability; indexes; constraints; enum types with their labels. Prisma's own bookkeeping table is left out.
+ * nullability (a view's columns too); indexes; constraints; enum types with their labels; views with their
+ * definitions. Prisma's own bookkeeping table is left out.
  */
 export async function catalog(sql: SqlRunner) {
   const columns = await sql.query(
@@ -26,5 +27,9 @@ export async function catalog(sql: SqlRunner) {
      FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid JOIN pg_namespace n ON n.oid = t.typnamespace
      WHERE n.nspname = 'public' GROUP BY t.typname ORDER BY t.typname`,
   );
-  return { columns, indexes, constraints, enums };
+  const views = await sql.query(
+    `SELECT viewname, btrim(regexp_replace(definition, '\\s+', ' ', 'g')) AS definition
+       FROM pg_views WHERE schemaname = 'public' ORDER BY viewname`,
+  );
+  return { columns, indexes, constraints, enums, views };
 }

@@ -73,15 +73,36 @@ const INDEXES_BEYOND_SCHEMA = [
 ];
 
 /**
- * Constraint triggers the migrations add (pg_constraint lists them, contype 't'); schema.prisma has no triggers.
+ * Constraints the migrations add that schema.prisma cannot express: constraint triggers (pg_constraint lists them,
+ * contype 't'; schema.prisma has no triggers) and CHECK constraints (contype 'c').
  */
-const TRIGGER_CONSTRAINTS_BEYOND_SCHEMA = [
+const CONSTRAINTS_BEYOND_SCHEMA = [
   {
     // The digest's kept figures, brought up to date at commit (migration 20261209010000_progress_kept_at_commit).
     table_name: "progress_entry",
     conname: "progress_figure_keep",
     contype: "t",
     def: "TRIGGER DEFERRABLE INITIALLY DEFERRED",
+  },
+  {
+    // A month array is 12 amounts, January first, none NULL (migration 20261211010000_months_as_arrays).
+    table_name: "target_month_amounts",
+    conname: "target_month_amounts_twelve",
+    contype: "c",
+    def:
+      "CHECK (((amounts IS NOT NULL) AND (array_ndims(amounts) = 1) AND (array_lower(amounts, 1) = 1) AND " +
+      "(cardinality(amounts) = 12) AND (array_position(amounts, NULL::bigint) IS NULL)))",
+  },
+];
+
+/** Views the migrations add (schema.prisma has none): name and definition as PostgreSQL prints it (spaces folded). */
+const VIEWS_BEYOND_SCHEMA = [
+  {
+    // A leaf's months as one row per month, over the arrays (migration 20261211010000_months_as_arrays).
+    viewname: "target_month",
+    definition:
+      "SELECT a.target_id, (m.month)::integer AS month, m.amount FROM (target_month_amounts a " +
+      "CROSS JOIN LATERAL unnest(a.amounts) WITH ORDINALITY m(amount, month));",
   },
 ];
 
@@ -96,12 +117,16 @@ describe("migrations", () => {
       const actual = await catalog(fromMigrations.sql);
       const extra = actual.indexes.filter((i) => !expected.indexes.some((e) => e.indexname === i.indexname));
       expect(extra).toEqual(INDEXES_BEYOND_SCHEMA);
-      const triggers = actual.constraints.filter((c) => c.contype === "t");
-      expect(triggers).toEqual(TRIGGER_CONSTRAINTS_BEYOND_SCHEMA);
+      const beyond = actual.constraints.filter((c) => c.contype === "t" || c.contype === "c");
+      expect(beyond).toEqual(CONSTRAINTS_BEYOND_SCHEMA);
+      expect(actual.views).toEqual(VIEWS_BEYOND_SCHEMA);
+      const views = new Set(VIEWS_BEYOND_SCHEMA.map((v) => v.viewname));
       expect({
         ...actual,
+        columns: actual.columns.filter((c) => !views.has(c.table_name as string)),
         indexes: actual.indexes.filter((i) => !extra.includes(i)),
-        constraints: actual.constraints.filter((c) => !triggers.includes(c)),
+        constraints: actual.constraints.filter((c) => !beyond.includes(c)),
+        views: [],
       }).toEqual(expected);
     } finally {
       await fromMigrations.close();

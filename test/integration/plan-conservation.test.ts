@@ -78,29 +78,48 @@ describe("the production conservation check, on a corrupted database", () => {
     }
   });
 
-  it("one month row deleted: the leaf's months fall short and number 11", async () => {
+  it("one month's amount changed with raw SQL: the leaf's 12 months no longer sum to its amount", async () => {
     const leaf = plan.leafIds[1]!;
     const amount = await leafAmount(leaf);
-    const [gone] = await sql("DELETE FROM target_month WHERE target_id = $1 AND month = 3 RETURNING amount::text", [
-      leaf,
-    ]);
+    await sql("UPDATE target_month_amounts SET amounts[3] = amounts[3] - 5 WHERE target_id = $1", [leaf]);
     try {
-      await expectReported([violation("MONTHS", leaf, amount, amount - BigInt(String(gone?.amount)), 11)]);
+      await expectReported([violation("MONTHS", leaf, amount, amount - 5n, 12)]);
     } finally {
-      await sql("INSERT INTO target_month (target_id, month, amount) VALUES ($1, 3, $2)", [leaf, gone?.amount]);
+      await sql("UPDATE target_month_amounts SET amounts[3] = amounts[3] + 5 WHERE target_id = $1", [leaf]);
     }
+  });
+
+  it("a month array of other than 12 amounts, or with a NULL, is refused by the table itself", async () => {
+    const leaf = plan.leafIds[1]!;
+    const before = await planSnapshot(svc.db);
+    for (const change of [
+      "amounts[1:11]",
+      "amounts || 0::bigint",
+      "'{}'::bigint[]",
+      "NULL",
+      "'[0:11]={1,2,3,4,5,6,7,8,9,10,11,12}'::bigint[]",
+    ])
+      await expect(
+        sql(`UPDATE target_month_amounts SET amounts = ${change} WHERE target_id = $1`, [leaf]),
+      ).rejects.toThrow(/target_month_amounts_twelve/);
+    await expect(sql("UPDATE target_month_amounts SET amounts[5] = NULL WHERE target_id = $1", [leaf])).rejects.toThrow(
+      /target_month_amounts_twelve/,
+    );
+    expect(await planSnapshot(svc.db)).toEqual(before);
   });
 
   it("a leaf left without any month after the plan was phased is reported", async () => {
     const leaf = plan.leafIds[2]!;
     const amount = await leafAmount(leaf);
-    const months = await sql("DELETE FROM target_month WHERE target_id = $1 RETURNING month, amount::text", [leaf]);
-    expect(months).toHaveLength(12);
+    const [row] = await sql("DELETE FROM target_month_amounts WHERE target_id = $1 RETURNING amounts::text", [leaf]);
+    expect(row?.amounts).toMatch(/^\{(\d+,){11}\d+\}$/);
     try {
       await expectReported([violation("MONTHS", leaf, amount, "0", 0)]);
     } finally {
-      for (const m of months)
-        await sql("INSERT INTO target_month (target_id, month, amount) VALUES ($1, $2, $3)", [leaf, m.month, m.amount]);
+      await sql("INSERT INTO target_month_amounts (target_id, amounts) VALUES ($1, $2::bigint[])", [
+        leaf,
+        row?.amounts,
+      ]);
     }
   });
 
