@@ -1,4 +1,4 @@
-import type { Tx } from "../db/database.ts";
+import { type Tx, txSql } from "../db/database.ts";
 import { AppError } from "../lib/errors.ts";
 
 export interface PlanConservationViolation {
@@ -57,8 +57,9 @@ export async function findConservationViolations(
   /** Only check these parents (and the months of their children): a split touches one parent, not the plan. */
   parentIds?: string[],
 ): Promise<PlanConservationViolation[]> {
-  if (parentIds) return tx.$queryRawUnsafe<PlanConservationViolation[]>(LOCAL, planId, parentIds);
-  return tx.$queryRawUnsafe<PlanConservationViolation[]>(WHOLE_PLAN, planId);
+  // Raw on the transaction's connection (txSql): every split runs this, and Prisma's raw path costs Node CPU.
+  if (parentIds) return txSql(tx).query<PlanConservationViolation>(LOCAL, [planId, parentIds]);
+  return txSql(tx).query<PlanConservationViolation>(WHOLE_PLAN, [planId]);
 }
 
 /**

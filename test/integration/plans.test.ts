@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { referenceOrg } from "../../src/demo/reference-org.ts";
 import { planSnapshot } from "../helpers/plan-snapshot.ts";
+import { engine } from "../helpers/test-db.ts";
 import { startTestService, type TestService } from "../helpers/test-service.ts";
 
 let svc: TestService;
@@ -185,6 +186,53 @@ describe("plans and splits", () => {
     expect(r2.leaves).toBe(3);
     expect(r2.problems).toHaveLength(1);
   });
+
+  // The parent's row lock orders two splits of one target; the children must then be read after the lock (in a
+  // statement of their own), or the second split would not see the first's children and refuse itself with a
+  // conservation conflict (both sets live under one parent).
+  it.skipIf(engine !== "postgres")(
+    "two splits of the same target at once: one waits for the other, then re-splits what it made",
+    async () => {
+      const plan = await newPlan(1000);
+      const body = (keys: string[]) => ({
+        parentTargetId: plan.rootTargetId,
+        dimension: "PRODUCT_LINE",
+        method: "EQUAL",
+        children: keys.map((key) => ({ key })),
+      });
+      const waiting = () =>
+        svc.db.sql.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()",
+        );
+      // Hold the parent's row lock, so that both splits queue behind it, then let them go together.
+      const responses = await svc.db.sql.transaction(async (held) => {
+        await held.query("SELECT 1 FROM target WHERE id = $1 FOR UPDATE", [plan.rootTargetId]);
+        const both = [
+          post(`/api/plans/${plan.id}/splits`, body(["A", "B"])),
+          post(`/api/plans/${plan.id}/splits`, body(["C", "D"])),
+        ];
+        for (let i = 0; i < 500 && (await waiting())[0]!.n < 2; i++) await new Promise((r) => setTimeout(r, 10));
+        expect((await waiting())[0]!.n).toBe(2);
+        return both;
+      });
+      const statuses = await Promise.all(responses.map(async (r) => `${(await r).status}`));
+      expect(statuses).toEqual(["201", "201"]);
+      const live = await svc.db.sql.query<{ key: string; amount: string }>(
+        "SELECT key, amount::text FROM target WHERE parent_id = $1 AND state <> 'ARCHIVED' ORDER BY key",
+        [plan.rootTargetId],
+      );
+      expect([
+        ["A", "B"],
+        ["C", "D"],
+      ]).toContainEqual(live.map((c) => c.key));
+      expect(live.map((c) => c.amount)).toEqual(["500", "500"]);
+      const archived = await svc.db.sql.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM target WHERE parent_id = $1 AND state = 'ARCHIVED'",
+        [plan.rootTargetId],
+      );
+      expect(archived).toEqual([{ n: 2 }]);
+    },
+  );
 
   it("the ledger is append-only in the database", async () => {
     await expect(svc.db.sql.exec("UPDATE target_ledger SET actor = 'x'")).rejects.toThrow(/append-only/);
