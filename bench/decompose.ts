@@ -21,6 +21,8 @@ import { phasePlan } from "../src/plans/phase-plan.ts";
 import type { TSplitRequest } from "../src/plans/plan-input.ts";
 import { splitTarget } from "../src/plans/split-target.ts";
 import { benchPgliteDir, peakRssMb, peakRssText, runPerEngine, timed } from "./bench-util.ts";
+import { type CpuMeter, startCpuMeter } from "./cpu-meter.ts";
+import { countStatements } from "./statement-counter.ts";
 
 const { values } = parseArgs({
   options: { child: { type: "boolean" }, reps: { type: "string", default: "10000" }, explain: { type: "boolean" } },
@@ -58,8 +60,13 @@ async function child(): Promise<void> {
   });
   await importOrg({ db, records: recordsFromJson(ZOrgImportRequest.parse(org(reps))) });
   const actor = "bench";
-  const split = (planId: string, request: Omit<TSplitRequest, "children"> & { children: Record<string, unknown>[] }) =>
-    splitTarget({
+  let splitCount = 0;
+  const split = (
+    planId: string,
+    request: Omit<TSplitRequest, "children"> & { children: Record<string, unknown>[] },
+  ) => {
+    splitCount++;
+    return splitTarget({
       db,
       planId,
       actor,
@@ -68,8 +75,16 @@ async function child(): Promise<void> {
         children: request.children.map((c) => ({ coOwnerUserIds: [], locked: false, ...c })),
       } as unknown as TSplitRequest,
     });
+  };
   let channelCount = 0;
   let phaseSeconds = 0;
+  // Load-independent figures beside the times: statements sent, and CPU (this process; on PostgreSQL also the
+  // server backends). The meter's own queries run outside the timed part; the split/phase boundary is read free.
+  const statements = countStatements();
+  const meter = await startCpuMeter(db);
+  const cpuStart = process.cpuUsage();
+  let splitStatements = 0;
+  let splitCpu = 0;
   const { result: planId, seconds } = await timed(async () => {
     const plan = await createPlan({
       db,
@@ -123,11 +138,16 @@ async function child(): Promise<void> {
         }
       }
     }
+    splitStatements = statements.count;
+    splitCpu = cpuMs(process.cpuUsage(cpuStart));
     const tp = performance.now();
     await phasePlan({ db, planId: plan.id, profile: "WORKDAYS", actor });
     phaseSeconds = (performance.now() - tp) / 1000;
     return plan.id;
   });
+  const phaseStatements = statements.count - splitStatements;
+  const cpu = await meter.stop();
+  statements.stop();
   const check = await timed(() => db.prisma.$transaction((tx) => findConservationViolations(tx, planId)));
   const [{ leaves, cells }] = (await db.sql.query<{ leaves: bigint; cells: bigint }>(
     `SELECT (SELECT count(*) FROM target t WHERE t.plan_id = $1 AND t.dimension = 'OWNER') AS leaves,
@@ -136,7 +156,7 @@ async function child(): Promise<void> {
   )) as [{ leaves: bigint; cells: bigint }];
   // Peak RSS of the decomposition itself, before the floor's writes (which send whole tables as JSON).
   const peakText = peakRssText();
-  const floorSeconds = await floor(db, planId);
+  const { seconds: floorSeconds, cpu: floorCpu } = await floor(db, planId);
   await db.close();
   if (check.result.length > 0) throw new Error("conservation violated");
   console.log(
@@ -148,15 +168,27 @@ async function child(): Promise<void> {
     `${engine.padEnd(8)} floor (the same rows by hand-written set-based SQL, one INSERT per table): ${floorSeconds.toFixed(2)} s; ` +
       `decompose + phase ÷ floor: ${(seconds / floorSeconds).toFixed(2)} (target ≤ 2); peak RSS with it ${peakRssMb()} MB`,
   );
+  const backends = (ms: number | null) => (ms === null ? "" : ` + database backends ${ms.toFixed(0)} ms`);
+  console.log(
+    `${engine.padEnd(8)} statements sent: ${splitStatements} for the plan and its ${splitCount} splits, ${phaseStatements} for phasing; ` +
+      `CPU: this process ${cpu.processMs.toFixed(0)} ms (splits ${splitCpu.toFixed(0)}, phasing ${(cpu.processMs - splitCpu).toFixed(0)})` +
+      `${backends(cpu.databaseMs)}; floor: this process ${floorCpu.processMs.toFixed(0)} ms${backends(floorCpu.databaseMs)}`,
+  );
+}
+
+/** Milliseconds of CPU in a process.cpuUsage() difference. */
+function cpuMs(used: NodeJS.CpuUsage): number {
+  return (used.user + used.system) / 1000;
 }
 
 /**
  * The floor (issue #17 item 1): the rows the decomposition wrote — the plan, its targets, co-owners, month arrays
  * (one row of 12 amounts per leaf, migration 20261211010000_months_as_arrays) and ledger entries — written again as a second plan by one hand-written set-based statement per table, each
  * taking its rows as one JSON parameter (so the data crosses to the database as the service's must), in one
- * transaction. Reading the rows and renaming their ids is not timed. Returns the seconds the writes took.
+ * transaction. Reading the rows and renaming their ids is not timed. Returns the seconds the writes took, and
+ * their CPU (this process; the server backends on PostgreSQL).
  */
-async function floor(db: Database, planId: string): Promise<number> {
+async function floor(db: Database, planId: string) {
   const rowsOf = async (sql: string) => {
     const [row] = await db.sql.query<{ rows: string | null }>(
       `SELECT coalesce(json_agg(t), '[]')::text AS rows FROM (${sql}) t`,
@@ -210,18 +242,20 @@ async function floor(db: Database, planId: string): Promise<number> {
     });
   }
   if (values.explain) await explainFloor(db, statements);
+  const meter: CpuMeter = await startCpuMeter(db);
   const t0 = performance.now();
   await db.sql.transaction(async (tx) => {
     for (const s of statements) await tx.query(s.sql, [s.json]);
   });
   const seconds = (performance.now() - t0) / 1000;
+  const cpu = await meter.stop();
   const [{ n }] = (await db.sql.query<{ n: string }>(
     "SELECT count(*)::text AS n FROM target_month_amounts m JOIN target t ON t.id = m.target_id WHERE t.plan_id = $1",
     [re(planId)],
   )) as [{ n: string }];
   if (Number(n) !== tables[3]!.rows.length)
     throw new Error(`floor wrote the months of ${n} leaves of ${tables[3]!.rows.length}`);
-  return seconds;
+  return { seconds, cpu };
 }
 
 /** --explain: the floor's statements under EXPLAIN (ANALYZE, BUFFERS, WAL), in a transaction rolled back. */
