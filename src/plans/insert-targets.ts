@@ -17,17 +17,27 @@ export interface NewTarget {
   growth: number | null;
 }
 
-/** Inserts new targets in one statement (a split may create thousands: every rep of a region). */
-export async function insertTargets(tx: Tx, rows: NewTarget[]): Promise<void> {
-  if (rows.length === 0) return;
+/**
+ * Inserts new targets and their co-owners in one statement (a split may create thousands: every rep of a region;
+ * one statement rather than two saves a round trip per split, 66 in bench:decompose). The co-owners' foreign key
+ * to the new targets is checked at the end of the statement, after the targets' insert.
+ */
+export async function insertTargets(
+  tx: Tx,
+  rows: NewTarget[],
+  coOwners: { targetId: string; userId: string }[] = [],
+): Promise<void> {
+  if (rows.length === 0 && coOwners.length === 0) return;
   const col = <K extends keyof NewTarget>(k: K) => rows.map((r) => r[k]);
   const text = (v: bigint | null) => (v === null ? null : v.toString());
   await txSql(tx).query(
-    `INSERT INTO target (id, plan_id, parent_id, dimension, key, label, depth, owner_user_id, amount, locked, weight, last_year, growth)
-     SELECT i, p, pa, d::"Dimension", k, l, dp, o, a, lo, w, ly, g
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[],
-                   $9::int8[], $10::bool[], $11::float8[], $12::int8[], $13::float8[])
-         AS x(i, p, pa, d, k, l, dp, o, a, lo, w, ly, g)`,
+    `WITH targets AS (
+       INSERT INTO target (id, plan_id, parent_id, dimension, key, label, depth, owner_user_id, amount, locked, weight, last_year, growth)
+       SELECT i, p, pa, d::"Dimension", k, l, dp, o, a, lo, w, ly, g
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[],
+                     $9::int8[], $10::bool[], $11::float8[], $12::int8[], $13::float8[])
+           AS x(i, p, pa, d, k, l, dp, o, a, lo, w, ly, g))
+     INSERT INTO target_co_owner (target_id, user_id) SELECT * FROM unnest($14::text[], $15::text[])`,
     [
       col("id"),
       col("planId"),
@@ -42,14 +52,8 @@ export async function insertTargets(tx: Tx, rows: NewTarget[]): Promise<void> {
       col("weight"),
       rows.map((r) => text(r.lastYear)),
       col("growth"),
+      coOwners.map((c) => c.targetId),
+      coOwners.map((c) => c.userId),
     ],
-  );
-}
-
-export async function insertCoOwners(tx: Tx, rows: { targetId: string; userId: string }[]): Promise<void> {
-  if (rows.length === 0) return;
-  await txSql(tx).query(
-    "INSERT INTO target_co_owner (target_id, user_id) SELECT * FROM unnest($1::text[], $2::text[])",
-    [rows.map((r) => r.targetId), rows.map((r) => r.userId)],
   );
 }
