@@ -162,7 +162,7 @@ async function child(): Promise<void> {
   console.log(
     `${engine.padEnd(8)} ${leaves} rep targets under ${channelCount} channel targets, ${cells} monthly cells: ` +
       `decompose + phase ${seconds.toFixed(2)} s (of which phasing ${phaseSeconds.toFixed(2)} s), conservation query ${(check.seconds * 1000).toFixed(0)} ms, ` +
-      `${peakText} (target < 5 s on postgres, ≤ 400 MB)`,
+      `${peakText} (targets: ≤ 2 s on postgres, issue #17; peak RSS ≤ 400 MB on PGlite)`,
   );
   console.log(
     `${engine.padEnd(8)} floor (the same rows by hand-written set-based SQL, one INSERT per table): ${floorSeconds.toFixed(2)} s; ` +
