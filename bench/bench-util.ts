@@ -66,7 +66,9 @@ const FLOOR_SCRIPT = fileURLToPath(new URL("./database-floor.ts", import.meta.ur
 
 function runChild(script: string, args: string[], env: Record<string, string>, what: string, out?: string[]) {
   return new Promise<void>((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", script, ...args], {
+    // BENCH_CPU_PROF=<dir>: the child writes a V8 CPU profile per thread there (--cpu-prof is refused in NODE_OPTIONS).
+    const prof = process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+    const child = spawn(process.execPath, [...prof, "--import", "tsx", script, ...args], {
       env,
       stdio: out ? ["ignore", "pipe", "inherit"] : "inherit",
     });

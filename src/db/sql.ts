@@ -1,5 +1,6 @@
 import { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
+import { preparedName } from "./prepared-names.ts";
 
 /**
  * The smallest raw-SQL surface the service needs beside Prisma: migrations, bulk upserts and set-based checks.
@@ -45,7 +46,13 @@ export function pgRunner(client: pg.Pool | pg.PoolClient): SqlRunner {
   const runner = pgRunner;
   return {
     async query<T>(text: string, params?: unknown[]) {
-      return (await client.query(text, params as unknown[])).rows as T[];
+      // A text sent again is prepared once per connection (prepared-names.ts: parse and plan once, not per push).
+      const name = preparedName(text, params);
+      const result =
+        name === undefined
+          ? await client.query(text, params as unknown[])
+          : await client.query({ name, text, values: params as unknown[] });
+      return result.rows as T[];
     },
     async exec(text: string) {
       await client.query(text);

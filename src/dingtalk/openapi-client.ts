@@ -2,6 +2,7 @@ import { type AccessTokenSource, createAccessTokenSource } from "./access-token.
 import { DingTalkApiError, isRetryableAnswer } from "./dingtalk-api-error.ts";
 import { createDirectoryClient } from "./directory-client.ts";
 import { DEFAULT_HTTP_TIMEOUT_MS, type Deadline, deadline } from "./http-deadline.ts";
+import { type Exchange, fetchExchange, nodeExchange } from "./json-exchange.ts";
 import { createLegacyTokenSource, type LegacyTokenSource } from "./legacy-token.ts";
 import { createUnionIdSource, type UnionIdSource } from "./union-ids.ts";
 
@@ -152,6 +153,8 @@ export interface OpenApiClientOptions {
 export function createOpenApiClient(opts: OpenApiClientOptions): OpenApiClient {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS;
   const doFetch = opts.fetch ?? fetch;
+  // JSON calls (every outbox send) on node:http unless a fetch is given; the multipart upload stays on fetch.
+  const exchange: Exchange = opts.fetch ? fetchExchange(opts.fetch) : nodeExchange;
   const tokens = opts.tokens ?? createAccessTokenSource(opts);
 
   const legacyToken = opts.oapiBase ? createLegacyTokenSource({ ...opts, oapiBase: opts.oapiBase }) : undefined;
@@ -163,12 +166,12 @@ export function createOpenApiClient(opts: OpenApiClientOptions): OpenApiClient {
     const path = at ?? template;
     const url = `${opts.apiBase}${path}`;
     const token = await tokens.get();
-    const first = await gate(api, () => send(doFetch, url, method, body, token, timeoutMs));
+    const first = await gate(api, () => send(exchange, url, method, body, token, timeoutMs));
     // docs/dingtalk.md §8: an expired token answers 400 InvalidAuthentication (the Python SDK also resets on 401).
     if (first.status === 401 || (first.status === 400 && first.body.code === "InvalidAuthentication")) {
       tokens.invalidate(token);
       const fresh = await tokens.get(); // before the gate: a token fetch must not hold a rate-limit slot
-      return unwrap<T>(await gate(api, () => send(doFetch, url, method, body, fresh, timeoutMs)), method, path);
+      return unwrap<T>(await gate(api, () => send(exchange, url, method, body, fresh, timeoutMs)), method, path);
     }
     return unwrap<T>(first, method, path);
   };
@@ -223,7 +226,7 @@ export function createOpenApiClient(opts: OpenApiClientOptions): OpenApiClient {
       return unwrapLegacy(answer, "POST /media/upload") as unknown as MediaUploadResult;
     },
     async replyBySessionWebhook(url, body, gate = direct) {
-      const answer = await gate(API.sessionReply, () => send(doFetch, url, "POST", body, undefined, timeoutMs));
+      const answer = await gate(API.sessionReply, () => send(exchange, url, "POST", body, undefined, timeoutMs));
       const errcode = typeof answer.body.errcode === "number" ? answer.body.errcode : Number.NaN;
       if (answer.status !== 200 || errcode !== 0) {
         // Legacy convention (docs/dingtalk.md §6, §8): errcode -1 = system busy, worth another try.
@@ -260,7 +263,7 @@ interface Answer {
 }
 
 async function send(
-  doFetch: typeof fetch,
+  exchange: Exchange,
   url: string,
   method: string,
   body: unknown,
@@ -272,8 +275,8 @@ async function send(
   const due = deadline(timeoutMs);
   try {
     const init = { method, headers, signal: due.signal };
-    const res = await doFetch(url, { ...init, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
-    const text = await res.text();
+    const res = await exchange(url, { ...init, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    const { text } = res;
     let parsed: unknown;
     try {
       parsed = text ? JSON.parse(text) : {};

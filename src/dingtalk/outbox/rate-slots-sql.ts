@@ -19,12 +19,13 @@ const shrunk = (live: string, from: string, to: string) => `ARRAY(
              FROM unnest(${from}::float8[], ${to}::float8[]) t(o, n) WHERE n < o) x ON x.o = l.u AND x.k = l.k)`;
 
 // $1 api, $2 qps, $3 margin ms, $4 spacing ms, $5 ahead ms, $6/$7 shrinks (from, to); mirrors decideGrant.
-// Refused (no update, shrinks not applied) when the slot is too far ahead: then the outer SELECT reports the
-// state as of the statement's start, for the wait.
-const LIVE_NOW = shrunk("s.live", "$6", "$7");
-const LIVE = `ARRAY(SELECT u FROM unnest(${LIVE_NOW}) u WHERE u > EXCLUDED.last_at ORDER BY u)`;
-const AT = `greatest(EXCLUDED.last_at, s.last_at + $4::float8,
-  (SELECT u + 0.001 FROM unnest(${LIVE_NOW}) u WHERE u > EXCLUDED.last_at ORDER BY u DESC OFFSET $2::int - 1 LIMIT 1))`;
+// The row is read once under its lock (`r`, FOR UPDATE: a concurrent take is waited for, then its result is read),
+// the shrinks applied and the expired ends dropped once (`n`), the slot computed from that (`g`). Written as
+// INSERT … ON CONFLICT DO UPDATE, the shrunk array had to be spelt out in every SET and WHERE expression that used
+// it, and PostgreSQL evaluated it four times per take: with bench:inbound's replies (1,000 QPS allowed, ~300 live
+// ends) the take was the costliest statement of a push, 4.6 ms of backend CPU (log_*_stats, 2026-12-05).
+// Refused (slot too far ahead): no update, shrinks not applied; the outer SELECT reports the row as locked, for
+// the wait. No row yet: the first take inserts it (a concurrent first insert makes this one a refusal, retried).
 //
 // synchronous_commit is off for this one statement's transaction (set_config(…, true) lasts until its commit): a
 // take is on the critical path of every send and the takes of one API go one at a time, so waiting for a WAL
@@ -35,15 +36,31 @@ export const TAKE_SQL = `
 WITH c AS (
   SELECT (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS ms, set_config('synchronous_commit', 'off', true)
 ),
-t AS (
-  INSERT INTO rate_slots AS s (api, last_at, live)
-  SELECT $1, c.ms, ARRAY[c.ms + 1000 + $3::float8] FROM c
-  ON CONFLICT (api) DO UPDATE SET last_at = ${AT}, live = ${LIVE} || ARRAY[${AT} + 1000 + $3::float8]
-  WHERE ${AT} <= EXCLUDED.last_at + $5::float8
+r AS (SELECT s.last_at, s.live FROM rate_slots s WHERE s.api = $1 FOR UPDATE),
+n AS MATERIALIZED (
+  SELECT r.last_at, ARRAY(SELECT u FROM unnest(${shrunk("r.live", "$6", "$7")}) u WHERE u > c.ms ORDER BY u) AS live
+  FROM r, c
+),
+g AS MATERIALIZED (
+  SELECT greatest(c.ms, n.last_at + $4::float8,
+           CASE WHEN cardinality(n.live) >= $2::int THEN n.live[cardinality(n.live) - $2::int + 1] + 0.001 END) AS at,
+         n.live
+  FROM n, c
+),
+u AS (
+  UPDATE rate_slots s SET last_at = g.at, live = g.live || ARRAY[g.at + 1000 + $3::float8]
+  FROM g, c WHERE s.api = $1 AND g.at <= c.ms + $5::float8
   RETURNING s.last_at AS at, s.live[cardinality(s.live)] AS until
-)
+),
+i AS (
+  INSERT INTO rate_slots (api, last_at, live)
+  SELECT $1, c.ms, ARRAY[c.ms + 1000 + $3::float8] FROM c WHERE NOT EXISTS (SELECT 1 FROM r)
+  ON CONFLICT (api) DO NOTHING
+  RETURNING last_at AS at, live[cardinality(live)] AS until
+),
+t AS (SELECT at, until FROM u UNION ALL SELECT at, until FROM i)
 SELECT c.ms AS now, t.at, t.until, r.last_at, r.live
-FROM c LEFT JOIN t ON true LEFT JOIN rate_slots r ON r.api = $1`;
+FROM c LEFT JOIN t ON true LEFT JOIN r ON true`;
 
 /** `applyShrinks` as a query ($1 ends, $2/$3 shrinks), for the test that the two agree. */
 export const APPLY_SHRINKS_SQL = `SELECT ${shrunk("$1::float8[]", "$2", "$3")} AS live`;
