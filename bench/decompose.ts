@@ -154,6 +154,19 @@ async function child(): Promise<void> {
             (SELECT count(*) FROM target_month m JOIN target t ON t.id = m.target_id WHERE t.plan_id = $1) AS cells`,
     [planId],
   )) as [{ leaves: bigint; cells: bigint }];
+  // BENCH_LEDGER_DUMP=<file>: every ledger entry of the plan as JSON, one a line, in id order, without what differs
+  // between runs (id, at, ids: the target named by its key path) — to diff the ledger a change writes.
+  if (process.env.BENCH_LEDGER_DUMP) {
+    const rows = await db.sql.query<{ line: string }>(
+      `WITH RECURSIVE path(id, p) AS (
+         SELECT id, key FROM target WHERE plan_id = $1 AND parent_id IS NULL
+         UNION ALL SELECT t.id, path.p || '/' || t.key FROM target t JOIN path ON t.parent_id = path.id)
+       SELECT (to_jsonb(l) - 'id' - 'at' - 'target_id' - 'plan_id' || jsonb_build_object('target', path.p))::text AS line
+         FROM target_ledger l JOIN path ON path.id = l.target_id WHERE l.plan_id = $1 ORDER BY l.id`,
+      [planId],
+    );
+    (await import("node:fs")).writeFileSync(process.env.BENCH_LEDGER_DUMP, rows.map((r) => r.line).join("\n"));
+  }
   // Peak RSS of the decomposition itself, before the floor's writes (which send whole tables as JSON).
   const peakText = peakRssText();
   const { seconds: floorSeconds, cpu: floorCpu } = await floor(db, planId);

@@ -30,28 +30,36 @@ export async function writeLedger(tx: Tx, entries: LedgerEntry[]): Promise<void>
 }
 
 async function insertLedger(tx: Tx, entries: LedgerEntry[]): Promise<void> {
-  await txSql(tx).query(
-    `INSERT INTO target_ledger (plan_id, target_id, version, kind, actor, reason, old_amount, new_amount, changes,
+  await txSql(tx).query(ledgerInsertSql(1), ledgerParams(entries));
+}
+
+/**
+ * The INSERT of ledger entries taking them as {@link ledgerParams}' ten array parameters, numbered from `$first`:
+ * for a statement that writes other rows too (a split's new targets and their entries, insert-targets.ts).
+ */
+export function ledgerInsertSql(first: number): string {
+  const types = ["text", "text", "int", "text", "text", "text", "int8", "int8", "text", "text"];
+  const params = types.map((t, i) => `$${first + i}::${t}[]`).join(", ");
+  return `INSERT INTO target_ledger (plan_id, target_id, version, kind, actor, reason, old_amount, new_amount, changes,
                                 change_request_id)
      SELECT p, t, v, k::"LedgerKind", a, r, o, n, c::jsonb, q
-       FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::int8[], $8::int8[], $9::text[],
-                   $10::text[])
-         AS x(p, t, v, k, a, r, o, n, c, q)`,
-    [
-      entries.map((e) => e.planId),
-      entries.map((e) => e.targetId),
-      entries.map((e) => e.version),
-      entries.map((e) => e.kind),
-      entries.map((e) => e.actor),
-      entries.map((e) => e.reason ?? null),
-      entries.map((e) => (e.oldAmount ?? null)?.toString() ?? null),
-      entries.map((e) => (e.newAmount ?? null)?.toString() ?? null),
-      entries.map((e) =>
-        e.changes && Object.keys(e.changes).length > 0 ? JSON.stringify(e.changes, jsonBigint) : null,
-      ),
-      entries.map((e) => e.changeRequestId ?? null),
-    ],
-  );
+       FROM unnest(${params}) AS x(p, t, v, k, a, r, o, n, c, q)`;
+}
+
+/** The entries as ten arrays, one per column, in the order {@link ledgerInsertSql} takes them. */
+export function ledgerParams(entries: LedgerEntry[]): unknown[] {
+  return [
+    entries.map((e) => e.planId),
+    entries.map((e) => e.targetId),
+    entries.map((e) => e.version),
+    entries.map((e) => e.kind),
+    entries.map((e) => e.actor),
+    entries.map((e) => e.reason ?? null),
+    entries.map((e) => (e.oldAmount ?? null)?.toString() ?? null),
+    entries.map((e) => (e.newAmount ?? null)?.toString() ?? null),
+    entries.map((e) => (e.changes && Object.keys(e.changes).length > 0 ? JSON.stringify(e.changes, jsonBigint) : null)),
+    entries.map((e) => e.changeRequestId ?? null),
+  ];
 }
 
 /** JSON.stringify replacer: bigints as strings (they are exact; JSON numbers would not be). */

@@ -5,7 +5,6 @@ import { AppError } from "../lib/errors.ts";
 import { assertPlanConserved } from "./check-plan-conservation.ts";
 import { type ChildChanges, childChanges, type ExistingChild, type LockedParent } from "./child-changes.ts";
 import { insertTargets } from "./insert-targets.ts";
-import { writeLedger } from "./ledger.ts";
 import { replaceCoOwners } from "./people-changes.ts";
 import { type PhasedPlan, rephaseIfPhased } from "./phase-plan.ts";
 import { planNotFound, targetNotFound } from "./plan-errors.ts";
@@ -167,18 +166,20 @@ function checkSplittable(parent: LockedParent, splitFurther: boolean, req: TSpli
   }
 }
 
-/** Applies a split's child changes: new versions first, then the new children in bulk, then the archived. */
+/**
+ * Applies a split's child changes: new versions first, then the new children in bulk with every ledger entry of
+ * the split (in childChanges' order), then the archived.
+ */
 async function writeChildren(tx: Tx, c: ChildChanges): Promise<string[]> {
   for (const u of c.updates) {
     await tx.target.update({ where: { id: u.id }, data: u.data });
     await replaceCoOwners(tx, u.id, u.coOwnerUserIds);
   }
   // New children are written in bulk (a split may have thousands, e.g. every rep of a region).
-  await insertTargets(tx, c.creates, c.coOwners);
+  await insertTargets(tx, c.creates, c.coOwners, c.ledger);
   for (const gone of c.archives) {
     await tx.target.update({ where: { id: gone.id }, data: { state: "ARCHIVED", version: gone.version } });
     await tx.targetMonthAmounts.deleteMany({ where: { targetId: gone.id } });
   }
-  await writeLedger(tx, c.ledger);
   return c.touched;
 }

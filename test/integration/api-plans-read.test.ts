@@ -84,10 +84,20 @@ describe("GET /api/plans/:id/ledger?targetId=", () => {
 
 describe("POST /api/plans/:id/phasing", () => {
   let plan: ApiPlan;
+  let leaf: Record<"r11001" | "r11002", string>;
   beforeAll(async () => {
     // 1,560,001 split equally: 780,001 and 780,000 (the odd yuan to the first child).
-    ({ plan } = await api.twoRepPlan(1_560_001));
+    ({ plan, leaf } = await api.twoRepPlan(1_560_001));
   });
+  /** The plan's last PHASING entry of each leaf: {version, changes} by key (the database writes them, not JS). */
+  const lastPhasing = async () => {
+    const entries = (await api.ledger(plan.id)).entries.filter((e) => e.kind === "PHASING");
+    const last = (id: string) => entries.filter((e) => e.targetId === id).at(-1);
+    return Object.fromEntries(
+      Object.entries(leaf).map(([key, id]) => [key, { version: last(id)?.version, changes: last(id)?.changes }]),
+    );
+  };
+  const asText = (months: Record<string, number[] | undefined>, key: string) => months[key]?.map(String);
   const leafMonths = async () =>
     Object.fromEntries(
       nodesOf(await api.tree(plan.id))
@@ -102,11 +112,18 @@ describe("POST /api/plans/:id/phasing", () => {
       r11001: [65_001, ...Array(11).fill(65_000)],
       r11002: Array(12).fill(65_000),
     });
+    // First phasing: no new version, and the ledger has the months as strings, none before.
+    const months = await leafMonths();
+    expect(await lastPhasing()).toEqual({
+      r11001: { version: 1, changes: { months: [null, asText(months, "r11001")] } },
+      r11002: { version: 1, changes: { months: [null, asText(months, "r11002")] } },
+    });
   });
 
   it("{monthlyWeights:[12]}: months in proportion to the weights, the leftover to the largest remainder", async () => {
     const weights = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]; // 78 in all: 10,000 per unit of weight
     const before = await svc.db.prisma.target.findMany({ where: { planId: plan.id }, orderBy: { id: "asc" } });
+    const monthsBefore = await leafMonths();
     expect(await api.phase(plan.id, { monthlyWeights: weights })).toMatchObject({ leaves: 2, changed: 2 });
     // 780,001: the extra yuan has remainder 12/78 in December, the largest.
     expect(await leafMonths()).toEqual({
@@ -126,6 +143,19 @@ describe("POST /api/plans/:id/phasing", () => {
         .map((e) => e.targetId)
         .sort(),
     ).toEqual([...leafIds].sort());
+    // Each entry is the leaf's new version, with its months before and after.
+    const monthsAfter = await leafMonths();
+    const versionOf = (key: "r11001" | "r11002") => after.find((t) => t.id === leaf[key])!.version;
+    expect(await lastPhasing()).toEqual({
+      r11001: {
+        version: versionOf("r11001"),
+        changes: { months: [asText(monthsBefore, "r11001"), asText(monthsAfter, "r11001")] },
+      },
+      r11002: {
+        version: versionOf("r11002"),
+        changes: { months: [asText(monthsBefore, "r11002"), asText(monthsAfter, "r11002")] },
+      },
+    });
     const stored = await svc.db.prisma.plan.findUniqueOrThrow({ where: { id: plan.id } });
     expect(stored.phasing).toEqual({ monthlyWeights: weights });
   });
