@@ -13,7 +13,8 @@ import { createTestDatabase } from "../helpers/test-db.ts";
  */
 
 const MAX = 2n ** 63n - 1n;
-const USERS = ["u1", "u2", "u3"];
+// u2 and u8 share a shard of the period totals, u1 and u3 have one each (checked below).
+const USERS = ["u1", "u2", "u3", "u8"];
 // Two series of one plan year (weeks, months), a week of the year before, and a key outside every series.
 const PERIODS = ["2026-W01", "2026-W02", "2026-W03", "2026-W05", "2026-W09", "2026-03", "2026-07", "2025-W52"];
 
@@ -63,7 +64,7 @@ async function kept(planId: string) {
       [planId],
     ),
     totals: await db.sql.query<Row>(
-      `SELECT metric::text, series, period, amount::text FROM progress_period_total WHERE plan_id = $1`,
+      `SELECT metric::text, series, period, shard::text, amount::text FROM progress_period_total WHERE plan_id = $1`,
       [planId],
     ),
   };
@@ -102,9 +103,11 @@ async function recomputed(planId: string) {
          FROM p`,
       [planId],
     ),
+    // Per shard of the period total: the sum of the figures of the people in that shard.
     totals: await db.sql.query<Row>(
-      `SELECT metric::text, series, period, sum(amount)::text AS amount FROM (${inForce}) f
-        WHERE series IS NOT NULL GROUP BY metric, series, period`,
+      `SELECT metric::text, series, period, progress_total_shard(user_id)::text AS shard, sum(amount)::text AS amount
+         FROM (${inForce}) f
+        WHERE series IS NOT NULL GROUP BY metric, series, period, progress_total_shard(user_id)`,
       [planId],
     ),
   };
@@ -112,6 +115,16 @@ async function recomputed(planId: string) {
 
 describe("figures kept for the digest", () => {
   let run = 0;
+
+  it("the users below cover both a shared shard of the period totals and shards of their own", async () => {
+    const shards = await db.sql.query<{ user_id: string; shard: number }>(
+      "SELECT u AS user_id, progress_total_shard(u) AS shard FROM unnest($1::text[]) AS u",
+      [USERS],
+    );
+    const of = new Map(shards.map((r) => [r.user_id, Number(r.shard)]));
+    expect(of.get("u2")).toBe(of.get("u8"));
+    expect(new Set(of.values()).size).toBe(3);
+  });
 
   it("equal the figures in force recomputed from progress_entry after any sequence of writes", async () => {
     await fc.assert(
@@ -203,7 +216,7 @@ describe("figures kept for the digest", () => {
       ),
       totals: sorted(
         await db.sql.query<Row>(
-          "SELECT plan_id, metric::text, series, period, amount::text FROM progress_period_total",
+          "SELECT plan_id, metric::text, series, period, shard, amount::text FROM progress_period_total",
         ),
       ),
     });

@@ -306,8 +306,10 @@ async function loadFigures(
     () =>
       members === null
         ? db.query<{ period: string; total: string }>(
-            `SELECT t.period, t.amount::text AS total FROM progress_period_total t
-              WHERE t.plan_id = $1 AND t.metric = $2::"Metric" AND t.series = $3 AND t.period <= $4`,
+            // A period's total is kept in up to 16 shards (migration 20261211020000_period_total_shards).
+            `SELECT t.period, sum(t.amount)::text AS total FROM progress_period_total t
+              WHERE t.plan_id = $1 AND t.metric = $2::"Metric" AND t.series = $3 AND t.period <= $4
+              GROUP BY t.period`,
             [a.planId, a.metric, series, a.period],
           )
         : subtreeBars(db, { ...a, series, index, members }),

@@ -70,11 +70,13 @@ export async function reportProgress(
     source: a.source === "api" ? (e.kind ?? "IMPORT") : ("SELF_REPORT" as const),
     origin: a.origin,
   }));
-  if (rows.length > 1) await lockPeopleInOrder(tx, rows);
+  const shards = rows.length > 1 ? await lockPeopleInOrder(tx, rows) : new Map<string, number>();
+  const shardOf = (userId: string) => shards.get(userId) ?? 0;
   let created = 0;
   const evaluated = new Map<string, EvaluatedPlanPeriod>();
-  // By plan, metric and period (a stable sort: one person's figures for one period keep their order, the latest
-  // last): the period totals the trigger moves are then locked in one order by every writer.
+  // By plan, metric, period and the person's shard of the period total (a stable sort: one person's figures for
+  // one period keep their order, the latest last): the trigger runs at commit in this order, so the period
+  // totals' shard rows it moves are locked in one order by every writer.
   const ordered = rows
     .map((row, i) => ({ row, i }))
     .sort(
@@ -82,6 +84,7 @@ export async function reportProgress(
         cmp(x.row.planId, y.row.planId) ||
         cmp(x.row.metric, y.row.metric) ||
         cmp(x.row.period, y.row.period) ||
+        shardOf(x.row.userId) - shardOf(y.row.userId) ||
         x.i - y.i,
     );
   let sent: boolean | undefined;
@@ -134,9 +137,14 @@ const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
  * the progress_entry trigger locks per figure) is created and locked first, in one sorted order, before any
  * period total is touched. A chat report locks its one person, then its one period total; an import that held a
  * period total while waiting for a person a chat report holds would deadlock with it, and two imports locking
- * people in different orders would too. Migration 20261208010000_digest_kept has the trigger.
+ * people in different orders would too. Migration 20261208010000_digest_kept has the trigger. Returns each
+ * person's shard of the period totals (migration 20261211020000_period_total_shards), by user id, for the
+ * insertion order above.
  */
-async function lockPeopleInOrder(tx: Tx, rows: { planId: string; metric: string; userId: string; period: string }[]) {
+async function lockPeopleInOrder(
+  tx: Tx,
+  rows: { planId: string; metric: string; userId: string; period: string }[],
+): Promise<Map<string, number>> {
   const [plans, metrics, users, periods] = [
     rows.map((r) => r.planId),
     rows.map((r) => r.metric),
@@ -156,8 +164,8 @@ async function lockPeopleInOrder(tx: Tx, rows: { planId: string; metric: string;
     users,
     periods,
   );
-  await tx.$queryRawUnsafe(
-    `SELECT 1 FROM progress_series_person s
+  const locked = await tx.$queryRawUnsafe<{ user_id: string; shard: number }[]>(
+    `SELECT s.user_id, progress_total_shard(s.user_id) AS shard FROM progress_series_person s
       WHERE (s.plan_id, s.metric, s.series, s.user_id) IN (SELECT plan_id, metric, series, user_id FROM (${wanted}) w)
       ORDER BY s.plan_id, s.metric, s.series, s.user_id FOR UPDATE`,
     plans,
@@ -165,6 +173,7 @@ async function lockPeopleInOrder(tx: Tx, rows: { planId: string; metric: string;
     users,
     periods,
   );
+  return new Map(locked.map((r) => [r.user_id, Number(r.shard)]));
 }
 
 /** What is wrong with one figure, by field (empty when nothing is). */
