@@ -15,8 +15,15 @@ export function fetchExchange(doFetch: typeof fetch): Exchange {
   };
 }
 
-// Keep-alive, as fetch's own pool: one connection per concurrent call, reused.
-const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
+// Keep-alive, as fetch's own pool: one connection per concurrent call, reused. An idle connection is closed after
+// 4 s, as undici (fetch) does: a server closes idle connections on its own schedule, and reusing one it has just
+// closed fails the call (ECONNRESET). An agent's `timeout` only ends idle pooled sockets; a call in progress keeps
+// its own deadline (the signal below).
+const IDLE_MS = 4_000;
+const agents = {
+  http: new http.Agent({ keepAlive: true, timeout: IDLE_MS }),
+  https: new https.Agent({ keepAlive: true, timeout: IDLE_MS }),
+};
 
 /**
  * The default exchange, on node:http / node:https rather than the global fetch: every outbox send (a chat reply
