@@ -88,6 +88,42 @@ describe("exactly once under redelivery (docs/architecture.md)", () => {
     },
   );
 
+  it("a chat message whose transaction cannot start is not acked, even when the apology could be stored; its redelivery is handled", async () => {
+    // The race the test above meets now and then: the handler's transaction fails to start (the database refusing
+    // connections), then the database is back for the apology's own transaction a moment later. A transaction
+    // that never started is no handler's failure: nothing is stored, no 抱歉, no ack; the redelivery is handled.
+    h = await startInboundHarness({ emulator: fastRedelivery });
+    const harness = h;
+    let runs = 0;
+    h.bot.onText(async (ctx) => {
+      runs++;
+      await recordEffect(ctx.tx, ctx.event.msgId);
+      await ctx.reply("已记录");
+    });
+    const transaction = harness.db.transaction;
+    let refused = 0;
+    harness.db.transaction = ((fn, options) => {
+      if (refused === 0) {
+        refused++;
+        return Promise.reject(new Error('database "x" is not currently accepting connections'));
+      }
+      return transaction(fn, options);
+    }) as typeof transaction;
+    const id = harness.emulator.sendText("rep1101", "本周完成35万")!;
+    const push = await harness.emulator.waitForAck(id, 10_000);
+    expect(refused).toBe(1);
+    expect(push.deliveries.length).toBeGreaterThanOrEqual(2); // the first delivery was not acked
+    expect(runs).toBe(1);
+    expect(await harness.effects()).toBe(1);
+    const replies = () =>
+      harness.emulator
+        .getConversation(harness.emulator.directConversationId("rep1101"))
+        .filter((e) => e.kind === "sessionReply");
+    await vi.waitFor(() => expect(replies()).toHaveLength(1), { timeout: 10_000 });
+    expect(JSON.stringify(replies())).toContain("已记录");
+    expect(JSON.stringify(replies())).not.toContain("抱歉");
+  });
+
   it("the same click twice has one effect; the second is answered as already handled", async () => {
     h = await startInboundHarness();
     await h.createCard("target:7:v1:rep1101");

@@ -65,8 +65,12 @@ export async function runText(
     if (queued > 0) core.replyTransport.wake?.();
     return "failed";
   }
+  // Whether the transaction started (its callback ran): one that never started stored nothing and is no handler's
+  // failure, whatever the reason — every connection busy (Prisma's P2028) or the database refusing connections.
+  let started = false;
   try {
     await core.db.transaction(async (tx, sql) => {
+      started = true;
       const keys = textKeys(event);
       const userId = event.senderStaffId;
       const claim = await claimEvent(sql, { keys, kind: "text", messageId: event.messageId, userId }, core.probes);
@@ -93,11 +97,13 @@ export async function runText(
       committed();
       return "duplicate";
     }
-    if (couldNotStart(err)) {
+    if (!started) {
       // Not the handler's failure and nothing was stored: no apology, no ack. The redelivery finds the key free.
+      // Were it taken for a failure, the apology's own transaction could succeed a moment later (the database
+      // back up in between: seen in inbound-delivery.test.ts) and the report would be acked, answered 抱歉 and lost.
       log.warn(
         { err: String(err) },
-        "no database transaction for a chat message in time; not acked, DingTalk redelivers it",
+        "no database transaction could start for a chat message; not acked, DingTalk redelivers it",
       );
       return "unrecorded";
     }
@@ -134,18 +140,6 @@ async function dispatch(core: BotCore, ctx: TextContext): Promise<void> {
   }
   ctx.log.debug("chat message matched no intent");
   await core.fallback?.(ctx);
-}
-
-/**
- * Prisma could not start the interactive transaction within `maxWait` (P2028: every connection busy): the
- * handler never ran. Anything else that ends a transaction (a handler's error, its timeout) is a failure to record.
- */
-function couldNotStart(err: unknown): boolean {
-  return (
-    err instanceof Error &&
-    (err as { code?: unknown }).code === "P2028" &&
-    /unable to start a transaction/i.test(err.message)
-  );
 }
 
 /**
