@@ -14,22 +14,30 @@ afterEach(async () => {
 /** Redeliver unacked robot messages quickly and often, so lost acks and rotations resolve within a test. */
 const fastRedelivery = { redeliverAfterMs: 100, maxRedeliveries: 50 };
 
+/**
+ * Registers a chat handler that records one effect per message and replies 已记录; answers how many times it ran.
+ */
+function countTextRuns(harness: InboundHarness): () => number {
+  let runs = 0;
+  harness.bot.onText(async (ctx) => {
+    runs++;
+    await recordEffect(ctx.tx, ctx.event.msgId);
+    await ctx.reply("已记录");
+  });
+  return () => runs;
+}
+
 describe("exactly once under redelivery (docs/architecture.md)", () => {
   it("the same messageId pushed twice (first ack dropped) has one effect and one reply", async () => {
     h = await startInboundHarness({ emulator: fastRedelivery });
-    let runs = 0;
-    h.bot.onText(async (ctx) => {
-      runs++;
-      await recordEffect(ctx.tx, ctx.event.msgId);
-      await ctx.reply("已记录");
-    });
+    const runs = countTextRuns(h);
     h.emulator.dropAcks(1);
     const messageId = h.emulator.sendText("rep1101", "本周完成35万")!;
     const push = await h.emulator.waitForAck(messageId, 10_000);
     expect(push.droppedAcks).toBe(1);
     // At least one redelivery; more if the first handling outlasted redeliverAfterMs (no timing assumed).
     expect(push.deliveries.length).toBeGreaterThanOrEqual(2);
-    expect(runs).toBe(1);
+    expect(runs()).toBe(1);
     expect(await h.effects()).toBe(1);
     const sessionReplies = () =>
       h?.emulator.getConversation(h.emulator.directConversationId("rep1101")).filter((e) => e.kind === "sessionReply");
@@ -48,12 +56,7 @@ describe("exactly once under redelivery (docs/architecture.md)", () => {
       // DingTalk's redelivery, once the database is back, is handled as the first delivery would have been.
       h = await startInboundHarness({ emulator: fastRedelivery });
       const harness = h;
-      let runs = 0;
-      h.bot.onText(async (ctx) => {
-        runs++;
-        await recordEffect(ctx.tx, ctx.event.msgId);
-        await ctx.reply("已记录");
-      });
+      const runs = countTextRuns(harness);
       await harness.worker()?.stop();
       const [row] = await harness.db.sql.query<{ name: string }>("SELECT current_database() AS name");
       const name = row!.name;
@@ -68,12 +71,12 @@ describe("exactly once under redelivery (docs/architecture.md)", () => {
         await vi.waitFor(() => expect(refused().length).toBeGreaterThanOrEqual(3), { timeout: 10_000 }); // + a redelivery
         const status = () => ids.map((id) => harness.emulator.listPushes().find((p) => p.messageId === id)?.status);
         expect(status()).toEqual(["pending", "pending"]);
-        expect(runs).toBe(0);
+        expect(runs()).toBe(0);
         await allow(true);
         harness.startWorker();
         for (const id of ids) await harness.emulator.waitForAck(id, 10_000);
         expect(status()).toEqual(["acked", "acked"]);
-        expect(runs).toBe(2);
+        expect(runs()).toBe(2);
         expect(await harness.effects()).toBe(2);
         const replies = () =>
           harness.emulator
@@ -94,12 +97,7 @@ describe("exactly once under redelivery (docs/architecture.md)", () => {
     // that never started is no handler's failure: nothing is stored, no 抱歉, no ack; the redelivery is handled.
     h = await startInboundHarness({ emulator: fastRedelivery });
     const harness = h;
-    let runs = 0;
-    h.bot.onText(async (ctx) => {
-      runs++;
-      await recordEffect(ctx.tx, ctx.event.msgId);
-      await ctx.reply("已记录");
-    });
+    const runs = countTextRuns(h);
     const transaction = harness.db.transaction;
     let refused = 0;
     harness.db.transaction = ((fn, options) => {
@@ -113,7 +111,7 @@ describe("exactly once under redelivery (docs/architecture.md)", () => {
     const push = await harness.emulator.waitForAck(id, 10_000);
     expect(refused).toBe(1);
     expect(push.deliveries.length).toBeGreaterThanOrEqual(2); // the first delivery was not acked
-    expect(runs).toBe(1);
+    expect(runs()).toBe(1);
     expect(await harness.effects()).toBe(1);
     const replies = () =>
       harness.emulator
