@@ -24,7 +24,7 @@ export interface NewTarget {
  * round trips per split, 132 in bench:decompose). The co-owners' and the entries' foreign keys to the new targets
  * are checked at the end of the statement, after the targets' insert.
  */
-export async function insertTargets(
+export async function insertSplitRows(
   tx: Tx,
   rows: NewTarget[],
   coOwners: { targetId: string; userId: string }[] = [],

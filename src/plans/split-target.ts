@@ -4,7 +4,7 @@ import { splitAmount } from "../domain/split-amount.ts";
 import { AppError } from "../lib/errors.ts";
 import { assertPlanConserved } from "./check-plan-conservation.ts";
 import { type ChildChanges, childChanges, type ExistingChild, type LockedParent } from "./child-changes.ts";
-import { insertTargets } from "./insert-targets.ts";
+import { insertSplitRows } from "./insert-targets.ts";
 import { replaceCoOwners } from "./people-changes.ts";
 import { type PhasedPlan, rephaseIfPhased } from "./phase-plan.ts";
 import { planNotFound, targetNotFound } from "./plan-errors.ts";
@@ -176,7 +176,7 @@ async function writeChildren(tx: Tx, c: ChildChanges): Promise<string[]> {
     await replaceCoOwners(tx, u.id, u.coOwnerUserIds);
   }
   // New children are written in bulk (a split may have thousands, e.g. every rep of a region).
-  await insertTargets(tx, c.creates, c.coOwners, c.ledger);
+  await insertSplitRows(tx, c.creates, c.coOwners, c.ledger);
   for (const gone of c.archives) {
     await tx.target.update({ where: { id: gone.id }, data: { state: "ARCHIVED", version: gone.version } });
     await tx.targetMonthAmounts.deleteMany({ where: { targetId: gone.id } });
