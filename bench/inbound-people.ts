@@ -9,6 +9,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import type { CardInboxItem, Emulator } from "../src/dingtalk/emulator/emulator-types.ts";
 import { createLogger } from "../src/lib/logger.ts";
 import { startSandboxDingTalk } from "../src/sandbox/sandbox-dingtalk.ts";
+import { type Stall, startStallMeter } from "./stall-meter.ts";
 
 export interface PeopleOptions {
   pushes: number;
@@ -43,7 +44,14 @@ export interface RunResult {
   firstTaps: number;
   /** Click answers that were not an applied callback (timeout, rejected, nothing pushed). */
   clickFailures: number;
+  /** This thread's stalls during the run (GC pauses, late timers): frames are stamped on its loop. */
+  stalls: Stall[];
+  /** Pushes whose ack came {@link SLOW_MS} or more after their frame: when each was sent and acked (epoch ms). */
+  slow: { from: number; to: number }[];
 }
+
+/** A push this slow is matched against the stalls of both threads (bench/inbound.ts). */
+export const SLOW_MS = 50;
 
 interface OwnCard {
   outTrackId: string;
@@ -70,8 +78,10 @@ async function run(opts: PeopleOptions): Promise<void> {
   const cards = ownTargetCards(emulator);
   if (cards.length === 0) throw new Error("no target card with a 确认 button reached anyone: was the plan published?");
   const t0 = performance.now();
+  const meter = startStallMeter();
   const clicks = await drive(emulator, opts, cards);
   const seconds = (performance.now() - t0) / 1000;
+  const stalls = meter.stop();
   parentPort!.postMessage("driven");
   await new Promise((resolve) => parentPort!.once("message", resolve)); // the service's outbox has drained
   const pushes = emulator.listPushes();
@@ -98,6 +108,8 @@ async function run(opts: PeopleOptions): Promise<void> {
     confirmedCards: cards.filter((c) => emulator.getCard(c.outTrackId)?.publicData.status === "confirmed").length,
     firstTaps: clicks.firstTaps,
     clickFailures: clicks.failures,
+    stalls,
+    slow: acked.filter((p) => latency(p) >= SLOW_MS).map((p) => ({ from: p.deliveries[0]!.at, to: p.ack!.at })),
   };
   parentPort!.postMessage(result);
   // The floor (bench/inbound.ts): the service has stopped and a bare stream client took its place; the same

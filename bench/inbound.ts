@@ -28,8 +28,10 @@ import type { SandboxDingTalk } from "../src/sandbox/sandbox-dingtalk.ts";
 import { startService } from "../src/start-service.ts";
 import { runPerEngine } from "./bench-util.ts";
 import { cpuPerPush, startCpuMeter } from "./cpu-meter.ts";
+import { type DbWaits, episodes, installDbWaitMeter } from "./db-waits.ts";
 import { ADMIN_TOKEN, benchConfig } from "./inbound-config.ts";
-import type { FloorResult, PeopleOptions, RunResult } from "./inbound-people.ts";
+import { type FloorResult, type PeopleOptions, type RunResult, SLOW_MS } from "./inbound-people.ts";
+import { overlapping, type Stall, stallSummary, startStallMeter } from "./stall-meter.ts";
 import { countStatements, type StatementCounter } from "./statement-counter.ts";
 
 const { values } = parseArgs({
@@ -60,6 +62,7 @@ async function child(): Promise<void> {
   const engine = process.env.BENCH_ENGINE ?? "pglite";
   const log = createLogger("silent");
   statements = countStatements();
+  const dbMeter = installDbWaitMeter();
   const db = await openDatabase({ url: process.env.BENCH_DB_URL, pgliteDir: "memory://", log });
   const people = startPeople({
     pushes: Number(values.pushes),
@@ -83,8 +86,12 @@ async function child(): Promise<void> {
     // checks are left out below). Load-independent, unlike the times.
     const before = statements.count;
     const cpu = await startCpuMeter(db);
+    const meter = startStallMeter();
+    dbMeter.start();
     people.postMessage("go");
     await nextMessage<"driven">(people);
+    const dbWaits = dbMeter.stop();
+    const serviceStalls = meter.stop();
     // Late card answers and chat echoes are outbox rows: the cards' final state is read once they are sent.
     const drainChecks = await drainCounting(service.dingtalk!.outbox.drain);
     const used = statements.count - before - drainChecks;
@@ -94,6 +101,7 @@ async function child(): Promise<void> {
     await report(engine, db, result, published, used);
     const total = result.chat.length + result.confirm.length + result.repeat.length;
     console.log(`cpu: ${cpuPerPush(cpuUsed, total)}, from the first push until every reply was sent`);
+    stallReport(result, serviceStalls, engine === "postgres" ? dbWaits : undefined);
     await service.stop();
     await floor(engine, db, app, people, result, used);
   } finally {
@@ -104,6 +112,49 @@ async function child(): Promise<void> {
 }
 
 let statements: StatementCounter;
+
+/**
+ * Why pushes were slow (issue #17: the p99 at 100/s and 200/s). Pauses of 20 ms or more on each thread (GC, a
+ * busy loop): on the service's (its loop holds the handlers, the stream client and the outbox) and on the
+ * people's (their loop stamps frames and acks). On PostgreSQL also the waits {@link installDbWaitMeter} sees: the
+ * pool empty, statements slow. Then how many pushes acked {@link SLOW_MS} ms or more after their frame were in
+ * flight during each, and the bursts ("episodes") the slow things came in.
+ */
+function stallReport(result: RunResult, serviceStalls: Stall[], db: ReturnType<DbWaits["stop"]> | undefined): void {
+  const slow = result.slow;
+  const during = (stalls: Stall[]) => overlapping(slow, stalls);
+  const threads = [...serviceStalls, ...result.stalls];
+  console.log(`stalls ≥ 20 ms, service thread: ${stallSummary(serviceStalls)}`);
+  console.log(`stalls ≥ 20 ms, people (emulator) thread: ${stallSummary(result.stalls)}`);
+  let dbLine = "";
+  if (db) {
+    const waits = [...db.poolWaits, ...db.slowStatements];
+    const max = (xs: Stall[]) => Math.max(0, ...xs.map((x) => x.ms));
+    const byText = new Map<string, number>();
+    for (const s of db.slowStatements) {
+      const key = s.text.slice(0, 40);
+      byText.set(key, (byText.get(key) ?? 0) + 1);
+    }
+    const top = [...byText].sort((a, b) => b[1] - a[1]).slice(0, 4);
+    console.log(
+      `database waits: pool empty ≥ 10 ms ${db.poolWaits.length} times (max ${max(db.poolWaits)} ms); statements ≥ 20 ms` +
+        ` ${db.slowStatements.length} (max ${max(db.slowStatements)} ms; most: ${top.map(([t, n]) => `${n}× "${t}…"`).join(", ")})`,
+    );
+    const bursts = episodes(waits).filter((e) => e.events >= 10);
+    console.log(
+      `episodes (≥ 10 database waits, ≤ 100 ms apart): ${bursts.length}, lasting ${bursts.map((e) => `${e.ms} ms`).join(", ")};` +
+        ` ${overlapping(
+          slow,
+          bursts.map((e) => ({ ...e, kind: "episode" })),
+        )} slow pushes in flight during one`,
+    );
+    dbLine = `, a database wait ${during(waits)}, any of these ${during([...threads, ...waits])}`;
+  }
+  console.log(
+    `pushes acked ≥ ${SLOW_MS} ms after their frame: ${slow.length}; in flight during a stall of the service's thread` +
+      ` ${during(serviceStalls)}, of the people's ${during(result.stalls)}, of either ${during(threads)}${dbLine}`,
+  );
+}
 
 /** Runs the outbox's drain and answers how many statements its own checks sent (one count per poll). */
 async function drainCounting(drain: () => Promise<void>): Promise<number> {
