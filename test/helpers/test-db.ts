@@ -17,9 +17,17 @@ export const localServerUrl = serverUrl ?? "postgresql://postgres@127.0.0.1:5432
 let probe: Promise<string | false> | undefined;
 
 /**
+ * Set (to 1) by `.ci/run` for its PGlite run, which is followed by a run on the same server: the tests that use
+ * {@link localServerUrl} even on PGlite then run once, in the server run, instead of twice alike (they are the
+ * suite's slowest: several processes sharing one database, 1,000 cards at 20 QPS).
+ */
+export const SERVER_TESTS_IN_SERVER_RUN = "TB_SERVER_TESTS_IN_SERVER_RUN";
+
+/**
  * Skips the calling test, saying why, when it needs {@link localServerUrl} and no server answers there on the
- * PGlite run (no DATABASE_URL). With DATABASE_URL set (CI's server run) it never skips: a server that does not
- * answer is then a failure. Probed once per test file.
+ * PGlite run (no DATABASE_URL), or when {@link SERVER_TESTS_IN_SERVER_RUN} says a server run follows. With
+ * DATABASE_URL set (CI's server run) it never skips: a server that does not answer is then a failure. Probed
+ * once per test file.
  */
 export async function skipWithoutLocalServer(ctx: { skip(condition: boolean, note?: string): void }): Promise<void> {
   const reason = await localServerMissing();
@@ -29,6 +37,8 @@ export async function skipWithoutLocalServer(ctx: { skip(condition: boolean, not
 function localServerMissing(): Promise<string | false> {
   probe ??= (async () => {
     if (serverUrl) return false;
+    if (process.env[SERVER_TESTS_IN_SERVER_RUN] === "1")
+      return `skipped here: runs in the PostgreSQL run that follows (${SERVER_TESTS_IN_SERVER_RUN}=1)`;
     const client = new pg.Client({ connectionString: localServerUrl, connectionTimeoutMillis: 3000 });
     try {
       await client.connect();
