@@ -27,6 +27,13 @@ function countTextRuns(harness: InboundHarness): () => number {
   return () => runs;
 }
 
+/** The bot's session-webhook replies in the 1:1 chat with rep1101, as the emulator's conversation holds them. */
+function repliesToRep(harness: InboundHarness) {
+  return harness.emulator
+    .getConversation(harness.emulator.directConversationId("rep1101"))
+    .filter((e) => e.kind === "sessionReply");
+}
+
 describe("exactly once under redelivery (docs/architecture.md)", () => {
   it("the same messageId pushed twice (first ack dropped) has one effect and one reply", async () => {
     h = await startInboundHarness({ emulator: fastRedelivery });
@@ -39,9 +46,8 @@ describe("exactly once under redelivery (docs/architecture.md)", () => {
     expect(push.deliveries.length).toBeGreaterThanOrEqual(2);
     expect(runs()).toBe(1);
     expect(await h.effects()).toBe(1);
-    const sessionReplies = () =>
-      h?.emulator.getConversation(h.emulator.directConversationId("rep1101")).filter((e) => e.kind === "sessionReply");
-    await vi.waitFor(() => expect(sessionReplies()).toHaveLength(1), { timeout: 10_000 });
+    const harness = h;
+    await vi.waitFor(() => expect(repliesToRep(harness)).toHaveLength(1), { timeout: 10_000 });
     expect(h.logs.some((l) => /duplicate chat message/.test(l.msg) && l.messageId === messageId)).toBe(true);
   });
 
@@ -78,10 +84,7 @@ describe("exactly once under redelivery (docs/architecture.md)", () => {
         expect(status()).toEqual(["acked", "acked"]);
         expect(runs()).toBe(2);
         expect(await harness.effects()).toBe(2);
-        const replies = () =>
-          harness.emulator
-            .getConversation(harness.emulator.directConversationId("rep1101"))
-            .filter((e) => e.kind === "sessionReply");
+        const replies = () => repliesToRep(harness);
         await vi.waitFor(() => expect(replies()).toHaveLength(2), { timeout: 10_000 });
         expect(JSON.stringify(replies())).not.toContain("抱歉");
       } finally {
@@ -113,10 +116,7 @@ describe("exactly once under redelivery (docs/architecture.md)", () => {
     expect(push.deliveries.length).toBeGreaterThanOrEqual(2); // the first delivery was not acked
     expect(runs()).toBe(1);
     expect(await harness.effects()).toBe(1);
-    const replies = () =>
-      harness.emulator
-        .getConversation(harness.emulator.directConversationId("rep1101"))
-        .filter((e) => e.kind === "sessionReply");
+    const replies = () => repliesToRep(harness);
     await vi.waitFor(() => expect(replies()).toHaveLength(1), { timeout: 10_000 });
     expect(JSON.stringify(replies())).toContain("已记录");
     expect(JSON.stringify(replies())).not.toContain("抱歉");
