@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Target } from "../generated/prisma/client.ts";
-import type { NewTarget } from "./insert-targets.ts";
+import type { NewTarget } from "./insert-split-rows.ts";
 import type { LedgerEntry } from "./ledger.ts";
 import { peopleChanges } from "./people-changes.ts";
 import type { TSplitRequest } from "./plan-input.ts";

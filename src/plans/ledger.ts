@@ -35,7 +35,7 @@ async function insertLedger(tx: Tx, entries: LedgerEntry[]): Promise<void> {
 
 /**
  * The INSERT of ledger entries taking them as {@link ledgerParams}' ten array parameters, numbered from `$first`:
- * for a statement that writes other rows too (a split's new targets and their entries, insert-targets.ts).
+ * for a statement that writes other rows too (a split's new targets and their entries, insert-split-rows.ts).
  */
 export function ledgerInsertSql(first: number): string {
   const types = ["text", "text", "int", "text", "text", "text", "int8", "int8", "text", "text"];

@@ -4,7 +4,7 @@ import { splitAmount } from "../domain/split-amount.ts";
 import { AppError } from "../lib/errors.ts";
 import { assertPlanConserved } from "./check-plan-conservation.ts";
 import { type ChildChanges, childChanges, type ExistingChild, type LockedParent } from "./child-changes.ts";
-import { insertSplitRows } from "./insert-targets.ts";
+import { insertSplitRows } from "./insert-split-rows.ts";
 import { replaceCoOwners } from "./people-changes.ts";
 import { type PhasedPlan, rephaseIfPhased } from "./phase-plan.ts";
 import { planNotFound, targetNotFound } from "./plan-errors.ts";
