@@ -42,8 +42,9 @@ export async function startDingTalk(
     db: deps.db,
     log: log.child({ part: "bot" }),
     // Replies and late card updates are outbox rows stored in the handler's transaction; waking the worker
-    // after the commit sends them now rather than at its next poll.
-    replyTransport: createSessionWebhookTransport({ wake: () => outbox.wake() }),
+    // after the commit sends them now rather than at its next poll. A reply that may go first is stored already
+    // claimed by the worker and handed to it after the commit: no claim statement to find it.
+    replyTransport: createSessionWebhookTransport({ wake: () => outbox.wake(), handOff: () => outbox.handOff }),
     cardUpdater: createApiCardUpdater({ wake: () => outbox.wake() }),
   }).use(handlers);
   const inbound = await startInbound({

@@ -8,7 +8,7 @@ import { type Bot, createBot } from "../../src/dingtalk/inbound/create-bot.ts";
 import { createSessionWebhookTransport } from "../../src/dingtalk/inbound/session-webhook-transport.ts";
 import { type Inbound, startInbound } from "../../src/dingtalk/inbound/start-inbound.ts";
 import { listOutbox, type OutboxListItem, type OutboxStatus } from "../../src/dingtalk/outbox/outbox-routes.ts";
-import { type OutboxWorker, startOutboxWorker } from "../../src/dingtalk/outbox/outbox-worker.ts";
+import { type OutboxWorker, type OutboxWorkerOptions, startOutboxWorker } from "../../src/dingtalk/outbox/outbox-worker.ts";
 import type { Logger } from "../../src/lib/logger.ts";
 import { APP, accessToken, call, startTestEmulator, targetCardBody } from "../fixtures/dingtalk/emulator-app.ts";
 import { testClient } from "../helpers/outbox-fixtures.ts";
@@ -33,8 +33,11 @@ export interface InboundHarness {
   logs: LogLine[];
   /** The running outbox worker; null when started with `worker: false` or after `stopWorker()`. */
   worker(): OutboxWorker | null;
-  /** Starts a new outbox worker (as a restarted process would), replacing none: stop the old one first. */
-  startWorker(): OutboxWorker;
+  /**
+   * Starts a new outbox worker (as a restarted process would), replacing none: stop the old one first. `options`
+   * override the harness's (database, lease, poll period…).
+   */
+  startWorker(options?: Partial<OutboxWorkerOptions>): OutboxWorker;
   stopWorker(): Promise<void>;
   /** Outbox rows, oldest first; `kind` / `status` narrow them. */
   outbox(filter?: { kind?: string; status?: OutboxStatus }): Promise<OutboxListItem[]>;
@@ -121,8 +124,8 @@ export async function startInboundHarness(
   const log = captureLogger(logs);
   const token = await accessToken(emulator);
   let worker: OutboxWorker | null = null;
-  const startWorker = () => {
-    worker = startOutboxWorker({ db, client: testClient(emulator), qps: 500, log, pollMs: 200 });
+  const startWorker = (options: Partial<OutboxWorkerOptions> = {}) => {
+    worker = startOutboxWorker({ db, client: testClient(emulator), qps: 500, log, pollMs: 200, ...options });
     return worker;
   };
   const stopWorker = async () => {
@@ -130,7 +133,8 @@ export async function startInboundHarness(
     worker = null;
   };
   if (opts.worker !== false) startWorker();
-  // As the service does: stored in the handler's transaction, the worker woken after the commit.
+  // As the service does: stored in the handler's transaction, the worker woken after the commit (or the rows
+  // stored claimed by it handed to it).
   const wake = () => worker?.wake();
   const replicas: Inbound[] = [];
   const start = (bot: Bot) =>
@@ -140,7 +144,7 @@ export async function startInboundHarness(
       log,
       ...(opts.cardDeadlineMs === undefined ? {} : { cardDeadlineMs: opts.cardDeadlineMs }),
     });
-  const replyTransport = createSessionWebhookTransport({ wake });
+  const replyTransport = createSessionWebhookTransport({ wake, handOff: () => worker?.handOff });
   const cardUpdater = createApiCardUpdater({ wake });
   const newBot = () => createBot({ db, log, replyTransport, cardUpdater });
   const bot = newBot();

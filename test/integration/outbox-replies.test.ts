@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { SessionReplyInboxItem } from "../../src/dingtalk/emulator/emulator-types.ts";
+import type { SqlDatabase } from "../../src/db/sql.ts";
 import { createApiCardUpdater } from "../../src/dingtalk/inbound/api-card-updater.ts";
 import { GENERIC_APOLOGY } from "../../src/dingtalk/inbound/bot-errors.ts";
 import { API } from "../../src/dingtalk/openapi-client.ts";
@@ -130,6 +131,119 @@ describe("chat replies are outbox rows of the handler's transaction", () => {
     expect(await h.outbox({ status: "PENDING" })).toHaveLength(6);
     await h.startWorker().drain();
     expect(sessionReplies()).toEqual(["a-1", "a-2", "a-3", "b-1", "b-2", "b-3"]);
+  });
+});
+
+/** The outbox rows of session replies as the claims and marks left them, oldest first. */
+async function replyRows() {
+  return h!.db.prisma.outboxMessage.findMany({
+    where: { kind: "session.reply" },
+    orderBy: { id: "asc" },
+    select: { idempotencyKey: true, status: true, attempts: true, leaseUntil: true, claimedAt: true },
+  });
+}
+
+describe("a reply that may go first is handed to the sender, no claim needed (docs/architecture.md)", () => {
+  it("each reply is stored claimed and sent by the worker without a single claim statement", async () => {
+    h = await startInboundHarness({ worker: false });
+    h.bot.onText((ctx) => ctx.reply(`已记录：${ctx.event.text}`));
+    let claims = 0;
+    const sql: SqlDatabase = {
+      ...h.db.sql,
+      query: (text, params) => {
+        if (text === CLAIM_SQL) claims++;
+        return h!.db.sql.query(text, params);
+      },
+    };
+    // Polls once a minute: its first claim at start, then none unless something wakes it.
+    h.startWorker({ db: { sql }, pollMs: 60_000 });
+    await vi.waitFor(() => expect(claims).toBe(1));
+    // One after another, as a person writes: each reply is out (and marked) before the next message comes.
+    for (const [i, text] of ["本周完成35万", "新客户2家", "本周完成40万"].entries()) {
+      await h.emulator.waitForAck(h.emulator.sendText("rep1101", text)!);
+      await vi.waitFor(() => expect(sessionReplies()).toHaveLength(i + 1), { timeout: 10_000 });
+      await h.worker()!.drain();
+    }
+    expect(sessionReplies()).toEqual(["已记录：本周完成35万", "已记录：新客户2家", "已记录：本周完成40万"]);
+    expect((await replyRows()).map((r) => [r.status, r.attempts])).toEqual([
+      ["SENT", 1],
+      ["SENT", 1],
+      ["SENT", 1],
+    ]);
+    expect(claims).toBe(1);
+  });
+
+  it("a reply stored behind one handed off goes out as soon as that one is done, not at the next poll", async () => {
+    h = await startInboundHarness({ worker: false });
+    h.bot.onText(async (ctx) => {
+      await ctx.reply("已记录");
+      await ctx.reply("本周还差5万");
+    });
+    h.startWorker({ pollMs: 60_000 });
+    await h.emulator.waitForAck(h.emulator.sendText("rep1101", "本周完成35万")!);
+    await vi.waitFor(() => expect(sessionReplies()).toEqual(["已记录", "本周还差5万"]), { timeout: 10_000 });
+    await h.worker()!.drain();
+    expect((await replyRows()).map((r) => [r.status, r.attempts])).toEqual([
+      ["SENT", 1],
+      ["SENT", 1],
+    ]);
+  });
+
+  it("a reply stored behind an unsent reply of its chat waits for it, unclaimed, and goes out after it", async () => {
+    h = await startInboundHarness({ worker: false });
+    h.bot.onText(async (ctx) => {
+      for (const n of [1, 2, 3]) await ctx.reply(`${ctx.event.text}-${n}`);
+    });
+    // The process dies between each commit and its hand-off: the rows stay as stored.
+    const worker = h.startWorker({ leaseMs: 1500, pollMs: 100 });
+    const handOff = vi.spyOn(worker.handOff, "send").mockImplementation(() => undefined);
+    await h.emulator.waitForAck(h.emulator.sendText("rep1101", "a")!);
+    await h.emulator.waitForAck(h.emulator.sendText("rep1101", "b")!);
+    expect(handOff).toHaveBeenCalledTimes(1); // "a-1"; b's first reply had a-1 unsent before it
+    const stored = await replyRows();
+    expect(stored.map((r) => [r.status, r.attempts])).toEqual([
+      ["SENDING", 1],
+      ["PENDING", 0],
+      ["PENDING", 0],
+      ["PENDING", 0],
+      ["PENDING", 0],
+      ["PENDING", 0],
+    ]);
+    // Its lease ends, the worker claims it as an abandoned row, then the rest in order.
+    await vi.waitFor(() => expect(sessionReplies()).toHaveLength(6), { timeout: 10_000 });
+    await worker.drain();
+    expect(sessionReplies()).toEqual(["a-1", "a-2", "a-3", "b-1", "b-2", "b-3"]);
+    const sent = await replyRows();
+    expect(sent.map((r) => [r.status, r.attempts])).toEqual([
+      ["SENT", 2],
+      ["SENT", 1],
+      ["SENT", 1],
+      ["SENT", 1],
+      ["SENT", 1],
+      ["SENT", 1],
+    ]);
+    // Taken over only once the lease it was stored with had ended.
+    expect(sent[0]!.claimedAt!.getTime()).toBeGreaterThanOrEqual(stored[0]!.leaseUntil!.getTime());
+  });
+
+  it("a reply stored claimed whose sender died is sent once, by the next worker, after its lease", async () => {
+    h = await startInboundHarness({ worker: false });
+    h.bot.onText((ctx) => ctx.reply("已记录"));
+    const first = h.startWorker({ leaseMs: 1500, pollMs: 100 });
+    vi.spyOn(first.handOff, "send").mockImplementation(() => undefined);
+    await h.emulator.waitForAck(h.emulator.sendText("rep1101", "本周完成35万")!);
+    const [stored] = await replyRows();
+    expect(stored).toMatchObject({ status: "SENDING", attempts: 1 });
+    await h.stopWorker(); // the process is gone; its lease runs on
+    expect(sessionReplies()).toEqual([]);
+
+    const restarted = h.startWorker({ leaseMs: 1500, pollMs: 100 });
+    await vi.waitFor(() => expect(sessionReplies()).toEqual(["已记录"]), { timeout: 10_000 });
+    await restarted.drain();
+    const [sent] = await replyRows();
+    expect(sent).toMatchObject({ status: "SENT", attempts: 2 });
+    expect(sent!.claimedAt!.getTime()).toBeGreaterThanOrEqual(stored!.leaseUntil!.getTime());
+    expect(sessionReplies()).toEqual(["已记录"]);
   });
 });
 

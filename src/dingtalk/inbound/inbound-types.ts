@@ -1,4 +1,5 @@
 import type { SqlRunner, Tx } from "../../db/database.ts";
+import type { HeldRow } from "../outbox/enqueue.ts";
 import type { Staff } from "../../generated/prisma/client.ts";
 import type { Logger } from "../../lib/logger.ts";
 import type { CardActionEvent, RobotTextEvent } from "./parse-push.ts";
@@ -28,11 +29,14 @@ export interface QueuedReply {
  * Where chat replies go (docs/architecture.md: every DingTalk call goes through the durable outbox).
  * `enqueue` runs inside the transaction that decided the reply — the handler's own, or the one recording a
  * failure — so the reply exists iff those effects committed, and a crash after the commit cannot lose it.
- * `wake` is called after such a commit so the sender goes now instead of at its next poll.
+ * After such a commit, `handOff` is given the replies `enqueue` stored already claimed by their sender (it answers
+ * them), so they go out at once; `wake` is called for the others, so the sender claims them now rather than at
+ * its next poll.
  */
 export interface ReplyTransport {
-  enqueue(on: Tx | SqlRunner, reply: QueuedReply): Promise<void>;
+  enqueue(on: Tx | SqlRunner, reply: QueuedReply): Promise<HeldRow | null>;
   wake?(): void;
+  handOff?(rows: readonly HeldRow[]): void;
 }
 
 /** `cardParamMap` values are strings only (docs/dingtalk.md §3.1). */

@@ -3,6 +3,7 @@ import { findBadCharInJson, scrubBadChars } from "../../lib/text-rule.ts";
 import { BAD_CHARACTER_REPLY, DuplicateEvent, userMessageFor } from "./bot-errors.ts";
 import type { BotCore } from "./create-bot.ts";
 import { claimEvent, textKeys } from "./dedupe-keys.ts";
+import type { HeldRow } from "../outbox/enqueue.ts";
 import type { ReplyTarget, TextContext } from "./inbound-types.ts";
 import type { RobotTextEvent } from "./parse-push.ts";
 
@@ -45,6 +46,8 @@ export async function runText(
 ): Promise<TextOutcome> {
   let outcome: TextOutcome = "handled";
   let queued = 0;
+  /** Replies stored already claimed by the sender, handed to it after the commit (the others: a wake). */
+  let held: HeldRow[] = [];
   // The text rule (src/lib/text-rule.ts) before anything reaches the database: the person is asked to write
   // again, and the refusal is recorded under scrubbed ids, so even a NUL in the user id cannot stop that.
   const bad = findBadCharInJson({
@@ -60,9 +63,8 @@ export async function runText(
     const scrubbed = scrubEvent(event);
     const recorded = await recordFailure(core, scrubbed, BAD_CHARACTER_REPLY, log);
     if (recorded === "error") return "unrecorded";
-    queued = recorded === "queued" ? 1 : 0;
     committed();
-    if (queued > 0) core.replyTransport.wake?.();
+    if (recorded !== "already") sendReplies(core, 1, recorded.held);
     return "failed";
   }
   // Whether the transaction started (its callback ran): one that never started stored nothing and is no handler's
@@ -77,6 +79,7 @@ export async function runText(
       if (!claim.claimed) throw new DuplicateEvent();
       const target = replyTarget(event);
       let index = 0;
+      const mine: HeldRow[] = [];
       const ctx: TextContext = {
         event,
         staff: claim.staff,
@@ -85,11 +88,13 @@ export async function runText(
         log,
         probe: (name) => claim.probes.get(name),
         reply: async (body) => {
-          await core.replyTransport.enqueue(sql, { key: replyKey(event, index++), target, body });
+          const row = await core.replyTransport.enqueue(sql, { key: replyKey(event, index++), target, body });
+          if (row) mine.push(row);
         },
       };
       await dispatch(core, ctx);
       queued = index;
+      held = mine;
     }, core.transaction);
   } catch (err) {
     if (err instanceof DuplicateEvent) {
@@ -110,11 +115,18 @@ export async function runText(
     outcome = "failed";
     const recorded = await recordFailure(core, event, userMessageFor(err, log), log);
     if (recorded === "error") return "unrecorded";
-    queued = recorded === "queued" ? 1 : 0;
+    queued = recorded === "already" ? 0 : 1;
+    held = recorded === "already" ? [] : recorded.held;
   }
   committed();
-  if (queued > 0) core.replyTransport.wake?.();
+  sendReplies(core, queued, held);
   return outcome;
+}
+
+/** After the commit: the replies stored claimed go to their sender, and it is woken for the others. */
+function sendReplies(core: BotCore, queued: number, held: readonly HeldRow[]): void {
+  if (held.length > 0) core.replyTransport.handOff?.(held);
+  if (queued > held.length) core.replyTransport.wake?.();
 }
 
 /** The event with invalid characters replaced in every field that is stored when a failure is recorded. */
@@ -145,26 +157,27 @@ async function dispatch(core: BotCore, ctx: TextContext): Promise<void> {
 /**
  * The handler's effects and replies were rolled back. Records the keys (outside the failed transaction) and the
  * error reply together, so a redelivery of this message does not answer twice and a crash cannot lose the
- * answer. "queued": the reply was stored; "already": a replica recorded the message meanwhile, with its own
- * answer; "error": nothing could be stored (the caller must not ack).
+ * answer. `held`: the reply was stored (claimed already, when it is in the list: to hand off after the commit);
+ * "already": a replica recorded the message meanwhile, with its own answer; "error": nothing could be stored (the
+ * caller must not ack).
  */
 async function recordFailure(
   core: BotCore,
   event: RobotTextEvent,
   message: string,
   log: Logger,
-): Promise<"queued" | "already" | "error"> {
+): Promise<{ held: HeldRow[] } | "already" | "error"> {
   try {
     return await core.db.transaction(async (_tx, sql) => {
       const keys = textKeys(event);
       const claim = await claimEvent(sql, { keys, kind: "text", messageId: event.messageId, userId: null });
       if (!claim.claimed) return "already"; // a replica recorded it meanwhile, with its own answer
-      await core.replyTransport.enqueue(sql, {
+      const row = await core.replyTransport.enqueue(sql, {
         key: replyKey(event, "error"),
         target: replyTarget(event),
         body: message,
       });
-      return "queued" as const;
+      return { held: row ? [row] : [] };
     }, core.transaction);
   } catch (err) {
     log.error(

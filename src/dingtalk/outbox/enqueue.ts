@@ -1,4 +1,6 @@
 import { type Database, type PrismaClient, rawQuery, type SqlRunner, type Tx } from "../../db/database.ts";
+import { localNow } from "./delay-meter.ts";
+import { ORDER_KEY, type OutboxRow } from "./outbox-rows.ts";
 import {
   API,
   type BatchSendInput,
@@ -106,6 +108,78 @@ export async function enqueue<K extends OutboxKind>(
   );
   return inserted.length === 1;
 }
+
+/**
+ * An outbox row stored already claimed by the worker of this process ({@link enqueueHeld}), to be handed to it once
+ * the transaction has committed. `sentAt` is when the insert was sent (local monotonic ms, {@link localNow}): the
+ * row's lease, counted by the database from a later moment, surely lasts until `sentAt` + the lease.
+ */
+export interface HeldRow {
+  row: OutboxRow;
+  sentAt: number;
+}
+
+/**
+ * {@link enqueue} for a row its sender will send as soon as the transaction commits (a chat reply): stored as the
+ * worker's claim would leave it — SENDING, attempts 1, under a lease of `leaseMs` — so the worker needs no claim
+ * statement to find it, and no other sender touches it while the lease runs (the worker renews it, see
+ * startOutboxWorker). Should this process die before sending, the lease ends and any worker claims the row as it
+ * claims an abandoned one: nothing is lost, nothing is sent twice.
+ *
+ * Stored PENDING instead, for the claim to order and send, when it may not go first: an unfinished earlier row
+ * has its order key (a reply of the same chat not yet sent: replies go out in order, see `claimDue`), or its
+ * session webhook would expire within the lease + 5 s (the claim turns such a row into its batchSend fallback).
+ * `held` is the row when stored claimed; `inserted` is false for a duplicate key, as for {@link enqueue}.
+ */
+export async function enqueueHeld<K extends OutboxKind>(
+  on: Tx | SqlRunner,
+  input: EnqueueInput<K>,
+  leaseMs: number,
+): Promise<{ inserted: boolean; held: HeldRow | null }> {
+  const payload = input.payload as { outTrackId?: string; conversationId?: string; expiresAt?: number };
+  const api = KIND_API[input.kind];
+  const sentAt = localNow();
+  const rows = await rawQuery<{ id: bigint; held: boolean }>(on, ENQUEUE_HELD_SQL, [
+    input.idempotencyKey,
+    input.kind,
+    api,
+    JSON.stringify(input.payload),
+    leaseMs,
+    payload.outTrackId ?? payload.conversationId ?? null,
+    payload.expiresAt ?? null,
+  ]);
+  const [row] = rows;
+  if (!row) return { inserted: false, held: null };
+  if (!row.held) return { inserted: true, held: null };
+  const { idempotencyKey: key, kind } = input;
+  return {
+    inserted: true,
+    held: {
+      row: { id: row.id, idempotency_key: key, kind, api, payload: input.payload, status: "SENDING", attempts: 1 },
+      sentAt,
+    },
+  };
+}
+
+/**
+ * $1 key, $2 kind, $3 api, $4 payload, $5 lease ms, $6 order key (outbox-rows.ts ORDER_KEY of the payload), $7 the
+ * session webhook's expiry (ms) or null. The order check is the claim's (an index probe on
+ * `outbox_message_order_key_idx`); a row still uncommitted in another transaction is not seen, as by the claim.
+ */
+const ENQUEUE_HELD_SQL = `
+WITH h AS (
+  SELECT clock_timestamp() AS at,
+    NOT EXISTS (SELECT 1 FROM outbox_message e WHERE e.status IN ('PENDING', 'SENDING')
+                  AND ${ORDER_KEY("e")} = $6::text)
+    AND ($7::float8 IS NULL OR $7::float8 > extract(epoch FROM clock_timestamp()) * 1000 + $5::float8 + 5000) AS held
+)
+INSERT INTO outbox_message (idempotency_key, kind, api, payload, status, attempts, lease_until, claimed_at)
+SELECT $1, $2, $3, $4::jsonb, CASE WHEN h.held THEN 'SENDING' ELSE 'PENDING' END::"OutboxStatus",
+  CASE WHEN h.held THEN 1 ELSE 0 END,
+  CASE WHEN h.held THEN h.at + $5::float8 * interval '1 millisecond' END,
+  CASE WHEN h.held THEN h.at END
+FROM h WHERE NOT EXISTS (SELECT 1 FROM outbox_sent_key WHERE idempotency_key = $1)
+ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, status = 'SENDING' AS held`;
 
 /**
  * Queues many sends in one statement per 5,000 (an evaluation warning thousands of owners): the same

@@ -4,7 +4,7 @@ import type { Logger } from "../../lib/logger.ts";
 import { errText } from "../access-token.ts";
 import type { OpenApiClient, RequestGate } from "../openapi-client.ts";
 import { createDelayMeter, localNow } from "./delay-meter.ts";
-import { KIND_API } from "./enqueue.ts";
+import { type HeldRow, KIND_API } from "./enqueue.ts";
 import { createFleetRateLimiter, type Slot } from "./fleet-rate-limiter.ts";
 import {
   attemptsWithin,
@@ -72,6 +72,19 @@ export interface OutboxWorker {
   drain(): Promise<void>;
   /** Cuts the idle wait short: call after committing rows that should go out now (chat replies). */
   wake(): void;
+  /** Rows stored already claimed by this worker ({@link enqueueHeld}), sent with no claim statement. */
+  readonly handOff: HandOff;
+}
+
+/**
+ * How a transaction stores a row already claimed by this worker, and hands it over after its commit: the row goes
+ * out at once, without the claim the worker would otherwise need to find it (and the one its finish would start).
+ */
+export interface HandOff {
+  /** The lease to store a row of `api` with, or null when this worker takes no more now (stopping, or full). */
+  leaseFor(api: string): number | null;
+  /** After the commit: sends the rows stored claimed. A row whose lease ran out meanwhile is left to the claims. */
+  send(rows: readonly HeldRow[]): void;
 }
 
 /**
@@ -198,6 +211,8 @@ export function startOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
   const held = new Map<bigint, Lease>();
   const stopHeartbeat = new AbortController();
   let nudged = false;
+  /** When {@link OutboxWorker.wake} was last called ({@link localNow}): rows were committed for the claims to find. */
+  let wokenAt = Number.NEGATIVE_INFINITY;
   let idle: AbortController | null = null;
   /** Claim again now rather than after the poll period. */
   const nudge = () => {
@@ -205,7 +220,12 @@ export function startOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
     idle?.abort();
   };
 
-  const dispatch = (row: OutboxRow, lease: Lease) => {
+  /**
+   * `storedAt`: for a row handed off, when its insert was sent. When a row finishes, a row claimed may have a row
+   * of its chat or card waiting behind it, so the worker claims again; a row handed off went first (see
+   * enqueueHeld), so only a row committed for the claims after it was stored (a wake since) can be waiting.
+   */
+  const dispatch = (row: OutboxRow, lease: Lease, storedAt?: number) => {
     const api = row.api; // as claimed: a reply past its webhook is now a batchSend
     inFlight.set(api, (inFlight.get(api) ?? 0) + 1);
     held.set(row.id, lease);
@@ -219,7 +239,7 @@ export function startOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
         inFlight.set(api, left);
         // Room for more of this API, or a row waiting behind this one (the next update of a card, the next
         // reply of a chat) may now be due.
-        if (left <= cap / 2) nudge();
+        if (left <= cap / 2 && (storedAt === undefined || wokenAt >= storedAt)) nudge();
       });
     running.add(done);
   };
@@ -288,13 +308,30 @@ export function startOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
     await heartbeat;
   })();
 
+  const handOff: HandOff = {
+    leaseFor: (api) => (stopped || (inFlight.get(api) ?? 0) >= cap ? null : leaseMs),
+    send(rows) {
+      for (const { row, sentAt } of rows) {
+        const lease = { attempts: row.attempts, usableUntil: sentAt + leaseMs - leaseSafetyMs };
+        // Stopping (the sends in flight may be all awaited already), or the transaction outlasted the lease: the
+        // row is claimed once its lease has ended, by this worker's next claim or another replica's.
+        if (stopped || localNow() >= lease.usableUntil) continue;
+        dispatch(row, lease, sentAt);
+      }
+    },
+  };
+
   return {
     async stop() {
       stopped = true;
       idle?.abort();
       await loop;
     },
-    wake: nudge,
+    wake() {
+      wokenAt = localNow();
+      nudge();
+    },
+    handOff,
     async drain() {
       while ((await countUnfinished(db.sql)) > 0) await sleep(Math.min(pollMs, 100));
     },
