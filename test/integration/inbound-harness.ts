@@ -8,7 +8,11 @@ import { type Bot, createBot } from "../../src/dingtalk/inbound/create-bot.ts";
 import { createSessionWebhookTransport } from "../../src/dingtalk/inbound/session-webhook-transport.ts";
 import { type Inbound, startInbound } from "../../src/dingtalk/inbound/start-inbound.ts";
 import { listOutbox, type OutboxListItem, type OutboxStatus } from "../../src/dingtalk/outbox/outbox-routes.ts";
-import { type OutboxWorker, type OutboxWorkerOptions, startOutboxWorker } from "../../src/dingtalk/outbox/outbox-worker.ts";
+import {
+  type OutboxWorker,
+  type OutboxWorkerOptions,
+  startOutboxWorker,
+} from "../../src/dingtalk/outbox/outbox-worker.ts";
 import type { Logger } from "../../src/lib/logger.ts";
 import { APP, accessToken, call, startTestEmulator, targetCardBody } from "../fixtures/dingtalk/emulator-app.ts";
 import { testClient } from "../helpers/outbox-fixtures.ts";

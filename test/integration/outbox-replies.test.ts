@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { SessionReplyInboxItem } from "../../src/dingtalk/emulator/emulator-types.ts";
 import type { SqlDatabase } from "../../src/db/sql.ts";
+import type { SessionReplyInboxItem } from "../../src/dingtalk/emulator/emulator-types.ts";
 import { createApiCardUpdater } from "../../src/dingtalk/inbound/api-card-updater.ts";
 import { GENERIC_APOLOGY } from "../../src/dingtalk/inbound/bot-errors.ts";
 import { API } from "../../src/dingtalk/openapi-client.ts";

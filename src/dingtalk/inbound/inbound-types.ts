@@ -1,7 +1,7 @@
 import type { SqlRunner, Tx } from "../../db/database.ts";
-import type { HeldRow } from "../outbox/enqueue.ts";
 import type { Staff } from "../../generated/prisma/client.ts";
 import type { Logger } from "../../lib/logger.ts";
+import type { HeldRow } from "../outbox/enqueue.ts";
 import type { CardActionEvent, RobotTextEvent } from "./parse-push.ts";
 
 /** Where a chat reply goes: the message's session webhook (docs/dingtalk.md §2.1), valid until `expiresAt`. */

@@ -1,9 +1,9 @@
 import type { Logger } from "../../lib/logger.ts";
 import { findBadCharInJson, scrubBadChars } from "../../lib/text-rule.ts";
+import type { HeldRow } from "../outbox/enqueue.ts";
 import { BAD_CHARACTER_REPLY, DuplicateEvent, userMessageFor } from "./bot-errors.ts";
 import type { BotCore } from "./create-bot.ts";
 import { claimEvent, textKeys } from "./dedupe-keys.ts";
-import type { HeldRow } from "../outbox/enqueue.ts";
 import type { ReplyTarget, TextContext } from "./inbound-types.ts";
 import type { RobotTextEvent } from "./parse-push.ts";
 

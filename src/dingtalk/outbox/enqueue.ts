@@ -1,6 +1,4 @@
 import { type Database, type PrismaClient, rawQuery, type SqlRunner, type Tx } from "../../db/database.ts";
-import { localNow } from "./delay-meter.ts";
-import { ORDER_KEY, type OutboxRow } from "./outbox-rows.ts";
 import {
   API,
   type BatchSendInput,
@@ -8,6 +6,8 @@ import {
   type CardUpdateBody,
   type TodoCreateBody,
 } from "../openapi-client.ts";
+import { localNow } from "./delay-meter.ts";
+import { ORDER_KEY, type OutboxRow } from "./outbox-rows.ts";
 
 /** What an outbox row asks DingTalk to do, with the payload each kind carries. */
 export interface OutboxPayloads {
