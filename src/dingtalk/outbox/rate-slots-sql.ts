@@ -8,6 +8,7 @@ export interface TakeRow {
   at: number | null;
   until: number | null;
   last_at: number | null;
+  /** The row's ends as they were, when the take was refused; null when granted (not read then). */
   live: number[] | null;
 }
 
@@ -25,7 +26,8 @@ const shrunk = (live: string, from: string, to: string) => `ARRAY(
 // it, and PostgreSQL evaluated it four times per take: with bench:inbound's replies (1,000 QPS allowed, ~300 live
 // ends) the take was the costliest statement of a push, 4.6 ms of backend CPU (log_*_stats, 2026-12-05).
 // Refused (slot too far ahead): no update, shrinks not applied; the outer SELECT reports the row as locked, for
-// the wait. No row yet: the first take inserts it (a concurrent first insert makes this one a refusal, retried).
+// the wait (the ends only then: a grant does not read them, and parsing ~300 floats per take showed in the
+// service's profile, bench:inbound). No row yet: the first take inserts it (a concurrent first insert makes this one a refusal, retried).
 //
 // synchronous_commit is off for this one statement's transaction (set_config(…, true) lasts until its commit): a
 // take is on the critical path of every send and the takes of one API go one at a time, so waiting for a WAL
@@ -59,7 +61,7 @@ i AS (
   RETURNING last_at AS at, live[cardinality(live)] AS until
 ),
 t AS (SELECT at, until FROM u UNION ALL SELECT at, until FROM i)
-SELECT c.ms AS now, t.at, t.until, r.last_at, r.live
+SELECT c.ms AS now, t.at, t.until, r.last_at, CASE WHEN t.at IS NULL THEN r.live END AS live
 FROM c LEFT JOIN t ON true LEFT JOIN r ON true`;
 
 /** `applyShrinks` as a query ($1 ends, $2/$3 shrinks), for the test that the two agree. */
