@@ -189,6 +189,22 @@ describe("a reply that may go first is handed to the sender, no claim needed (do
     ]);
   });
 
+  it("another message the handler queued beside its reply goes out at once too: the worker is woken for it", async () => {
+    h = await startInboundHarness({ worker: false });
+    h.bot.onText(async (ctx) => {
+      await ctx.reply("已记录");
+      await enqueue(ctx.tx, {
+        idempotencyKey: `mgr:${ctx.event.msgId}`,
+        kind: "robot.batchSend",
+        payload: { userIds: ["mgr110"], msgKey: "sampleText", msgParam: { content: "张伟已填报本周进度" } },
+      });
+    });
+    h.startWorker({ pollMs: 60_000 });
+    await h.emulator.waitForAck(h.emulator.sendText("rep1101", "本周完成35万")!);
+    await vi.waitFor(() => expect(h?.emulator.getInbox("mgr110")).toHaveLength(1), { timeout: 10_000 });
+    expect(sessionReplies()).toEqual(["已记录"]);
+  });
+
   it("a reply stored behind an unsent reply of its chat waits for it, unclaimed, and goes out after it", async () => {
     h = await startInboundHarness({ worker: false });
     h.bot.onText(async (ctx) => {

@@ -1,6 +1,6 @@
 import type { Logger } from "../../lib/logger.ts";
 import { findBadCharInJson, scrubBadChars } from "../../lib/text-rule.ts";
-import type { HeldRow } from "../outbox/enqueue.ts";
+import { type HeldRow, storedRowsForClaims } from "../outbox/enqueue.ts";
 import { BAD_CHARACTER_REPLY, DuplicateEvent, userMessageFor } from "./bot-errors.ts";
 import type { BotCore } from "./create-bot.ts";
 import { claimEvent, textKeys } from "./dedupe-keys.ts";
@@ -45,9 +45,10 @@ export async function runText(
   committed: () => void,
 ): Promise<TextOutcome> {
   let outcome: TextOutcome = "handled";
-  let queued = 0;
-  /** Replies stored already claimed by the sender, handed to it after the commit (the others: a wake). */
+  /** Replies stored already claimed by the sender, handed to it after the commit. */
   let held: HeldRow[] = [];
+  /** The committed transaction's handles: whether rows for the claims were stored through them (then a wake). */
+  let through: object[] = [];
   // The text rule (src/lib/text-rule.ts) before anything reaches the database: the person is asked to write
   // again, and the refusal is recorded under scrubbed ids, so even a NUL in the user id cannot stop that.
   const bad = findBadCharInJson({
@@ -64,7 +65,7 @@ export async function runText(
     const recorded = await recordFailure(core, scrubbed, BAD_CHARACTER_REPLY, log);
     if (recorded === "error") return "unrecorded";
     committed();
-    if (recorded !== "already") sendReplies(core, 1, recorded.held);
+    if (recorded !== "already") sendReplies(core, recorded);
     return "failed";
   }
   // Whether the transaction started (its callback ran): one that never started stored nothing and is no handler's
@@ -93,8 +94,8 @@ export async function runText(
         },
       };
       await dispatch(core, ctx);
-      queued = index;
       held = mine;
+      through = [tx, sql];
     }, core.transaction);
   } catch (err) {
     if (err instanceof DuplicateEvent) {
@@ -115,18 +116,20 @@ export async function runText(
     outcome = "failed";
     const recorded = await recordFailure(core, event, userMessageFor(err, log), log);
     if (recorded === "error") return "unrecorded";
-    queued = recorded === "already" ? 0 : 1;
-    held = recorded === "already" ? [] : recorded.held;
+    ({ held, through } = recorded === "already" ? { held: [], through: [] } : recorded);
   }
   committed();
-  sendReplies(core, queued, held);
+  sendReplies(core, { held, through });
   return outcome;
 }
 
-/** After the commit: the replies stored claimed go to their sender, and it is woken for the others. */
-function sendReplies(core: BotCore, queued: number, held: readonly HeldRow[]): void {
-  if (held.length > 0) core.replyTransport.handOff?.(held);
-  if (queued > held.length) core.replyTransport.wake?.();
+/**
+ * After the commit: the replies stored claimed go to their sender, and it is woken if the transaction stored
+ * rows for its claims — replies that must wait their turn, or anything else the handler queued (a card update).
+ */
+function sendReplies(core: BotCore, stored: { held: readonly HeldRow[]; through: readonly object[] }): void {
+  if (stored.held.length > 0) core.replyTransport.handOff?.(stored.held);
+  if (storedRowsForClaims(...stored.through)) core.replyTransport.wake?.();
 }
 
 /** The event with invalid characters replaced in every field that is stored when a failure is recorded. */
@@ -157,7 +160,8 @@ async function dispatch(core: BotCore, ctx: TextContext): Promise<void> {
 /**
  * The handler's effects and replies were rolled back. Records the keys (outside the failed transaction) and the
  * error reply together, so a redelivery of this message does not answer twice and a crash cannot lose the
- * answer. `held`: the reply was stored (claimed already, when it is in the list: to hand off after the commit);
+ * answer. `held`: the reply was stored (claimed already, when it is in the list: to hand off after the commit;
+ * `through`: the transaction's handles, see sendReplies);
  * "already": a replica recorded the message meanwhile, with its own answer; "error": nothing could be stored (the
  * caller must not ack).
  */
@@ -166,9 +170,9 @@ async function recordFailure(
   event: RobotTextEvent,
   message: string,
   log: Logger,
-): Promise<{ held: HeldRow[] } | "already" | "error"> {
+): Promise<{ held: HeldRow[]; through: object[] } | "already" | "error"> {
   try {
-    return await core.db.transaction(async (_tx, sql) => {
+    return await core.db.transaction(async (tx, sql) => {
       const keys = textKeys(event);
       const claim = await claimEvent(sql, { keys, kind: "text", messageId: event.messageId, userId: null });
       if (!claim.claimed) return "already"; // a replica recorded it meanwhile, with its own answer
@@ -177,7 +181,7 @@ async function recordFailure(
         target: replyTarget(event),
         body: message,
       });
-      return { held: row ? [row] : [] };
+      return { held: row ? [row] : [], through: [tx, sql] };
     }, core.transaction);
   } catch (err) {
     log.error(

@@ -88,6 +88,18 @@ export interface EnqueueInput<K extends OutboxKind = OutboxKind> {
 }
 
 /**
+ * What rows were stored through for the claims to find (PENDING), by the object passed in: a handler's `tx` or
+ * `sql`. After its commit, a chat message's transaction wakes the worker only if it stored such rows (a prompt
+ * card's update, say), its replies being handed off (see {@link enqueueHeld}).
+ */
+const storedForClaims = new WeakSet<object>();
+
+/** Whether a row for the claims was stored through any of `on` (see {@link storedForClaims}). */
+export function storedRowsForClaims(...on: object[]): boolean {
+  return on.some((o) => storedForClaims.has(o));
+}
+
+/**
  * Queues one DingTalk send. Pass the caller's transaction (`Tx`) so the state change that calls for the message
  * and the message itself commit or roll back together; a `Database` works outside transactions.
  * Returns false when a row with this idempotency key already exists, or existed and was sent and then deleted
@@ -106,6 +118,7 @@ export async function enqueue<K extends OutboxKind>(
      ON CONFLICT (idempotency_key) DO NOTHING RETURNING 1`,
     [input.idempotencyKey, input.kind, KIND_API[input.kind], JSON.stringify(input.payload)],
   );
+  if (inserted.length === 1) storedForClaims.add(target);
   return inserted.length === 1;
 }
 
@@ -150,7 +163,10 @@ export async function enqueueHeld<K extends OutboxKind>(
   ]);
   const [row] = rows;
   if (!row) return { inserted: false, held: null };
-  if (!row.held) return { inserted: true, held: null };
+  if (!row.held) {
+    storedForClaims.add(on);
+    return { inserted: true, held: null };
+  }
   const { idempotencyKey: key, kind } = input;
   return {
     inserted: true,
@@ -204,5 +220,6 @@ export async function enqueueMany(
       chunk.map((c) => JSON.stringify(c.payload)),
     );
   }
+  if (inserted > 0) storedForClaims.add(target);
   return inserted;
 }
