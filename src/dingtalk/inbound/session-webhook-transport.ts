@@ -50,7 +50,7 @@ export function createSessionWebhookTransport(opts: SessionWebhookTransportOptio
         await enqueue(tx, input);
         return null;
       }
-      return (await enqueueHeld(tx, input, leaseMs)).held;
+      return enqueueHeld(tx, input, leaseMs);
     },
     ...(opts.wake ? { wake: opts.wake } : {}),
     ...(opts.handOff ? { handOff: (rows) => opts.handOff?.()?.send(rows) } : {}),

@@ -142,13 +142,14 @@ export interface HeldRow {
  * Stored PENDING instead, for the claim to order and send, when it may not go first: an unfinished earlier row
  * has its order key (a reply of the same chat not yet sent: replies go out in order, see `claimDue`), or its
  * session webhook would expire within the lease + 5 s (the claim turns such a row into its batchSend fallback).
- * `held` is the row when stored claimed; `inserted` is false for a duplicate key, as for {@link enqueue}.
+ * Answers the row when stored claimed; null when stored PENDING, or not at all (a duplicate key, as for
+ * {@link enqueue}).
  */
 export async function enqueueHeld<K extends OutboxKind>(
   on: Tx | SqlRunner,
   input: EnqueueInput<K>,
   leaseMs: number,
-): Promise<{ inserted: boolean; held: HeldRow | null }> {
+): Promise<HeldRow | null> {
   const payload = input.payload as { outTrackId?: string; conversationId?: string; expiresAt?: number };
   const api = KIND_API[input.kind];
   const sentAt = localNow();
@@ -162,18 +163,15 @@ export async function enqueueHeld<K extends OutboxKind>(
     payload.expiresAt ?? null,
   ]);
   const [row] = rows;
-  if (!row) return { inserted: false, held: null };
+  if (!row) return null;
   if (!row.held) {
     storedForClaims.add(on);
-    return { inserted: true, held: null };
+    return null;
   }
   const { idempotencyKey: key, kind } = input;
   return {
-    inserted: true,
-    held: {
-      row: { id: row.id, idempotency_key: key, kind, api, payload: input.payload, status: "SENDING", attempts: 1 },
-      sentAt,
-    },
+    row: { id: row.id, idempotency_key: key, kind, api, payload: input.payload, status: "SENDING", attempts: 1 },
+    sentAt,
   };
 }
 

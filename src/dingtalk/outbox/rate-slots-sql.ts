@@ -27,7 +27,8 @@ const shrunk = (live: string, from: string, to: string) => `ARRAY(
 // ends) the take was the costliest statement of a push, 4.6 ms of backend CPU (log_*_stats, 2026-12-05).
 // Refused (slot too far ahead): no update, shrinks not applied; the outer SELECT reports the row as locked, for
 // the wait (the ends only then: a grant does not read them, and parsing ~300 floats per take showed in the
-// service's profile, bench:inbound). No row yet: the first take inserts it (a concurrent first insert makes this one a refusal, retried).
+// service's profile, bench:inbound). No row yet: the first take inserts it (a concurrent first insert makes this
+// one a refusal, retried).
 //
 // synchronous_commit is off for this one statement's transaction (set_config(…, true) lasts until its commit): a
 // take is on the critical path of every send and the takes of one API go one at a time, so waiting for a WAL
