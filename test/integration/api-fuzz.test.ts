@@ -47,6 +47,24 @@ async function digest(db: Database): Promise<Record<string, string>> {
   return out;
 }
 
+/**
+ * Waits until nothing the service sent can still change a row: the outbox drained, and every rate-limit slot's end
+ * (`rate_slots.live`) 100 ms in the past. A send's answer shortens its slot's end in a statement of its own, up
+ * to 20 ms after the row is marked SENT (fleet-rate-limiter.ts, flushSoon), and only while that end is ahead, so
+ * a digest taken between the two would see the row change under it (a CI red on PostgreSQL, 2026-12-05).
+ */
+async function settle(s: TestService): Promise<void> {
+  await s.dingtalk!.outbox.drain();
+  for (;;) {
+    const [row] = (await s.db.sql.query(
+      `SELECT count(*)::int AS ahead FROM rate_slots, unnest(live) u
+       WHERE u > extract(epoch FROM clock_timestamp()) * 1000 - 100`,
+    )) as { ahead: number }[];
+    if (row!.ahead === 0) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 beforeAll(async () => {
   svc = await startTestService({}, { sandbox: { demo: false } });
   plan = await publishedSmallPlan(svc);
@@ -61,7 +79,7 @@ beforeAll(async () => {
   );
   expect(res.status, await res.clone().text()).toBe(201);
   changeRequestId = ((await res.json()) as { id: string }).id;
-  await svc.dingtalk!.outbox.drain();
+  await settle(svc);
   before = await digest(svc.db);
 }, 180_000);
 afterAll(() => svc?.close());
@@ -615,7 +633,7 @@ describe("every admin route under generated hostile requests", () => {
         }
       }),
     );
-    await svc.dingtalk!.outbox.drain();
+    await settle(svc);
     for (const [route, n] of Object.entries(counts)) {
       expect(n, route).toBeGreaterThanOrEqual(route.startsWith("GET ") ? GET_RUNS : RUNS);
     }
@@ -676,7 +694,7 @@ describe("what the fuzz found", () => {
     const res = await svc.api(`/api/plans/${plan.planId}/publish`, { method: "POST" });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ queued: 0, summaries: 0 });
-    await svc.dingtalk!.outbox.drain();
+    await settle(svc);
     expect(await digest(svc.db)).toEqual(before);
   });
 });
