@@ -12,7 +12,8 @@
  * kind), the time from frame sent to the stored progress_entry (its created_at: written inside the handler's
  * transaction, the commit follows), throughput, and the effects counted in the database and on the cards.
  * Then the floor, in the same run: the service stops, a bare stream client that does one INSERT per push and
- * acks takes its place, the same pushes are sent again, and the service's throughput is printed as a ratio to it.
+ * acks takes its place, the same pushes are sent again, and the service's throughput is printed as a ratio to it;
+ * then a second floor that also answers each chat push through its sessionWebhook, as the service must.
  * Options: --pushes N (default 10000), --clicks-share 0.25, --rate 50 (pushes/s, open loop: a push is sent
  * on schedule whether or not earlier ones were acked), --rate 0 --concurrency 8 (closed loop, as fast as it goes).
  */
@@ -21,6 +22,7 @@ import { Worker } from "node:worker_threads";
 import type { DWClientDownStream } from "dingtalk-stream";
 import { type Database, openDatabase } from "../src/db/database.ts";
 import { seedDemo } from "../src/demo/seed-demo.ts";
+import { nodeExchange } from "../src/dingtalk/json-exchange.ts";
 import { createStreamClient } from "../src/dingtalk/stream-client.ts";
 import { CARD_CALLBACK_TOPIC, ROBOT_MESSAGE_TOPIC } from "../src/dingtalk/topics.ts";
 import { createLogger } from "../src/lib/logger.ts";
@@ -103,7 +105,8 @@ async function child(): Promise<void> {
     console.log(`cpu: ${cpuPerPush(cpuUsed, total)}, from the first push until every reply was sent`);
     stallReport(result, serviceStalls, engine === "postgres" ? dbWaits : undefined);
     await service.stop();
-    await floor(engine, db, app, people, result, used);
+    await floor(engine, db, app, people, result, used, false);
+    await floor(engine, db, app, people, result, used, true);
   } finally {
     await service.stop();
     await people.terminate();
@@ -202,10 +205,15 @@ async function report(engine: string, db: Database, result: RunResult, published
 }
 
 /**
- * The floor (issue #17 item 1): the most any bot could do on this emulator and database — the SDK's stream
+ * The floors (issue #17 item 1): the most any bot could do on this emulator and database — the SDK's stream
  * client (GatewayDWClient: DWClient with the gateway URL pointed at the emulator) whose handler does one INSERT
  * per push and acks it. The service has stopped; the same people send the same pushes again. Prints the floor's
  * figures and the service's throughput as a share of the floor's (a capacity ratio when run closed loop, --rate 0).
+ *
+ * `reply`: the same, and after the ack a text reply to each chat push's sessionWebhook (one HTTP call to the
+ * emulator, as the service answers every report), not waited for by the ack; the round's CPU is counted until
+ * every reply was answered, as the service's is until its outbox has sent every reply. The issue's floor is the
+ * bare one; this one shows what the answer every report needs costs on its own.
  */
 async function floor(
   engine: string,
@@ -214,11 +222,26 @@ async function floor(
   people: Worker,
   service: RunResult,
   serviceStatements: number,
+  reply: boolean,
 ): Promise<void> {
+  const label = reply ? "floor with reply" : "floor";
+  const what = reply
+    ? "bare dingtalk-stream client, one INSERT + ack + a sessionWebhook reply per chat push"
+    : "bare dingtalk-stream client, one INSERT + ack per push";
   await db.sql.query(
-    "CREATE TABLE bench_floor_push (message_id text PRIMARY KEY, topic text NOT NULL, data text NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS bench_floor_push (message_id text PRIMARY KEY, topic text NOT NULL, data text NOT NULL)",
   );
+  await db.sql.query("TRUNCATE bench_floor_push");
   const client = createStreamClient({ apiBase: app.apiBase, clientId: app.clientId, clientSecret: app.clientSecret });
+  const replies: Promise<boolean>[] = [];
+  const answer = (data: string): Promise<boolean> => {
+    const { sessionWebhook } = JSON.parse(data) as { sessionWebhook: string };
+    const body = JSON.stringify({ msgtype: "text", text: { content: "已记录本周进展。" } });
+    const headers = { "content-type": "application/json" };
+    return nodeExchange(sessionWebhook, { method: "POST", headers, body, signal: AbortSignal.timeout(30_000) })
+      .then((r) => r.status === 200 && (JSON.parse(r.text) as { errcode?: number }).errcode === 0)
+      .catch(() => false);
+  };
   const onPush = (message: DWClientDownStream) => {
     const { messageId, topic } = message.headers;
     db.sql
@@ -227,7 +250,10 @@ async function floor(
         topic,
         message.data,
       ])
-      .then(() => client.socketCallBackResponse(messageId, {}))
+      .then(() => {
+        client.socketCallBackResponse(messageId, {});
+        if (reply && topic === ROBOT_MESSAGE_TOPIC) replies.push(answer(message.data));
+      })
       .catch((err) => console.error("floor insert failed", err));
   };
   client.on(ROBOT_MESSAGE_TOPIC, onPush);
@@ -238,27 +264,29 @@ async function floor(
     const cpu = await startCpuMeter(db);
     people.postMessage("floor");
     const f = await nextMessage<FloorResult>(people);
+    const answered = (await Promise.all(replies)).filter(Boolean).length;
     const floorStatements = statements.count - before;
     const floorCpu = await cpu.stop();
     const [stored] = await db.sql.query<{ n: string }>("SELECT count(*)::text AS n FROM bench_floor_push");
     const servicePushes = service.chat.length + service.confirm.length + service.repeat.length;
     const serviceRate = servicePushes / service.seconds;
     const floorRate = f.latencies.length / f.seconds;
+    const replied = reply ? `, ${answered} of ${replies.length} replies answered errcode 0` : "";
     console.log(
-      `[${engine}] floor (bare dingtalk-stream client, one INSERT + ack per push): ${f.latencies.length} pushes in` +
-        ` ${f.seconds.toFixed(1)} s (${floorRate.toFixed(0)}/s), ${stored?.n} rows; not acked ${f.unacked}, clicks not applied ${f.clickFailures}`,
+      `[${engine}] ${label} (${what}): ${f.latencies.length} pushes in` +
+        ` ${f.seconds.toFixed(1)} s (${floorRate.toFixed(0)}/s), ${stored?.n} rows${replied}; not acked ${f.unacked}, clicks not applied ${f.clickFailures}`,
     );
-    console.log(summary("floor", f.latencies));
+    console.log(summary(reply ? "floor+r" : "floor", f.latencies));
     console.log(
-      `[${engine}] floor cpu: ${cpuPerPush(floorCpu, f.latencies.length)} (the emulator's worker included, as in the service's figure)`,
+      `[${engine}] ${label} cpu: ${cpuPerPush(floorCpu, f.latencies.length)} (the emulator's worker included, as in the service's figure)`,
     );
     const perPush = (n: number, pushes: number) => (n / pushes).toFixed(1);
     console.log(
-      `[${engine}] statements per push: service ${perPush(serviceStatements, servicePushes)}, floor` +
+      `[${engine}] statements per push: service ${perPush(serviceStatements, servicePushes)}, ${label}` +
         ` ${perPush(floorStatements, f.latencies.length)} (${floorStatements} for ${f.latencies.length} pushes)`,
     );
     console.log(
-      `[${engine}] service ÷ floor: ${(serviceRate / floorRate).toFixed(2)} (${serviceRate.toFixed(0)}/s ÷ ${floorRate.toFixed(0)}/s` +
+      `[${engine}] service ÷ ${label}: ${(serviceRate / floorRate).toFixed(2)} (${serviceRate.toFixed(0)}/s ÷ ${floorRate.toFixed(0)}/s` +
         `${Number(values.rate) > 0 ? `; open loop at ${values.rate}/s: a capacity ratio needs --rate 0` : ""})`,
     );
   } finally {
