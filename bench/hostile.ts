@@ -4,7 +4,10 @@
  * of 200,000 staff rows (CSV and JSON; BODY_LIMIT_MB=64 so the JSON one is read at all). For each: time to the
  * answer, the slowest /healthz answer while it ran (polled every 10 ms), and RSS growth (peak during the
  * request minus RSS just before it). Targets (issue #15): answer ≤ 2 s, /healthz ≤ 100 ms, RSS growth ≤ 150 MB.
+ * The floor, in the same run: the same bytes sent the same way to a bare node:http server that reads the body
+ * and answers 413, with the same three figures, and the service's answer time as a ratio to it.
  */
+import http from "node:http";
 import { loadConfig } from "../src/config.ts";
 import { openDatabase } from "../src/db/database.ts";
 import { createLogger } from "../src/lib/logger.ts";
@@ -119,16 +122,50 @@ const cases: Case[] = [
   },
 ];
 
-async function measure(c: Case) {
+/** The upload encoded as bytes before any clock starts: this process is also the client. */
+async function encode(c: Case): Promise<{ body: Uint8Array; headers: Record<string, string> }> {
   const built = await c.body();
-  // Encoded here, before the clock starts: this process is also the client, and must not be encoding the
-  // upload while it measures the service.
   const encoded = new Request("http://x/", { method: "PUT", body: built.body });
   const body = new Uint8Array(await encoded.arrayBuffer());
   const type = encoded.headers.get("content-type");
-  const headers = { ...built.headers, ...(type && !built.headers["content-type"] ? { "content-type": type } : {}) };
-  for (let i = 0; i < 5; i++) await (await fetch(`${service.url}/healthz`)).arrayBuffer(); // warm
-  const wire = body.length;
+  return {
+    body,
+    headers: { ...built.headers, ...(type && !built.headers["content-type"] ? { "content-type": type } : {}) },
+  };
+}
+
+/**
+ * The floor: a bare node:http server in this process that answers /healthz at once and reads any other request's
+ * body to the end, keeping nothing, then answers a small JSON 413 — what receiving the same bytes costs before
+ * a service does anything with them.
+ */
+async function startFloor(): Promise<{ url: string; close: () => Promise<void> }> {
+  const server = http.createServer((req, res) => {
+    if (req.url === "/healthz") {
+      res.writeHead(200, { "content-type": "application/json" }).end('{"status":"ok"}');
+      return;
+    }
+    let bytes = 0;
+    req.on("data", (chunk: Buffer) => {
+      bytes += chunk.length;
+    });
+    req.on("end", () => {
+      res
+        .writeHead(413, { "content-type": "application/json" })
+        .end(JSON.stringify({ error: { message: `${bytes}` } }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+async function measure(base: string, upload: { body: Uint8Array; headers: Record<string, string> }) {
+  const { body, headers } = upload;
+  for (let i = 0; i < 5; i++) await (await fetch(`${base}/healthz`)).arrayBuffer(); // warm
   await new Promise((r) => setTimeout(r, 200));
   const rss0 = process.memoryUsage().rss;
   let peak = rss0;
@@ -137,14 +174,14 @@ async function measure(c: Case) {
   const health = (async () => {
     while (running) {
       const t = performance.now();
-      await (await fetch(`${service.url}/healthz`)).arrayBuffer();
+      await (await fetch(`${base}/healthz`)).arrayBuffer();
       worst = Math.max(worst, performance.now() - t);
       peak = Math.max(peak, process.memoryUsage().rss);
       await new Promise((r) => setTimeout(r, 10));
     }
   })();
   const t = performance.now();
-  const res = await fetch(`${service.url}/api/org`, {
+  const res = await fetch(`${base}/api/org`, {
     method: "PUT",
     body,
     headers: { authorization: `Bearer ${TOKEN}`, ...headers },
@@ -156,8 +193,6 @@ async function measure(c: Case) {
   peak = Math.max(peak, process.memoryUsage().rss);
   const message = (JSON.parse(text) as { error?: { message?: string } }).error?.message ?? "";
   return {
-    name: c.name,
-    wire,
     status: res.status,
     seconds,
     worst,
@@ -168,16 +203,23 @@ async function measure(c: Case) {
 }
 
 const mark = (ok: boolean) => (ok ? "✔" : "✘");
-console.log("targets: answer ≤ 2 s, /healthz worst ≤ 100 ms, RSS growth ≤ 150 MB\n");
+console.log("targets: answer ≤ 2 s, /healthz worst ≤ 100 ms, RSS growth ≤ 150 MB");
+console.log("floor: the same bytes to a bare node:http server in this process that reads the body and answers 413\n");
+const floor = await startFloor();
 for (const c of cases) {
-  const r = await measure(c);
+  const upload = await encode(c);
+  const r = await measure(service.url, upload);
+  const f = await measure(floor.url, upload);
   console.log(
-    `${r.name} (${(r.wire / MB).toFixed(1)} MB on the wire)\n` +
+    `${c.name} (${(upload.body.length / MB).toFixed(1)} MB on the wire)\n` +
       `  ${r.status} in ${r.seconds.toFixed(2)} s (≤ 2 s ${mark(r.seconds <= 2)}), ` +
       `/healthz worst ${Math.round(r.worst)} ms (≤ 100 ms ${mark(r.worst <= 100)}), ` +
       `RSS +${Math.round(r.rssMb)} MB (≤ 150 MB ${mark(r.rssMb <= 150)}), answer ${r.bodyKb.toFixed(1)} KB\n` +
+      `  floor: ${f.status} in ${f.seconds.toFixed(2)} s (answer ÷ floor ${(r.seconds / f.seconds).toFixed(1)}), ` +
+      `/healthz worst ${Math.round(f.worst)} ms, RSS +${Math.round(f.rssMb)} MB\n` +
       `  ${r.message}`,
   );
 }
+await floor.close();
 await service.stop();
 await db.close();
