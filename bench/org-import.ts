@@ -63,7 +63,8 @@ async function child(): Promise<void> {
   const log = createLogger("silent");
   const db = await openDatabase({ url: process.env.BENCH_DB_URL, pgliteDir: benchPgliteDir(), log });
   const guard = { maxShare: config.orgDeactivateMaxShare };
-  const run = () => importOrg({ db, records: orgRecordsFromJsonBody(body, config.upload), mode: "full", guard });
+  const run = async () =>
+    importOrg({ db, records: await orgRecordsFromJsonBody(body, config.upload), mode: "full", guard });
   const first = await timed(run);
   const firstPeak = peakRssMb();
   const second = await timed(run);

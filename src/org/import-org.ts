@@ -67,7 +67,7 @@ export async function importOrg({
     );
   }
   const known = mode === "merge" ? await knownIds(db) : {};
-  const result = validateOrg(records, known);
+  const result = await validateOrg(records, known);
   if (!result.ok)
     throw validationError(`导入失败：共 ${result.problems.length} 处错误，未写入任何数据`, result.problems);
   return writeOrg(db, result.data, mode, guard, chunkRows);

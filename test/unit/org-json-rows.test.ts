@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { UploadLimits } from "../../src/config.ts";
+import { validateOrg } from "../../src/domain/validate-org.ts";
 import { parseJsonBody } from "../../src/http/read-body.ts";
 import { checkJsonRows } from "../../src/http/upload-limits.ts";
 import { zodProblems } from "../../src/http/validate.ts";
@@ -103,9 +104,21 @@ function outcome(read: () => unknown) {
   try {
     return { records: read() };
   } catch (err) {
-    if (!(err instanceof AppError)) throw err;
-    return { error: { code: err.code, message: err.userMessage, details: err.details } };
+    return failure(err);
   }
+}
+
+async function outcomeOf(read: () => Promise<unknown>) {
+  try {
+    return { records: await read() };
+  } catch (err) {
+    return failure(err);
+  }
+}
+
+function failure(err: unknown) {
+  if (!(err instanceof AppError)) throw err;
+  return { error: { code: err.code, message: err.userMessage, details: err.details } };
 }
 
 const limits: UploadLimits = { maxRows: 3, maxColumns: 100, maxCellBytes: 8192, maxUnzippedBytes: 1 << 20 };
@@ -151,13 +164,13 @@ const bodyText = fc
   });
 
 describe("the JSON org body read a row at a time from its bytes", () => {
-  it("answers as the body parsed whole does: the same records, or the same error", () => {
+  it("answers as the body parsed whole does: the same records, or the same error", async () => {
     let rowWise = 0;
-    fc.assert(
-      fc.property(bodyText, (json) => {
+    await fc.assert(
+      fc.asyncProperty(bodyText, async (json) => {
         const raw = Buffer.from(json);
-        expect(outcome(() => orgRecordsFromJsonBody(raw, limits))).toEqual(wholeBody(raw, limits));
-        const own = outcome(() => orgRecordsFromJsonRows(raw, limits));
+        expect(await outcomeOf(() => orgRecordsFromJsonBody(raw, limits))).toEqual(wholeBody(raw, limits));
+        const own = await outcomeOf(() => orgRecordsFromJsonRows(raw, limits));
         if ("error" in own || own.records !== undefined) rowWise++;
       }),
       { numRuns: 4000 },
@@ -166,7 +179,7 @@ describe("the JSON org body read a row at a time from its bytes", () => {
     expect(rowWise).toBeGreaterThan(200);
   });
 
-  it("reads a plain body a row at a time (no whole parse), problems and all", () => {
+  it("reads a plain body a row at a time (no whole parse), problems and all", async () => {
     const body = {
       departments: [{ id: "d0", name: "总公司", parentId: null }],
       staff: [
@@ -175,10 +188,10 @@ describe("the JSON org body read a row at a time from its bytes", () => {
       ],
     };
     const raw = Buffer.from(JSON.stringify(body, null, 2));
-    expect(() => orgRecordsFromJsonRows(raw, limits)).toThrow(AppError);
-    expect(outcome(() => orgRecordsFromJsonBody(raw, limits))).toEqual(wholeBody(raw, limits));
+    await expect(orgRecordsFromJsonRows(raw, limits)).rejects.toThrow(AppError);
+    expect(await outcomeOf(() => orgRecordsFromJsonBody(raw, limits))).toEqual(wholeBody(raw, limits));
     body.staff.pop();
-    const ok = orgRecordsFromJsonRows(Buffer.from(JSON.stringify(body)), limits);
+    const ok = await orgRecordsFromJsonRows(Buffer.from(JSON.stringify(body)), limits);
     expect(ok?.staff).toEqual([
       {
         userId: "u1",
@@ -191,14 +204,69 @@ describe("the JSON org body read a row at a time from its bytes", () => {
       },
     ]);
     // Not the plain form: left to the whole parse.
-    expect(orgRecordsFromJsonRows(Buffer.from('{"staff":[],"staff":[]}'), limits)).toBeUndefined();
-    expect(orgRecordsFromJsonRows(Buffer.from('{"staff":[1,]}'), limits)).toBeUndefined();
+    expect(await orgRecordsFromJsonRows(Buffer.from('{"staff":[],"staff":[]}'), limits)).toBeUndefined();
+    expect(await orgRecordsFromJsonRows(Buffer.from('{"staff":[1,]}'), limits)).toBeUndefined();
     // Nesting: 32 levels are read here (a zod problem), 33 are the whole parse's 400 (MAX_JSON_DEPTH).
     const nested = (k: number) => Buffer.from(`{"staff":[${"[".repeat(k)}${"]".repeat(k)}]}`);
-    expect(() => orgRecordsFromJsonRows(nested(30), limits)).toThrow("请求参数无效");
-    expect(orgRecordsFromJsonRows(nested(31), limits)).toBeUndefined();
-    expect(outcome(() => orgRecordsFromJsonBody(nested(31), limits))).toMatchObject({
+    await expect(orgRecordsFromJsonRows(nested(30), limits)).rejects.toThrow("请求参数无效");
+    expect(await orgRecordsFromJsonRows(nested(31), limits)).toBeUndefined();
+    expect(await outcomeOf(() => orgRecordsFromJsonBody(nested(31), limits))).toMatchObject({
       error: { message: expect.stringContaining("嵌套过深") },
     });
+  });
+});
+
+/** Counts turns of the event loop (setImmediate callbacks) while `work` runs. */
+async function turnsDuring(work: () => Promise<unknown>): Promise<number> {
+  let turns = 0;
+  let running = true;
+  const tick = () => {
+    if (!running) return;
+    turns++;
+    setImmediate(tick);
+  };
+  setImmediate(tick);
+  try {
+    await work();
+  } finally {
+    running = false;
+  }
+  return turns;
+}
+
+describe("a big org import gives the event loop turns (issue #15: /healthz, chat and card clicks keep being answered)", () => {
+  const people = 12_000;
+  const body = {
+    departments: [{ id: "d0", name: "总公司", parentId: null }],
+    staff: Array.from({ length: people }, (_, i) => ({
+      userId: `u${i}`,
+      name: `员工${i}`,
+      deptId: "nowhere",
+      managerUserId: null,
+      title: null,
+      role: "BOSS",
+    })),
+  };
+  const big: UploadLimits = { ...limits, maxRows: 150_000 };
+
+  it("while the JSON body is read a row at a time: a turn every 2,000 rows", async () => {
+    const raw = Buffer.from(JSON.stringify(body));
+    let records: Awaited<ReturnType<typeof orgRecordsFromJsonRows>>;
+    const turns = await turnsDuring(async () => {
+      records = await orgRecordsFromJsonRows(raw, big);
+    });
+    expect(records!.staff).toHaveLength(people);
+    expect(turns).toBeGreaterThanOrEqual(people / 2_000);
+  });
+
+  it("while the records are checked: 24,000 problems found, with turns in between", async () => {
+    const records = (await orgRecordsFromJsonRows(Buffer.from(JSON.stringify(body)), big))!;
+    let result: Awaited<ReturnType<typeof validateOrg>>;
+    const turns = await turnsDuring(async () => {
+      result = await validateOrg(records);
+    });
+    expect(result!.ok).toBe(false);
+    if (!result!.ok) expect(result!.problems).toHaveLength(people * 2); // an unknown department and role per row
+    expect(turns).toBeGreaterThanOrEqual(people / 5_000);
   });
 });
