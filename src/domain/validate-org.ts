@@ -43,7 +43,7 @@ export async function validateOrg(
     if (d.parentId === d.id) at(d.ref, "parentId", `部门 ${d.id} 的上级部门不能是它自己`);
     else if (!deptExists(d.parentId)) at(d.ref, "parentId", `上级部门 ${d.parentId} 不存在`);
   }
-  reportCycles(
+  await reportCycles(
     input.departments,
     (d) => d.id,
     (d) => d.parentId,
@@ -74,8 +74,7 @@ export async function validateOrg(
     if (s.managerUserId === s.userId) at(s.ref, "managerUserId", `${s.name}（${s.userId}）的直属上级不能是本人`);
     else if (!userExists(s.managerUserId)) at(s.ref, "managerUserId", `直属上级 ${s.managerUserId} 不存在`);
   }
-  await yieldToLoop();
-  reportCycles(
+  await reportCycles(
     input.staff,
     (s) => s.userId,
     (s) => s.managerUserId,
@@ -115,16 +114,17 @@ export function normaliseRole(raw: string): TRole | null {
  * it once, on the row of the cycle that comes first in the input. Walks the rows themselves (a copy of each
  * as a node cost a 50,000-person import ~10 MB of heap for nothing).
  */
-function reportCycles<T extends { ref: SourceRef }>(
+async function reportCycles<T extends { ref: SourceRef }>(
   rows: readonly T[],
   idOf: (row: T) => string,
   nextOf: (row: T) => string | null,
   report: (row: T, path: string[]) => void,
-): void {
+): Promise<void> {
   const byId = new Map<string, T>();
   for (const row of rows) byId.set(idOf(row), row);
   const state = new Map<string, "visiting" | "done">();
-  for (const start of rows) {
+  for (const [i, start] of rows.entries()) {
+    if (i % ROWS_PER_SLICE === 0) await yieldToLoop();
     const path: T[] = [];
     let row: T | undefined = start;
     while (row && !state.has(idOf(row))) {

@@ -6,8 +6,11 @@ import { parseJsonBody } from "../../src/http/read-body.ts";
 import { checkJsonRows } from "../../src/http/upload-limits.ts";
 import { zodProblems } from "../../src/http/validate.ts";
 import { AppError } from "../../src/lib/errors.ts";
+import { DEPARTMENT_COLUMNS, STAFF_COLUMNS } from "../../src/org/org-columns.ts";
 import { orgRecordsFromJson, recordsFromJson, ZOrgImportRequest } from "../../src/org/org-input.ts";
 import { orgRecordsFromJsonBody, orgRecordsFromJsonRows } from "../../src/org/org-json-body.ts";
+import { orgCsv } from "../../src/org/org-workbook.ts";
+import { parseOrgCsv } from "../../src/org/parse-org-files.ts";
 
 /**
  * orgRecordsFromJson reads the rows of `PUT /api/org` one at a time, most of them by hand; it must give what
@@ -268,5 +271,40 @@ describe("a big org import gives the event loop turns (issue #15: /healthz, chat
     expect(result!.ok).toBe(false);
     if (!result!.ok) expect(result!.problems).toHaveLength(people * 2); // an unknown department and role per row
     expect(turns).toBeGreaterThanOrEqual(people / 5_000);
+  });
+  it("while a CSV file is read into records: the same rows and problems as one pass, with turns in between", async () => {
+    const header = STAFF_COLUMNS.map((c) => c.header);
+    const rows = body.staff.map((p) => [p.userId, p.name, "d0", "", "", "REP"]);
+    rows[1]![1] = "张\u0007三"; // a refused character in row 3 (the first slice) and in row 10,002 (the third)
+    rows[10_000]![1] = "李\u0007四";
+    const files = {
+      departments: Buffer.from(
+        orgCsv(
+          DEPARTMENT_COLUMNS.map((c) => c.header),
+          [["d0", "总公司", null]],
+        ),
+      ),
+      staff: Buffer.from(orgCsv(header, rows)),
+    };
+    let bad: Awaited<ReturnType<typeof parseOrgCsv>>;
+    const turns = await turnsDuring(async () => {
+      bad = await parseOrgCsv(files, big);
+    });
+    expect(turns).toBeGreaterThanOrEqual(people / 5_000);
+    expect(bad!.ok).toBe(false);
+    if (!bad!.ok)
+      expect(bad!.problems.map((p) => [p.sheet, p.row, p.column])).toEqual([
+        ["staff.csv", 3, "B（姓名 / name）"],
+        ["staff.csv", 10_002, "B（姓名 / name）"],
+      ]);
+    rows[1]![1] = "张三";
+    rows[10_000]![1] = "李四";
+    const good = await parseOrgCsv({ ...files, staff: Buffer.from(orgCsv(header, rows)) }, big);
+    expect(good.ok).toBe(true);
+    if (good.ok) {
+      expect(good.records.staff).toHaveLength(people);
+      expect(good.records.staff.map((r) => r.ref.row)).toEqual(rows.map((_, i) => i + 2));
+      expect(good.records.staff[10_000]).toMatchObject({ userId: "u10000", name: "李四", deptId: "d0", role: "REP" });
+    }
   });
 });
