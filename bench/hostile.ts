@@ -2,8 +2,8 @@
  * bench:hostile — hostile uploads against the started service (real HTTP, default upload limits, PGlite in
  * memory): the 3,000,000-row Excel bomb (as it is, and declaring tiny sizes in its headers) and an invalid org
  * of 200,000 staff rows (CSV and JSON; BODY_LIMIT_MB=64 so the JSON one is read at all). For each: time to the
- * answer, the slowest /healthz answer while it ran (polled every 10 ms from a worker thread), and RSS growth (peak during the
- * request minus RSS just before it). Targets (issue #15): answer ≤ 2 s, /healthz ≤ 100 ms, RSS growth ≤ 150 MB.
+ * answer, the slowest /healthz answer while it ran (polled every 10 ms from a worker thread), and RSS growth
+ * (peak during the request minus RSS just before it). Targets (issue #15): answer ≤ 2 s, /healthz ≤ 100 ms, RSS growth ≤ 150 MB.
  * The floor, in the same run: the same bytes sent the same way to a bare node:http server that reads the body
  * and answers 413, with the same three figures, and the service's answer time as a ratio to it.
  */
